@@ -1,0 +1,188 @@
+"""Plain data shared by every stage: what a feed is, what an item is, what the classifier says.
+
+Nothing here does I/O. Items and feed states cross process boundaries (parse workers) and
+are stored as JSON, so each has a ``to_dict``/``from_dict`` pair with plain JSON types.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+LABELS: tuple[str, ...] = ("talks", "sanctions", "statements")
+
+
+def utc_iso(ts: float) -> str:
+    """Epoch seconds → fixed-width UTC ISO 8601 (sorts lexicographically)."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc_iso(text: str) -> float:
+    """The inverse of :func:`utc_iso`."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """One ``[[feeds]]`` table of the config. ``url`` is an http(s) URL or an absolute path."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+    interval: float | None = None  # seconds; None → the polling default
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the feed in the store: the URL as configured.
+
+        Renaming a feed keeps its items; a permanent redirect changes the *effective* URL
+        (kept in the feed state), never the key.
+        """
+        return self.url
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One piece of evidence: a rule term that fired on a span of the title or summary."""
+
+    label: str
+    term: str  # the rule as written in the config, e.g. "negotiat*" or "impos* ~4 sanction*"
+    text: str  # the text it matched
+    field: str  # "title" or "summary"
+    start: int
+    end: int
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "term": self.term, "text": self.text, "field": self.field,
+                "start": self.start, "end": self.end, "weight": self.weight}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Match":
+        return cls(d["label"], d["term"], d["text"], d["field"], int(d["start"]), int(d["end"]),
+                   float(d["weight"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the rules say about one item: labels over threshold, every score, the evidence."""
+
+    labels: tuple[str, ...] = ()
+    primary: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Match, ...] = ()
+
+    def evidence_for(self, label: str) -> tuple[Match, ...]:
+        return tuple(m for m in self.evidence if m.label == label)
+
+
+@dataclass(slots=True)
+class Item:
+    """A normalised, classified feed entry. Text fields are plain text, control-free, capped."""
+
+    id: str
+    feed: str  # FeedSource.key
+    source: str  # the feed's name when the item was first stored
+    guid: str
+    title: str
+    summary: str
+    link: str  # "" unless an absolute http(s) URL
+    published: str  # UTC ISO; the first-seen time when the feed gave none or an absurd one
+    first_seen: str  # UTC ISO
+    date_missing: bool = False  # published was missing/absurd and fell back to first_seen
+    labels: tuple[str, ...] = ()
+    primary: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Match, ...] = ()
+    # Derived features (issue 7); empty until computed.
+    actors: tuple[str, ...] = ()
+    cluster: str | None = None
+
+    @property
+    def classification(self) -> Classification:
+        return Classification(self.labels, self.primary, dict(self.scores), self.evidence)
+
+    def with_classification(self, c: Classification) -> "Item":
+        return replace(self, labels=c.labels, primary=c.primary, scores=dict(c.scores),
+                       evidence=c.evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["labels"] = list(self.labels)
+        d["actors"] = list(self.actors)
+        d["evidence"] = [m.to_dict() for m in self.evidence]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Item":
+        return cls(
+            id=d["id"], feed=d["feed"], source=d.get("source", ""), guid=d.get("guid", ""),
+            title=d.get("title", ""), summary=d.get("summary", ""), link=d.get("link", ""),
+            published=d["published"], first_seen=d["first_seen"],
+            date_missing=bool(d.get("date_missing", False)),
+            labels=tuple(d.get("labels", ())), primary=d.get("primary"),
+            scores=dict(d.get("scores", {})),
+            evidence=tuple(Match.from_dict(m) for m in d.get("evidence", ())),
+            actors=tuple(d.get("actors", ())), cluster=d.get("cluster"),
+        )
+
+
+# Feed health as the user reads it.
+STATUS_NEW = "new"  # never polled
+STATUS_OK = "ok"
+STATUS_NOT_MODIFIED = "not modified"  # 304, or a body identical to the last one
+STATUS_ERROR = "error"
+STATUS_GONE = "gone"  # 410: polling stopped until the user re-enables the feed
+STATUS_RATE_LIMITED = "rate limited"  # 429/503: waiting for Retry-After
+
+
+@dataclass(slots=True)
+class FeedState:
+    """What the poller remembers about a feed between polls (stored, one record per feed key)."""
+
+    key: str
+    url: str  # effective URL: the configured one, or a confirmed permanent redirect target
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    status: str = STATUS_NEW
+    http_status: int | None = None
+    error: str | None = None  # last error, in words
+    last_attempt: str | None = None
+    last_success: str | None = None
+    failing_since: str | None = None
+    failures: int = 0  # consecutive
+    next_poll: str | None = None  # None → due now
+    retry_after: str | None = None  # no request before this (429/503)
+    redirect_target: str | None = None  # permanent redirect seen, not yet confirmed
+    redirect_count: int = 0  # consecutive polls that confirmed redirect_target
+    items_stored: int = 0
+    last_new: int = 0  # items added by the last successful poll
+    recent_ids: tuple[str, ...] = ()  # ids in the last parsed document (dedup across partitions)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["recent_ids"] = list(self.recent_ids)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "FeedState":
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        kw["recent_ids"] = tuple(kw.get("recent_ids", ()))
+        return cls(**kw)
+
+
+def new_feed_state(source: FeedSource) -> FeedState:
+    return FeedState(key=source.key, url=source.url)
+
+
+def label_order(labels: Iterable[str]) -> tuple[str, ...]:
+    """Labels in the canonical order (talks, sanctions, statements, then any user label)."""
+    known = [lbl for lbl in LABELS if lbl in labels]
+    return tuple(known + sorted(set(labels) - set(LABELS)))

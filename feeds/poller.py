@@ -1,0 +1,257 @@
+"""One poll cycle over the due feeds: fetch → parse (worker processes) → store, politely.
+
+The CLI (``poll --once``), the dashboard and the daemon all call :meth:`Poller.poll_cycle`.
+Politeness: a global cap on requests in flight and one request per host at a time;
+conditional GETs; an unchanged body is not parsed again; backoff and Retry-After are honoured
+even by a forced poll. Errors stay per feed; a failed poll never deletes or hides items.
+The store is injected (anything with the :class:`StoreLike` methods); so are the clock, the
+HTTP transport and the address classifier.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from feeds import fetch as fetchmod
+from feeds import schedule
+from feeds.config import Config
+from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
+from feeds.model import (
+    STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
+    FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
+)
+from feeds.netpolicy import AddressClassifier, host_is_internal
+from feeds.parse import ParsedFeed
+from feeds.parsepool import ParseJob, ParsePool
+
+REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL follows them
+
+
+class StoreLike(Protocol):  # what the poller needs from storage.Store
+    def known(self, item_id: str) -> bool: ...
+    def upsert_items(self, items: Iterable[Item]) -> list[Item]: ...
+    def feed_state(self, key: str) -> FeedState | None: ...
+    def put_feed_state(self, state: FeedState) -> None: ...
+    def flush(self) -> object: ...
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    source: FeedSource
+    status: str  # one of the feeds.model STATUS_* values
+    new_items: list[Item] = field(default_factory=list)
+    error: str | None = None
+    warning: str | None = None
+    http_status: int | None = None
+    elapsed: float = 0.0
+    state: FeedState | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (STATUS_ERROR, STATUS_GONE, STATUS_RATE_LIMITED)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    started: float
+    finished: float = 0.0
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    not_due: int = 0
+    flush_error: str | None = None
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    @property
+    def new_items(self) -> list[Item]:
+        return [it for o in self.outcomes for it in o.new_items]
+
+
+class Poller:
+    def __init__(self, config: Config, store: StoreLike, *, clock: Callable[[], float] = time.time,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 is_internal: AddressClassifier = host_is_internal,
+                 parse_pool: ParsePool | None = None, rng: random.Random | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.transport = transport
+        self.is_internal = is_internal
+        self.rng = rng or random.Random()
+        self._own_pool = parse_pool is None
+        self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
+                                            timeout=config.polling.parse_timeout)
+
+    def close(self) -> None:
+        if self._own_pool:
+            self.pool.close()
+
+    # --- who is due ----------------------------------------------------------------------
+
+    def blocked_until(self, state: FeedState | None, now: float) -> float | None:
+        """A time before which even a forced poll must not ask (Retry-After), if any."""
+        if state is not None and state.retry_after:
+            until = parse_utc_iso(state.retry_after)
+            if until > now:
+                return until
+        return None
+
+    def due_feeds(self, now: float, *, force: bool = False,
+                  only: Iterable[str] | None = None) -> tuple[list[FeedSource], int]:
+        """Feeds to poll now, and how many enabled feeds are not due yet."""
+        wanted = set(only) if only is not None else None
+        due, not_due = [], 0
+        for source in self.config.feeds:
+            if not source.enabled:
+                continue
+            if wanted is not None and source.key not in wanted and source.name not in wanted:
+                continue
+            state = self.store.feed_state(source.key)
+            if state is not None and state.status == STATUS_GONE:
+                continue
+            if self.blocked_until(state, now) is not None:
+                not_due += 1
+                continue
+            if force or state is None or not state.next_poll or parse_utc_iso(state.next_poll) <= now:
+                due.append(source)
+            else:
+                not_due += 1
+        return due, not_due
+
+    # --- the cycle -----------------------------------------------------------------------
+
+    async def poll_cycle(self, *, force: bool = False, only: Iterable[str] | None = None,
+                         on_feed: Callable[[FeedOutcome], None] | None = None,
+                         flush: bool = True) -> CycleReport:
+        report = CycleReport(started=self.clock())
+        due, report.not_due = self.due_feeds(report.started, force=force, only=only)
+        if due:
+            settings = self.config.polling
+            global_slots = asyncio.Semaphore(settings.concurrency)
+            host_slots: dict[str, asyncio.Semaphore] = {}
+            async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
+                               clock=self.clock) as fetcher:
+
+                async def one(source: FeedSource) -> None:
+                    outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
+                    report.outcomes.append(outcome)
+                    if on_feed is not None:
+                        on_feed(outcome)
+
+                await asyncio.gather(*(one(s) for s in due))
+        if flush:
+            try:
+                await asyncio.to_thread(self.store.flush)
+            except Exception as e:  # the store keeps the data dirty and retries next cycle
+                report.flush_error = str(e)
+        report.finished = self.clock()
+        return report
+
+    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
+                         host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
+        started = time.perf_counter()
+        state = self.store.feed_state(source.key) or new_feed_state(source)
+        if source.is_local:
+            result = await asyncio.to_thread(read_local, source.url, self.config.polling.max_body)
+        else:
+            host = (urlsplit(state.url).hostname or "", urlsplit(state.url).port)
+            slot = host_slots.setdefault(f"{host[0]}:{host[1]}",
+                                         asyncio.Semaphore(self.config.polling.per_host))
+            async with global_slots, slot:
+                result = await fetcher.fetch(state.url, etag=state.etag,
+                                             last_modified=state.last_modified)
+        try:
+            outcome = await self._settle(source, state, result)
+        except Exception as e:  # a bug must cost one feed, not the cycle
+            outcome = self._failure(source, state, FetchResult(
+                fetchmod.ERROR, state.url, state.url, error=f"internal error: {e.__class__.__name__}: {e}"))
+        outcome.elapsed = time.perf_counter() - started
+        return outcome
+
+    async def _settle(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
+        now = self.clock()
+        state = replace(state, last_attempt=utc_iso(now), http_status=result.http_status)
+        if result.outcome == fetchmod.GONE:
+            state = replace(state, status=STATUS_GONE, error=result.error, next_poll=None,
+                            failures=state.failures + 1,
+                            failing_since=state.failing_since or utc_iso(now))
+            self.store.put_feed_state(state)
+            return FeedOutcome(source, STATUS_GONE, error=result.error,
+                               http_status=result.http_status, state=state)
+        if result.outcome in (fetchmod.ERROR, fetchmod.RATE_LIMITED):
+            return self._failure(source, state, result)
+        if result.outcome == fetchmod.NOT_MODIFIED:
+            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+        digest = body_hash(result.body or b"")
+        if digest == state.body_hash:
+            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+        parsed = await self.pool.parse(ParseJob(
+            body=result.body or b"", feed_key=source.key, feed_name=source.name,
+            url=result.final_url, content_type=result.content_type, now=now,
+            max_items=self.config.polling.max_items))
+        if not parsed.ok:
+            result.error = parsed.error
+            return self._failure(source, state, result)  # validators kept: retry the parse
+        state = replace(state, body_hash=digest)
+        return self._success(source, state, result, parsed, STATUS_OK)
+
+    def _success(self, source: FeedSource, state: FeedState, result: FetchResult,
+                 parsed: ParsedFeed | None, status: str) -> FeedOutcome:
+        now = self.clock()
+        new: list[Item] = []
+        if parsed is not None:
+            recent = set(state.recent_ids)
+            # An id in the last document but no longer in memory lives in an archive week:
+            # it is known, not new (older partitions are never rewritten by a poll).
+            fresh = [it for it in parsed.items if self.store.known(it.id) or it.id not in recent]
+            new = self.store.upsert_items(fresh)
+            state = replace(state, recent_ids=tuple(it.id for it in parsed.items),
+                            last_new=len(new))
+        state = replace(
+            state,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+            status=status, error=None, failures=0, failing_since=None, retry_after=None,
+            last_success=utc_iso(now),
+            next_poll=utc_iso(schedule.next_after_success(
+                source, self.config.polling, now, self.rng,
+                ttl=parsed.ttl if parsed else None, max_age=result.max_age)),
+        )
+        state = self._follow_permanent_redirect(state, result)
+        self.store.put_feed_state(state)
+        return FeedOutcome(source, status, new_items=new, http_status=result.http_status,
+                           warning=parsed.warning if parsed else None, state=state)
+
+    def _failure(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
+        now = self.clock()
+        failures = state.failures + 1
+        retry_after = result.retry_after
+        status = STATUS_RATE_LIMITED if result.outcome == fetchmod.RATE_LIMITED else STATUS_ERROR
+        state = replace(
+            state, status=status, error=result.error or "unknown error", failures=failures,
+            failing_since=state.failing_since or utc_iso(now),
+            retry_after=utc_iso(retry_after) if retry_after else None,
+            next_poll=utc_iso(schedule.next_after_failure(
+                source, self.config.polling, now, self.rng, failures, retry_after)),
+        )
+        self.store.put_feed_state(state)
+        return FeedOutcome(source, status, error=state.error, http_status=result.http_status,
+                           state=state)
+
+    @staticmethod
+    def _follow_permanent_redirect(state: FeedState, result: FetchResult) -> FeedState:
+        target = result.permanent_redirect
+        if not target:
+            return replace(state, redirect_target=None, redirect_count=0)
+        count = state.redirect_count + 1 if target == state.redirect_target else 1
+        if count >= REDIRECT_CONFIRMATIONS:
+            # Only the stored URL changes; the config file is the user's and is never rewritten.
+            return replace(state, url=target, redirect_target=None, redirect_count=0)
+        return replace(state, redirect_target=target, redirect_count=count)

@@ -1,0 +1,273 @@
+"""Poll cycles end to end: loopback server → fetch → parse workers → TinyDB files in tmp."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from feeds.config import load_config
+from feeds.model import STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED
+from feeds.parsepool import ParsePool
+from feeds.poller import REDIRECT_CONFIRMATIONS, Poller
+from storage.store import Store
+from tests.feedserver import FeedServer, Response, rss, rss_item
+from tests.helpers import Clock, CountingPool
+
+T0 = 1_780_000_000.0
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock, parse_pool: ParsePool):
+    """(make_poller(feeds) → Poller, store) with a store in tmp_path."""
+    store = Store.open(tmp_path / "store", clock=clock)
+    pollers = []
+
+    def make(feeds: list[tuple[str, str]], **polling):
+        config = load_config(write_config(
+            [(n, feed_server.url(p) if p.startswith("/") and not Path(p).exists() else p) for n, p in feeds]))
+        if polling:
+            config = replace(config, polling=replace(config.polling, **polling))
+        poller = Poller(config, store, clock=clock, parse_pool=CountingPool(parse_pool))
+        pollers.append(poller)
+        return poller
+
+    yield make, store
+    store.close()
+
+
+def doc(*titles: str) -> bytes:
+    return rss([rss_item(t, guid=f"g-{t}", link=f"http://news.example/{k}") for k, t in enumerate(titles)])
+
+
+async def test_second_poll_is_conditional_and_304_refreshes_validators(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(body=doc("Peace talks resume in Istanbul"), etag='"v1"'))
+    poller = make([("A", "/a.xml")])
+    r1 = await poller.poll_cycle()
+    assert [o.status for o in r1.outcomes] == [STATUS_OK] and len(r1.new_items) == 1
+    assert "if-none-match" not in feed_server.requests("/a.xml")[0].headers
+
+    def not_modified_with_new_etag(req):
+        assert req.headers.get("if-none-match") == '"v1"'
+        return Response(304, headers={"ETag": '"v2"'})
+
+    feed_server.route("/a.xml", not_modified_with_new_etag)
+    r2 = await poller.poll_cycle(force=True)
+    assert [o.status for o in r2.outcomes] == [STATUS_NOT_MODIFIED] and r2.new_items == []
+    assert feed_server.requests("/a.xml")[1].headers["if-none-match"] == '"v1"'
+    state = store.feed_state(feed_server.url("/a.xml"))
+    assert state.etag == '"v2"'  # taken from the 304
+    feed_server.route("/a.xml", Response(body=doc("x"), etag='"v3"'))
+    await poller.poll_cycle(force=True)
+    assert feed_server.requests("/a.xml")[2].headers["if-none-match"] == '"v2"'
+
+
+async def test_unchanged_body_is_not_parsed_again(setup, feed_server: FeedServer) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(body=doc("One", "Two")))  # no validators at all
+    poller = make([("A", "/a.xml")])
+    await poller.poll_cycle()
+    assert poller.pool.calls == 1
+    r = await poller.poll_cycle(force=True)
+    assert poller.pool.calls == 1
+    assert r.outcomes[0].status == STATUS_NOT_MODIFIED
+
+
+async def test_repolling_never_duplicates_and_adds_only_new_items(setup, feed_server: FeedServer, tmp_path: Path, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(body=doc("One", "Two")))
+    poller = make([("A", "/a.xml")])
+    await poller.poll_cycle()
+    feed_server.route("/a.xml", Response(body=doc("Three", "One", "Two")))
+    r = await poller.poll_cycle(force=True)
+    assert [i.title for i in r.new_items] == ["Three"]
+    assert len(store.recent()) == 3
+    store.flush()
+    reopened = Store.open(tmp_path / "store2", clock=clock)  # a different store is empty
+    assert reopened.recent() == []
+    reopened.close()
+
+
+async def test_items_survive_a_restart(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock, parse_pool) -> None:
+    feed_server.route("/a.xml", Response(body=doc("One", "Two")))
+    config = load_config(write_config([("A", feed_server.url("/a.xml"))]))
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        await Poller(config, store, clock=clock, parse_pool=parse_pool).poll_cycle()
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        assert sorted(i.title for i in store.recent()) == ["One", "Two"]
+        r = await Poller(config, store, clock=clock, parse_pool=parse_pool).poll_cycle(force=True)
+        assert r.new_items == [] and len(store.recent()) == 2
+
+
+async def test_a_failing_feed_does_not_stop_the_others(setup, feed_server: FeedServer) -> None:
+    make, store = setup
+    feed_server.route("/good.xml", Response(body=doc("Good")))
+    feed_server.route("/html", Response(body=b"<!doctype html><html><body>login</body></html>", content_type="text/html"))
+    feed_server.route("/500", Response(500))
+    poller = make([("Good", "/good.xml"), ("Html", "/html"), ("Err", "/500"), ("Dead", "http://127.0.0.1:9/x")])
+    r = await poller.poll_cycle()
+    by_name = {o.source.name: o for o in r.outcomes}
+    assert by_name["Good"].status == STATUS_OK and len(by_name["Good"].new_items) == 1
+    assert by_name["Html"].status == STATUS_ERROR and "HTML page" in by_name["Html"].error
+    assert by_name["Err"].error == "HTTP 500 Internal Server Error"
+    assert by_name["Dead"].error == "connection refused"
+    assert len(r.failed) == 3
+
+
+async def test_failed_poll_keeps_stored_items(setup, feed_server: FeedServer) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(body=doc("One", "Two")))
+    poller = make([("A", "/a.xml")])
+    await poller.poll_cycle()
+    for bad in (Response(body=b""), Response(body=rss([])[:60]), Response(500)):
+        feed_server.route("/a.xml", bad)
+        r = await poller.poll_cycle(force=True)
+        assert r.outcomes[0].status == STATUS_ERROR
+        assert sorted(i.title for i in store.recent()) == ["One", "Two"]
+    feed_server.route("/a.xml", Response(body=rss([])))  # a valid, empty feed deletes nothing either
+    await poller.poll_cycle(force=True)
+    assert len(store.recent()) == 2
+
+
+async def test_seed_feed_is_classified_as_talks(setup) -> None:
+    make, store = setup
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "seed-feed.xml"
+    poller = make([("Seed", str(seed))])
+    r = await poller.poll_cycle()
+    (item,) = r.new_items
+    assert "talks" in item.labels and item.primary == "talks"
+    assert any(m.label == "talks" for m in item.evidence)
+
+
+async def test_backoff_grows_and_resets_on_success(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(500))
+    poller = make([("A", "/a.xml")], jitter=0.0, interval=600.0, min_interval=60.0)
+    key = feed_server.url("/a.xml")
+    delays = []
+    for _ in range(4):
+        await poller.poll_cycle(force=True)
+        state = store.feed_state(key)
+        delays.append(round(_ts(state.next_poll) - clock.now))
+    assert delays == [600, 1200, 2400, 4800]
+    assert store.feed_state(key).failures == 4 and store.feed_state(key).failing_since
+    # Not due yet: an unforced cycle does not ask.
+    before = len(feed_server.requests("/a.xml"))
+    await poller.poll_cycle()
+    assert len(feed_server.requests("/a.xml")) == before
+    feed_server.route("/a.xml", Response(body=doc("Back")))
+    await poller.poll_cycle(force=True)
+    state = store.feed_state(key)
+    assert (state.failures, state.failing_since, state.status) == (0, None, STATUS_OK)
+    assert round(_ts(state.next_poll) - clock.now) == 600
+
+
+async def test_backoff_is_capped(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(500))
+    poller = make([("A", "/a.xml")], jitter=0.0, interval=3600.0)
+    for _ in range(8):
+        await poller.poll_cycle(force=True)
+    assert round(_ts(store.feed_state(feed_server.url("/a.xml")).next_poll) - clock.now) == 86400
+
+
+async def test_retry_after_is_respected_even_by_a_forced_poll(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(429, headers={"Retry-After": "120"}))
+    poller = make([("A", "/a.xml")])
+    r = await poller.poll_cycle()
+    assert r.outcomes[0].status == STATUS_RATE_LIMITED
+    r = await poller.poll_cycle(force=True)
+    assert r.outcomes == [] and r.not_due == 1
+    assert len(feed_server.requests("/a.xml")) == 1
+    clock.advance(121)
+    feed_server.route("/a.xml", Response(body=doc("ok")))
+    r = await poller.poll_cycle(force=True)
+    assert r.outcomes[0].status == STATUS_OK
+
+
+async def test_503_without_retry_after_waits_an_hour(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(503))
+    poller = make([("A", "/a.xml")])
+    await poller.poll_cycle()
+    clock.advance(3500)
+    assert (await poller.poll_cycle(force=True)).outcomes == []
+    clock.advance(200)
+    assert len((await poller.poll_cycle(force=True)).outcomes) == 1
+
+
+async def test_gone_stops_polling(setup, feed_server: FeedServer, clock: Clock) -> None:
+    make, store = setup
+    feed_server.route("/a.xml", Response(410))
+    poller = make([("A", "/a.xml")])
+    r = await poller.poll_cycle()
+    assert r.outcomes[0].status == STATUS_GONE
+    clock.advance(10 * 86400)
+    assert (await poller.poll_cycle(force=True)).outcomes == []
+    assert len(feed_server.requests("/a.xml")) == 1
+
+
+async def test_permanent_redirect_updates_the_stored_url_after_consistent_answers(setup, feed_server: FeedServer) -> None:
+    make, store = setup
+    feed_server.route("/old.xml", Response(301, headers={"Location": "/new.xml"}))
+    feed_server.route("/new.xml", Response(body=doc("Moved")))
+    poller = make([("A", "/old.xml")])
+    key = feed_server.url("/old.xml")
+    for n in range(1, REDIRECT_CONFIRMATIONS):
+        await poller.poll_cycle(force=True)
+        state = store.feed_state(key)
+        assert state.url == key and state.redirect_target == feed_server.url("/new.xml") and state.redirect_count == n
+    await poller.poll_cycle(force=True)
+    assert store.feed_state(key).url == feed_server.url("/new.xml")
+    feed_server.clear()
+    await poller.poll_cycle(force=True)
+    assert [r.path for r in feed_server.requests()] == ["/new.xml"]  # asks the new URL directly
+    assert "/old.xml" in poller.config.feeds[0].url  # the config is not rewritten
+
+
+async def test_temporary_redirect_never_updates_the_url(setup, feed_server: FeedServer) -> None:
+    make, store = setup
+    feed_server.route("/old.xml", Response(302, headers={"Location": "/new.xml"}))
+    feed_server.route("/new.xml", Response(body=doc("Moved")))
+    poller = make([("A", "/old.xml")])
+    for _ in range(REDIRECT_CONFIRMATIONS + 2):
+        await poller.poll_cycle(force=True)
+    state = store.feed_state(feed_server.url("/old.xml"))
+    assert state.url == feed_server.url("/old.xml") and state.redirect_target is None
+
+
+async def test_one_request_per_host_at_a_time(setup, feed_server: FeedServer) -> None:
+    import threading
+
+    make, store = setup
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(req):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        import time
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return Response(body=doc(req.path))
+
+    for k in range(6):
+        feed_server.route(f"/f{k}.xml", slow)
+    poller = make([(f"F{k}", f"/f{k}.xml") for k in range(6)])
+    r = await poller.poll_cycle()
+    assert len(r.outcomes) == 6 and not r.failed
+    assert peak[0] == 1
+
+
+def _ts(iso: str) -> float:
+    from feeds.model import parse_utc_iso
+
+    return parse_utc_iso(iso)

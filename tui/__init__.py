@@ -1,0 +1,1 @@
+"""diplowatch user interface: the command line and the Textual dashboard."""

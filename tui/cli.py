@@ -1,0 +1,126 @@
+"""The ``diplowatch`` command: the dashboard by default, and commands to poll headless,
+review the store offline, manage feeds and tune the rules.
+
+Exit status: 0 success; 1 a poll in which some feed failed; 2 a problem for the user to fix
+(bad config, corrupt or locked store, bad arguments) — always with a message, never a traceback.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from feeds import __version__
+from tui.context import AppContext, UserError
+
+
+class _Group(click.Group):
+    """Turns UserError (and a few last-resort failures) into a message and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            click.echo(f"diplowatch: {e}", err=True)
+            ctx.exit(e.code)
+        except KeyboardInterrupt:
+            click.echo("diplowatch: interrupted", err=True)
+            ctx.exit(130)
+        finally:
+            obj = ctx.find_object(AppContext)
+            if obj is not None:
+                obj.close()
+
+
+@click.group(cls=_Group, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", envvar=None,
+              help="Config file (default: $DIPLOWATCH_CONFIG, the user config, else the bundled one).")
+@click.option("--db", "db_path", metavar="PATH",
+              help="Store directory (default: $DIPLOWATCH_DB, [storage] path, else the user data dir).")
+@click.option("--offline", is_flag=True, help="Dashboard: review the store without polling.")
+@click.option("--theme", metavar="NAME", help="Dashboard: a Textual theme (e.g. textual-light, nord).")
+@click.version_option(__version__, prog_name="diplowatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, offline: bool,
+        theme: str | None) -> None:
+    """Watch conflict-diplomacy news feeds: talks, sanctions and statements.
+
+    Without a command, opens the dashboard.
+    """
+    ctx.obj = AppContext(config_path=config_path, db_path=db_path)
+    if ctx.invoked_subcommand is None:
+        from tui.launch import run_dashboard
+
+        ctx.exit(run_dashboard(ctx.obj, offline=offline, theme=theme))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll one cycle and exit (the only mode; see `daemon`).")
+@click.option("--all", "poll_all", is_flag=True, help="Ignore schedules: poll every enabled feed.")
+@click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Print failures and the summary only.")
+@click.pass_obj
+def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], quiet: bool) -> None:
+    """Poll due feeds once, headless: one line per feed; exit 1 if any feed failed."""
+    if not once:
+        raise UserError("poll needs --once (for continuous polling run `diplowatch daemon`)")
+    from feeds.poller import Poller
+    from feeds.reclassify import reclassify_if_needed
+    from tui.output import relative_time
+
+    config = obj.config
+    for name in feeds:
+        if config.feed(name) is None:
+            raise UserError(f"no feed named {name!r} in {config.path}")
+    store = obj.open_store()
+    changed = reclassify_if_needed(store, config.rules)
+    if changed is not None:
+        click.echo(f"rules changed: re-classified {changed} stored items")
+    poller = Poller(config, store, clock=obj.clock)
+    try:
+        report = asyncio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
+    finally:
+        poller.close()
+    width = max([len(o.source.name) for o in report.outcomes] + [4])
+    for o in sorted(report.outcomes, key=lambda o: o.source.name.lower()):
+        if quiet and not o.failed:
+            continue
+        if o.failed:
+            detail = o.error or ""
+            if o.state is not None and o.state.next_poll and o.status != "gone":
+                detail += f" (next try {relative_time(o.state.next_poll, obj.clock())})"
+        else:
+            detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
+        click.echo(f"{o.status:<13} {o.source.name:<{width}}  {detail}")
+    new = report.new_items
+    by_label: dict[str, int] = {}
+    for it in new:
+        for label in it.labels or ("unlabelled",):
+            by_label[label] = by_label.get(label, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in by_label.items())
+    click.echo(f"polled {len(report.outcomes)} feeds: {len(new)} new items"
+               + (f" ({summary})" if summary else "")
+               + (f", {len(report.failed)} failed" if report.failed else "")
+               + (f"; {report.not_due} not due (--all polls them)" if report.not_due else ""))
+    if report.flush_error:
+        click.echo(f"diplowatch: could not save: {report.flush_error} (will retry)", err=True)
+        sys.exit(1)
+    if report.failed:
+        sys.exit(1)
+
+
+from tui import cli_feeds, cli_items, cli_rules  # noqa: E402  (they attach to `cli`)
+
+for _module in (cli_items, cli_feeds, cli_rules):
+    _module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="diplowatch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
