@@ -161,13 +161,14 @@ class FeedState:
     retry_after: str | None = None  # no request before this (429/503)
     redirect_target: str | None = None  # permanent redirect seen, not yet confirmed
     redirect_count: int = 0  # consecutive polls that confirmed redirect_target
-    items_stored: int = 0
     last_new: int = 0  # items added by the last successful poll
     recent_ids: tuple[str, ...] = ()  # ids in the last parsed document (dedup across partitions)
+    recent_links: tuple[str, ...] = ()  # short hash of each recent item's link ("" if none)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["recent_ids"] = list(self.recent_ids)
+        d["recent_links"] = list(self.recent_links)
         return d
 
     @classmethod
@@ -175,6 +176,7 @@ class FeedState:
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}
         kw["recent_ids"] = tuple(kw.get("recent_ids", ()))
+        kw["recent_links"] = tuple(kw.get("recent_links", ()))
         return cls(**kw)
 
 

@@ -21,6 +21,7 @@ import httpx
 from feeds import fetch as fetchmod
 from feeds import schedule
 from feeds.config import Config
+from feeds.dedup import carry_over_ids, link_key
 from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
 from feeds.model import (
     STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
@@ -198,7 +199,8 @@ class Poller:
             max_items=self.config.polling.max_items))
         if not parsed.ok:
             result.error = parsed.error
-            return self._failure(source, state, result)  # validators kept: retry the parse
+            # The old validators stay, so the next poll fetches (and parses) the document again.
+            return self._failure(source, state, result)
         state = replace(state, body_hash=digest)
         return self._success(source, state, result, parsed, STATUS_OK)
 
@@ -208,11 +210,14 @@ class Poller:
         new: list[Item] = []
         if parsed is not None:
             recent = set(state.recent_ids)
+            items = carry_over_ids(parsed.items, state.recent_ids, state.recent_links,
+                                   {it.id for it in parsed.items if it.id in recent or self.store.known(it.id)})
             # An id in the last document but no longer in memory lives in an archive week:
             # it is known, not new (older partitions are never rewritten by a poll).
-            fresh = [it for it in parsed.items if self.store.known(it.id) or it.id not in recent]
+            fresh = [it for it in items if self.store.known(it.id) or it.id not in recent]
             new = self.store.upsert_items(fresh)
-            state = replace(state, recent_ids=tuple(it.id for it in parsed.items),
+            state = replace(state, recent_ids=tuple(it.id for it in items),
+                            recent_links=tuple(link_key(it.link) for it in items),
                             last_new=len(new))
         state = replace(
             state,

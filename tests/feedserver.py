@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Callable, Iterator
 from xml.sax.saxutils import escape
 
 
@@ -27,6 +27,7 @@ class Response:
     gzip: bool = False  # gzip the body (Content-Encoding: gzip)
     raw_encoding: str | None = None  # send body as is with this Content-Encoding
     content_length: int | None = None  # lie about the length
+    chunks: Callable[[], Iterator[bytes]] | None = None  # chunked body from a generator
 
 
 @dataclass
@@ -76,6 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Encoding"] = "gzip"
         if resp.raw_encoding:
             headers["Content-Encoding"] = resp.raw_encoding
+        if resp.chunks is not None:
+            self._send_chunked(resp)
+            return
         try:
             self.send_response(status)
             self.send_header("Content-Type", resp.content_type)
@@ -97,6 +101,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         except OSError:
             pass
+
+
+    def _send_chunked(self, resp: Response) -> None:
+        try:
+            self.send_response(resp.status)
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            for k, v in resp.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            for chunk in resp.chunks():
+                if self.server.stopping.is_set():
+                    return
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

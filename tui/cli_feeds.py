@@ -117,7 +117,7 @@ def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
             if state is not None:
                 fresh = new_feed_state(source)
                 fresh.etag, fresh.last_modified = state.etag, state.last_modified
-                fresh.recent_ids = state.recent_ids
+                fresh.recent_ids, fresh.recent_links = state.recent_ids, state.recent_links
                 store.put_feed_state(fresh)
                 store.flush()
         except (UserError, StoreError) as e:
