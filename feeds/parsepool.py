@@ -1,42 +1,48 @@
-"""Parse documents in child processes: on all cores, under a memory limit and a deadline.
+"""Parse documents in worker processes: on all cores, under a memory limit and a deadline.
 
 feedparser costs ~15–25 ms of CPU per 50-item feed and can be driven to gigabytes by hostile
-input, so it never runs in the app's own process: a pool of workers (forkserver, so the
-dashboard's threads are never forked) each with ``RLIMIT_AS``; a parse that outlives its
-deadline gets the pool killed and rebuilt, and the innocent jobs that shared it are retried
-once. The classifier is built once per worker from the (picklable) rules spec.
+input, so it never runs in the app's own process. Each worker is a plain child process
+(``python -m feeds.parseworker``) with ``RLIMIT_AS`` set, talking over its stdin/stdout; a
+parse that outlives its deadline gets only that worker killed (and replaced), and a worker
+that dies (memory limit, crash) costs only the document it was parsing. Plain subprocesses
+rather than ``multiprocessing``: nothing of the parent (its threads, its ``__main__``) is
+forked or re-imported, which matters inside the dashboard and under test runners.
+
+Workers start lazily, on the first document to parse (an all-304 cycle starts none), and
+live as long as the pool. The classifier is built once per worker from the picklable spec.
 """
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import multiprocessing
 import os
+import queue
+import select
+import subprocess
+import sys
 import threading
-from concurrent.futures.process import BrokenProcessPool
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from feeds.parse import ParsedFeed, parse_document
+from feeds.parseworker import read_message, write_message
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
+STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on top of a job's deadline
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 _classifier: Any = None
 
 
-def _init_worker(rules_spec: Any, memory_limit: int) -> None:
+def init_worker(rules_spec: Any) -> None:
+    """In a worker: build the classifier once; pay feedparser's import once."""
     global _classifier
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX or hard limit lower
-        pass
     if rules_spec is not None:
         from feeds.classify import Classifier
 
         _classifier = Classifier.from_spec(rules_spec)
-    import feedparser  # noqa: F401  (pay the import once per worker, not per job)
+    import feedparser  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +57,62 @@ class ParseJob:
 
 
 def run_job(job: ParseJob) -> ParsedFeed:
-    """The worker's entry point (also usable in-process)."""
+    """A worker's entry point for one document (also usable in-process)."""
     try:
         return parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
                               url=job.url, content_type=job.content_type, now=job.now,
                               max_items=job.max_items, classifier=_classifier)
     except MemoryError:
         return ParsedFeed(False, error="document too large to parse (memory limit)")
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, rules_spec: Any, memory_limit: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "feeds.parseworker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
+        self.ready = False
+        write_message(self.proc.stdin, (rules_spec, memory_limit))
+
+    def _read(self, deadline: float) -> Any:
+        fd = self.proc.stdout.fileno()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise TimeoutError
+        try:
+            return read_message(self.proc.stdout)
+        except (EOFError, OSError) as e:
+            raise _WorkerDied from e
+
+    def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
+        """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
+        if not self.ready:
+            if self._read(time.monotonic() + STARTUP_GRACE) != "ready":
+                raise _WorkerDied
+            self.ready = True
+        try:
+            write_message(self.proc.stdin, job)
+        except (BrokenPipeError, OSError) as e:
+            raise _WorkerDied from e
+        return self._read(time.monotonic() + timeout)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 class ParsePool:
@@ -69,89 +124,71 @@ class ParsePool:
         self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
         self.timeout = timeout
         self.memory_limit = memory_limit
-        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._generation = 0
+        self._started = 0
+        self._closed = False
+        self._all: set[_Worker] = set()
 
-    def _pool(self) -> tuple[concurrent.futures.ProcessPoolExecutor, int]:
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.rules_spec, self.memory_limit)
         with self._lock:
-            if self._executor is None:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["feeds.parsepool", "feedparser"])
-                self._executor = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-                    initargs=(self.rules_spec, self.memory_limit))
-                self._generation += 1
-            return self._executor, self._generation
+            self._all.add(worker)
+        return worker
+
+    def _acquire(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("parse pool is closed")
+            spawn = self._started < self.workers
+            if spawn:
+                self._started += 1
+        return self._spawn() if spawn else self._idle.get()
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+            self._started -= 1
 
     def warm_up(self) -> None:
-        """Start the workers now (they take a few hundred ms to import feedparser)."""
-        pool, _ = self._pool()
-        for _ in range(self.workers):
-            pool.submit(int)
-
-    def _discard(self, generation: int, *, kill: bool) -> None:
+        """Start every worker now (each takes a few hundred ms to import feedparser)."""
         with self._lock:
-            if self._executor is None or generation != self._generation:
-                return
-            executor, self._executor = self._executor, None
-        if kill:
-            for proc in list(getattr(executor, "_processes", {}).values()):
-                try:
-                    proc.kill()
-                except (OSError, AttributeError):
-                    pass
-        executor.shutdown(wait=False, cancel_futures=True)
+            missing = self.workers - self._started
+            self._started += missing
+        for _ in range(missing):
+            self._idle.put(self._spawn())
 
-    async def parse(self, job: ParseJob) -> ParsedFeed:
+    def parse_sync(self, job: ParseJob) -> ParsedFeed:
+        """Blocking: run ``job`` on a worker (from any thread)."""
         for attempt in (1, 2):
-            pool, generation = self._pool()
+            worker = self._acquire()
             try:
-                future = pool.submit(run_job, job)
-            except (BrokenProcessPool, RuntimeError):
-                self._discard(generation, kill=True)
-                continue
-            try:
-                result = await self._wait(future)
-                if result is not None:
-                    return result
-                self._discard(generation, kill=True)
+                result = worker.call(job, self.timeout)
+            except TimeoutError:
+                self._retire(worker)
                 return ParsedFeed(False, error=f"parsing took longer than {self.timeout:g} s "
                                                "(worker stopped)")
-            except BrokenProcessPool:
-                # A worker died (memory limit, crash) or another job's timeout killed the pool.
-                self._discard(generation, kill=True)
-                if attempt == 2:
+            except _WorkerDied:
+                self._retire(worker)
+                if attempt == 2 or worker.ready:
                     return ParsedFeed(False, error="the parse worker died on this document "
                                                    "(memory limit or crash)")
-            except asyncio.CancelledError:
-                future.cancel()
-                raise
-        return ParsedFeed(False, error="no parse worker available")  # pragma: no cover
+                continue  # it died while starting: try a fresh one once
+            self._idle.put(worker)
+            return result
+        return ParsedFeed(False, error="no parse worker could start")  # pragma: no cover
 
-    async def _wait(self, future: concurrent.futures.Future) -> ParsedFeed | None:
-        """The job's result, or None when it ran longer than the timeout.
-
-        The clock starts when a worker takes the job, not when it was queued: a long queue
-        behind one big feed must not count against the feeds waiting in it.
-        """
-        wrapped = asyncio.wrap_future(future)
-        loop = asyncio.get_running_loop()
-        started: float | None = None
-        while True:
-            step = 0.25 if started is None else max(started + self.timeout - loop.time(), 0.0)
-            done, _ = await asyncio.wait({wrapped}, timeout=step)
-            if done:
-                return wrapped.result()
-            if started is None:
-                if future.running():
-                    started = loop.time()
-            elif loop.time() >= started + self.timeout:
-                wrapped.cancel()
-                return None
+    async def parse(self, job: ParseJob) -> ParsedFeed:
+        return await asyncio.to_thread(self.parse_sync, job)
 
     def close(self) -> None:
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            self._closed = True
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill()

@@ -32,7 +32,7 @@ def env(tmp_path: Path, feed_server: FeedServer, write_config):
     store = tmp_path / "store"
 
     def run(*args: str, input: str | None = None):
-        return CliRunner().invoke(cli, ["--config", str(config), "--db", str(store), *args], input=input)
+        return CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--config", str(config), "--db", str(store), *args], input=input)
 
     return run
 

@@ -1,0 +1,58 @@
+"""A parse worker process: reads jobs on stdin, writes results on stdout.
+
+Started by :class:`feeds.parsepool.ParsePool` as ``python -m feeds.parseworker``. Messages are
+length-prefixed pickles between trusted processes of the same program (the document bytes are
+data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
+setup: the rules spec and its memory limit.
+"""
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct("!I")
+
+
+def write_message(stream: BinaryIO, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the channel
+    rules_spec, memory_limit = read_message(stdin)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX or lower hard limit
+        pass
+    from feeds import parsepool
+
+    parsepool.init_worker(rules_spec)
+    write_message(stdout, "ready")
+    while True:
+        try:
+            job = read_message(stdin)
+        except EOFError:
+            return
+        write_message(stdout, parsepool.run_job(job))
+
+
+if __name__ == "__main__":
+    main()
