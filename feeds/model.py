@@ -112,7 +112,7 @@ class Item:
                        evidence=c.evidence)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d = {name: getattr(self, name) for name in _ITEM_FIELDS}
         d["labels"] = list(self.labels)
         d["actors"] = list(self.actors)
         d["evidence"] = [m.to_dict() for m in self.evidence]
@@ -131,6 +131,8 @@ class Item:
             actors=tuple(d.get("actors", ())), cluster=d.get("cluster"),
         )
 
+
+_ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
 # Feed health as the user reads it.
 STATUS_NEW = "new"  # never polled

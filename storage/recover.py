@@ -1,0 +1,271 @@
+"""``diplowatch recover``: put a store with a corrupt file back into a usable state.
+
+For every store file that does not load: keep the damaged bytes as
+``<name>.corrupt-<UTC timestamp>``, rebuild the content from what can still be trusted — the
+``.bak`` (previous good version) plus every document that decodes from the damaged file
+(a truncated file still holds its first N complete documents; a hole of NUL bytes is skipped)
+— and atomically write a fresh valid file. Newer (salvaged) documents win over the backup.
+Never runs while a writer holds the store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+from feeds.model import FeedState, Item
+
+from .atomic import AtomicJSONStorage, backup_path, read_tables, remove_stray_temps
+from .errors import CorruptStoreError, StoreError
+from .lock import LOCK_NAME, WriterLock
+from .partition import index_name, partition_key_of
+
+Tables = dict[str, dict[str, Any]]
+
+_WS = re.compile(r"[ \t\n\r]*")
+# Where the next document of a table starts: `"123":{`. A quote inside a JSON string is
+# always escaped and a string value is never followed by `:`, so this only finds keys of
+# objects; the separator before it may itself be inside the damaged stretch.
+_DOC_START = re.compile(r'"(\d+)"[ \t\n\r]*:[ \t\n\r]*\{')
+
+
+@dataclass
+class FileRecovery:
+    """What happened to one file."""
+
+    path: Path
+    problem: str | None = None  # None: the file was fine and left alone
+    moved_to: Path | None = None
+    from_backup: int = 0  # documents only the .bak had
+    salvaged: int = 0  # documents decoded from the damaged file
+    dropped: int = 0  # decoded but unusable (not a valid item / feed state)
+    documents: int = 0  # in the fresh file
+    skipped_regions: int = 0  # undecodable stretches jumped over
+
+    @property
+    def recovered(self) -> bool:
+        return self.problem is not None
+
+
+@dataclass
+class RecoverReport:
+    directory: Path
+    files: list[FileRecovery] = field(default_factory=list)
+    stray_temps_removed: int = 0
+
+    @property
+    def checked(self) -> int:
+        return len(self.files)
+
+    @property
+    def recovered(self) -> list[FileRecovery]:
+        return [f for f in self.files if f.recovered]
+
+    def summary(self) -> str:
+        lines = [f"{self.checked} file(s) checked in {self.directory}; "
+                 f"{len(self.recovered)} recovered."]
+        for f in self.recovered:
+            aside = f.moved_to.name if f.moved_to else "(no copy could be kept)"
+            lines.append(
+                f"- {f.path.name}: {f.problem}. Moved aside to {aside}; "
+                f"rebuilt with {f.documents} document(s): {f.salvaged} salvaged from the "
+                f"damaged file, {f.from_backup} only in the backup"
+                + (f", {f.dropped} unusable dropped" if f.dropped else "")
+                + (f", {f.skipped_regions} damaged region(s) skipped" if f.skipped_regions else "")
+                + ".")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def salvage_tables(raw: bytes) -> tuple[Tables, int]:
+    """Decode document by document what is left of a TinyDB JSON file.
+
+    Returns ({table: {doc id: doc}}, number of damaged regions skipped). Stops at the end
+    of the data; a stretch that does not decode is skipped up to the next document start.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    dec = json.JSONDecoder()
+    tables: Tables = {}
+    skipped = 0
+    n = len(text)
+
+    def ws(i: int) -> int:
+        return _WS.match(text, i).end()  # type: ignore[union-attr]
+
+    pos = ws(0)
+    if pos >= n or text[pos] != "{":
+        return tables, 1 if n else 0
+    pos += 1
+    while True:  # tables
+        pos = ws(pos)
+        if pos >= n or text[pos] == "}":
+            break
+        try:
+            name, pos = dec.raw_decode(text, pos)
+            pos = ws(pos)
+            if not isinstance(name, str) or text[pos] != ":":
+                break
+            pos = ws(pos + 1)
+            if text[pos] != "{":
+                break
+        except (ValueError, IndexError):
+            break
+        table = tables.setdefault(name, {})
+        pos += 1
+        ended = False
+        while True:  # documents of one table
+            pos = ws(pos)
+            if pos >= n:
+                ended = True
+                break
+            if text[pos] == "}":
+                pos += 1
+                break
+            try:
+                key, nxt = dec.raw_decode(text, pos)
+                nxt = ws(nxt)
+                if not (isinstance(key, str) and key.isdigit()) or text[nxt] != ":":
+                    raise ValueError("not a document key")
+                doc, nxt = dec.raw_decode(text, ws(nxt + 1))
+                if not isinstance(doc, dict):
+                    raise ValueError("not a document")
+                table[key] = doc
+                pos = ws(nxt)
+                if pos < n and text[pos] == ",":
+                    pos += 1
+                    continue
+                if pos < n and text[pos] == "}":
+                    pos += 1
+                    break
+                raise ValueError("no separator")
+            except (ValueError, IndexError):
+                m = _DOC_START.search(text, pos + 1)
+                if m is None:
+                    ended = True
+                    break
+                skipped += 1
+                pos = m.start()
+        if ended:
+            break
+        pos = ws(pos)
+        if pos < n and text[pos] == ",":
+            pos += 1
+            continue
+        break
+    return tables, skipped
+
+
+def _usable(name: str, table: str, doc_key: str, doc: dict[str, Any]) -> bool:
+    """Only keep documents the store will be able to load."""
+    try:
+        orjson.dumps(doc)  # e.g. a lone surrogate from a damaged escape
+        if partition_key_of(name) is not None and table == "items":
+            item = Item.from_dict(doc)
+            return f"{int(doc_key):016x}" == item.id
+        if name == "state.json" and table == "feeds":
+            FeedState.from_dict(doc)
+    except (TypeError, ValueError, KeyError, AttributeError, orjson.JSONEncodeError):
+        return False
+    return True
+
+
+def _unique(path: Path) -> Path:
+    candidate, n = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}-{n}")
+        n += 1
+    return candidate
+
+
+def recover_file(path: Path, problem: str, *, stamp: str) -> FileRecovery:
+    """Recover one file known to be corrupt (caller holds the writer lock)."""
+    rec = FileRecovery(path=path, problem=problem)
+    try:
+        raw: bytes | None = path.read_bytes()
+    except OSError:
+        raw = None
+    aside = _unique(path.with_name(f"{path.name}.corrupt-{stamp}"))
+    try:
+        os.link(path, aside)  # the damaged bytes stay, and `path` is never missing
+    except OSError:
+        if raw is not None:
+            aside.write_bytes(raw)
+        else:
+            os.rename(path, aside)
+    rec.moved_to = aside
+
+    try:
+        backup = read_tables(backup_path(path)) or {}
+    except CorruptStoreError:
+        backup = {}
+    salvaged, rec.skipped_regions = salvage_tables(raw) if raw else ({}, 0)
+
+    merged: Tables = {}
+    for table, docs in backup.items():
+        for k, doc in docs.items():
+            if _usable(path.name, table, k, doc):
+                merged.setdefault(table, {})[k] = doc
+                rec.from_backup += 1
+    for table, docs in salvaged.items():
+        for k, doc in docs.items():
+            if not _usable(path.name, table, k, doc):
+                rec.dropped += 1
+                continue
+            out = merged.setdefault(table, {})
+            if k in out:
+                rec.from_backup -= 1
+            out[k] = doc
+            rec.salvaged += 1
+    rec.documents = sum(len(t) for t in merged.values())
+
+    fresh = AtomicJSONStorage(path, keep_backup=False, overwrite=True)
+    fresh.write(merged)
+    fresh.flush()
+    key = partition_key_of(path.name)
+    if key is not None:  # its id index describes the old file
+        (path.parent / index_name(key)).unlink(missing_ok=True)
+    return rec
+
+
+def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> RecoverReport:
+    """Check every file of the store at ``path`` (a store directory, or one store file) and
+    recover the corrupt ones. Takes the writer lock: refuses (StoreLockedError) while
+    diplowatch is running on this store."""
+    target = Path(path).expanduser()
+    directory = target if target.is_dir() else target.parent
+    if not directory.is_dir():
+        raise StoreError(target, f"no store at {target}")
+    lock = None
+    if target.is_dir() or (directory / LOCK_NAME).exists():
+        lock = WriterLock(directory).acquire()
+    try:
+        report = RecoverReport(directory=directory)
+        report.stray_temps_removed = remove_stray_temps(directory)
+        if target.is_dir():
+            files = [directory / "state.json"] + sorted(
+                p for p in directory.iterdir() if partition_key_of(p.name) is not None)
+            files = [p for p in files if p.exists()]
+        else:
+            files = [target]
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
+        for file in files:
+            try:
+                read_tables(file)
+            except CorruptStoreError as exc:
+                report.files.append(recover_file(file, exc.problem, stamp=stamp))
+            else:
+                report.files.append(FileRecovery(path=file))
+        return report
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+__all__ = ["recover", "recover_file", "salvage_tables", "RecoverReport", "FileRecovery"]

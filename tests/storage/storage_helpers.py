@@ -1,0 +1,39 @@
+"""Helpers for the storage tests: an item factory and a clock the test moves by hand."""
+from __future__ import annotations
+
+import itertools
+
+from feeds.model import Item, Match, parse_utc_iso
+
+# Friday 2024-05-10 12:00 UTC, ISO week 2024-W19.
+NOW = parse_utc_iso("2024-05-10T12:00:00Z")
+DAY = 86400.0
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, t: float = NOW) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+_counter = itertools.count(1)
+
+
+def make_item(n: int | None = None, *, first_seen: str = "2024-05-10T10:00:00Z",
+              published: str | None = None, feed: str = "https://example.org/a.xml",
+              title: str | None = None, summary: str = "Envoys met in Geneva.",
+              labels: tuple[str, ...] = ("talks",), **kw) -> Item:
+    n = next(_counter) if n is None else n
+    return Item(
+        id=f"{n:016x}", feed=feed, source=kw.pop("source", "Example"), guid=f"guid-{n}",
+        title=f"Item {n}" if title is None else title, summary=summary,
+        link=f"https://example.org/{n}", published=published or first_seen,
+        first_seen=first_seen, labels=labels, primary=labels[0] if labels else None,
+        scores={"talks": 1.0} if labels else {},
+        evidence=(Match("talks", "talk*", "talks", "title", 0, 5, 1.0),) if labels else (),
+        **kw)
+

@@ -1,0 +1,98 @@
+"""Fast paths must agree with the plain ones: item decoding and the raw text prefilter."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+
+import orjson
+import pytest
+
+from feeds.model import Item
+from storage import Flags, ItemFilter, Store
+from storage.partition import docs_containing, prefilter_terms
+from storage.query import Matcher
+from storage.store import _item_from_doc
+from tests.storage.storage_helpers import make_item
+
+TRICKY = ['He said "stop" now', "back\\slash path C:\\data", 'braces },"12":{ inside',
+          "Straße in KÖLN", "İstanbul talks", "Kelvin \u212a sign", "emoji 🕊 peace",
+          "tab\tand newline\nin text", "ﬁnance ministers", "ΣΊΣΥΦΟΣ"]
+
+
+def tricky_items(n=60, seed=5):
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        title = f"{rnd.choice(TRICKY)} {i}"
+        out.append(make_item(0x1000 + i, title=title, summary=rnd.choice(TRICKY),
+                             source=rnd.choice(["Wire", "Agence \"Q\"", "Zürich Post"]),
+                             labels=rnd.choice([(), ("talks",), ("talks", "sanctions")]),
+                             actors=("Ärzte", "UN") if i % 3 else (),
+                             cluster="c" if i % 2 else None,
+                             date_missing=bool(i % 5 == 0)))
+    return out
+
+
+def test_fast_item_decoding_equals_from_dict():
+    for item in tricky_items() + [make_item(labels=())]:
+        doc = orjson.loads(orjson.dumps(item.to_dict()))
+        assert _item_from_doc(dict(doc)) == Item.from_dict(doc) == item
+    # any other document shape goes through from_dict itself
+    legacy = {"id": "00000000000000aa", "feed": "f", "published": "2024-01-01T00:00:00Z",
+              "first_seen": "2024-01-01T00:00:00Z", "title": "old"}
+    assert _item_from_doc(legacy) == Item.from_dict(legacy)
+    odd = make_item().to_dict()
+    odd["evidence"] = [{"label": "talks", "term": "t", "text": "t", "field": "title",
+                        "start": "1", "end": 2, "weight": 1}]
+    assert _item_from_doc(dict(odd)) == Item.from_dict(odd)
+
+
+@pytest.mark.parametrize("text", ["stop", '"stop"', "c:\\data", '},"12":{', "strasse",
+                                  "straße köln", "istanbul", "i̇stanbul", "k sign",
+                                  "🕊",
+                                  "finance", "σίσυφος", "ς", "in", "zürich", "agence", "ärzte",
+                                  "12 inside", "newline"])
+def test_raw_prefilter_never_misses_a_match(text):
+    items = tricky_items()
+    docs = {str(int(i.id, 16)): i.to_dict() for i in items}
+    raw = orjson.dumps({"items": docs})
+    m = Matcher(ItemFilter(text=text))
+    expected = [d for d in docs.values() if m.doc(d, Flags())]
+    terms = prefilter_terms(m.terms)
+    got = docs_containing(raw, terms, len(docs)) if terms else None
+    if got is None:
+        assert not terms or '"' in text or "\\" in text
+        return
+    assert [d for d in got if m.doc(d, Flags())] == expected
+    assert all(d in docs.values() for d in got)
+
+
+def test_raw_prefilter_declines_unknown_layouts():
+    docs = {str(int(i.id, 16)): i.to_dict() for i in tricky_items(10)}
+    terms = ("talks",)
+    assert docs_containing(orjson.dumps({"items": docs}), terms, 9) is None  # count mismatch
+    ascii_escaped = json.dumps({"items": docs}).encode()  # \\u escapes, spaces
+    assert docs_containing(ascii_escaped, terms, 10) is None
+    two_tables = orjson.dumps({"items": docs, "other": {"1": {"x": "talks"}}})
+    got = docs_containing(two_tables, terms, 10)
+    assert got is None or all("id" in d for d in got)
+    assert docs_containing(orjson.dumps({"items": {}}), terms, 0) is None
+
+
+def test_archive_text_search_equals_brute_force(tmp_path, clock):
+    items = []
+    for w, day in enumerate(["2024-01-0%dT10:00:00Z" % d for d in range(1, 8)] +
+                            ["2024-02-1%dT10:00:00Z" % d for d in range(0, 8)]):
+        items += [replace(i, id=f"{w:04x}{int(i.id, 16):012x}", first_seen=day, published=day)
+                  for i in tricky_items(20, seed=w)]
+    with Store.open(tmp_path / "db", clock=clock) as s:
+        s.upsert_items(items)
+    with Store.open(tmp_path / "db", clock=clock, readonly=True) as s:
+        for text in ["talks", "straße", "ISTANBUL 3", "finance", '"stop"', "köln 1", "🕊"]:
+            f = ItemFilter(text=text, archive=True)
+            m = Matcher(f)
+            brute = sorted((i for i in items if m.item(i, Flags())),
+                           key=lambda i: (i.published, i.first_seen, i.id), reverse=True)
+            assert s.query(f) == brute, text
+            assert s.query(replace(f, limit=7, offset=3)) == brute[3:10], text
