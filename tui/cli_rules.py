@@ -32,7 +32,8 @@ def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
 
     title = plain_text(title, TITLE_MAX, is_html=False)
     summary = plain_text(text, SUMMARY_MAX, is_html=False)
-    result = _classifier(obj).classify(title, summary)
+    explanation = _classifier(obj).explain(title, summary)
+    result = explanation.classification
     if as_json:
         click.echo(orjson.dumps({
             "title": title, "summary": summary, "labels": list(result.labels),
@@ -40,7 +41,7 @@ def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
             "evidence": [m.to_dict() for m in result.evidence],
         }, option=orjson.OPT_INDENT_2).decode())
     else:
-        click.echo(format_explanation(title, summary, result))
+        click.echo(format_explanation(title, summary, explanation))
 
 
 @rules.command("eval")

@@ -1,0 +1,145 @@
+"""Classifier throughput: items (headline + summary) per second on one core.
+
+Run from the repo root: ``python benchmarks/bench_classify.py [--items N]``.
+
+Items are built from the CAMEO eval sentences when ../shared/eval is present, else from a
+small built-in set: a headline cut from one sentence (at most 80 characters) and a summary
+of one sentence (a typical RSS description), of two, or of twelve (longer than the 1,000
+characters the classifier looks at). Rules: the bundled defaults, and the defaults with ten
+times as many terms (extra words and two-word phrases taken from the same sentences, so they
+match often: a pessimistic case). A pure-Python reference loop is timed too, to compare
+machines.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from feeds.classify import Classifier  # noqa: E402
+from feeds.rules import load_rules  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval" / "cameo-manual-examples.tsv"
+
+BUILT_IN = [
+    "EU foreign ministers agreed on Monday to extend economic sanctions against Russia for "
+    "another six months, diplomats said.",
+    "Ukrainian and Russian negotiators met in Istanbul for a second round of direct talks, "
+    "the first since the spring.",
+    "The Kremlin said on Tuesday no date had been set for a meeting between the two "
+    "presidents.",
+    "Russian drones struck energy facilities in the Odesa region overnight, regional "
+    "authorities said.",
+    "The UN Secretary-General condemned the strike and urged all parties to exercise "
+    "restraint.",
+    "Qatari and Egyptian mediators presented a revised proposal for a ceasefire in Gaza.",
+    "Washington imposed visa bans on officials it accused of undermining democracy.",
+    "Oil prices rose on Wednesday as traders weighed the risk of supply disruptions.",
+    "Polls opened on Sunday in a parliamentary election seen as a test for the government.",
+    "The foreign minister warned that any attack on shipping would meet a firm response.",
+]
+
+
+def sentences() -> list[str]:
+    if EVAL.is_file():
+        lines = EVAL.read_text(encoding="utf-8").splitlines()[1:]
+        return [line.split("\t")[1] for line in lines if line.count("\t") >= 2]
+    return BUILT_IN
+
+
+def headline(sentence: str, limit: int = 80) -> str:
+    if len(sentence) <= limit:
+        return sentence.rstrip(".")
+    return sentence[:limit].rsplit(" ", 1)[0]
+
+
+def make_items(n: int, summary_sentences: int, rng: random.Random) -> list[tuple[str, str]]:
+    pool = sentences()
+    return [(headline(rng.choice(pool)), " ".join(rng.choices(pool, k=summary_sentences)))
+            for _ in range(n)]
+
+
+def ten_times_terms(table: dict, rng: random.Random) -> dict:
+    """The default rules plus nine extra terms per existing term rule."""
+    words = sorted({w.strip(".,;:()“”\"'").lower() for s in sentences() for w in s.split()})
+    words = [w for w in words if len(w) > 3 and w.isalpha()]
+    rules = {label: dict(body) for label, body in table["rules"].items()}
+    n_terms = sum(len(b.get("terms", {})) + len(b.get("near", {})) for b in rules.values())
+    extra = n_terms * 9
+    for i, label in enumerate(rules):
+        terms = dict(rules[label]["terms"])
+        for j in range(extra // len(rules)):
+            a, b = rng.choice(words), rng.choice(words)
+            key = f"{a} {b}" if j % 2 else (f"{a}*" if j % 3 == 0 else a)
+            terms.setdefault(key, 0.1)
+        rules[label]["terms"] = terms
+    return {"classify": table["classify"], "rules": rules}
+
+
+def count_terms(table: dict) -> int:
+    return sum(len(b.get("terms", {})) + len(b.get("near", {})) + len(b.get("exclude", []))
+               for b in table["rules"].values())
+
+
+def throughput(classifier: Classifier, items: list[tuple[str, str]], repeats: int = 3) -> float:
+    classify = classifier.classify
+    for title, summary in items[:2000]:  # warm the phrase cache, as a long-running poller is
+        classify(title, summary)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for title, summary in items:
+            classify(title, summary)
+        best = min(best, time.perf_counter() - start)
+    return len(items) / best
+
+
+def reference_loop() -> float:
+    """Seconds for a 10-million-step pure-Python loop: how fast this machine runs Python."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=20_000)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    table = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
+    default = Classifier.from_spec(load_rules(table))
+    big_table = ten_times_terms(table, rng)
+    t0 = time.perf_counter()
+    big = Classifier.from_spec(load_rules(big_table))
+    big_compile = time.perf_counter() - t0
+
+    source = "CAMEO eval sentences" if EVAL.is_file() else "built-in sentences"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"items from {source}; reference loop: {reference_loop():.2f} s; "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+    runs = [
+        ("default rules", default, count_terms(table), 1, args.items),
+        ("default rules", default, count_terms(table), 2, args.items),
+        ("default rules", default, count_terms(table), 12, args.items // 4),
+        (f"10x terms (compiled in {big_compile:.2f} s)", big, count_terms(big_table), 1,
+         args.items),
+        ("10x terms", big, count_terms(big_table), 2, args.items),
+    ]
+    for name, classifier, n_rules, sentences, n in runs:
+        items = make_items(n, sentences, rng)
+        chars = sum(len(t) + min(len(s), 1000) for t, s in items) / len(items)
+        print(f"{name:<34} {n_rules:>5} rules+exclusions, {sentences:>2}-sentence summaries, "
+              f"{chars:>4.0f} chars classified: {throughput(classifier, items):>8,.0f} items/s")
+
+
+if __name__ == "__main__":
+    main()

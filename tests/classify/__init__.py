@@ -1,0 +1,1 @@
+"""Tests of the classifier: rules language, engine, evaluation, default rules."""

@@ -1,0 +1,37 @@
+"""Fixtures for the classifier tests: rules from TOML text, the bundled defaults, eval data."""
+from __future__ import annotations
+
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from feeds.classify import Classifier
+from feeds.rules import RulesSpec, load_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+# The shared eval data lives beside the repo and is never copied into it.
+EVAL_DIR = ROOT.parent / "shared" / "eval"
+HEADLINES = Path(__file__).resolve().parent / "headlines.tsv"
+
+
+def spec_from(text: str) -> RulesSpec:
+    return load_rules(tomllib.loads(textwrap.dedent(text)))
+
+
+@pytest.fixture
+def build() -> Callable[[str], Classifier]:
+    """TOML text (``[classify]``/``[rules.*]``) → a classifier."""
+    return lambda text: Classifier.from_spec(spec_from(text))
+
+
+@pytest.fixture(scope="session")
+def default_table() -> dict:
+    return tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def default_classifier(default_table: dict) -> Classifier:
+    return Classifier.from_spec(load_rules(default_table))

@@ -1,0 +1,56 @@
+"""The engine as the rest of the app uses it: pickling, purity, the default config."""
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+from feeds.classify import Classifier
+from feeds.model import LABELS
+from feeds.rules import load_rules
+
+from .conftest import ROOT
+
+
+def test_pickles_as_its_spec(default_classifier):
+    title, summary = "EU adopts 19th sanctions package", "Ministers condemned the attack."
+    clone = pickle.loads(pickle.dumps(default_classifier))
+    assert clone.spec == default_classifier.spec
+    assert clone.classify(title, summary) == default_classifier.classify(title, summary)
+    assert len(pickle.dumps(default_classifier)) < 100_000
+
+
+def _classify_in_worker(args):
+    classifier, title = args
+    return classifier.classify(title, "")
+
+
+def test_runs_in_a_worker_process(default_classifier):
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(_classify_in_worker, (default_classifier,
+                                                   "Kremlin says no date set for talks")).result()
+    assert result.labels == ("talks", "statements")
+
+
+def test_feeds_never_imports_textual_or_rich():
+    code = ("import sys, feeds.rules, feeds.classify, feeds.evaluate; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_default_config_defines_every_label(default_table):
+    spec = load_rules(default_table)
+    assert [lr.label for lr in spec.labels] == list(LABELS)
+    assert all(lr.rules and lr.exclude for lr in spec.labels)
+    assert spec.threshold == 1.0 and spec.title_bonus == 0.5
+
+
+def test_same_results_as_a_fresh_classifier(default_classifier):
+    # The phrase cache must not change answers.
+    fresh = Classifier.from_spec(default_classifier.spec)
+    text = "Talks on sanctions: the Kremlin’s envoy warned of a cease-fire collapse."
+    assert fresh.classify(text, text) == default_classifier.classify(text, text)
+    assert fresh.classify(text, text) == fresh.classify(text, text)
