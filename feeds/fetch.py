@@ -94,7 +94,9 @@ class Fetcher:
         self._clock = clock
         timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.timeout,
                                 write=settings.timeout, pool=settings.timeout)
-        limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 8),
+        # Concurrency is the poller's business (global and per-host slots); the pool must not
+        # queue requests behind connections held by hung servers.
+        limits = httpx.Limits(max_connections=None,
                               max_keepalive_connections=max(settings.concurrency * 2, 8))
         self._client = httpx.AsyncClient(
             timeout=timeout, limits=limits, follow_redirects=False, transport=transport,

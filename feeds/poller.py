@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Protocol
+from typing import Awaitable, Callable, Iterable, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,7 +31,29 @@ from feeds.netpolicy import AddressClassifier, host_is_internal
 from feeds.parse import ParsedFeed
 from feeds.parsepool import ParseJob, ParsePool
 
+T = TypeVar("T")
+
 REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL follows them
+# A request still running after this long (a hung or dripping server) stops counting against
+# the global and per-host limits: it cannot be loading the server, and it must not hold up
+# the other feeds of its host for its whole deadline. It still ends at its own deadline.
+SLOT_LEASE = 5.0
+
+
+async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], lease: float) -> T:
+    """Run ``work`` holding ``slots``, giving them back when it ends or after ``lease`` s."""
+    for slot in slots:
+        await slot.acquire()
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait({task}, timeout=lease)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        for slot in slots:
+            slot.release()
+    return await task
 
 
 class StoreLike(Protocol):  # what the poller needs from storage.Store
@@ -76,6 +98,8 @@ class CycleReport:
 
 
 class Poller:
+    slot_lease = SLOT_LEASE
+
     def __init__(self, config: Config, store: StoreLike, *, clock: Callable[[], float] = time.time,
                  transport: httpx.AsyncBaseTransport | None = None,
                  is_internal: AddressClassifier = host_is_internal,
@@ -165,9 +189,9 @@ class Poller:
             host = (urlsplit(state.url).hostname or "", urlsplit(state.url).port)
             slot = host_slots.setdefault(f"{host[0]}:{host[1]}",
                                          asyncio.Semaphore(self.config.polling.per_host))
-            async with global_slots, slot:
-                result = await fetcher.fetch(state.url, etag=state.etag,
-                                             last_modified=state.last_modified)
+            result = await _leased(fetcher.fetch(state.url, etag=state.etag,
+                                                 last_modified=state.last_modified),
+                                   (global_slots, slot), self.slot_lease)
         try:
             outcome = await self._settle(source, state, result)
         except Exception as e:  # a bug must cost one feed, not the cycle

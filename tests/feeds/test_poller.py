@@ -271,3 +271,27 @@ def _ts(iso: str) -> float:
     from feeds.model import parse_utc_iso
 
     return parse_utc_iso(iso)
+
+
+async def test_a_hung_request_stops_holding_its_host_after_the_lease(setup, feed_server: FeedServer) -> None:
+    """Two feeds of one host: the first hangs; the second is asked while the first still
+    hangs (its slot was given back after the lease), not after the first's deadline."""
+    import threading
+
+    make, store = setup
+    second_arrived = threading.Event()
+
+    def hang(req):
+        second_arrived.wait(10)  # released only if the second request gets through
+        return Response(body=doc("First") if second_arrived.is_set() else b"")
+
+    def second(req):
+        second_arrived.set()
+        return Response(body=doc("Second"))
+
+    feed_server.route("/hang.xml", hang)
+    feed_server.route("/second.xml", second)
+    poller = make([("Hang", "/hang.xml"), ("Second", "/second.xml")], timeout=20.0)
+    poller.slot_lease = 0.3
+    r = await poller.poll_cycle()
+    assert {o.source.name: o.status for o in r.outcomes} == {"Hang": STATUS_OK, "Second": STATUS_OK}
