@@ -10,6 +10,7 @@ HTTP transport and the address classifier.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from feeds.parse import ParsedFeed
 from feeds.parsepool import ParseJob, ParsePool
 
 T = TypeVar("T")
+log = logging.getLogger("diplowatch.poll")
 
 REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL follows them
 # A request still running after this long (a hung or dripping server) stops counting against
@@ -176,7 +178,12 @@ class Poller:
                 await asyncio.to_thread(self.store.flush)
             except Exception as e:  # the store keeps the data dirty and retries next cycle
                 report.flush_error = str(e)
+                log.error("could not save the poll cycle (will retry): %s", e)
         report.finished = self.clock()
+        for o in report.failed:
+            log.warning("%s: %s: %s", o.source.name, o.status, o.error)
+        log.info("polled %d feeds: %d new items, %d failed, %d not due", len(report.outcomes),
+                 len(report.new_items), len(report.failed), report.not_due)
         return report
 
     async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,

@@ -51,6 +51,10 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, offlin
     Without a command, opens the dashboard.
     """
     ctx.obj = AppContext(config_path=config_path, db_path=db_path)
+    if ctx.invoked_subcommand in (None, "poll", "daemon", "serve"):
+        from tui.logs import setup_logging
+
+        setup_logging()
     if ctx.invoked_subcommand is None:
         from tui.launch import run_dashboard
 
