@@ -5,6 +5,7 @@ are stored as JSON, so each has a ``to_dict``/``from_dict`` pair with plain JSON
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -14,7 +15,7 @@ LABELS: tuple[str, ...] = ("talks", "sanctions", "statements")
 
 def utc_iso(ts: float) -> str:
     """Epoch seconds → fixed-width UTC ISO 8601 (sorts lexicographically)."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % time.gmtime(ts)[:6]
 
 
 def parse_utc_iso(text: str) -> float:

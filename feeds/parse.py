@@ -48,7 +48,9 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
                    content_type: str | None, now: float, max_items: int = 1000,
                    classifier: Any = None) -> ParsedFeed:
     """Parse one fetched document. Never raises for anything the document contains."""
-    import feedparser  # heavy import, only in the worker that parses
+    import feedparser  # heavy imports, only in the worker that parses
+
+    from feeds.fastparse import parse_simple
 
     if not body.strip():
         return ParsedFeed(False, error="empty document (the server sent no content)")
@@ -56,16 +58,18 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
         data, encoding, notes = prepare(body, content_type)
     except UnsafeDocument as e:
         return ParsedFeed(False, error=f"refused: {e}")
-    headers = {"content-type": "application/xml; charset=utf-8"}
-    if url.startswith(("http://", "https://")):
-        headers["content-location"] = url
-    try:
-        result = feedparser.parse(io.BytesIO(data), response_headers=headers,
-                                  sanitize_html=False, resolve_relative_uris=False)
-    except MemoryError:
-        return ParsedFeed(False, error="document too large to parse (memory limit)")
-    except Exception as e:  # feedparser raises on some hostile input (see reliability notes)
-        return ParsedFeed(False, error=f"feedparser failed: {e.__class__.__name__}: {_short(e)}")
+    result = parse_simple(data)  # well-formed RSS 2.0 / Atom 1.0: expat directly, ~10× faster
+    if result is None:
+        # Relative links are resolved by _normalise against the document's URL; feedparser
+        # resolving every element against a content-location costs a third of its time.
+        try:
+            result = feedparser.parse(io.BytesIO(data),
+                                      response_headers={"content-type": "application/xml; charset=utf-8"},
+                                      sanitize_html=False, resolve_relative_uris=False)
+        except MemoryError:
+            return ParsedFeed(False, error="document too large to parse (memory limit)")
+        except Exception as e:  # feedparser raises on some hostile input (see reliability notes)
+            return ParsedFeed(False, error=f"feedparser failed: {e.__class__.__name__}: {_short(e)}")
     version = result.get("version") or ""
     bozo = result.get("bozo_exception") if result.get("bozo") else None
     if not version and not (result.get("entries") and not _HTML_SNIFF.search(body[:2048])):
@@ -104,16 +108,21 @@ def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,
                        is_html=title_detail.get("type") in _HTML_TYPES)
     summary_raw = entry.get("summary")
     summary_type = (entry.get("summary_detail") or {}).get("type")
-    if not summary_raw and entry.get("content"):
-        summary_raw = entry["content"][0].get("value")
-        summary_type = entry["content"][0].get("type")
+    content = entry.get("content") or [{}]
+    if not summary_raw:
+        summary_raw, summary_type = content[0].get("value"), content[0].get("type")
+    elif summary_type is None and summary_raw == content[0].get("value"):
+        summary_type = content[0].get("type")  # feedparser copies content without its type
     summary = plain_text(summary_raw, SUMMARY_MAX, is_html=summary_type != "text/plain")
     raw_link = entry.get("link") or ""
-    link = safe_link(urljoin(base, strip_controls(raw_link).strip()) if raw_link and base.startswith(("http://", "https://")) else raw_link)
+    if raw_link and not raw_link.startswith(("http://", "https://")) and base.startswith(("http://", "https://")):
+        raw_link = urljoin(base, strip_controls(raw_link).strip())  # relative to the document
+    link = safe_link(raw_link)
     published_ts = _timestamp(entry.get("published_parsed")) or _timestamp(entry.get("updated_parsed"))
     date_missing = published_ts is None or not (EARLIEST_DATE <= published_ts <= now + FUTURE_SLACK)
     if date_missing:
         published_ts = now
+    first_seen = utc_iso(now)
     guid = strip_controls(str(entry.get("id") or ""))[:GUID_MAX].strip()
     identity = guid or (raw_link.strip() and "link:" + raw_link.strip()[:GUID_MAX])
     if not identity and title:
@@ -130,7 +139,8 @@ def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,
     return Item(
         id=item_id(feed_key, identity), feed=feed_key, source=feed_name, guid=guid,
         title=title or (summary[:120] if summary else "(untitled)"), summary=summary, link=link,
-        published=utc_iso(published_ts), first_seen=utc_iso(now), date_missing=date_missing,
+        published=first_seen if date_missing else utc_iso(published_ts), first_seen=first_seen,
+        date_missing=date_missing,
     )
 
 

@@ -23,6 +23,7 @@ _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|tr|h[1-6]|blockquote|pre|ul|ol|table
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SPACE = re.compile(r"\s+")
+_ANY_SPACE = re.compile(r"\s")
 
 TITLE_MAX = 500
 SUMMARY_MAX = 2000
@@ -72,7 +73,7 @@ def safe_link(url: str | None) -> str:
     if not url:
         return ""
     url = strip_controls(url).strip()
-    if len(url) > LINK_MAX or any(c.isspace() for c in url):
+    if len(url) > LINK_MAX or _ANY_SPACE.search(url):
         return ""
     try:
         parts = urlsplit(url)
