@@ -69,6 +69,28 @@ class UISettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    """Story clusters (feeds.clusters): which titles count as the same story."""
+
+    enabled: bool = True
+    window: float = 48 * 3600.0  # most time between the published times of two versions
+    horizon: float = 7 * 86400.0  # items published longer ago are not clustered
+    threshold: float = 60.0  # rapidfuzz token_set_ratio of the normalised titles, 0-100
+    min_shared: int = 2  # distinctive words two titles must share
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """Watch terms (feeds.watch). Patterns are in the rules language, validated at load."""
+
+    terms: tuple[tuple[str, str], ...] = ()  # (name, pattern)
+    exclude: tuple[str, ...] = ()
+    bell: bool = True
+    notify_command: tuple[str, ...] = ()  # argv, run once per matching item; () → none
+    notify_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # the file the user's settings came from
     feeds: tuple[FeedSource, ...]
@@ -77,6 +99,9 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     rules: Any = None  # feeds.rules.RulesSpec
     is_bundled: bool = False
+    actors: Any = None  # feeds.actors.ActorSpec
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
     def feed(self, key_or_name: str) -> FeedSource | None:
         for f in self.feeds:
@@ -174,7 +199,8 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-_TOP_KEYS = {"polling", "storage", "ui", "classify", "rules", "feeds"}
+_TOP_KEYS = {"polling", "storage", "ui", "classify", "rules", "feeds", "actors", "clusters",
+             "watch"}
 
 
 def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -> Config:
@@ -191,8 +217,13 @@ def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -
                                   recent_days=storage.recent_days)
     feeds = v.feeds(doc.get("feeds", []), polling)
     rules = _rules(path, v, doc, defaults, is_bundled)
+    actors = _actors(path, v, doc, defaults, is_bundled)
+    clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
+    if clusters.horizon < clusters.window:
+        v.fail("clusters.horizon", "must be at least clusters.window")
+    watch = _watch(v, doc, defaults)
     return Config(path=path, feeds=feeds, polling=polling, storage=storage, ui=ui, rules=rules,
-                  is_bundled=is_bundled)
+                  is_bundled=is_bundled, actors=actors, clusters=clusters, watch=watch)
 
 
 def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool) -> Any:
@@ -206,6 +237,74 @@ def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: b
     except RuleError as e:
         key = getattr(e, "key", None)
         raise ConfigError(path, str(e), line=v.line_of(key) if key else None) from None
+
+
+def _actors(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool) -> Any:
+    from feeds.actors import ActorError, load_actors
+
+    user = None if is_bundled else doc.get("actors")
+    try:
+        return load_actors(defaults.get("actors", {}), user)
+    except ActorError as e:
+        raise ConfigError(path, e.problem, key=e.key, line=v.line_of(e.key)) from None
+
+
+def _watch(v: "_Validator", doc: dict, defaults: dict) -> WatchSettings:
+    """[watch]: each key the user sets replaces the bundled one (like [polling])."""
+    from feeds.rules import RuleError, parse_pattern
+
+    values: dict[str, Any] = {}
+    for source in (defaults.get("watch", {}), doc.get("watch", {})):
+        if not isinstance(source, dict):
+            v.fail("watch", f"expected a table [watch], got {_show(source)}")
+        for key, raw in source.items():
+            if key not in _WATCH_KEYS:
+                v.fail(f"watch.{key}", f"unknown key; expected one of {', '.join(sorted(_WATCH_KEYS))}")
+            values[key] = raw
+    out: dict[str, Any] = {}
+    terms = values.get("terms", [])
+    if isinstance(terms, list):
+        pairs = [(t, t) for t in terms]
+    elif isinstance(terms, dict):
+        pairs = list(terms.items())
+    else:
+        v.fail("watch.terms", "expected an array of patterns, or a table of name = pattern, "
+               f"got {_show(terms)}")
+    exclude = values.get("exclude", [])
+    if not isinstance(exclude, list):
+        v.fail("watch.exclude", f"expected an array of patterns, got {_show(exclude)}")
+    named = isinstance(terms, dict)  # a table: errors point at the term's own line
+    for key, name, pattern in ([(f"watch.terms.{n}" if named else "watch.terms", n, p)
+                                for n, p in pairs]
+                               + [("watch.exclude", p, p) for p in exclude]):
+        if not isinstance(pattern, str) or not isinstance(name, str) or not name.strip():
+            v.fail(key, f"expected a pattern as a string, got {_show(pattern)}")
+        try:
+            parse_pattern(pattern, key, near=None)
+        except RuleError as e:
+            v.fail(key, f"{pattern!r}: {e.problem}")
+    out["terms"] = tuple((n.strip(), p) for n, p in pairs)
+    out["exclude"] = tuple(exclude)
+    if "bell" in values:
+        if not isinstance(values["bell"], bool):
+            v.fail("watch.bell", f"expected true or false, got {_show(values['bell'])}")
+        out["bell"] = values["bell"]
+    if "notify_command" in values:
+        cmd = values["notify_command"]
+        if isinstance(cmd, str):
+            v.fail("watch.notify_command", "expected an array of arguments such as "
+                   '["notify-send", "diplowatch"], got a string: the command is never run '
+                   "through a shell, so split it into its arguments")
+        if not isinstance(cmd, list) or not all(isinstance(a, str) and a for a in cmd):
+            v.fail("watch.notify_command", "expected an array of non-empty strings "
+                   f"(the program, then its arguments), got {_show(cmd)}")
+        out["notify_command"] = tuple(cmd)
+    if "notify_timeout" in values:
+        try:
+            out["notify_timeout"] = _duration(0.1)(values["notify_timeout"])
+        except ValueError as e:
+            v.fail("watch.notify_timeout", str(e))
+    return WatchSettings(**out)
 
 
 # name → (converter, description of what is expected)
@@ -232,6 +331,20 @@ def _fraction(x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 0.5:
         raise ValueError(f"expected a number between 0 and 0.5, got {_show(x)}")
     return float(x)
+
+
+def _bool(x: Any) -> bool:
+    if not isinstance(x, bool):
+        raise ValueError(f"expected true or false, got {_show(x)}")
+    return x
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], float]:
+    def conv(x: Any) -> float:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not lo <= x <= hi:
+            raise ValueError(f"expected a number between {lo:g} and {hi:g}, got {_show(x)}")
+        return float(x)
+    return conv
 
 
 def _string(x: Any) -> str:
@@ -264,6 +377,11 @@ _STORAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "path": _path, "retention_days": _int(0), "recent_days": _int(1, 3660),
 }
 _UI_FIELDS: dict[str, Callable[[Any], Any]] = {"theme": _string}
+_CLUSTER_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "enabled": _bool, "window": _duration(60), "horizon": _duration(3600),
+    "threshold": _number(0, 100), "min_shared": _int(1, 10),
+}
+_WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout"}
 _FEED_KEYS = {"name", "url", "tags", "interval", "enabled"}
 
 

@@ -6,7 +6,7 @@ are stored as JSON, so each has a ``to_dict``/``from_dict`` pair with plain JSON
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -169,7 +169,7 @@ class FeedState:
     recent_links: tuple[str, ...] = ()  # short hash of each recent item's link ("" if none)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _STATE_FIELDS}  # asdict() deep-copies: slow
         d["recent_ids"] = list(self.recent_ids)
         d["recent_links"] = list(self.recent_links)
         return d
@@ -183,8 +183,18 @@ class FeedState:
         return cls(**kw)
 
 
+_STATE_FIELDS = tuple(f.name for f in fields(FeedState))
+
+
 def new_feed_state(source: FeedSource) -> FeedState:
     return FeedState(key=source.key, url=source.url)
+
+
+def reset_feed_state(state: FeedState) -> FeedState:
+    """The user asked to try a feed again (re-enabled it): forget failures, backoff and a
+    gone status; keep the validators and what the last document held."""
+    return replace(state, status=STATUS_NEW, error=None, failures=0, failing_since=None,
+                   next_poll=None, retry_after=None, http_status=None)
 
 
 def label_order(labels: Iterable[str]) -> tuple[str, ...]:

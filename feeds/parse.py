@@ -46,8 +46,11 @@ def item_id(feed_key: str, identity: str) -> str:
 
 def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
                    content_type: str | None, now: float, max_items: int = 1000,
-                   classifier: Any = None) -> ParsedFeed:
-    """Parse one fetched document. Never raises for anything the document contains."""
+                   classifier: Any = None, tagger: Any = None) -> ParsedFeed:
+    """Parse one fetched document. Never raises for anything the document contains.
+
+    ``classifier`` (feeds.classify.Classifier) labels each item; ``tagger``
+    (feeds.actors.ActorTagger) tags the actors it names."""
     import feedparser  # heavy imports, only in the worker that parses
 
     from feeds.fastparse import parse_simple
@@ -97,6 +100,8 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
             continue
         if classifier is not None:
             item = item.with_classification(classifier.classify(item.title, item.summary))
+        if tagger is not None:
+            item.actors = tagger.tag(item.title, item.summary)
         parsed.items.append(item)
     return parsed
 

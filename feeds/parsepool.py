@@ -9,7 +9,8 @@ rather than ``multiprocessing``: nothing of the parent (its threads, its ``__mai
 forked or re-imported, which matters inside the dashboard and under test runners.
 
 Workers start lazily, on the first document to parse (an all-304 cycle starts none), and
-live as long as the pool. The classifier is built once per worker from the picklable spec.
+live as long as the pool. The classifier and the actor tagger are built once per worker from
+their picklable specs, so labelling and tagging cost the app's own process nothing.
 """
 from __future__ import annotations
 
@@ -33,15 +34,21 @@ STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 _classifier: Any = None
+_tagger: Any = None
 
 
-def init_worker(rules_spec: Any) -> None:
-    """In a worker: build the classifier once; pay feedparser's import once."""
-    global _classifier
+def init_worker(rules_spec: Any, actors_spec: Any = None) -> None:
+    """In a worker: build the classifier and the actor tagger once; pay feedparser's import
+    once."""
+    global _classifier, _tagger
     if rules_spec is not None:
         from feeds.classify import Classifier
 
         _classifier = Classifier.from_spec(rules_spec)
+    if actors_spec is not None:
+        from feeds.actors import ActorTagger
+
+        _tagger = ActorTagger.from_spec(actors_spec)
     import feedparser  # noqa: F401
 
 
@@ -61,7 +68,7 @@ def run_job(job: ParseJob) -> ParsedFeed:
     try:
         return parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
                               url=job.url, content_type=job.content_type, now=job.now,
-                              max_items=job.max_items, classifier=_classifier)
+                              max_items=job.max_items, classifier=_classifier, tagger=_tagger)
     except MemoryError:
         return ParsedFeed(False, error="document too large to parse (memory limit)")
 
@@ -71,14 +78,14 @@ class _WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, rules_spec: Any, memory_limit: int) -> None:
+    def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "feeds.parseworker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
         self.ready = False
-        write_message(self.proc.stdin, (rules_spec, memory_limit))
+        write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec))
 
     def _read(self, deadline: float) -> Any:
         fd = self.proc.stdout.fileno()
@@ -119,8 +126,9 @@ class ParsePool:
     """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
 
     def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
-                 memory_limit: int = MEMORY_LIMIT) -> None:
+                 memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None) -> None:
         self.rules_spec = rules_spec
+        self.actors_spec = actors_spec
         self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
         self.timeout = timeout
         self.memory_limit = memory_limit
@@ -131,7 +139,7 @@ class ParsePool:
         self._all: set[_Worker] = set()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.rules_spec, self.memory_limit)
+        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -147,13 +155,24 @@ class ParsePool:
             spawn = self._started < self.workers
             if spawn:
                 self._started += 1
-        return self._spawn() if spawn else self._idle.get()
+        if spawn:
+            return self._spawn()
+        while True:  # wait for a worker to come back (or for close())
+            try:
+                return self._idle.get(timeout=1.0)
+            except queue.Empty:
+                if self._closed:
+                    raise RuntimeError("parse pool is closed") from None
 
     def _retire(self, worker: _Worker) -> None:
+        """Kill a stuck or dead worker and put a fresh one in its place: a thread may be
+        waiting for a worker, and the pool's size must not shrink."""
         worker.kill()
         with self._lock:
             self._all.discard(worker)
-            self._started -= 1
+            closed = self._closed
+        if not closed:
+            self._idle.put(self._spawn())
 
     def warm_up(self) -> None:
         """Start every worker now (each takes a few hundred ms to import feedparser)."""

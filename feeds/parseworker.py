@@ -3,10 +3,11 @@
 Started by :class:`feeds.parsepool.ParsePool` as ``python -m feeds.parseworker``. Messages are
 length-prefixed pickles between trusted processes of the same program (the document bytes are
 data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
-setup: the rules spec and its memory limit.
+setup: the rules spec, its memory limit and the actors spec.
 """
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import sys
@@ -35,7 +36,7 @@ def read_message(stream: BinaryIO) -> Any:
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
-    rules_spec, memory_limit = read_message(stdin)
+    rules_spec, memory_limit, actors_spec = read_message(stdin)
     try:
         import resource
 
@@ -44,7 +45,7 @@ def main() -> None:
         pass
     from feeds import parsepool
 
-    parsepool.init_worker(rules_spec)
+    parsepool.init_worker(rules_spec, actors_spec)
     write_message(stdout, "ready")
     while True:
         try:

@@ -1,6 +1,9 @@
 """One poll cycle over the due feeds: fetch → parse (worker processes) → store, politely.
 
 The CLI (``poll --once``), the dashboard and the daemon all call :meth:`Poller.poll_cycle`.
+The items new to the store in a cycle are clustered into stories (before they are stored:
+``Item.cluster``) and matched against the watch terms (``FeedOutcome.watch_hits``; the
+notify command, if any, runs once per hit on a background thread).
 Politeness: a global cap on requests in flight and one request per host at a time;
 conditional GETs; an unchanged body is not parsed again; backoff and Retry-After are honoured
 even by a forced poll. Errors stay per feed; a failed poll never deletes or hides items.
@@ -14,7 +17,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable, Iterable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +34,10 @@ from feeds.model import (
 from feeds.netpolicy import AddressClassifier, host_is_internal
 from feeds.parse import ParsedFeed
 from feeds.parsepool import ParseJob, ParsePool
+
+if TYPE_CHECKING:  # imported when used: a poll with clustering and watching off pays nothing
+    from feeds.clusters import Clusterer
+    from feeds.watch import Notifier, WatchHit, WatchMatcher
 
 T = TypeVar("T")
 log = logging.getLogger("diplowatch.poll")
@@ -60,6 +67,7 @@ async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], leas
 
 class StoreLike(Protocol):  # what the poller needs from storage.Store
     def known(self, item_id: str) -> bool: ...
+    def recent(self, limit: int | None = None) -> list[Item]: ...
     def upsert_items(self, items: Iterable[Item]) -> list[Item]: ...
     def feed_state(self, key: str) -> FeedState | None: ...
     def put_feed_state(self, state: FeedState) -> None: ...
@@ -76,6 +84,7 @@ class FeedOutcome:
     http_status: int | None = None
     elapsed: float = 0.0
     state: FeedState | None = None
+    watch_hits: list[WatchHit] = field(default_factory=list)  # new items matching [watch]
 
     @property
     def failed(self) -> bool:
@@ -98,6 +107,10 @@ class CycleReport:
     def new_items(self) -> list[Item]:
         return [it for o in self.outcomes for it in o.new_items]
 
+    @property
+    def watch_hits(self) -> list[WatchHit]:
+        return [hit for o in self.outcomes for hit in o.watch_hits]
+
 
 class Poller:
     slot_lease = SLOT_LEASE
@@ -105,7 +118,9 @@ class Poller:
     def __init__(self, config: Config, store: StoreLike, *, clock: Callable[[], float] = time.time,
                  transport: httpx.AsyncBaseTransport | None = None,
                  is_internal: AddressClassifier = host_is_internal,
-                 parse_pool: ParsePool | None = None, rng: random.Random | None = None) -> None:
+                 parse_pool: ParsePool | None = None, rng: random.Random | None = None,
+                 clusterer: Clusterer | None = None, watch: WatchMatcher | None = None,
+                 notifier: Notifier | None = None) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -114,11 +129,35 @@ class Poller:
         self.rng = rng or random.Random()
         self._own_pool = parse_pool is None
         self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
-                                            timeout=config.polling.parse_timeout)
+                                            timeout=config.polling.parse_timeout,
+                                            actors_spec=config.actors)
+        # Clustering and watching are on unless the config switches them off; tests and the
+        # dashboard may inject their own (a notifier with an error callback, say).
+        if clusterer is None and config.clusters.enabled:
+            from feeds.clusters import Clusterer
+
+            clusterer = Clusterer(config.clusters, config.actors)
+        self.clusterer = clusterer
+        self._clusters_built = False  # the index is rebuilt from the store on the first cycle
+        if watch is None and config.watch.terms:
+            from feeds.watch import WatchMatcher
+
+            watch = WatchMatcher(config.watch)
+        self.watch = watch
+        self._own_notifier = notifier is None
+        if notifier is None and config.watch.notify_command and watch is not None:
+            from feeds.watch import Notifier
+
+            notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout)
+        self.notifier = notifier
 
     def close(self) -> None:
+        """Stop the parse workers (if ours); wait for pending notify commands (each has its
+        timeout) so that every watch hit is notified exactly once."""
         if self._own_pool:
             self.pool.close()
+        if self._own_notifier and self.notifier is not None:
+            self.notifier.close()
 
     # --- who is due ----------------------------------------------------------------------
 
@@ -159,6 +198,10 @@ class Poller:
                          flush: bool = True) -> CycleReport:
         report = CycleReport(started=self.clock())
         due, report.not_due = self.due_feeds(report.started, force=force, only=only)
+        if due and self.clusterer is not None and not self._clusters_built:
+            # Once per poller: the stories of the last days, from the store's recent window.
+            await asyncio.to_thread(self.clusterer.rebuild, self.store.recent(), report.started)
+            self._clusters_built = True
         if due:
             settings = self.config.polling
             global_slots = asyncio.Semaphore(settings.concurrency)
@@ -239,6 +282,7 @@ class Poller:
                  parsed: ParsedFeed | None, status: str) -> FeedOutcome:
         now = self.clock()
         new: list[Item] = []
+        hits: list[WatchHit] = []
         if parsed is not None:
             recent = set(state.recent_ids)
             items = carry_over_ids(parsed.items, state.recent_ids, state.recent_links,
@@ -246,7 +290,18 @@ class Poller:
             # An id in the last document but no longer in memory lives in an archive week:
             # it is known, not new (older partitions are never rewritten by a poll).
             fresh = [it for it in items if self.store.known(it.id) or it.id not in recent]
+            if self.clusterer is not None:
+                # Only items the store has not seen get a cluster: an update keeps its own.
+                unknown = [it for it in fresh if not self.store.known(it.id)]
+                clustered = {it.id: it for it in self.clusterer.assign(unknown, now)}
+                fresh = [clustered.get(it.id, it) for it in fresh]
             new = self.store.upsert_items(fresh)
+            if self.clusterer is not None:
+                self.clusterer.add(new, now)  # later feeds of this cycle can join them
+            if self.watch is not None:
+                hits = self.watch.hits(new)
+                if hits and self.notifier is not None:
+                    self.notifier.submit(hits)
             state = replace(state, recent_ids=tuple(it.id for it in items),
                             recent_links=tuple(link_key(it.link) for it in items),
                             last_new=len(new))
@@ -263,7 +318,8 @@ class Poller:
         state = self._follow_permanent_redirect(state, result)
         self.store.put_feed_state(state)
         return FeedOutcome(source, status, new_items=new, http_status=result.http_status,
-                           warning=parsed.warning if parsed else None, state=state)
+                           warning=parsed.warning if parsed else None, state=state,
+                           watch_hits=hits)
 
     def _failure(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
         now = self.clock()

@@ -206,6 +206,7 @@ class Store:
         self._state_stat: list[int] | None = None
         self._feeds: dict[str, FeedState] = {}
         self._pending_feeds: dict[int, dict[str, Any]] = {}  # feed states not yet in TinyDB
+        self._feed_doc_ids: dict[int, str] = {}  # doc id → feed key, to refuse a hash collision
         self._flags: dict[str, Flags] = {}
         # Two manifests: the durable one describes the files on disk (with their stat, saved
         # in state.json); the live one includes changes not flushed yet (answers queries).
@@ -314,16 +315,17 @@ class Store:
                 merged = _merge(old, inc)
                 if merged != old:
                     changed[iid] = (home, old, merged)
-            for item in fresh.values():
-                self._check_encodable(item)
+            # Serialized once: the check that refuses what would make every later flush fail
+            # also yields the document handed to TinyDB.
+            docs = {iid: self._encodable_doc(item) for iid, item in fresh.items()}
             for _home, _old, new in changed.values():
-                self._check_encodable(new)
+                self._encodable_doc(new)
 
             by_week: dict[str, list[Item]] = {}
             for item in fresh.values():
                 by_week.setdefault(week_key(item.first_seen), []).append(item)
             for key, new_items in by_week.items():
-                self._insert(self._partition_for_insert(key), new_items)
+                self._insert(self._partition_for_insert(key), new_items, docs)
 
             by_home: dict[str, dict[str, tuple[Item, Item]]] = {}
             for iid, (home, old, new) in changed.items():
@@ -474,7 +476,7 @@ class Store:
                         if (new.id, new.feed, new.first_seen) != (old.id, old.feed, old.first_seen):
                             raise ValueError(f"replace_all: transform changed the identity of "
                                              f"item {old.id} (id, feed and first_seen must stay)")
-                        self._check_encodable(new)
+                        self._encodable_doc(new)
                         ups[old.id] = (old, new)
                     if ups:
                         self._update(p, ups)
@@ -597,8 +599,8 @@ class Store:
         did = _key_doc_id(state.key)
         with self._lock:
             self._require_open()
-            clash = next((k for k in self._feeds if k != state.key and _key_doc_id(k) == did), None)
-            if clash is not None:  # 1 in 2**63; refuse rather than overwrite another feed
+            clash = self._feed_doc_ids.setdefault(did, state.key)
+            if clash != state.key:  # 1 in 2**63; refuse rather than overwrite another feed
                 raise ValueError(f"feed keys {state.key!r} and {clash!r} collide in the store")
             self._feeds[state.key] = replace(state)
             # Written to TinyDB at flush, all feeds in one call (a poll puts one per feed).
@@ -615,6 +617,7 @@ class Store:
         with self._lock:
             self._require_open()
             if self._feeds.pop(key, None) is not None:
+                self._feed_doc_ids.pop(_key_doc_id(key), None)
                 self._sync_feed_states()
                 self._state_table("feeds").remove(doc_ids=[_key_doc_id(key)])
 
@@ -781,12 +784,14 @@ class Store:
         return item
 
     @staticmethod
-    def _check_encodable(item: Item) -> None:
-        # Refuse now what would otherwise make every later flush fail.
+    def _encodable_doc(item: Item) -> dict[str, Any]:
+        """The item's document; refuse now what would otherwise make every later flush fail."""
+        doc = item.to_dict()
         try:
-            orjson.dumps(item.to_dict())
+            orjson.dumps(doc)
         except TypeError as exc:
             raise ValueError(f"item {item.id} cannot be stored as JSON: {exc}") from None
+        return doc
 
     @staticmethod
     def _put_docs(tbl: Table, docs: dict[int, dict[str, Any]]) -> None:
@@ -830,6 +835,7 @@ class Store:
                 raise CorruptStoreError(path, f"feed state {k} is not valid ({exc!r})") from None
             feeds[fs.key] = fs
         self._feeds = feeds
+        self._feed_doc_ids = {_key_doc_id(k): k for k in feeds}
         self._flags = {item_id_of(k): Flags(bool(d.get("read")), bool(d.get("starred")))
                        for k, d in tables.get("flags", {}).items()}
         manifest = meta.get("partitions")
@@ -1050,8 +1056,10 @@ class Store:
             self._manifest.setdefault(key, new_entry())
         return self._load_db(p)
 
-    def _insert(self, p: _Partition, items: list[Item]) -> None:
-        p.pending.extend(Document(it.to_dict(), doc_id=doc_id(it.id)) for it in items)
+    def _insert(self, p: _Partition, items: list[Item],
+                docs: dict[str, dict[str, Any]] | None = None) -> None:
+        p.pending.extend(Document(docs[it.id] if docs else it.to_dict(), doc_id=doc_id(it.id))
+                         for it in items)
         entry = self._manifest.setdefault(p.key, new_entry())
         for it in items:
             entry_add(entry, it.feed, it.published, it.labels)

@@ -80,7 +80,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         if config.feed(name) is None:
             raise UserError(f"no feed named {name!r} in {config.path}")
     store = obj.open_store()
-    changed = reclassify_if_needed(store, config.rules)
+    changed = reclassify_if_needed(store, config.rules, actors=config.actors)
     if changed is not None:
         click.echo(f"rules changed: re-classified {changed} stored items")
     poller = Poller(config, store, clock=obj.clock)
@@ -109,6 +109,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
                + (f" ({summary})" if summary else "")
                + (f", {len(report.failed)} failed" if report.failed else "")
                + (f"; {report.not_due} not due (--all polls them)" if report.not_due else ""))
+    _print_watch_hits(report.watch_hits, config)
     if report.flush_error:
         click.echo(f"diplowatch: could not save: {report.flush_error} (will retry)", err=True)
         sys.exit(1)
@@ -116,9 +117,17 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         sys.exit(1)
 
 
-from tui import cli_feeds, cli_items, cli_rules  # noqa: E402  (they attach to `cli`)
+def _print_watch_hits(hits: list, config: Any) -> None:
+    """One line per new item matching [watch]; the bell once, on a terminal, if configured."""
+    for hit in hits:
+        click.echo(f"watch         {', '.join(hit.terms)}: {hit.item.title} ({hit.item.source})")
+    if hits and config.watch.bell and sys.stdout.isatty():
+        click.echo("\a", nl=False)
 
-for _module in (cli_items, cli_feeds, cli_rules):
+
+from tui import cli_analysis, cli_feeds, cli_items, cli_rules  # noqa: E402  (they attach to `cli`)
+
+for _module in (cli_items, cli_feeds, cli_rules, cli_analysis):
     _module.register(cli)
 
 

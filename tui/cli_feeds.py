@@ -110,15 +110,12 @@ def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
     config = _edit_config(obj, set_enabled, source.name, enabled)
     if enabled:  # re-enabling is how a user asks to retry a gone or backed-off feed
         try:
-            from feeds.model import new_feed_state
+            from feeds.model import reset_feed_state
 
             store = obj.open_store()
             state = store.feed_state(source.key)
             if state is not None:
-                fresh = new_feed_state(source)
-                fresh.etag, fresh.last_modified = state.etag, state.last_modified
-                fresh.recent_ids, fresh.recent_links = state.recent_ids, state.recent_links
-                store.put_feed_state(fresh)
+                store.put_feed_state(reset_feed_state(state))
                 store.flush()
         except (UserError, StoreError) as e:
             click.echo(f"note: feed state not reset ({e})", err=True)

@@ -22,7 +22,7 @@ def filter_options(fn: Callable) -> Callable:
         click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
         click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),
         click.option("--search", metavar="TEXT", help="Words that must all appear (title, summary, source)."),
-        click.option("--actor", metavar="NAME", help="Only items naming this actor."),
+        click.option("--actor", metavar="NAME", help="Only items naming this actor (a name or an alias: Kremlin)."),
         click.option("--unread", is_flag=True, help="Only unread items."),
         click.option("--starred", is_flag=True, help="Only starred items."),
         click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N items."),
@@ -59,6 +59,8 @@ def build_filter(obj: AppContext, *, label: str | None, feeds: tuple[str, ...], 
             since_iso = utc_iso(parse_since(since, obj.clock()))
         except (ValueError, OverflowError, OSError) as e:
             raise UserError(f"--since: {e}") from None
+    if actor and config.actors is not None:
+        actor = config.actors.resolve(actor) or actor  # "--actor Kremlin" finds Russia
     return ItemFilter(label=label, feeds=frozenset(keys) if keys is not None else None,
                       since=since_iso, text=search or None, unread=unread, starred=starred,
                       actor=actor or None, limit=limit, archive=archive)

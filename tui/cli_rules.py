@@ -74,7 +74,7 @@ def apply_rules(obj: AppContext) -> None:
     def progress(done: int, total: int) -> None:
         click.echo(f"\rre-classifying: {done}/{total} weeks", err=True, nl=done >= total)
 
-    changed = reclassify(store, obj.config.rules, progress=progress)
+    changed = reclassify(store, obj.config.rules, progress=progress, actors=obj.config.actors)
     click.echo(f"re-classified stored items: {changed} changed")
 
 

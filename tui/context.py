@@ -21,6 +21,14 @@ class UserError(Exception):
         self.code = code
 
 
+class StoreLocked(UserError):
+    """Another process holds the store's writer lock; ``holder`` says which (pid, started…)."""
+
+    def __init__(self, message: str, holder: dict | None) -> None:
+        super().__init__(message)
+        self.holder = holder or {}
+
+
 @dataclass
 class AppContext:
     config_path: str | None = None
@@ -48,7 +56,7 @@ class AppContext:
             if not readonly and self._store.readonly:
                 raise UserError("internal: store already opened read-only")  # pragma: no cover
             return self._store
-        from storage.errors import StoreError
+        from storage.errors import StoreError, StoreLockedError
         from storage.store import Store
 
         try:
@@ -57,6 +65,8 @@ class AppContext:
                 Store.open(self.store_path, clock=self.clock).close()
             self._store = Store.open(self.store_path, readonly=readonly,
                                      recent_days=self.config.storage.recent_days, clock=self.clock)
+        except StoreLockedError as e:
+            raise StoreLocked(f"store: {e}", getattr(e, "holder", None)) from None
         except StoreError as e:
             raise UserError(f"store: {e}") from None
         return self._store

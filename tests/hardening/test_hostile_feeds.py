@@ -347,3 +347,21 @@ async def test_disk_full_during_the_cycle_write_is_reported_and_retried(pipeline
     monkeypatch.setattr(os, "write", real_write)
     report, store = await pipeline({"A": "/a.xml"})
     assert report.flush_error is None and not store.dirty
+
+
+async def test_a_stuck_parse_does_not_starve_the_jobs_waiting_for_its_worker() -> None:
+    """One worker, two jobs: the first is killed at its deadline; the second, queued behind
+    it, still gets a (fresh) worker and its result."""
+    import asyncio
+
+    from feeds.config import bundled_config_path
+
+    pool = ParsePool(load_config(bundled_config_path()).rules, workers=1, timeout=1.0)
+    try:
+        many = rss([rss_item(f"Item {k} " + "word " * 40, guid=f"g{k}") for k in range(60_000)])
+        good = rss([rss_item("Peace talks resume", guid="ok")])
+        stuck, fine = await asyncio.gather(pool.parse(_job(many)), pool.parse(_job(good)))
+        assert not stuck.ok and "longer than 1 s" in stuck.error
+        assert fine.ok and [i.title for i in fine.items] == ["Peace talks resume"]
+    finally:
+        pool.close()

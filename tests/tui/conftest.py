@@ -1,0 +1,71 @@
+"""Dashboard fixtures: a frozen clock and time zone, a store in tmp_path, feeds on the
+loopback server, the session's parse pool (started before any app replaces sys.stderr)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+from feeds.config import load_config
+from feeds.model import FeedState, Item
+from feeds.poller import Poller
+from feeds.reclassify import FINGERPRINT_KEY
+from storage.store import Store
+from tests.feedserver import FeedServer
+from tests.helpers import Clock
+from tests.tui.helpers import T0
+from tui.app import DiplowatchApp
+
+
+@pytest.fixture(autouse=True)
+def utc_zone(monkeypatch: pytest.MonkeyPatch):
+    """Local time is UTC, so times on screen (and in snapshots) do not depend on the host."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def warm_pool(parse_pool):
+    # Textual replaces sys.stderr (fileno -1) while an app runs, and multiprocessing cannot
+    # start its helpers then: start the pool's processes first.
+    parse_pool.warm_up()
+    return parse_pool
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock, warm_pool
+             ) -> Iterable[Callable[..., DiplowatchApp]]:
+    """``make_app(feeds=[(name, "/path")], items=[...], states=[...], offline=False, ...)``"""
+    stores: list[Store] = []
+
+    def make(feeds: list[tuple[str, str]] = (), *, items: list[Item] = (),
+             states: list[FeedState] = (), offline: bool = False, auto_poll: bool = False,
+             extra: str = "", store_dir: str = "store", **kwargs) -> DiplowatchApp:
+        config = load_config(write_config(
+            [(n, feed_server.url(p) if p.startswith("/") else p) for n, p in feeds], extra=extra))
+        with Store.open(tmp_path / store_dir, clock=clock) as seeding:
+            seeding.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
+            if items:
+                seeding.upsert_items(items)
+            for state in states:
+                seeding.put_feed_state(state)
+        # Reopened as the app would find it: weeks older than the recent window on disk only.
+        store = Store.open(tmp_path / store_dir, clock=clock)
+        stores.append(store)
+        poller = None if offline else Poller(config, store, clock=clock, parse_pool=warm_pool)
+        return DiplowatchApp(config, store, poller=poller, clock=clock, auto_poll=auto_poll,
+                             **kwargs)
+
+    yield make
+    for store in stores:
+        store.close()

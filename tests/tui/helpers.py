@@ -1,0 +1,78 @@
+"""Helpers for the dashboard tests: items classified by the real rules, a text capture of
+the screen, and waiting until the app has nothing left in flight."""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+from rich.console import Console
+
+from feeds.config import bundled_config_path, load_config
+from feeds.model import Item, utc_iso
+from feeds.parse import item_id
+
+T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z, the frozen "now" of every dashboard test
+FEED = "http://127.0.0.1:9/feed.xml"
+
+
+@lru_cache(maxsize=1)
+def _classifier():
+    from feeds.classify import Classifier
+
+    return Classifier.from_spec(load_config(bundled_config_path()).rules)
+
+
+def make_item(title: str, summary: str = "", *, feed: str = FEED, source: str = "Wire",
+              published: float = T0 - 3600, first_seen: float | None = None,
+              link: str = "https://news.example/a", guid: str | None = None) -> Item:
+    """An item as the poller would store it, classified by the bundled rules."""
+    guid = guid or f"{feed}#{title}"
+    item = Item(id=item_id(feed, guid), feed=feed, source=source, guid=guid, title=title,
+                summary=summary, link=link, published=utc_iso(published),
+                first_seen=utc_iso(first_seen if first_seen is not None else published + 60))
+    return item.with_classification(_classifier().classify(title, summary))
+
+
+def screen_text(app) -> str:
+    """The current screen as plain text (what a user would read)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
+
+
+def screen_ansi(app) -> str:
+    """The current screen with its escape sequences, as the terminal would receive it."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=True)
+
+
+async def settle(pilot, rounds: int = 200) -> None:
+    """Wait until no worker runs, no poll is in flight and no insert is pending."""
+    app = pilot.app
+    quiet = 0
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+        busy = app.polling or app.inserts_pending or any(
+            w.is_running for w in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
+            # and the screen has laid out and painted what the handlers changed
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            return
+    raise AssertionError("the app did not settle")
+
+
+def rows(app, pane: str) -> list[str]:
+    """Titles in a pane, top to bottom."""
+    table = app.dashboard.pane(pane).table
+    return [table.items[table.coordinate_to_cell_key((i, 0)).row_key.value].title
+            for i in range(table.row_count)]

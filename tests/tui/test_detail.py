@@ -1,0 +1,124 @@
+"""The detail of an item: evidence, link handling, read and star."""
+from __future__ import annotations
+
+from storage.query import NO_FLAGS
+from storage.store import Store
+from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tui.screens.item import ItemScreen
+from tui.widgets.item_detail import DetailView, render_detail
+
+TALK = make_item("Russia and Ukraine hold peace talks in Istanbul",
+                 "Delegations met for a new round of negotiations.",
+                 link="https://news.example/talks", published=T0 - 600)
+SANCTION = make_item("EU imposes new sanctions on Russian banks",
+                     "The asset freeze covers five lenders.", link="http://news.example/eu",
+                     published=T0 - 1200)
+
+
+def test_detail_highlights_the_evidence_in_title_and_summary() -> None:
+    content = render_detail(DetailView(TALK, NO_FLAGS, T0))
+    text = content.plain
+    assert "Evidence" in text and "talks" in text
+    highlighted = {text[s.start:s.end] for s in content.spans if "underline" in str(s.style)}
+    # every match the classifier reported is underlined where it occurred
+    for m in TALK.evidence:
+        assert m.text in highlighted
+    assert "peace talks" in " ".join(highlighted)
+    assert f"talks {TALK.scores['talks']:.1f}" in text
+    assert "https://news.example/talks" in text
+
+
+async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app) -> None:
+    app = make_app(items=[TALK, SANCTION], offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.dashboard.detail.item.id == TALK.id
+        text = screen_text(app)
+        assert "Evidence" in text and "“peace talks”" in text
+        await pilot.press("tab")  # the Sanctions pane
+        assert app.dashboard.detail.item.id == SANCTION.id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+        text = screen_text(app)
+        assert "EU imposes new sanctions on Russian banks" in text
+        assert "rule" in text and "sanction" in text  # the rules that fired, in full
+        assert app.store.flags(SANCTION.id).read  # opening an item marks it read
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_o_opens_http_links_only(make_app, monkeypatch) -> None:
+    hostile = make_item("Ministers meet for talks", "Talks in Vienna.", link="javascript:alert(1)",
+                        published=T0 - 300)
+    opened: list[str] = []
+    app = make_app(items=[hostile, TALK], offline=True)
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert app.dashboard.selected_item.id == hostile.id
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+        assert "no web link" in screen_text(app)
+        await pilot.press("j", "o")
+        await pilot.pause()
+        assert opened == ["https://news.example/talks"]
+
+
+async def test_javascript_link_from_a_feed_is_never_opened(make_app, feed_server, monkeypatch) -> None:
+    from tests.feedserver import Response, rss, rss_item
+
+    feed_server.route("/a.xml", Response(body=rss([rss_item(
+        "Envoys hold talks in Geneva", guid="x", link="javascript:alert(document.cookie)",
+        summary="Negotiations resumed.")])))
+    opened: list[str] = []
+    app = make_app([("A", "/a.xml")])
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await settle(pilot)
+        assert rows(app, "talks") == ["Envoys hold talks in Geneva"]
+        await pilot.press("o")
+        await pilot.press("enter")
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+
+
+async def test_copy_link(make_app) -> None:
+    app = make_app(items=[TALK], offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        assert app.clipboard == "https://news.example/talks"
+
+
+async def test_mark_read_and_star_are_saved_and_shown(make_app, tmp_path) -> None:
+    app = make_app(items=[TALK, SANCTION], offline=True)
+    app.flush_delay = 0.05
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.dashboard.pane("talks").table
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.store.flags(TALK.id).read
+        assert "dim" in str(table.get_cell(TALK.id, "title").spans[-1].style) or \
+            "dim" in str(table.get_cell(TALK.id, "title").style)
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.store.flags(TALK.id).starred
+        assert table.get_cell(TALK.id, "mark").plain.startswith("★")
+        assert "★ starred" in screen_text(app)
+        await pilot.pause(0.3)  # the debounced flush
+        await settle(pilot)
+        assert not app.store.dirty
+        await pilot.press("m")  # and back to unread
+        await settle(pilot)
+        assert not app.store.flags(TALK.id).read
+    app.store.close()
+    reopened = Store.open(tmp_path / "store")
+    try:
+        assert reopened.flags(TALK.id).starred and not reopened.flags(TALK.id).read
+    finally:
+        reopened.close()

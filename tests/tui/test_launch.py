@@ -1,0 +1,150 @@
+"""Starting the dashboard: offline, a locked store, a bad config, themes, the bundled config."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feeds.config import bundled_config_path
+from feeds.reclassify import FINGERPRINT_KEY
+from storage.store import Store
+from tests.feedserver import FeedServer, Response, rss, rss_item
+from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tui.cli import cli
+from tui.context import AppContext, UserError
+from tui.launch import build_app
+
+TALK = make_item("Russia and Ukraine hold peace talks in Istanbul", "Negotiations resumed.",
+                 published=T0 - 600)
+
+
+def stored(path: Path, *items) -> Path:
+    with Store.open(path) as store:
+        store.upsert_items(items)
+    return path
+
+
+async def test_offline_never_makes_a_request(tmp_path, write_config, feed_server: FeedServer) -> None:
+    feed_server.route("/a.xml", Response(body=rss([rss_item("Peace talks", guid="1")])))
+    config = write_config([("A", feed_server.url("/a.xml"))])
+    obj = AppContext(config_path=str(config), db_path=str(stored(tmp_path / "db", TALK)))
+    app = build_app(obj, offline=True, theme=None)
+    try:
+        assert app.poller is None
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            assert rows(app, "talks") == [TALK.title]
+            assert "OFFLINE" in screen_text(app)
+            await pilot.press("r")
+            await pilot.press("f")
+            await settle(pilot)
+            await pilot.press("p")
+            await settle(pilot)
+            assert "offline: started with --offline" in screen_text(app)
+        assert feed_server.requests() == []
+    finally:
+        obj.close()
+
+
+async def test_a_locked_store_opens_read_only(tmp_path, write_config, feed_server) -> None:
+    feed_server.route("/a.xml", Response(body=rss([rss_item("Peace talks", guid="1")])))
+    config = write_config([("A", feed_server.url("/a.xml"))])
+    db = stored(tmp_path / "db", TALK)
+    writer = Store.open(db)  # another diplowatch, polling this store
+    obj = AppContext(config_path=str(config), db_path=str(db))
+    try:
+        app = build_app(obj, offline=False, theme=None)
+        assert app.poller is None and app.store.readonly
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            text = screen_text(app)
+            assert "READ-ONLY" in text and "is writing this store" in text
+            await pilot.press("m")  # refused, with the reason
+            await settle(pilot)
+            assert "Cannot mark items" in screen_text(app)
+            assert not writer.flags(TALK.id).read
+            # the writer saves a new item; the viewer picks it up
+            newer = make_item("Envoys hold talks in Doha", "Negotiations.", published=T0 - 60)
+            writer.upsert_items([newer])
+            writer.flush()
+            app._reload_store()
+            await settle(pilot)
+            assert rows(app, "talks") == [newer.title, TALK.title]
+        assert feed_server.requests() == []
+    finally:
+        obj.close()
+        writer.close()
+
+
+def test_a_bad_config_exits_2_before_the_screen_changes(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[polling]\ninterval = 'soon'\n")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "--db", str(tmp_path / "db")])
+    assert result.exit_code == 2
+    assert "config:" in result.output and "polling.interval" in result.output
+
+
+def test_a_corrupt_store_exits_2(tmp_path, write_config) -> None:
+    db = stored(tmp_path / "db", TALK)
+    (db / "state.json").write_text("{not json")
+    result = CliRunner().invoke(cli, ["--config", str(write_config([])), "--db", str(db)])
+    assert result.exit_code == 2 and "store:" in result.output
+
+
+def test_theme_from_the_flag_and_unknown_themes(tmp_path, write_config) -> None:
+    obj = AppContext(config_path=str(write_config([])), db_path=str(tmp_path / "db"))
+    try:
+        app = build_app(obj, offline=True, theme="nord")
+        assert app._theme_name == "nord"
+        with pytest.raises(UserError, match="unknown theme 'no-such-theme'"):
+            build_app(obj, offline=True, theme="no-such-theme")
+    finally:
+        obj.close()
+
+
+async def test_theme_switch_recolours_the_panes(make_app) -> None:
+    app = make_app(items=[TALK], offline=True, theme="nord")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert rows(app, "talks") == [TALK.title]
+
+
+async def test_bundled_config_without_network_shows_the_seed_in_talks(
+        tmp_path, write_config, warm_pool) -> None:
+    """The README's first run, with the internet feeds replaced by unresolvable hosts."""
+    seed = bundled_config_path().parent / "seeds" / "seed-feed.xml"
+    config = write_config([("Seed", str(seed)), ("UN News", "https://news.un.invalid/rss.xml"),
+                           ("TASS", "https://tass.invalid/rss/v2.xml")])
+    obj = AppContext(config_path=str(config), db_path=str(tmp_path / "db"))
+    app = build_app(obj, offline=False, theme=None, parse_pool=warm_pool)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert rows(app, "talks") == [
+                "Russia, Ukraine continue efforts to ease tensions, defend interests"]
+            assert "2 failing" in screen_text(app)
+            await pilot.press("f")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "error" in text and "UN News" in text
+            await pilot.press("escape", "j", "k")  # still usable
+            assert app.screen is app.dashboard
+    finally:
+        app.poller.close()
+        obj.close()
+
+
+async def test_rules_change_reclassifies_on_startup(make_app) -> None:
+    from dataclasses import replace
+
+    unlabelled = replace(TALK, labels=(), primary=None, scores={}, evidence=())
+    app = make_app(items=[unlabelled], offline=True)
+    app.store.set_meta(FINGERPRINT_KEY, "stale")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert rows(app, "talks") == [TALK.title] and rows(app, "other") == []
+        assert "re-classified 1 stored items" in screen_text(app)

@@ -1,0 +1,166 @@
+"""Reviewing the store: filters that reach the archive, load more, unread and starred views,
+keys, the command palette, help and the mouse."""
+from __future__ import annotations
+
+from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tui.screens.feeds import FeedHealthScreen
+from tui.screens.help import HelpScreen
+from tui.screens.item import ItemScreen
+
+DAY = 86400
+TALKS = [make_item(f"Round {n} of peace talks opens in Geneva" if n % 3 == 0 else
+                   f"Round {n} of peace talks opens in Vienna", "Negotiations continue.",
+                   published=T0 - n * 5 * DAY - 3600, guid=f"t{n}",
+                   link=f"https://news.example/t{n}") for n in range(12)]
+# n = 0..2 are in the recent window (14 days); the others live in archive weeks on disk.
+OLD_SANCTION = make_item("Japan freezes assets of shipping firms", "New sanctions on Tuesday.",
+                         published=T0 - 90 * DAY, guid="s-old")
+OTHER_FEED = make_item("Mediators in Doha host talks", "Negotiations.", feed="http://127.0.0.1:9/b.xml",
+                       source="Gulf wire", published=T0 - 7200, guid="b1")
+
+
+RECENT_SANCTIONS = [make_item(f"EU imposes sanctions package {n}", "Asset freeze.",
+                              published=T0 - n * 3600, guid=f"s{n}") for n in range(1, 4)]
+
+
+async def test_filter_searches_the_whole_store(make_app) -> None:
+    app = make_app(items=[*TALKS, *RECENT_SANCTIONS, OLD_SANCTION, OTHER_FEED], offline=True,
+                   page_size=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # a page of recent items: the old one is on disk only, in an archive week
+        assert rows(app, "sanctions") == [s.title for s in RECENT_SANCTIONS]
+        await pilot.press("slash")
+        await pilot.press(*"freezes")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert rows(app, "sanctions") == [OLD_SANCTION.title]
+        assert rows(app, "talks") == []
+        assert "“freezes”" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert rows(app, "sanctions") == [s.title for s in RECENT_SANCTIONS]
+        await pilot.press("slash", *"geneva", "enter")
+        await settle(pilot)
+        geneva = [t.title for t in TALKS if "Geneva" in t.title]
+        assert rows(app, "talks") == geneva[:3]  # a page of matches, newest first
+        await pilot.press("L")
+        await settle(pilot)
+        assert rows(app, "talks") == geneva
+
+
+async def test_load_more_pages_older_items_in(make_app) -> None:
+    app = make_app(items=TALKS, offline=True, page_size=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert rows(app, "talks") == [t.title for t in TALKS[:5]]
+        await pilot.press("G")  # the last row: the next page comes in
+        await settle(pilot)
+        assert rows(app, "talks") == [t.title for t in TALKS[:10]]
+        await pilot.press("L")
+        await settle(pilot)
+        assert rows(app, "talks") == [t.title for t in TALKS]
+        assert not app.dashboard.pane("talks").has_more
+
+
+async def test_scope_unread_and_starred_views(make_app) -> None:
+    app = make_app(items=[*TALKS[:3], OTHER_FEED], offline=True,
+                   extra='[[feeds]]\nname = "Gulf wire"\nurl = "http://127.0.0.1:9/b.xml"\n'
+                         'tags = ["gulf"]\n')
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        everything = [TALKS[0].title, OTHER_FEED.title, TALKS[1].title, TALKS[2].title]
+        assert rows(app, "talks") == everything
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the first tag: gulf
+        await settle(pilot)
+        assert rows(app, "talks") == [OTHER_FEED.title]
+        assert "tag gulf" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert rows(app, "talks") == everything
+        assert app.dashboard.selected_item.id == OTHER_FEED.id  # the cursor kept its item
+        await pilot.press("g", "m")  # read the newest
+        await pilot.press("j", "s")  # star the next
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert rows(app, "talks") == everything[1:]
+        await pilot.press("u", "S")
+        await settle(pilot)
+        assert rows(app, "talks") == [OTHER_FEED.title]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert rows(app, "talks") == everything
+
+
+async def test_keys_move_between_panes_and_screens(make_app) -> None:
+    sanction = make_item("EU imposes sanctions on banks", "Asset freeze.", published=T0 - 100)
+    app = make_app(items=[*TALKS[:3], sanction], offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.dashboard.pane("talks").table
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("down")
+        assert table.cursor_row == 2
+        await pilot.press("tab")
+        assert app.dashboard.active == "sanctions" and app.focused.id == "table-sanctions"
+        assert app.dashboard.detail.item.id == sanction.id
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.dashboard.active == "other"
+        await pilot.press("1")
+        assert app.dashboard.active == "talks" and table.cursor_row == 2
+        await pilot.press("enter")
+        assert isinstance(app.screen, ItemScreen)
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "f")
+        await settle(pilot)
+        assert isinstance(app.screen, FeedHealthScreen)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_command_palette_lists_the_app_actions(make_app) -> None:
+    app = make_app(items=TALKS[:2], offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"feed health")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FeedHealthScreen)
+        await pilot.press("escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"unread only")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.view_filter.unread_only
+        titles = [c.title for c in app.get_system_commands(app.dashboard)]
+        for wanted in ("Refresh: poll now", "Feed health", "Filter by words", "Open link",
+                       "Mark read / unread", "Star / unstar", "Load more", "Theme", "Quit"):
+            assert wanted in titles
+
+
+async def test_mouse_selects_and_opens(make_app) -> None:
+    app = make_app(items=TALKS[:3], offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.dashboard.pane("talks").table
+        await pilot.click(table, offset=(10, 2))
+        await pilot.pause()
+        assert table.cursor_row == 2 and app.dashboard.detail.item.id == TALKS[2].id
+        await pilot.click(table, offset=(10, 2))
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen) and app.screen.item.id == TALKS[2].id
+        await pilot.press("escape")
+        await pilot.click("#pane-other .pane-title")
+        assert app.dashboard.active == "other"

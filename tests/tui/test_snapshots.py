@@ -1,0 +1,77 @@
+"""How the dashboard looks: fixed sizes, a frozen clock, UTC, a fixed store.
+
+Update after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+and review the SVGs under ``tests/tui/__snapshots__``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.config import bundled_config_path, load_config
+from feeds.reclassify import FINGERPRINT_KEY
+from storage.store import Store
+from tests.helpers import Clock
+from tests.tui.helpers import T0, settle
+from tests.tui.scene import mark_scene, scene_items, scene_states
+from tui.app import DiplowatchApp
+
+
+def scene_app(directory: Path) -> DiplowatchApp:
+    """An offline app over the scene store, on the bundled config (its feeds and rules)."""
+    config = load_config(bundled_config_path())
+    clock = Clock(T0)
+    store = Store.open(directory / "scene", clock=clock)
+    store.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
+    items = scene_items(config)
+    store.upsert_items(items)
+    for state in scene_states(config):
+        store.put_feed_state(state)
+    mark_scene(store, items)
+    return DiplowatchApp(config, store, clock=clock, offline=True)
+
+
+@pytest.fixture
+def scene(tmp_path):
+    apps: list[DiplowatchApp] = []
+
+    def make() -> DiplowatchApp:
+        apps.append(scene_app(tmp_path))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        app.store.close()
+
+
+def test_main_screen_100x30(snap_compare, scene) -> None:
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=settle)
+
+
+def test_main_screen_80x24(snap_compare, scene) -> None:
+    assert snap_compare(scene(), terminal_size=(80, 24), run_before=settle)
+
+
+def test_main_screen_wide_200x50(snap_compare, scene) -> None:
+    assert snap_compare(scene(), terminal_size=(200, 50), run_before=settle)
+
+
+def test_item_detail(snap_compare, scene) -> None:
+    async def open_first(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_first)
+
+
+def test_feed_health(snap_compare, scene) -> None:
+    async def open_feeds(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("j", "j")
+        await settle(pilot)
+
+    assert snap_compare(scene(), terminal_size=(120, 34), run_before=open_feeds)

@@ -1,0 +1,61 @@
+"""`?`: the keys and screens, on one page."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Move", [
+        ("↑ ↓  j k", "previous / next item"),
+        ("tab  shift+tab", "next / previous pane (1 2 3 4 jump to a pane)"),
+        ("g  G", "first / last item; the last one pages older items in"),
+        ("enter", "the item on its own screen (marks it read)"),
+        ("mouse", "click a row to select it, click again to open it"),
+    ]),
+    ("Item", [
+        ("o", "open the link in the browser (http and https links only)"),
+        ("y", "copy the link"),
+        ("m", "mark read / unread (read items are dimmed)"),
+        ("s", "star / unstar"),
+    ]),
+    ("Filter", [
+        ("/", "filter every pane by words (searches the whole store)"),
+        ("t", "only a feed or a tag"),
+        ("u", "unread only"),
+        ("S", "starred only"),
+        ("L", "load more of the active pane"),
+        ("esc", "clear the filters"),
+    ]),
+    ("App", [
+        ("r", "poll the due feeds now (one feed: f, then p)"),
+        ("f", "feed health: status, errors, enable (e) / disable (d), poll now (p)"),
+        ("ctrl+p", "command palette: every action, themes"),
+        ("?", "this help"),
+        ("q", "quit"),
+    ]),
+]
+
+
+def help_content() -> Content:
+    lines: list[Content] = [Content.styled("diplowatch: keys", "bold $text-accent"), Content("")]
+    for title, keys in SECTIONS:
+        lines.append(Content.styled(title, "bold underline"))
+        for key, what in keys:
+            lines.append(Content.assemble((f"  {key:<16}", "bold $text-primary"), what))
+        lines.append(Content(""))
+    lines.append(Content.styled("Panes: Talks, Sanctions, Statements, and Other (no label). An "
+                                "item with several labels is in each of its panes; coloured dots "
+                                "before a title show its other labels.", "$text-muted"))
+    return Content("\n").join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(help_content())

@@ -1,0 +1,101 @@
+"""The `/` filter: an input line under the panes, and the view filter it edits.
+
+``ViewFilter`` is what the panes show (text, feed scope, unread only, starred only); it turns
+into a store ``ItemFilter`` per pane, so a filter narrows the whole store, not only the rows
+on screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+from feeds.model import Item
+from storage.query import NO_LABEL, Flags, ItemFilter, matches
+from tui.render import OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFilter:
+    text: str = ""
+    feeds: frozenset[str] | None = None  # feed keys; None = every feed
+    scope_name: str = ""  # how the feed scope reads ("tag un", "feed UN News")
+    unread_only: bool = False
+    starred_only: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.feeds is not None or self.unread_only or self.starred_only)
+
+    def item_filter(self, pane: str, *, limit: int, offset: int = 0) -> ItemFilter:
+        """The store query for one pane (``archive=None``: older weeks only when needed)."""
+        return ItemFilter(label=NO_LABEL if pane == OTHER else pane, feeds=self.feeds,
+                          text=self.text or None, unread=self.unread_only,
+                          starred=self.starred_only, limit=limit, offset=offset)
+
+    def admits(self, item: Item, flags: Flags, pane: str) -> bool:
+        """Would ``item`` be in ``pane`` under this filter? (for live inserts)"""
+        return matches(item, flags, self.item_filter(pane, limit=1))
+
+    def describe(self) -> str:
+        parts = []
+        if self.text:
+            parts.append(f"“{self.text}”")
+        if self.scope_name:
+            parts.append(self.scope_name)
+        if self.unread_only:
+            parts.append("unread")
+        if self.starred_only:
+            parts.append("starred")
+        return " · ".join(parts)
+
+    def with_text(self, text: str) -> "ViewFilter":
+        return replace(self, text=text.strip())
+
+
+class FilterBar(Input):
+    """Type to filter every pane; enter keeps the filter and returns to the panes, escape
+    clears it. Changes are debounced so a fast typist triggers one store query."""
+
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=True)]
+    DEBOUNCE = 0.3
+
+    class FilterChanged(Message):
+        def __init__(self, text: str, done: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.done = done  # enter/escape: hand the focus back to the panes
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(placeholder="filter: words that must all appear (title, summary, source)",
+                         **kwargs)
+        self._timer = None
+
+    @on(Input.Changed)
+    def _debounce(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.DEBOUNCE, self._emit)
+
+    def _emit(self, done: bool = False) -> None:
+        self._timer = None
+        self.post_message(self.FilterChanged(self.value, done))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._emit(done=True)
+
+    def action_clear_filter(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        with self.prevent(Input.Changed):
+            self.value = ""
+        self._emit(done=True)

@@ -1,0 +1,73 @@
+"""The one-line header: app name, mode, items per label, last poll time."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from storage.query import NO_LABEL
+from tui.render import OTHER, PANES, label_style, local_time, relative
+
+
+class DashboardHeader(Horizontal):
+    counts: reactive[dict[str, int]] = reactive(dict, always_update=True)
+    last_poll: reactive[str | None] = reactive(None)  # UTC ISO
+    mode: reactive[str] = reactive("")  # "", "offline", "read-only"
+    now: reactive[float] = reactive(0.0)
+    compact: reactive[bool] = reactive(False)  # under 100 columns: shorter words
+
+    SHORT = {"talks": "talks", "sanctions": "sanct", "statements": "stmt", OTHER: "other"}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header-left")
+        yield Static(id="header-right")
+
+    def on_mount(self) -> None:
+        self._render_left()
+        self._render_right()
+
+    def on_resize(self) -> None:
+        self.compact = self.size.width < 100
+
+    def watch_compact(self) -> None:
+        self._render_left()
+        self._render_right()
+
+    def watch_counts(self) -> None:
+        self._render_left()
+
+    def watch_mode(self) -> None:
+        self._render_left()
+
+    def watch_last_poll(self) -> None:
+        self._render_right()
+
+    def watch_now(self) -> None:
+        self._render_right()
+
+    def _render_left(self) -> None:
+        if not self.is_mounted:
+            return
+        parts: list[Content | str | tuple[str, str]] = [(" ◆ diplowatch ", "bold $text-accent")]
+        if self.mode:
+            parts += [(f" {self.mode.upper()} ", "bold $background on $warning"), " "]
+        for pane in PANES:
+            n = self.counts.get(NO_LABEL if pane == OTHER else pane)
+            if n is None:
+                continue
+            name = self.SHORT[pane] if self.compact else pane
+            parts += [(f" {name} ", label_style(pane)), (f"{n:,} ", "bold")]
+        self.query_one("#header-left", Static).update(Content.assemble(*parts))
+
+    def _render_right(self) -> None:
+        if not self.is_mounted:
+            return
+        if self.last_poll:
+            text = Content.assemble(("" if self.compact else "polled ", "$text-muted"),
+                                    local_time(self.last_poll, "%H:%M"),
+                                    (f" ({relative(self.last_poll, self.now)}) ", "$text-muted"))
+        else:
+            text = Content.styled("not polled yet ", "$text-muted")
+        self.query_one("#header-right", Static).update(text)

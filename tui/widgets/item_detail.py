@@ -1,0 +1,160 @@
+"""The selected item in full: title, source, dates, labels with scores, the evidence (rule
+terms highlighted where they matched in the title and summary), and the link.
+
+Everything is assembled as ``Content`` from plain strings plus styles we choose; feed text
+is never markup. Styles use theme variables, so highlights follow the theme.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from feeds.model import LABELS, Item, Match, label_order
+from feeds.text import safe_link
+from storage.query import NO_FLAGS, Flags
+from tui.render import OTHER, label_chip_style, label_style, local_time, relative, safe_text
+
+
+@dataclass(frozen=True, slots=True)
+class DetailView:
+    item: Item
+    flags: Flags
+    now: float
+    feed_name: str | None = None  # the feed's current name (the item keeps its first one)
+    compact: bool = False  # the side pane: evidence without its rules, fewer scores
+
+
+def _spans(text: str, matches: list[Match]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of each match inside ``text``; offsets are checked, and a match
+    whose offsets do not fit the text is found by its words instead."""
+    out = []
+    folded = text.casefold()
+    for m in matches:
+        start, end = m.start, m.end
+        if not (0 <= start < end <= len(text)) or text[start:end].casefold() != m.text.casefold():
+            found = folded.find(m.text.casefold()) if m.text else -1
+            if found < 0:
+                continue
+            start, end = found, found + len(m.text)
+        out.append((start, end, m.label))
+    return out
+
+
+def highlighted(text: str, matches: list[Match], base: str = "") -> Content:
+    """``text`` with each match underlined in its label's colour."""
+    body = Content.styled(text, base) if base else Content(text)
+    for start, end, label in _spans(text, matches):
+        body = body.stylize(label_style(label, "bold underline"), start, end)
+    return body
+
+
+def render_detail(view: DetailView) -> Content:
+    item, flags, now = view.item, view.flags, view.now
+    title = safe_text(item.title) or "(no title)"
+    summary = safe_text(item.summary)
+    by_field: dict[str, list[Match]] = {"title": [], "summary": []}
+    for m in item.evidence:
+        by_field.setdefault(m.field, []).append(m)
+
+    lines: list[Content] = [highlighted(title, by_field["title"], "bold")]
+
+    source = safe_text(view.feed_name or item.source) or "?"
+    meta: list[Content | str | tuple[str, str]] = [(source, "$accent")]
+    published = local_time(item.published, "%a %d %b %Y %H:%M")
+    meta += ["  ·  ", published, (f" ({relative(item.published, now)})", "$text-muted")]
+    if item.date_missing:
+        meta.append((" (no date in the feed: first seen)", "$text-warning"))
+    lines.append(Content.assemble(*meta))
+
+    state: list[Content | str | tuple[str, str]] = []
+    if flags.starred:
+        state.append(("★ starred", "$warning bold"))
+    state.append(("read" if flags.read else "unread", "$text-muted" if flags.read else "bold"))
+    if item.first_seen != item.published:
+        state.append((f"first seen {local_time(item.first_seen)}", "$text-muted"))
+    lines.append(Content("  ·  ").join(Content.assemble(p) for p in state))
+
+    chips: list[Content] = []
+    labels = set(item.labels)
+    for label in label_order(set(item.scores) | labels | set(LABELS)):
+        score = item.scores.get(label, 0.0)
+        if label in labels:
+            chips.append(Content.styled(f" {label} {score:.1f} ", label_chip_style(label)))
+        elif score > 0 or not view.compact:
+            chips.append(Content.styled(f"{label} {score:.1f}", "$text-muted"))
+    if not labels:
+        chips.insert(0, Content.styled(" unlabelled ", label_chip_style(OTHER)))
+    lines += [Content(""), Content("  ").join(chips)]
+
+    if item.evidence:
+        lines += [Content(""), Content.styled("Evidence", "bold underline")]
+        for label in label_order({m.label for m in item.evidence}):
+            rules: dict[tuple[str, str], str] = {}
+            for m in item.evidence:
+                if m.label == label:
+                    rules.setdefault((safe_text(m.text), m.field), safe_text(m.term))
+            if view.compact:  # one flowing line per label: what matched, and where
+                hits = [Content.assemble((f"“{matched}”", "bold"), (f" {field}", "$text-muted"))
+                        for (matched, field) in rules]
+                lines.append(Content.assemble((f"{label}  ", label_style(label, "bold")),
+                                              Content(", ").join(hits)))
+                continue
+            for (matched, field), term in rules.items():
+                lines.append(Content.assemble(
+                    (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
+                    (f" in the {field}", "$text-muted")))
+                lines.append(Content.assemble((" " * 13 + "rule ", "$text-muted"),
+                                              (term, "italic $text-muted")))
+
+    lines += [Content(""), Content.styled("Summary", "bold underline")]
+    lines.append(highlighted(summary, by_field["summary"]) if summary
+                 else Content.styled("(no summary)", "$text-muted"))
+
+    link = safe_link(item.link)
+    lines += [Content(""), Content.styled("Link", "bold underline")]
+    lines.append(Content.styled(safe_text(link), "$text-primary underline") if link
+                 else Content.styled("(no web link that can be opened)", "$text-muted"))
+    return Content("\n").join(lines)
+
+
+class ItemDetail(VerticalScroll):
+    """Scrollable detail of one item (or a hint when nothing is selected)."""
+
+    EMPTY = Content.styled("No item selected. Move through a pane with ↑/↓ or j/k; "
+                           "enter opens an item.", "$text-muted")
+
+    def __init__(self, *, focusable: bool = False, compact: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.can_focus = focusable
+        self.compact = compact
+        self.view: DetailView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.EMPTY, classes="detail-body")
+
+    def show(self, view: DetailView | None) -> None:
+        if view is not None and self.compact != view.compact:
+            view = replace(view, compact=self.compact)
+        if view == self.view:
+            return
+        same_item = view is not None and self.view is not None and view.item.id == self.view.item.id
+        self.view = view
+        body = self.query_one(".detail-body", Static)
+        body.update(render_detail(view) if view else self.EMPTY)
+        # Measure again once the update has been painted: under load the body sometimes kept
+        # the height of what it showed before (a layout request lost during a refresh).
+        self.call_after_refresh(body.refresh, layout=True)
+        if not same_item:
+            self.scroll_home(animate=False)
+
+    @property
+    def item(self) -> Item | None:
+        return self.view.item if self.view else None
+
+    @property
+    def flags(self) -> Flags:
+        return self.view.flags if self.view else NO_FLAGS

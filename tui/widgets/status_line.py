@@ -1,0 +1,48 @@
+"""The status line above the footer: what the app is doing (polling, re-classifying,
+searching the archive) on the left, the active filter on the right."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tui.render import safe_text
+
+
+class StatusLine(Horizontal):
+    activity: reactive[str] = reactive("")
+    busy: reactive[bool] = reactive(False)  # shows a spinner-like marker
+    problem: reactive[bool] = reactive(False)  # the activity text is a warning
+    scope: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-activity")
+        yield Static(id="status-scope")
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def watch_activity(self) -> None:
+        self._show()
+
+    def watch_busy(self) -> None:
+        self._show()
+
+    def watch_problem(self) -> None:
+        self._show()
+
+    def watch_scope(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        style = "$text-warning" if self.problem else ("$text-accent" if self.busy else "$text-muted")
+        marker = "⟳ " if self.busy else ("! " if self.problem else "")
+        self.query_one("#status-activity", Static).update(
+            Content.styled(f" {marker}{safe_text(self.activity)}", style))
+        scope = Content.assemble(("filter: ", "$text-muted"), (safe_text(self.scope), "bold"),
+                                 "  (esc clears) ") if self.scope else Content("")
+        self.query_one("#status-scope", Static).update(scope)
