@@ -47,6 +47,8 @@ REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL f
 # the global and per-host limits: it cannot be loading the server, and it must not hold up
 # the other feeds of its host for its whole deadline. It still ends at its own deadline.
 SLOT_LEASE = 5.0
+RETENTION_EVERY = 86400.0  # seconds between two retention passes
+RETENTION_KEY = "retention_at"
 
 
 async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], lease: float) -> T:
@@ -222,12 +224,30 @@ class Poller:
             except Exception as e:  # the store keeps the data dirty and retries next cycle
                 report.flush_error = str(e)
                 log.error("could not save the poll cycle (will retry): %s", e)
+            if self.config.storage.retention_days and report.flush_error is None:
+                await asyncio.to_thread(self._apply_retention, report.started)
         report.finished = self.clock()
         for o in report.failed:
             log.warning("%s: %s: %s", o.source.name, o.status, o.error)
         log.info("polled %d feeds: %d new items, %d failed, %d not due", len(report.outcomes),
                  len(report.new_items), len(report.failed), report.not_due)
         return report
+
+    def _apply_retention(self, now: float) -> None:
+        """At most once a day: drop items older than ``retention_days`` unless starred."""
+        last = self.store.get_meta(RETENTION_KEY) or 0.0
+        if now - float(last) < RETENTION_EVERY:
+            return
+        try:
+            removed = self.store.apply_retention(self.config.storage.retention_days, now)
+            self.store.set_meta(RETENTION_KEY, now)
+            self.store.flush()
+        except Exception as e:  # retention is housekeeping: the next cycle tries again
+            log.error("retention failed (will retry): %s", e)
+            return
+        if removed:
+            log.info("retention: removed %d items older than %d days (starred items kept)",
+                     removed, self.config.storage.retention_days)
 
     async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:

@@ -10,6 +10,7 @@ from feeds.config import load_config
 from feeds.model import STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED
 from feeds.parsepool import ParsePool
 from feeds.poller import REDIRECT_CONFIRMATIONS, Poller
+from storage.query import ItemFilter
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.helpers import Clock, CountingPool
@@ -295,3 +296,21 @@ async def test_a_hung_request_stops_holding_its_host_after_the_lease(setup, feed
     poller.slot_lease = 0.3
     r = await poller.poll_cycle()
     assert {o.source.name: o.status for o in r.outcomes} == {"Hang": STATUS_OK, "Second": STATUS_OK}
+
+
+async def test_retention_drops_old_unstarred_items_once_a_day(tmp_path: Path, write_config, feed_server: FeedServer,
+                                                              parse_pool) -> None:
+    clock = Clock(T0)
+    config = load_config(write_config([("A", feed_server.url("/a.xml"))], extra="[storage]\nretention_days = 30\n"))
+    assert config.storage.retention_days == 30
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        poller = Poller(config, store, clock=clock, parse_pool=parse_pool)
+        feed_server.route("/a.xml", Response(body=doc("Old one", "Old starred")))
+        await poller.poll_cycle()
+        starred = next(i for i in store.recent() if i.title == "Old starred")
+        store.mark(starred.id, starred=True)
+        clock.advance(40 * 86400)
+        feed_server.route("/a.xml", Response(body=rss([rss_item("New one", guid="new", link="http://news.example/new")])))
+        await poller.poll_cycle(force=True)
+        assert sorted(i.title for i in store.query(ItemFilter(archive=True))) == ["New one", "Old starred"]
+        assert store.get_meta("retention_at") == clock.now

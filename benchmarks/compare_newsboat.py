@@ -1,0 +1,138 @@
+"""diplowatch vs newsboat on one loopback feed farm, side by side, in the same run.
+
+Serves ../shared/bench/feedfarm.py (200 feeds × 50 items over 50 loopback hosts by default)
+and times, alternating which goes first each round:
+  - diplowatch's headless poll: `diplowatch poll --once --all` (a whole process: start-up,
+    fetch, parse in worker processes, classify, store, flush);
+  - `newsboat -x reload` (reload-threads 8, its own cache file),
+over the same URLs: cold (empty store/cache), all-304 (nothing changed), and after
+`/_tick?churn=0.1` (about 10 % of the feeds gained items). newsboat's second reload is
+unconditional (a known newsboat bug), so its all-304 time is its third reload, as measured
+in the issue; the second is run and shown but not compared. Each run's wall time and the
+peak resident memory of its whole process tree are printed, with the ratio
+diplowatch / newsboat. Skips newsboat cleanly when it is not installed.
+
+    python benchmarks/compare_newsboat.py [--rounds 3] [--feeds 200] [--items 50] [--hosts 50]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.farm import REPO, Farm, farm_available  # noqa: E402
+from benchmarks.memwatch import PeakTreeRSS  # noqa: E402
+
+PHASES = ("cold", "all-304", "churn 10%")
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, float, int, str]:
+    """(wall s, peak tree RSS MiB, exit status, output tail)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    with PeakTreeRSS(proc.pid, interval=0.02) as peak:
+        out, _ = proc.communicate(timeout=600)
+    return time.perf_counter() - started, peak.mib, proc.returncode, out.strip()[-300:]
+
+
+class Diplowatch:
+    name = "diplowatch"
+
+    def __init__(self, farm: Farm, tmp: Path) -> None:
+        self.cmd = [sys.executable, "-m", "tui.cli", "--config", str(farm.config_path),
+                    "--db", str(tmp / "store"), "poll", "--once", "--all", "--quiet"]
+
+    def reload(self) -> tuple[float, float, int, str]:
+        return timed(self.cmd, cwd=REPO)
+
+
+class Newsboat:
+    name = "newsboat"
+
+    def __init__(self, farm: Farm, tmp: Path) -> None:
+        conf = tmp / "newsboat.conf"
+        conf.write_text("reload-threads 8\nsuppress-first-reload yes\n")
+        self.cmd = ["newsboat", "-x", "reload", "-u", str(farm.urls_file), "-c", str(tmp / "cache.db"),
+                    "-C", str(conf)]
+        self.env = dict(os.environ, HOME=str(tmp), XDG_CONFIG_HOME=str(tmp), XDG_DATA_HOME=str(tmp))
+
+    def reload(self) -> tuple[float, float, int, str]:
+        return timed(self.cmd, env=self.env, cwd=self.env["HOME"])
+
+
+def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: bool) -> dict:
+    results: dict[tuple[str, str], tuple[float, float]] = {}
+    with Farm(args.feeds, args.items, args.hosts) as farm, tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "dw").mkdir()
+        (tmp / "nb").mkdir()
+        pollers = [Diplowatch(farm, tmp / "dw")]
+        if with_newsboat:
+            nb = Newsboat(farm, tmp / "nb")
+            pollers = [nb] + pollers if newsboat_first else pollers + [nb]
+        for phase in PHASES:
+            if phase == "churn 10%":
+                farm.tick(0.1)
+            for p in pollers:
+                if phase == "all-304" and p.name == "newsboat":
+                    wall, rss, code, _ = p.reload()  # its unconditional second reload
+                    results[("newsboat 2nd (unconditional)", phase)] = (wall, rss)
+                farm.reset_stats()
+                wall, rss, code, tail = p.reload()
+                stats = farm.stats()
+                results[(p.name, phase)] = (wall, rss)
+                print(f"    {p.name:<10} {phase:<10} {wall:6.2f} s  {rss:6.0f} MiB  exit {code}  "
+                      f"served {stats.get('ok', 0)}×200 {stats.get('not_modified', 0)}×304")
+    return results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--feeds", type=int, default=200)
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--hosts", type=int, default=50)
+    args = ap.parse_args()
+    if not farm_available():
+        print("compare_newsboat: ../shared/bench/feedfarm.py not present; skipped")
+        return 0
+    with_newsboat = shutil.which("newsboat") is not None
+    if not with_newsboat:
+        print("compare_newsboat: newsboat is not installed (Debian: apt-get install newsboat); "
+              "timing diplowatch alone")
+    print(f"farm: {args.feeds} feeds × {args.items} items over {args.hosts} loopback hosts; "
+          f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r in range(args.rounds):
+        first = "newsboat" if r % 2 else "diplowatch"
+        print(f"  round {r + 1} ({first} first):")
+        for key, value in one_round(args, r % 2 == 1, with_newsboat).items():
+            runs.setdefault(key, []).append(value)
+    print(f"\nmedian over {args.rounds} rounds (min–max); load average after: {os.getloadavg()[0]:.2f}")
+    print(f"  {'phase':<10} {'diplowatch':>22} {'newsboat':>22} {'ratio':>7} {'peak MiB dw/nb':>16}")
+    for phase in PHASES:
+        dw = runs[("diplowatch", phase)]
+        dw_w = [w for w, _ in dw]
+        line = f"  {phase:<10} {statistics.median(dw_w):7.2f} s ({min(dw_w):.2f}–{max(dw_w):.2f})"
+        if with_newsboat:
+            nb = runs[("newsboat", phase)]
+            nb_w = [w for w, _ in nb]
+            ratio = statistics.median(dw_w) / statistics.median(nb_w)
+            line += (f" {statistics.median(nb_w):7.2f} s ({min(nb_w):.2f}–{max(nb_w):.2f})  {ratio:5.2f}×"
+                     f"  {max(r for _, r in dw):6.0f} / {max(r for _, r in nb):4.0f}")
+        print(line)
+    if with_newsboat:
+        second = [w for w, _ in runs[("newsboat 2nd (unconditional)", "all-304")]]
+        print(f"  (newsboat's unconditional 2nd reload: median {statistics.median(second):.2f} s; not compared)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
