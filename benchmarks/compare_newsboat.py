@@ -86,6 +86,8 @@ def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: boo
                     results[("newsboat 2nd (unconditional)", phase)] = (wall, rss)
                 farm.reset_stats()
                 wall, rss, code, tail = p.reload()
+                if code not in (0, 1):  # 1: a feed failed, still a full cycle
+                    raise SystemExit(f"{p.name} {phase} failed (exit {code}): {tail}")
                 stats = farm.stats()
                 results[(p.name, phase)] = (wall, rss)
                 print(f"    {p.name:<10} {phase:<10} {wall:6.2f} s  {rss:6.0f} MiB  exit {code}  "

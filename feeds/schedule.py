@@ -6,13 +6,16 @@
   capped at max_interval. Never dropped: a dead feed is still tried at least daily.
 - 429/503: not before ``Retry-After`` (an hour without one), and not before the backoff.
 - 410: no schedule at all until the user re-enables the feed.
+
+``seconds_until_due`` tells a scheduler (the daemon's loop) when to run its next cycle.
 """
 from __future__ import annotations
 
 import random
+from typing import Mapping
 
-from feeds.config import PollingSettings
-from feeds.model import FeedSource
+from feeds.config import Config, PollingSettings
+from feeds.model import STATUS_GONE, FeedSource, FeedState, parse_utc_iso
 
 
 def base_interval(source: FeedSource, settings: PollingSettings, *, ttl: float | None = None,
@@ -48,3 +51,22 @@ def next_after_failure(source: FeedSource, settings: PollingSettings, now: float
     if retry_after is not None and retry_after > when:
         when = retry_after
     return when
+
+
+def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: float) -> float | None:
+    """When the next enabled feed is due (0 if one is due now); None if none will be
+    (every feed disabled or gone). Retry-After pushes a feed's turn back."""
+    best: float | None = None
+    for source in config.feeds:
+        if not source.enabled:
+            continue
+        state = states.get(source.key)
+        if state is None or not state.next_poll:
+            return 0.0
+        if state.status == STATUS_GONE:
+            continue
+        due = parse_utc_iso(state.next_poll)
+        if state.retry_after:
+            due = max(due, parse_utc_iso(state.retry_after))
+        best = due - now if best is None else min(best, due - now)
+    return None if best is None else max(best, 0.0)

@@ -339,6 +339,15 @@ class Store:
         """Is the id in the recent window? (in memory, cheap; archives not consulted)"""
         return item_id in self._items
 
+    def missing(self, item_ids: Iterable[str]) -> list[str]:
+        """The ids (of those given, in order) that no partition holds: checked against memory,
+        pending changes and the archives' id indexes, never by reading an archive."""
+        with self._lock:
+            self._require_open()
+            return [iid for iid in dict.fromkeys(item_ids)
+                    if iid not in self._items and (not ITEM_ID_RE.fullmatch(iid)
+                                                   or self._locate(iid) is None)]
+
     def get(self, item_id: str) -> Item | None:
         """The item with this id: recent window first, then the archive that holds it."""
         with self._lock:

@@ -1,5 +1,6 @@
 """The ``diplowatch`` command: the dashboard by default, and commands to poll headless,
-review the store offline, manage feeds and tune the rules.
+run as a service (``daemon``, ``serve``), review the store offline, manage feeds and tune
+the rules.
 
 Exit status: 0 success; 1 a poll in which some feed failed; 2 a problem for the user to fix
 (bad config, corrupt or locked store, bad arguments) — always with a message, never a traceback.
@@ -41,24 +42,26 @@ class _Group(click.Group):
 @click.option("--db", "db_path", metavar="PATH",
               help="Store directory (default: $DIPLOWATCH_DB, [storage] path, else the user data dir).")
 @click.option("--offline", is_flag=True, help="Dashboard: review the store without polling.")
+@click.option("--viewer", is_flag=True,
+              help="Dashboard: never write the store; follow the daemon, else review read-only.")
 @click.option("--theme", metavar="NAME", help="Dashboard: a Textual theme (e.g. textual-light, nord).")
 @click.version_option(__version__, prog_name="diplowatch")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_path: str | None, offline: bool,
-        theme: str | None) -> None:
+        viewer: bool, theme: str | None) -> None:
     """Watch conflict-diplomacy news feeds: talks, sanctions and statements.
 
     Without a command, opens the dashboard.
     """
     ctx.obj = AppContext(config_path=config_path, db_path=db_path)
-    if ctx.invoked_subcommand in (None, "poll", "daemon", "serve"):
+    if ctx.invoked_subcommand in (None, "poll", "serve"):  # `daemon` adds stderr: its own call
         from tui.logs import setup_logging
 
         setup_logging()
     if ctx.invoked_subcommand is None:
         from tui.launch import run_dashboard
 
-        ctx.exit(run_dashboard(ctx.obj, offline=offline, theme=theme))
+        ctx.exit(run_dashboard(ctx.obj, offline=offline, theme=theme, viewer=viewer))
 
 
 @cli.command()
@@ -125,9 +128,9 @@ def _print_watch_hits(hits: list, config: Any) -> None:
         click.echo("\a", nl=False)
 
 
-from tui import cli_analysis, cli_feeds, cli_items, cli_rules  # noqa: E402  (they attach to `cli`)
+from tui import cli_analysis, cli_feeds, cli_items, cli_rules, cli_service  # noqa: E402  (they attach to `cli`)
 
-for _module in (cli_items, cli_feeds, cli_rules, cli_analysis):
+for _module in (cli_items, cli_feeds, cli_rules, cli_analysis, cli_service):
     _module.register(cli)
 
 

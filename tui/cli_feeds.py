@@ -107,6 +107,8 @@ def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
     source = obj.config.feed(name)
     if source is None:
         raise UserError(f"no feed named {name!r} in {obj.config.path}")
+    if _enable_through_daemon(obj, source.name, enabled):
+        return
     config = _edit_config(obj, set_enabled, source.name, enabled)
     if enabled:  # re-enabling is how a user asks to retry a gone or backed-off feed
         try:
@@ -120,6 +122,28 @@ def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
         except (UserError, StoreError) as e:
             click.echo(f"note: feed state not reset ({e})", err=True)
     click.echo(f"{'enabled' if enabled else 'disabled'} {source.name!r} in {config.path}")
+
+
+def _enable_through_daemon(obj: AppContext, name: str, enabled: bool) -> bool:
+    """With a daemon running, it edits its config and resets the feed state itself (and
+    starts polling an enabled feed at once). False if no daemon answers."""
+    from feeds.control import ControlClient, ControlError, DaemonUnavailable
+    from storage.lock import lock_holder
+
+    if lock_holder(obj.store_path) is None:
+        return False
+    try:
+        answer = ControlClient(obj.store_path).set_enabled(name, enabled)
+    except DaemonUnavailable:
+        return False
+    except ControlError as e:
+        raise UserError(str(e)) from None
+    if answer.get("created"):
+        click.echo(f"created your config {answer['config']} from the bundled default; it is used "
+                   "from now on", err=True)
+    click.echo(f"{'enabled' if enabled else 'disabled'} {name!r} in {answer['config']} "
+               "(through the running daemon)")
+    return True
 
 
 @feeds.command("enable")

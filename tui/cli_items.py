@@ -10,7 +10,7 @@ import click
 
 from feeds.model import LABELS, utc_iso
 from feeds.units import parse_since
-from tui.context import AppContext, UserError
+from tui.context import AppContext, StoreLocked, UserError
 from tui.output import item_row, local_time, relative_time, table, to_csv, to_json, to_markdown
 
 
@@ -191,7 +191,20 @@ def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred:
     """Mark items read/unread or starred/unstarred."""
     if read is None and starred is None:
         raise UserError("mark needs --read, --unread, --star or --unstar")
-    store = obj.open_store()
+    try:
+        store = obj.open_store()
+    except StoreLocked as locked:
+        # A daemon owns the store: it does the marking (and tells its viewers).
+        from feeds.control import ControlClient, ControlError, DaemonUnavailable
+
+        try:
+            marked = ControlClient(obj.store_path).mark(list(item_ids), read=read, starred=starred)
+        except DaemonUnavailable:
+            raise locked from None  # not a daemon: the lock holder's message stands
+        except ControlError as e:
+            raise UserError(str(e)) from None
+        click.echo(f"marked {marked} item(s) through the daemon")
+        return
     for item_id in item_ids:
         if not store.mark(item_id, read=read, starred=starred):
             raise UserError(f"no item with id {item_id!r} in {store.path}")

@@ -36,6 +36,7 @@ class AppContext:
     clock: Callable[[], float] = time.time
     _config: Config | None = field(default=None, repr=False)
     _store: Any = field(default=None, repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def config(self) -> Config:
@@ -71,7 +72,13 @@ class AppContext:
             raise UserError(f"store: {e}") from None
         return self._store
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` (e.g. stop a viewer's follower thread) before the store closes."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         if self._store is not None:
             store, self._store = self._store, None
             store.close()

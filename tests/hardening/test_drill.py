@@ -31,7 +31,7 @@ STORED = {"moved", "malformed", "markup", "billion-laughs", "xxe", "latin1", "mi
 @pytest.mark.skipif(not farm_available(), reason="../shared/bench/feedfarm.py is not present")
 def test_fault_farm_poll(tmp_path: Path) -> None:
     with Farm(feeds=20, items=10, hosts=4, faults=True, workdir=tmp_path,
-              polling='timeout = "3s"\nconnect_timeout = "2s"\nparse_workers = 2') as farm:
+              polling='timeout = "6s"\nconnect_timeout = "3s"\nparse_workers = 2') as farm:
         def run(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(farm.config_path),
                                    "--db", str(tmp_path / "store"), *args],

@@ -1,0 +1,289 @@
+"""Service benchmarks: how fast viewers follow the daemon, and what a viewer costs.
+Prints numbers, asserts nothing.
+
+    python benchmarks/bench_service.py                 # empty store, 20 rounds, 3 viewers
+    python benchmarks/bench_service.py --items 50000   # a generated 50k-item store (52 weeks)
+
+A real ``diplowatch daemon`` (subprocess) polls a loopback feed and owns the store.
+
+1. Store level: a viewer's ``DaemonBackend`` on a read-only store. Each round another
+   client marks an item (read ↔ unread) through the daemon; measured: the mark's round trip
+   (answered after the save), and the daemon's save (state.json's mtime) → the viewer's
+   store reloaded (``on_change``).
+2. Dashboard level: a headless viewer dashboard (``build_app`` + ``run_test``). Each round
+   the feed gets a new item and another client asks the daemon to poll; measured: the
+   daemon's save → the row in the Talks pane, and the poll request → the row.
+3. Memory: resident size of N viewer dashboards (``diplowatch`` in tmux panes, 120x40,
+   after the first paint), and of the daemon (alone, and with its parse worker).
+
+Target: viewer refresh <= 1 s after the daemon's write (median and max).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.utils import formatdate
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from feeds.control import ControlClient, ControlError  # noqa: E402
+from tests.feedserver import FeedServer, Response, rss, rss_item  # noqa: E402
+
+TARGET = 1.0
+TALK = "Envoys hold peace talks in round {n} of the negotiations"
+
+
+class Wire:
+    """A loopback feed; each new item is dated now, so it tops the Talks pane."""
+
+    def __init__(self, server: FeedServer) -> None:
+        self.server, self.titles, self.dates = server, [], []
+        self.add(TALK.format(n=0))
+
+    def add(self, title: str) -> None:
+        self.titles.append(title)
+        self.dates.append(formatdate(time.time(), usegmt=True))
+        body = rss([rss_item(t, guid=f"g{i}", summary="Delegations met for negotiations.",
+                             pub=self.dates[i])
+                    for i, t in reversed(list(enumerate(self.titles)))])
+        self.server.route("/wire.xml", Response(body=body))
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (by parent pid: children started from any thread)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(int(stat.parent.name))
+    out, stack = [], [pid]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            out.append(child)
+            stack.append(child)
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def start_daemon(config: Path, store: Path, env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config),
+                                 "--db", str(store), "daemon"], cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    client = ControlClient(store)
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise SystemExit(f"the daemon exited: {log.read_text()}")
+        try:
+            s = client.status()
+        except ControlError:
+            return False
+        return s["cycles"] >= 1 and not s["polling"]
+
+    wait(ready, 120, "the daemon's first cycle")
+    return proc
+
+
+def summary(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"median {statistics.median(ms):7.1f} ms   max {max(ms):7.1f} ms   "
+            f"(n={len(ms)})")
+
+
+# --- 1. store level ---------------------------------------------------------------------------
+
+def bench_store_level(store: Path, rounds: int) -> dict:
+    from storage.store import Store
+    from tui.viewer import DaemonBackend
+
+    viewer = Store.open(store, readonly=True)
+    backend = DaemonBackend.connect(viewer)
+    assert backend is not None, "no daemon"
+    seen = threading.Event()
+    stamp: dict[str, float] = {}
+
+    def changed() -> None:
+        stamp["seen"] = time.time()
+        seen.set()
+
+    backend.start(on_change=changed)
+    wait(lambda: ControlClient(store).status()["viewers"] >= 1, 10, "the subscription")
+    item = viewer.recent(1)[0]
+    client = ControlClient(store)
+    trips, follow = [], []
+    for n in range(rounds):
+        seen.clear()
+        t0 = time.time()
+        client.mark([item.id], read=n % 2 == 0)
+        trips.append(time.time() - t0)
+        if not seen.wait(10):
+            raise SystemExit("the viewer never saw the mark")
+        saved = os.stat(store / "state.json").st_mtime_ns / 1e9
+        follow.append(stamp["seen"] - saved)
+        time.sleep(0.05)
+    backend.close()
+    viewer.close()
+    return {"mark_round_trip": trips, "save_to_viewer_reload": follow}
+
+
+# --- 2. dashboard level -----------------------------------------------------------------------
+
+def bench_dashboard(config: Path, store: Path, wire: Wire, rounds: int) -> dict:
+    from tui.context import AppContext
+    from tui.launch import build_app
+
+    obj = AppContext(config_path=str(config), db_path=str(store))
+    app = build_app(obj, offline=False, theme=None)
+    assert app.backend is not None, "the dashboard did not find the daemon"
+    client = ControlClient(store)
+    result: dict[str, list[float]] = {"save_to_row": [], "poll_request_to_row": []}
+
+    def titles() -> list[str]:
+        table = app.dashboard.pane("talks").table
+        return [item.title for item in table.items.values()]
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(500):
+                await pilot.pause(0.01)
+                if app.loaded and wire.titles[-1] in titles():
+                    break
+            for n in range(1, rounds + 1):
+                title = TALK.format(n=len(wire.titles))
+                wire.add(title)
+                t0 = time.time()
+                await asyncio.to_thread(client.poll_now, ["Wire"])
+                for _ in range(5000):
+                    await pilot.pause(0.002)
+                    if title in titles():
+                        break
+                else:
+                    raise SystemExit(f"round {n}: the row never appeared")
+                shown = time.time()
+                saved = os.stat(store / "state.json").st_mtime_ns / 1e9
+                result["save_to_row"].append(shown - saved)
+                result["poll_request_to_row"].append(shown - t0)
+
+    asyncio.run(run())
+    obj.close()
+    return result
+
+
+# --- 3. memory --------------------------------------------------------------------------------
+
+def bench_memory(config: Path, store: Path, env: dict, viewers: int, tmp: Path) -> dict:
+    if shutil.which("tmux") is None:
+        return {"skipped": "tmux is not installed"}
+    sock = str(tmp / "tmux.sock")
+    tmux = ["tmux", "-S", sock]
+    command = (f"exec {sys.executable} -m tui.cli --config {config} --db {store}")
+    pids = []
+    try:
+        for i in range(viewers):
+            subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", f"v{i}",
+                            "-x", "120", "-y", "40", command], check=True, env=env, cwd=ROOT)
+            pid = int(subprocess.run([*tmux, "display-message", "-p", "-t", f"v{i}",
+                                      "#{pane_pid}"], check=True, capture_output=True,
+                                     text=True).stdout.strip())
+            pids.append(pid)
+        for i in range(viewers):
+            wait(lambda i=i: "following it live" in subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", f"v{i}"], capture_output=True,
+                text=True).stdout, 60, f"viewer {i} to paint")
+        time.sleep(1.0)  # settled after the first paint
+        return {"viewer_rss_mib": [rss_mib(p) for p in pids]}
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=0, help="pre-fill the store (gen_store)")
+    parser.add_argument("--weeks", type=int, default=52,
+                        help="weeks the generated items span (2: all in the recent window)")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--viewers", type=int, default=3)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="dw-service-"))
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state"), "XDG_CONFIG_HOME": str(tmp / "cfg"),
+           "TERM": "xterm-256color"}
+    env.pop("DIPLOWATCH_CONFIG", None)
+    env.pop("DIPLOWATCH_DB", None)
+    os.environ.update(XDG_STATE_HOME=env["XDG_STATE_HOME"], XDG_CONFIG_HOME=env["XDG_CONFIG_HOME"])
+    store = tmp / "store"
+    if args.items:
+        from benchmarks.gen_store import generate_store
+
+        t = time.time()
+        generate_store(store, args.items, weeks=args.weeks)
+        print(f"generated {args.items:,} items in {time.time() - t:.1f} s")
+    with FeedServer() as server:
+        wire = Wire(server)
+        config = tmp / "config.toml"
+        config.write_text('[polling]\ninterval = "1h"\nmin_interval = "1s"\nparse_workers = 1\n'
+                          f'jitter = 0.0\n\n[[feeds]]\nname = "Wire"\nurl = "{server.url("/wire.xml")}"\n')
+        daemon = start_daemon(config, store, env, tmp / "daemon.log")
+        try:
+            results: dict = {"items": args.items, "rounds": args.rounds}
+            results["store"] = bench_store_level(store, args.rounds)
+            results["dashboard"] = bench_dashboard(config, store, wire, args.rounds)
+            results["memory"] = bench_memory(config, store, env, args.viewers, tmp)
+            results["memory"]["daemon_rss_mib"] = rss_mib(daemon.pid)
+            results["memory"]["daemon_tree_rss_mib"] = rss_mib(daemon.pid) + sum(
+                rss_mib(p) for p in descendants(daemon.pid))
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+    print(f"\nviewer refresh after a daemon write (store of {args.items:,} items over "
+          f"{args.weeks} weeks; target <= "
+          f"{TARGET * 1000:.0f} ms)")
+    print(f"  mark round trip (saved)        {summary(results['store']['mark_round_trip'])}")
+    print(f"  save → viewer store reloaded   {summary(results['store']['save_to_viewer_reload'])}")
+    print(f"  save → row in viewer's pane    {summary(results['dashboard']['save_to_row'])}")
+    print(f"  poll request → row in pane     {summary(results['dashboard']['poll_request_to_row'])}")
+    mem = results["memory"]
+    if "viewer_rss_mib" in mem:
+        print(f"memory: viewer dashboards {', '.join(f'{m:.0f}' for m in mem['viewer_rss_mib'])} MiB "
+              f"(mean {statistics.mean(mem['viewer_rss_mib']):.0f} MiB)")
+    print(f"memory: daemon {mem['daemon_rss_mib']:.0f} MiB, with its parse worker "
+          f"{mem['daemon_tree_rss_mib']:.0f} MiB")
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "service.json").write_text(json.dumps(results, indent=1))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
