@@ -93,6 +93,16 @@ def _valid_entry(e: Any) -> bool:
 _N_ITEM_FIELDS = len(fields(Item))
 
 
+def _doc_differs(item: Item, d: dict[str, Any]) -> bool:
+    """Does the stored document say something else than the item in memory? (Every field a
+    writer changes on an existing item: text, link, date, classification, actors, cluster.)"""
+    return (item.title != d.get("title") or item.summary != d.get("summary")
+            or item.link != d.get("link") or item.published != d.get("published")
+            or item.primary != d.get("primary") or list(item.labels) != d.get("labels")
+            or item.scores != d.get("scores") or list(item.actors) != d.get("actors")
+            or item.cluster != d.get("cluster") or len(item.evidence) != len(d.get("evidence") or ()))
+
+
 def _item_from_doc(d: dict[str, Any]) -> Item:
     """``Item.from_dict`` for documents in exactly the ``to_dict`` shape, faster and leaner.
 
@@ -891,11 +901,16 @@ class Store:
             if p.end > window_start:
                 keep_db = not self.readonly and key == current
                 docs = self._read_docs(p, keep_db)
-                if p.resident:
-                    self._forget_resident_items(p)
-                p.resident = True
                 p.index = None
-                added.extend(self._items_from_docs(p, docs))
+                if p.resident and self.readonly:
+                    # A viewer following the writer: the current week was rewritten with a
+                    # few new items; rebuilding all of its items would cost ~0.5 s at 25k.
+                    added.extend(self._refresh_resident(p, docs))
+                else:
+                    if p.resident:
+                        self._forget_resident_items(p)
+                    p.resident = True
+                    added.extend(self._items_from_docs(p, docs))
                 if not entry_ok:
                     durable = entry_from_docs(docs.values())
                     durable["stat"] = st
@@ -956,6 +971,26 @@ class Store:
         self._items.update(zip(ids, out))
         p.ids.update(ids)
         return out
+
+    def _refresh_resident(self, p: _Partition, docs: dict[str, dict[str, Any]]) -> list[Item]:
+        """Update a resident partition from its re-read documents, rebuilding only the
+        items that are new or whose stored fields changed; returns those (to be ordered)."""
+        fresh: dict[str, dict[str, Any]] = {}
+        for k, d in docs.items():
+            fresh[item_id_of(k)] = d
+        for iid in p.ids - fresh.keys():  # removed by the writer (retention, recovery)
+            old = self._items.pop(iid, None)
+            if old is not None:
+                self._order_remove(old)
+        rebuild: dict[str, dict[str, Any]] = {}
+        for iid, d in fresh.items():
+            old = self._items.get(iid)
+            if old is None or _doc_differs(old, d):
+                if old is not None:
+                    self._order_remove(old)
+                rebuild[str(doc_id(iid))] = d
+        p.ids = set(fresh)
+        return self._items_from_docs(p, rebuild) if rebuild else []
 
     def _load_db(self, p: _Partition) -> _Partition:
         """Make the partition's TinyDB resident (reads the file once)."""

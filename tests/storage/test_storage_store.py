@@ -462,3 +462,33 @@ def test_storage_imports_no_ui_and_does_no_io_at_import(tmp_path):
     root = str(Path(__file__).resolve().parents[2])
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path,
                    env={**os.environ, "PYTHONPATH": root})
+
+
+def test_viewer_reload_rebuilds_only_new_and_changed_items(tmp_path) -> None:
+    """A read-only viewer following a writer: unchanged items keep their objects; new,
+    changed and removed items are reflected."""
+    from dataclasses import replace as _replace
+
+    from feeds.model import Item
+    from storage.store import Store
+
+    now = 1_780_000_000.0
+
+    def item(n: int, title: str) -> Item:
+        return Item(id=f"{n:016x}", feed="f", source="F", guid=str(n), title=title, summary="s",
+                    link="", published="2026-05-28T20:00:00Z", first_seen="2026-05-28T20:00:00Z")
+
+    with Store.open(tmp_path / "s", clock=lambda: now) as writer:
+        writer.upsert_items([item(n, f"t{n}") for n in range(1, 6)])
+        writer.flush()
+        viewer = Store.open(tmp_path / "s", readonly=True, clock=lambda: now)
+        kept = {i.id: i for i in viewer.recent()}
+        writer.upsert_items([item(6, "t6"), _replace(item(2, "t2"), title="t2 edited")])
+        writer.flush()
+        assert viewer.reload()
+        after = {i.id: i for i in viewer.recent()}
+        assert sorted(i.title for i in after.values()) == ["t1", "t2 edited", "t3", "t4", "t5", "t6"]
+        assert after[f"{1:016x}"] is kept[f"{1:016x}"]  # not rebuilt
+        assert after[f"{2:016x}"] is not kept[f"{2:016x}"]
+        assert len(viewer.recent()) == 6 and viewer.get(f"{6:016x}").title == "t6"
+        viewer.close()
