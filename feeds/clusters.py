@@ -490,10 +490,18 @@ def cluster_members(store: Any, cluster_id: str) -> list[Item]:
 class ClusterDirectory:
     """Cluster id → member ids and feeds, over the recent window: "N sources" for every row
     of a pane without a scan per row. Build once (``from_items(store.recent())``), then
-    ``add(new_items)`` after each poll cycle."""
+    ``add(new_items)`` after each poll cycle.
+
+    Most stories have one version: such a story is kept as two strings (its item, its feed)
+    until a second version arrives, and only then as a list and a set. Strings are not
+    tracked by the garbage collector, so a directory of tens of thousands of items adds next
+    to nothing to the collector's passes, which the dashboard pays for on its UI thread.
+    """
 
     def __init__(self) -> None:
-        self._members: dict[str, list[str]] = {}
+        self._single: dict[str, str] = {}  # one-version stories: cluster id → item id
+        self._single_feed: dict[str, str] = {}  # … → its feed
+        self._members: dict[str, list[str]] = {}  # stories of two or more versions
         self._feeds: dict[str, set[str]] = {}
 
     @classmethod
@@ -503,12 +511,24 @@ class ClusterDirectory:
         return directory
 
     def add(self, items: Iterable[Item]) -> None:
+        single, single_feed, members_of = self._single, self._single_feed, self._members
         for item in items:
             cid = cluster_of(item)
-            members = self._members.setdefault(cid, [])
+            members = members_of.get(cid)
+            if members is None:
+                first = single.get(cid)
+                if first is None:
+                    single[cid] = item.id
+                    single_feed[cid] = item.feed
+                    continue
+                if first == item.id:
+                    continue
+                del single[cid]
+                members = members_of[cid] = [first]
+                self._feeds[cid] = {single_feed.pop(cid)}
             if item.id not in members:
                 members.append(item.id)
-                self._feeds.setdefault(cid, set()).add(item.feed)
+                self._feeds[cid].add(item.feed)
 
     def size(self, cluster_id: str) -> int:
         return len(self._members.get(cluster_id, ())) or 1
@@ -517,4 +537,7 @@ class ClusterDirectory:
         return len(self._feeds.get(cluster_id, ())) or 1
 
     def member_ids(self, cluster_id: str) -> tuple[str, ...]:
-        return tuple(self._members.get(cluster_id, (cluster_id,)))
+        members = self._members.get(cluster_id)
+        if members is not None:
+            return tuple(members)
+        return (self._single.get(cluster_id, cluster_id),)

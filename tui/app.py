@@ -15,14 +15,33 @@ the UI:
   the store refuses) and the debounced flush that makes them durable.
 - ``config``: enabling or disabling a feed in the user's config file. ``reload``: a read-only
   viewer picking up what the writer saved.
+
+The analyst's side (issue 7), each off the UI thread too:
+
+- ``clusters``: the story directory (``feeds.clusters.ClusterDirectory``) built from the
+  store's recent window after the first paint, then fed each feed's new items; it gives the
+  "N sources" of a row and the ids of a story's versions. ``versions``: the selected item's
+  story, every source's version, for the detail (cached per story until it grows).
+  ``c`` toggles the panes between one row per item and one row per story.
+- ``sparklines``: items per label per day (14 days, from the store's manifest) for the pane
+  titles, after the first paint and after each poll; the trends screen (``T``) computes its
+  own, with the top actors, in ``trends``.
+- Watch: each feed's ``watch_hits`` (new items only, so an item alerts once) become a toast
+  each (a few per cycle, then one summary), one bell per cycle when ``[watch] bell``, and
+  rows of the watch screen (``w``); ``watch`` scans the recent window for earlier matches.
+- ``briefing``: ``b`` writes the items of the current view (every pane, the current filter,
+  bounded) as a Markdown or HTML briefing.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from dataclasses import replace
-from typing import Any, Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -32,20 +51,30 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from feeds.clusters import ClusterDirectory, cluster_of
 from feeds.config import Config
 from feeds.model import LABELS, STATUS_GONE, STATUS_NEW, FeedState, Item, parse_utc_iso, utc_iso
 from feeds.text import safe_link
 from feeds.units import format_duration
 from storage.query import NO_FLAGS, Flags
-from tui.render import OTHER, PANE_TITLES, PANES, safe_text
+from tui.render import OTHER, PANE_TITLES, PANES, local_time, safe_text
+from tui.screens.actor import ActorChoice, ActorScreen
+from tui.screens.briefing import BriefingRequest, BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.feeds import FeedHealthScreen
 from tui.screens.help import HelpScreen
 from tui.screens.item import ItemScreen
 from tui.screens.scope import Scope, ScopeScreen
+from tui.screens.trends import TrendsScreen
+from tui.screens.watch import WatchScreen
 from tui.widgets.filter_bar import ViewFilter
 from tui.widgets.header import DashboardHeader
 from tui.widgets.item_detail import DetailView
+from tui.widgets.item_table import order_key
+from tui.widgets.label_pane import SPARK_DAYS
+
+if TYPE_CHECKING:
+    from feeds.watch import WatchHit
 
 PAGE_SIZE = 250  # rows per pane before "load more"
 INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
@@ -54,6 +83,13 @@ STATUS_EVERY = 0.25  # seconds between redraws of the poll progress
 FLUSH_DELAY = 2.0  # seconds after the last mark before the store is flushed
 MIN_POLL_DELAY = 2.0
 READONLY_RELOAD = 10.0  # seconds between a read-only viewer's checks for the writer's saves
+WATCH_TOASTS = 3  # watch alerts toasted one by one per poll cycle; the rest in one summary
+WATCH_TOAST_GAP = 0.2  # seconds between those toasts
+WATCH_KEEP = 1000  # this session's watch alerts kept for the watch screen
+WATCH_SCAN_MAX = 500  # earlier matches the watch screen looks for in the recent window
+VERSIONS_CACHE = 256  # stories whose versions are kept for the detail
+BRIEFING_LIMIT = 1000  # items of the current view a briefing covers (the newest)
+BRIEFING_TITLE = "diplowatch briefing"
 
 
 class _Abort(Exception):
@@ -97,6 +133,8 @@ class DiplowatchApp(App[int]):
         Binding("r", "refresh", "Refresh"),
         Binding("f", "feeds", "Feeds"),
         Binding("question_mark", "help", "Help"),
+        Binding("w", "watch", "Watch"),
+        Binding("T", "trends", "Trends"),
     ]
 
     # --- messages (posted from worker threads) -------------------------------------------
@@ -157,6 +195,33 @@ class DiplowatchApp(App[int]):
     class StoreChanged(Message):
         """A read-only viewer saw the writer save: reload the panes."""
 
+    class ClustersBuilt(Message):
+        def __init__(self, directory: ClusterDirectory) -> None:
+            super().__init__()
+            self.directory = directory
+
+    class VersionsLoaded(Message):
+        def __init__(self, cluster: str, items: tuple[Item, ...], size: int) -> None:
+            super().__init__()
+            self.cluster, self.items, self.size = cluster, items, size
+
+    class SparklinesLoaded(Message):
+        def __init__(self, labels: dict[str, tuple[int, ...]], day: int) -> None:
+            super().__init__()
+            self.labels, self.day = labels, day
+
+    class WatchScanned(Message):
+        def __init__(self, hits: list["WatchHit"]) -> None:
+            super().__init__()
+            self.hits = hits
+
+    class BriefingSaved(Message):
+        def __init__(self, path: Path, stories: int, items: int, limited: bool,
+                     error: str | None = None) -> None:
+            super().__init__()
+            self.path, self.stories, self.items = path, stories, items
+            self.limited, self.error = limited, error
+
     # --- construction --------------------------------------------------------------------
 
     def __init__(self, config: Config, store: Any, *, poller: Any = None,
@@ -200,6 +265,26 @@ class DiplowatchApp(App[int]):
         self._last_summary = ""  # the last poll cycle in words, kept in the status line
         self._last_failed = False
         self._closing = False
+        # Stories (clusters): the directory, the detail's versions, the panes' grouping.
+        self.grouped = False  # one row per story in the panes (c)
+        self.clusters: ClusterDirectory | None = None
+        self._clusters_building = False
+        self._clusters_again = False  # the store changed while it was built: build again
+        self._cluster_backlog: list[Item] = []  # new items landing while it is built
+        self._touched_clusters: set[str] = set()  # stories whose badges need a redraw
+        self._versions: dict[str, tuple[Item, ...]] = {}
+        self._versions_loading: set[str] = set()
+        self._spark_day: int | None = None
+        # Watch alerts: this session's (item id → hit, in arrival order) and earlier matches.
+        self.watch_alerts: dict[str, WatchHit] = {}
+        self.watch_earlier: dict[str, WatchHit] | None = None
+        self.watch_scanning = False
+        self.watch_unseen = 0
+        self.watch_changed: Signal[object] = Signal(self, "watch-changed")
+        self._cycle_bell = False
+        self._cycle_watch_toasts = 0
+        self._cycle_watch_more = 0
+        self._notify_errors_seen: set[str] = set()
         self.dashboard = DashboardScreen(page_size=page_size)
 
     def get_default_screen(self) -> Screen:
@@ -254,13 +339,21 @@ class DiplowatchApp(App[int]):
         return source.name if source else None
 
     def detail_view(self, item: Item) -> DetailView:
-        return DetailView(item, self.flags_of(item.id), self.clock(), self.feed_name(item.feed))
+        hit = self.watch_alerts.get(item.id) or (self.watch_earlier or {}).get(item.id)
+        versions = tuple((self.feed_name(v.feed) or v.source, v) for v in self._versions_for(item))
+        return DetailView(item, self.flags_of(item.id), self.clock(), self.feed_name(item.feed),
+                          versions=versions, watch_terms=hit.terms if hit else ())
+
+    def story_sources(self, item: Item) -> int:
+        """How many feeds carry the item's story (1 until the directory is built)."""
+        return self.clusters.sources(cluster_of(item)) if self.clusters is not None else 1
 
     def sync_header(self, header: DashboardHeader) -> None:
         header.counts = dict(self.counts)
         header.last_poll = self.last_poll
         header.now = self.clock()
         header.mode = self.dashboard.header.mode
+        header.watch = self.watch_unseen
 
     def _headers(self) -> list[DashboardHeader]:
         return [h for screen in self.screen_stack for h in screen.query(DashboardHeader)]
@@ -271,11 +364,15 @@ class DiplowatchApp(App[int]):
             header.counts = dict(self.counts)
             header.last_poll = self.last_poll
             header.now = now
+            header.watch = self.watch_unseen
 
     def _tick(self) -> None:
         self._update_headers()
         if not self._polling and self.poller is not None and self.loaded:
             self._show_idle()
+        if self.loaded and self._spark_day is not None and int(self.clock() // 86400) != self._spark_day:
+            self._load_sparklines()  # a new day: the sparklines move on
+        self._check_notifier()
 
     def _set_status(self, text: str, *, busy: bool = False, problem: bool = False) -> None:
         status = self.dashboard.status
@@ -311,6 +408,7 @@ class DiplowatchApp(App[int]):
         for pane in self.dashboard.panes():
             pane.table.restyle()
             pane.update_title()
+        self.watch_changed.publish(None)  # the watch table's colours
 
     # --- startup and loading -------------------------------------------------------------
 
@@ -408,6 +506,8 @@ class DiplowatchApp(App[int]):
         self.dashboard.status.scope = self.view_filter.describe()
         if message.initial:
             self.loaded = True
+            # Stories and sparklines once the first frame is out.
+            self.call_after_refresh(self._load_extras)
             # Panes the recent window did not fill are topped up from older weeks, after
             # the first paint.
             for pane in self.dashboard.panes():
@@ -473,6 +573,14 @@ class DiplowatchApp(App[int]):
             return
         if worker.group == "poll":
             return  # the poll worker reports its own failure (PollFinished)
+        if worker.group == "clusters":
+            self._clusters_building = self._clusters_again = False
+            self._cluster_backlog = []
+        elif worker.group == "watch":
+            self.watch_scanning = False
+            self.watch_changed.publish(None)
+        elif worker.group == "versions":
+            self._versions_loading.clear()
         error = worker.error
         text = f"{worker.name or worker.group}: {error.__class__.__name__}: {error}"
         self.notify(safe_text(text, 300), title="Something went wrong", severity="error",
@@ -507,6 +615,8 @@ class DiplowatchApp(App[int]):
         self._polling = True
         self._cycle_new.clear()
         self._cycle_last = None
+        self._cycle_bell = False
+        self._cycle_watch_toasts = self._cycle_watch_more = 0
         self._poll_progress = (0, 0, 0)
         self._set_status("polling…", busy=True)
         self._poll(force, only, what)
@@ -565,6 +675,11 @@ class DiplowatchApp(App[int]):
         if self._status_timer is None:
             self._status_timer = self.set_timer(STATUS_EVERY, self._show_poll_progress)
         if outcome.new_items:
+            self._learn_stories(outcome.new_items)
+        hits = getattr(outcome, "watch_hits", None)
+        if hits:
+            self._watch_alert(hits)
+        if outcome.new_items:
             self._pending_new.extend(outcome.new_items)
             for item in outcome.new_items:
                 for pane in panes_of(item):
@@ -606,6 +721,7 @@ class DiplowatchApp(App[int]):
                     pane.total = self._total(pane.pane)
                     pane.update_title()
                 self._update_headers()
+                self._redraw_stories()
         finally:
             self._inserting = False
 
@@ -622,6 +738,13 @@ class DiplowatchApp(App[int]):
             self.last_poll = utc_iso(report.finished or self.clock())
         self._update_headers()
         self.feeds_changed.publish(report)
+        if report is not None and report.new_items:
+            self._load_sparklines()
+        if self._cycle_watch_more:
+            n, self._cycle_watch_more = self._cycle_watch_more, 0
+            self.notify(f"and {n} more watch alert{'s' if n != 1 else ''} (w shows them all)",
+                        title="Watch", severity="warning", markup=False, timeout=10)
+        self._check_notifier()
         if report is None:
             if message.error != "cancelled":
                 self.notify(f"The poll failed: {safe_text(message.error, 300)}",
@@ -770,21 +893,32 @@ class DiplowatchApp(App[int]):
             self.set_filter(ViewFilter())
 
     def toggle_unread_only(self) -> None:
-        v = self.view_filter
-        self.set_filter(ViewFilter(v.text, v.feeds, v.scope_name, not v.unread_only, v.starred_only))
+        self.set_filter(replace(self.view_filter, unread_only=not self.view_filter.unread_only))
 
     def toggle_starred_only(self) -> None:
-        v = self.view_filter
-        self.set_filter(ViewFilter(v.text, v.feeds, v.scope_name, v.unread_only, not v.starred_only))
+        self.set_filter(replace(self.view_filter, starred_only=not self.view_filter.starred_only))
 
     def choose_scope(self) -> None:
         def chosen(scope: Scope | None) -> None:
             if scope is not None:
-                v = self.view_filter
-                self.set_filter(ViewFilter(v.text, scope.feeds, scope.name, v.unread_only,
-                                           v.starred_only))
+                self.set_filter(replace(self.view_filter, feeds=scope.feeds,
+                                        scope_name=scope.name))
 
         self.push_screen(ScopeScreen(self.config, self.view_filter.feeds), chosen)
+
+    def choose_actor(self) -> None:
+        """Filter every pane to the items naming one actor (a name or any alias)."""
+        actors = self.config.actors
+        if actors is None or not getattr(actors, "actors", ()):
+            self.notify("No actors: the [actors] gazetteer is empty.", severity="warning",
+                        timeout=4)
+            return
+
+        def chosen(choice: ActorChoice | None) -> None:
+            if choice is not None:
+                self.set_filter(replace(self.view_filter, actor=choice.actor))
+
+        self.push_screen(ActorScreen(actors, self.view_filter.actor), chosen)
 
     # --- feeds ---------------------------------------------------------------------------
 
@@ -795,6 +929,14 @@ class DiplowatchApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_trends(self) -> None:
+        if not isinstance(self.screen, TrendsScreen):
+            self.push_screen(TrendsScreen())
+
+    def action_watch(self) -> None:
+        if not isinstance(self.screen, WatchScreen):
+            self.push_screen(WatchScreen())
 
     def set_feed_enabled(self, key: str, enabled: bool) -> None:
         source = self.config.feed(key)
@@ -848,6 +990,299 @@ class DiplowatchApp(App[int]):
     def _store_changed(self) -> None:
         self.reload_panes()
         self.feeds_changed.publish(None)
+        self.watch_earlier = None  # scanned again when the watch screen is next shown
+        self._build_clusters()
+        self._load_sparklines()
+
+    # --- stories (clusters) ----------------------------------------------------------------
+
+    def _load_extras(self) -> None:
+        """After the first paint: the story directory and the pane sparklines."""
+        self._build_clusters()
+        self._load_sparklines()
+
+    def _build_clusters(self) -> None:
+        if self._clusters_building:
+            self._clusters_again = True  # a viewer's store was reloaded meanwhile
+            return
+        self._clusters_building = True
+        self._cluster_backlog = []
+        self._clusters_worker()
+
+    @work(thread=True, group="clusters", exclusive=True, exit_on_error=False, name="stories")
+    def _clusters_worker(self) -> None:
+        directory = ClusterDirectory.from_items(self.store.recent())
+        self.post_message(self.ClustersBuilt(directory))
+
+    @on(ClustersBuilt)
+    def _clusters_built(self, message: ClustersBuilt) -> None:
+        directory = message.directory
+        directory.add(self._cluster_backlog)  # what landed meanwhile (add ignores repeats)
+        self._cluster_backlog = []
+        self._clusters_building = False
+        self.clusters = directory
+        self._versions.clear()
+        for pane in self.dashboard.panes():
+            pane.table.refresh_badges()
+        self._refresh_details()
+        if self._clusters_again:
+            self._clusters_again = False
+            self._build_clusters()
+
+    def _learn_stories(self, items: list[Item]) -> None:
+        """New items join the directory (cheap: a dict step per item)."""
+        if self.clusters is None:
+            if self._clusters_building:
+                self._cluster_backlog.extend(items)
+            return
+        self.clusters.add(items)
+        for item in items:
+            cid = cluster_of(item)
+            self._versions.pop(cid, None)
+            self._touched_clusters.add(cid)
+
+    def _redraw_stories(self) -> None:
+        """After an insert: the badges of the stories that grew, and the detail."""
+        touched, self._touched_clusters = self._touched_clusters, set()
+        if not touched:
+            return
+        for pane in self.dashboard.panes():
+            pane.table.refresh_badges(touched)
+        self._refresh_details(touched)
+
+    async def toggle_grouped(self) -> None:
+        """One row per item, or one row per story (its newest item, "N▸" = N feeds)."""
+        self.grouped = not self.grouped
+        for pane in self.dashboard.panes():
+            await pane.table.set_grouped(self.grouped)
+            pane.update_title()
+        self.dashboard.show_selected()
+
+    def _versions_for(self, item: Item) -> tuple[Item, ...]:
+        """The item's story, every version newest first, if known; else () and a load."""
+        if self.clusters is None:
+            return ()
+        cid = cluster_of(item)
+        size = self.clusters.size(cid)
+        if size < 2:
+            return ()
+        cached = self._versions.get(cid)
+        if cached is not None:
+            return cached
+        if cid not in self._versions_loading:
+            self._versions_loading.add(cid)
+            self._load_versions(cid, self.clusters.member_ids(cid), size)
+        return ()
+
+    @work(thread=True, group="versions", exit_on_error=False, name="story versions")
+    def _load_versions(self, cid: str, ids: tuple[str, ...], size: int) -> None:
+        items = [it for it in map(self.store.get, ids) if it is not None]
+        items.sort(key=order_key, reverse=True)
+        self.post_message(self.VersionsLoaded(cid, tuple(items), size))
+
+    @on(VersionsLoaded)
+    def _versions_loaded(self, message: VersionsLoaded) -> None:
+        self._versions_loading.discard(message.cluster)
+        if self.clusters is None or self.clusters.size(message.cluster) != message.size:
+            self._refresh_details({message.cluster})  # it grew meanwhile: asked again
+            return
+        if len(self._versions) >= VERSIONS_CACHE:
+            self._versions.clear()
+        self._versions[message.cluster] = message.items
+        self._refresh_details({message.cluster})
+
+    def _refresh_details(self, clusters: set[str] | None = None) -> None:
+        """Show the details again (of the items of ``clusters`` only, if given): their
+        story's versions changed."""
+        def shows(item: Item | None) -> bool:
+            return item is not None and (clusters is None or cluster_of(item) in clusters)
+
+        if shows(self.dashboard.detail.item):
+            self.dashboard.show_selected()
+        for screen in self.screen_stack:
+            if isinstance(screen, ItemScreen) and shows(screen.item):
+                screen.refresh_detail()
+            elif isinstance(screen, WatchScreen) and shows(screen.selected_item):
+                screen.refresh_detail()
+
+    # --- sparklines ------------------------------------------------------------------------
+
+    @work(thread=True, group="sparklines", exclusive=True, exit_on_error=False,
+          name="sparklines")
+    def _load_sparklines(self) -> None:
+        from feeds.trends import build_trends
+
+        now = self.clock()
+        trends = build_trends(self.store.daily_counts(SPARK_DAYS, now), (), SPARK_DAYS, now)
+        self.post_message(self.SparklinesLoaded(trends.labels, int(now // 86400)))
+
+    @on(SparklinesLoaded)
+    def _sparklines_loaded(self, message: SparklinesLoaded) -> None:
+        self._spark_day = message.day
+        for pane in self.dashboard.panes():
+            pane.set_trend(message.labels.get("none" if pane.pane == OTHER else pane.pane, ()))
+
+    # --- watch -----------------------------------------------------------------------------
+
+    def _watch_alert(self, hits: list["WatchHit"]) -> None:
+        """New items that matched the watch terms: a toast each (a few per cycle, then a
+        summary at its end), the bell once per cycle, and the watch screen's rows."""
+        fresh = [h for h in hits if h.item.id not in self.watch_alerts]
+        if not fresh:
+            return
+        for hit in fresh:
+            self.watch_alerts[hit.item.id] = hit
+            if self._cycle_watch_toasts < WATCH_TOASTS:
+                # A few frames apart: mounting a toast costs the UI a few milliseconds.
+                delay = WATCH_TOAST_GAP * self._cycle_watch_toasts
+                self._cycle_watch_toasts += 1
+                source = self.feed_name(hit.item.feed) or hit.item.source
+                toast = partial(self.notify, f"{safe_text(hit.item.title, 200) or '(no title)'}\n"
+                                f"{safe_text(source, 60)}",
+                                title=f"◉ Watch: {safe_text(', '.join(hit.terms), 80)}",
+                                severity="warning", markup=False, timeout=10)
+                if delay:
+                    self.set_timer(delay, toast)
+                else:
+                    toast()
+            else:
+                self._cycle_watch_more += 1
+        while len(self.watch_alerts) > WATCH_KEEP:
+            del self.watch_alerts[next(iter(self.watch_alerts))]
+        # The header's counter follows with the items' insert (a header update per feed
+        # would cost a cold poll a relayout per feed).
+        self.watch_unseen += len(fresh)
+        if self.config.watch.bell and not self._cycle_bell:
+            self._cycle_bell = True
+            self.bell()
+        self.watch_changed.publish(fresh)
+
+    def watch_rows(self) -> list["WatchHit"]:
+        """What the watch screen lists: earlier matches and this session's alerts."""
+        rows = dict(self.watch_earlier or {})
+        rows.update(self.watch_alerts)
+        return list(rows.values())
+
+    def watch_seen(self) -> None:
+        if self.watch_unseen:
+            self._set_watch_unseen(0)
+
+    def _set_watch_unseen(self, n: int) -> None:
+        """The alert count, in the headers at once."""
+        self.watch_unseen = n
+        for screen in self.screen_stack:
+            for header in screen.query_children(DashboardHeader):
+                header.watch = n
+
+    def scan_watch(self) -> None:
+        """Look for earlier matches in the recent window (once; again after a reload)."""
+        if not self.config.watch.terms or self.watch_earlier is not None or self.watch_scanning:
+            return
+        self.watch_scanning = True
+        self._scan_watch(self.config.watch)
+
+    @work(thread=True, group="watch", exclusive=True, exit_on_error=False, name="watch scan")
+    def _scan_watch(self, settings: Any) -> None:
+        from feeds.watch import WatchMatcher
+
+        worker = get_current_worker()
+        matcher = WatchMatcher(settings)
+        hits = []
+        for item in self.store.recent():
+            if worker.is_cancelled or self._closing:
+                return
+            hit = matcher.match(item)
+            if hit is not None:
+                hits.append(hit)
+                if len(hits) >= WATCH_SCAN_MAX:
+                    break
+        self.post_message(self.WatchScanned(hits))
+
+    @on(WatchScanned)
+    def _watch_scanned(self, message: WatchScanned) -> None:
+        self.watch_scanning = False
+        self.watch_earlier = {h.item.id: h for h in message.hits}
+        self.watch_changed.publish(None)
+
+    def _check_notifier(self) -> None:
+        """Failures of the watch notify command (run by the poller) as one toast."""
+        notifier = getattr(self.poller, "notifier", None)
+        if notifier is None:
+            return
+        new = [e for e in list(notifier.errors) if e not in self._notify_errors_seen]
+        if not new:
+            return
+        self._notify_errors_seen.update(new)
+        more = f" (and {len(new) - 1} more; see the log)" if len(new) > 1 else ""
+        self.notify(f"{safe_text(new[-1], 300)}{more}", title="Watch notify command",
+                    severity="error", markup=False, timeout=10)
+
+    # --- briefing --------------------------------------------------------------------------
+
+    def save_briefing(self) -> None:
+        """Save the current view (every pane, the current filter) as a briefing."""
+        view = self.view_filter
+
+        def chosen(request: BriefingRequest | None) -> None:
+            if request is not None:
+                self._set_status("writing the briefing…", busy=True)
+                self._write_briefing(request, view)
+
+        self.push_screen(BriefingScreen(self.clock(), view.describe(), BRIEFING_LIMIT), chosen)
+
+    @work(thread=True, group="briefing", exit_on_error=False, name="save briefing")
+    def _write_briefing(self, request: BriefingRequest, view: ViewFilter) -> None:
+        from feeds.briefing import build_briefing, render_briefing
+
+        items = self.store.query(view.item_filter(None, limit=BRIEFING_LIMIT),
+                                 progress=self._progress_callback("reading older weeks"))
+        groups = build_briefing(items, include_other=request.include_other)
+        stories = sum(len(g.clusters) for g in groups)
+        covered = sum(g.items for g in groups)
+        text = render_briefing(groups, request.fmt, self.clock(), BRIEFING_TITLE,
+                               subtitle=self._briefing_subtitle(view, items),
+                               feed_names={f.key: f.name for f in self.config.feeds})
+        path = request.path
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            temp.write_text(text, encoding="utf-8")
+            os.replace(temp, path)
+        except OSError as e:
+            try:
+                temp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            self.post_message(self.BriefingSaved(path, 0, 0, False, e.strerror or str(e)))
+            return
+        self.post_message(self.BriefingSaved(path, stories, covered,
+                                             len(items) >= BRIEFING_LIMIT))
+
+    @staticmethod
+    def _briefing_subtitle(view: ViewFilter, items: list[Item]) -> str:
+        scope = view.describe() or "every pane, no filter"
+        text = f"The dashboard's view: {scope}"
+        if items:
+            newest, oldest = items[0].published, items[-1].published
+            text += (f" · {len(items):,} items published {local_time(oldest)} to "
+                     f"{local_time(newest)}")
+            if len(items) >= BRIEFING_LIMIT:
+                text += f" (the newest {BRIEFING_LIMIT:,})"
+        return text
+
+    @on(BriefingSaved)
+    def _briefing_saved(self, message: BriefingSaved) -> None:
+        if not self._polling:
+            self._show_idle()
+        if message.error:
+            self.notify(f"Could not save the briefing to {message.path}: "
+                        f"{safe_text(message.error, 200)}", title="Briefing", severity="error",
+                        markup=False, timeout=10)
+            return
+        limited = f" (the newest {BRIEFING_LIMIT:,} items of the view)" if message.limited else ""
+        self.notify(f"{message.path}\n{message.stories} "
+                    f"{'story' if message.stories == 1 else 'stories'} from {message.items} "
+                    f"item{'s' if message.items != 1 else ''}{limited}",
+                    title="Briefing saved", markup=False, timeout=8)
 
     # --- command palette -----------------------------------------------------------------
 
@@ -855,6 +1290,10 @@ class DiplowatchApp(App[int]):
         yield SystemCommand("Refresh: poll now", "Poll the due feeds now (r)", self.action_refresh)
         yield SystemCommand("Feed health", "Every feed with its status; enable, disable, poll one (f)",
                             self.action_feeds)
+        yield SystemCommand("Trends", "Items per label per day, 14 or 30 days, and the top actors (T)",
+                            self.action_trends)
+        yield SystemCommand("Watch alerts", "The items that matched the [watch] terms (w)",
+                            self.action_watch)
         yield SystemCommand("Help: keys", "The keys and screens (?)", self.action_help)
         if screen is self.dashboard:
             d = self.dashboard
@@ -862,6 +1301,14 @@ class DiplowatchApp(App[int]):
                                 d.action_filter)
             yield SystemCommand("Filter by feed or tag", "Only one feed, or the feeds with a tag (t)",
                                 self.choose_scope)
+            yield SystemCommand("Filter by actor", "Only items naming an actor; aliases work (a)",
+                                self.choose_actor)
+            yield SystemCommand("Stories: one row per story / per item",
+                                "Group the panes by story, with how many feeds carry each (c)",
+                                d.action_toggle_stories)
+            yield SystemCommand("Save view as briefing",
+                                "The current view as a Markdown or HTML briefing (b)",
+                                self.save_briefing)
             yield SystemCommand("Unread only", "Toggle showing only unread items (u)",
                                 self.toggle_unread_only)
             yield SystemCommand("Starred only", "Toggle showing only starred items (S)",

@@ -11,7 +11,7 @@ import pytest
 from feeds.config import load_config
 from feeds.model import FeedState, Item
 from feeds.poller import Poller
-from feeds.reclassify import FINGERPRINT_KEY
+from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from storage.store import Store
 from tests.feedserver import FeedServer
 from tests.helpers import Clock
@@ -34,12 +34,25 @@ def clock() -> Clock:
     return Clock(T0)
 
 
+@pytest.fixture(scope="session")
+def tui_pool():
+    """Parse workers that classify with the bundled rules and tag the bundled actors (as
+    the dashboard's poller would)."""
+    from feeds.config import bundled_config_path
+    from feeds.parsepool import ParsePool
+
+    bundled = load_config(bundled_config_path())
+    pool = ParsePool(bundled.rules, workers=1, timeout=20, actors_spec=bundled.actors)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def warm_pool(parse_pool):
+def warm_pool(tui_pool):
     # Textual replaces sys.stderr (fileno -1) while an app runs, and multiprocessing cannot
     # start its helpers then: start the pool's processes first.
-    parse_pool.warm_up()
-    return parse_pool
+    tui_pool.warm_up()
+    return tui_pool
 
 
 @pytest.fixture
@@ -55,6 +68,7 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
             [(n, feed_server.url(p) if p.startswith("/") else p) for n, p in feeds], extra=extra))
         with Store.open(tmp_path / store_dir, clock=clock) as seeding:
             seeding.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
+            seeding.set_meta(ACTORS_FINGERPRINT_KEY, config.actors.fingerprint)
             if items:
                 seeding.upsert_items(items)
             for state in states:

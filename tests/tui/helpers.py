@@ -3,12 +3,13 @@ the screen, and waiting until the app has nothing left in flight."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from functools import lru_cache
 
 from rich.console import Console
 
 from feeds.config import bundled_config_path, load_config
-from feeds.model import Item, utc_iso
+from feeds.model import Item, parse_utc_iso, utc_iso
 from feeds.parse import item_id
 
 T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z, the frozen "now" of every dashboard test
@@ -16,21 +17,52 @@ FEED = "http://127.0.0.1:9/feed.xml"
 
 
 @lru_cache(maxsize=1)
+def bundled():
+    return load_config(bundled_config_path())
+
+
+@lru_cache(maxsize=1)
 def _classifier():
     from feeds.classify import Classifier
 
-    return Classifier.from_spec(load_config(bundled_config_path()).rules)
+    return Classifier.from_spec(bundled().rules)
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    from feeds.actors import ActorTagger
+
+    return ActorTagger(bundled().actors)
 
 
 def make_item(title: str, summary: str = "", *, feed: str = FEED, source: str = "Wire",
               published: float = T0 - 3600, first_seen: float | None = None,
-              link: str = "https://news.example/a", guid: str | None = None) -> Item:
-    """An item as the poller would store it, classified by the bundled rules."""
+              link: str = "https://news.example/a", guid: str | None = None,
+              cluster: str | None = None) -> Item:
+    """An item as the poller would store it, classified by the bundled rules and tagged
+    with the bundled gazetteer's actors."""
     guid = guid or f"{feed}#{title}"
     item = Item(id=item_id(feed, guid), feed=feed, source=source, guid=guid, title=title,
                 summary=summary, link=link, published=utc_iso(published),
                 first_seen=utc_iso(first_seen if first_seen is not None else published + 60))
-    return item.with_classification(_classifier().classify(title, summary))
+    item = item.with_classification(_classifier().classify(title, summary))
+    return replace(item, actors=_tagger().tag(title, summary), cluster=cluster)
+
+
+def cluster_items(items: list[Item]) -> list[Item]:
+    """Items with their story clusters, as the poller's clusterer would have assigned them
+    (in the order they were first seen)."""
+    from feeds.clusters import Clusterer
+
+    config = bundled()
+    clusterer = Clusterer(config.clusters, config.actors)
+    now = max(parse_utc_iso(it.first_seen) for it in items)
+    out = {}
+    for item in sorted(items, key=lambda it: (it.first_seen, it.published, it.id)):
+        [assigned] = clusterer.assign([item], now)
+        clusterer.add([assigned], now)
+        out[item.id] = assigned
+    return [out[it.id] for it in items]
 
 
 def screen_text(app) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feeds.config import bundled_config_path, load_config
-from feeds.reclassify import FINGERPRINT_KEY
+from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from storage.store import Store
 from tests.helpers import Clock
 from tests.tui.helpers import T0, settle
@@ -24,6 +24,7 @@ def scene_app(directory: Path) -> DiplowatchApp:
     clock = Clock(T0)
     store = Store.open(directory / "scene", clock=clock)
     store.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
+    store.set_meta(ACTORS_FINGERPRINT_KEY, config.actors.fingerprint)
     items = scene_items(config)
     store.upsert_items(items)
     for state in scene_states(config):
@@ -75,3 +76,31 @@ def test_feed_health(snap_compare, scene) -> None:
         await settle(pilot)
 
     assert snap_compare(scene(), terminal_size=(120, 34), run_before=open_feeds)
+
+
+def test_story_view_100x30(snap_compare, scene) -> None:
+    """c: one row per story; "3▸" a story three feeds carry; the detail lists its versions."""
+    async def group(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=group)
+
+
+def test_trends_screen_100x30(snap_compare, scene) -> None:
+    async def open_trends(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_trends)
+
+
+def test_watch_screen_100x30(snap_compare, scene) -> None:
+    async def open_watch(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_watch)

@@ -42,7 +42,10 @@ class DashboardScreen(Screen):
         Binding("m", "toggle_read", "Read"),
         Binding("s", "toggle_star", "Star"),
         Binding("slash", "filter", "Filter"),
+        Binding("c", "toggle_stories", "Stories", show=False),
         Binding("t", "scope", "Feed/tag filter", show=False),
+        Binding("a", "actor", "Actor filter", show=False),
+        Binding("b", "briefing", "Save briefing", show=False),
         Binding("u", "unread_only", "Unread only", show=False),
         Binding("S", "starred_only", "Starred", show=False),
         Binding("L", "load_more", "Load more", show=False),
@@ -69,7 +72,7 @@ class DashboardScreen(Screen):
             with Container(id="panes"):
                 for pane in PANES:
                     yield LabelPane(pane, clock=self.dw.clock, flags_of=self.dw.flags_of,
-                                    page_size=self.page_size)
+                                    page_size=self.page_size, sources_of=self.dw.story_sources)
             yield ItemDetail(compact=True, id="detail")
         yield FilterBar(id="filter-bar")
         yield StatusLine(id="status")
@@ -194,6 +197,15 @@ class DashboardScreen(Screen):
 
     def action_scope(self) -> None:
         self.dw.choose_scope()
+
+    def action_actor(self) -> None:
+        self.dw.choose_actor()
+
+    async def action_toggle_stories(self) -> None:
+        await self.dw.toggle_grouped()
+
+    def action_briefing(self) -> None:
+        self.dw.save_briefing()
 
     def action_unread_only(self) -> None:
         self.dw.toggle_unread_only()

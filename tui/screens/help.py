@@ -25,10 +25,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Filter", [
         ("/", "filter every pane by words (searches the whole store)"),
         ("t", "only a feed or a tag"),
+        ("a", "only items naming an actor (a name or an alias: Kremlin)"),
         ("u", "unread only"),
         ("S", "starred only"),
         ("L", "load more of the active pane"),
         ("esc", "clear the filters"),
+    ]),
+    ("Analysis", [
+        ("c", "one row per story (N▸: carried by N feeds) / per item"),
+        ("T", "trends: items per label per day, top actors (d: 14/30 days)"),
+        ("w", "watch: the items matching the [watch] terms (◉: new alerts)"),
+        ("b", "save the current view as a briefing (Markdown or HTML)"),
     ]),
     ("App", [
         ("r", "poll the due feeds now (one feed: f, then p)"),
@@ -49,7 +56,8 @@ def help_content() -> Content:
         lines.append(Content(""))
     lines.append(Content.styled("Panes: Talks, Sanctions, Statements, and Other (no label). An "
                                 "item with several labels is in each of its panes; coloured dots "
-                                "before a title show its other labels.", "$text-muted"))
+                                "before a title show its other labels. The sparkline in a pane's "
+                                "title counts its items per day over two weeks.", "$text-muted"))
     return Content("\n").join(lines)
 
 

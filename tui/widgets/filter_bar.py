@@ -1,8 +1,8 @@
 """The `/` filter: an input line under the panes, and the view filter it edits.
 
-``ViewFilter`` is what the panes show (text, feed scope, unread only, starred only); it turns
-into a store ``ItemFilter`` per pane, so a filter narrows the whole store, not only the rows
-on screen.
+``ViewFilter`` is what the panes show (text, feed scope, actor, unread only, starred only); it
+turns into a store ``ItemFilter`` per pane, so a filter narrows the whole store, not only the
+rows on screen.
 """
 from __future__ import annotations
 
@@ -25,16 +25,20 @@ class ViewFilter:
     scope_name: str = ""  # how the feed scope reads ("tag un", "feed UN News")
     unread_only: bool = False
     starred_only: bool = False
+    actor: str | None = None  # a canonical actor name (Item.actors); None = any
 
     @property
     def active(self) -> bool:
-        return bool(self.text or self.feeds is not None or self.unread_only or self.starred_only)
+        return bool(self.text or self.feeds is not None or self.unread_only or self.starred_only
+                    or self.actor)
 
-    def item_filter(self, pane: str, *, limit: int, offset: int = 0) -> ItemFilter:
-        """The store query for one pane (``archive=None``: older weeks only when needed)."""
-        return ItemFilter(label=NO_LABEL if pane == OTHER else pane, feeds=self.feeds,
-                          text=self.text or None, unread=self.unread_only,
-                          starred=self.starred_only, limit=limit, offset=offset)
+    def item_filter(self, pane: str | None, *, limit: int | None, offset: int = 0) -> ItemFilter:
+        """The store query for one pane, or every pane (``pane=None``: any label or none);
+        ``archive=None``: older weeks only when needed."""
+        label = None if pane is None else (NO_LABEL if pane == OTHER else pane)
+        return ItemFilter(label=label, feeds=self.feeds, text=self.text or None,
+                          unread=self.unread_only, starred=self.starred_only, actor=self.actor,
+                          limit=limit, offset=offset)
 
     def admits(self, item: Item, flags: Flags, pane: str) -> bool:
         """Would ``item`` be in ``pane`` under this filter? (for live inserts)"""
@@ -46,6 +50,8 @@ class ViewFilter:
             parts.append(f"“{self.text}”")
         if self.scope_name:
             parts.append(self.scope_name)
+        if self.actor:
+            parts.append(f"actor {self.actor}")
         if self.unread_only:
             parts.append("unread")
         if self.starred_only:

@@ -1,4 +1,4 @@
-"""The one-line header: app name, mode, items per label, last poll time."""
+"""The one-line header: app name, mode, items per label, unseen watch alerts, last poll time."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -17,6 +17,7 @@ class DashboardHeader(Horizontal):
     mode: reactive[str] = reactive("")  # "", "offline", "read-only"
     now: reactive[float] = reactive(0.0)
     compact: reactive[bool] = reactive(False)  # under 100 columns: shorter words
+    watch: reactive[int] = reactive(0)  # watch alerts not seen yet (w shows them)
 
     SHORT = {"talks": "talks", "sanctions": "sanct", "statements": "stmt", OTHER: "other"}
 
@@ -41,6 +42,9 @@ class DashboardHeader(Horizontal):
     def watch_mode(self) -> None:
         self._render_left()
 
+    def watch_watch(self) -> None:
+        self._render_left()
+
     def watch_last_poll(self) -> None:
         self._render_right()
 
@@ -59,14 +63,20 @@ class DashboardHeader(Horizontal):
                 continue
             name = self.SHORT[pane] if self.compact else pane
             parts += [(f" {name} ", label_style(pane)), (f"{n:,} ", "bold")]
-        self.query_one("#header-left", Static).update(Content.assemble(*parts))
+        if self.watch:
+            word = "" if self.compact else " watch"
+            parts += [" ", (f" ◉{word} {self.watch:,} ", "bold $background on $warning")]
+        # A fixed size (1fr x 1, app.tcss): updated without a relayout of the screen, which
+        # a poll would otherwise pay for at every batch of items.
+        self.query_one("#header-left", Static).update(Content.assemble(*parts), layout=False)
 
     def _render_right(self) -> None:
         if not self.is_mounted:
             return
-        if self.last_poll:
-            text = Content.assemble(("" if self.compact else "polled ", "$text-muted"),
-                                    local_time(self.last_poll, "%H:%M"),
+        if self.last_poll and self.compact:  # under 100 columns: how long ago only
+            text = Content.styled(f"{relative(self.last_poll, self.now)} ", "$text-muted")
+        elif self.last_poll:
+            text = Content.assemble(("polled ", "$text-muted"), local_time(self.last_poll, "%H:%M"),
                                     (f" ({relative(self.last_poll, self.now)}) ", "$text-muted"))
         else:
             text = Content.styled("not polled yet ", "$text-muted")

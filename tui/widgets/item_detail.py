@@ -1,5 +1,6 @@
-"""The selected item in full: title, source, dates, labels with scores, the evidence (rule
-terms highlighted where they matched in the title and summary), and the link.
+"""The selected item in full: title, source, dates, the actors it names, labels with scores,
+the watch terms it matched, every source's version of its story, the evidence (rule terms
+highlighted where they matched in the title and summary), and the link.
 
 Everything is assembled as ``Content`` from plain strings plus styles we choose; feed text
 is never markup. Styles use theme variables, so highlights follow the theme.
@@ -26,6 +27,10 @@ class DetailView:
     now: float
     feed_name: str | None = None  # the feed's current name (the item keeps its first one)
     compact: bool = False  # the side pane: evidence without its rules, fewer scores
+    # Every version of the item's story (itself included), newest first, with the name of
+    # each one's feed; empty when the story has one version (or is not known yet).
+    versions: tuple[tuple[str, Item], ...] = ()
+    watch_terms: tuple[str, ...] = ()  # the watch terms the item matched, if any
 
 
 def _spans(text: str, matches: list[Match]) -> list[tuple[int, int, str]]:
@@ -78,6 +83,13 @@ def render_detail(view: DetailView) -> Content:
         state.append((f"first seen {local_time(item.first_seen)}", "$text-muted"))
     lines.append(Content("  ·  ").join(Content.assemble(p) for p in state))
 
+    if item.actors:
+        lines.append(Content.assemble(("actors  ", "$text-muted"), Content(" · ").join(
+            Content.styled(safe_text(a), "bold $text-primary") for a in item.actors)))
+    if view.watch_terms:
+        lines.append(Content.assemble(("◉ watch  ", "bold $text-warning"), Content(", ").join(
+            Content.styled(safe_text(t), "$text-warning") for t in view.watch_terms)))
+
     chips: list[Content] = []
     labels = set(item.labels)
     for label in label_order(set(item.scores) | labels | set(LABELS)):
@@ -89,6 +101,9 @@ def render_detail(view: DetailView) -> Content:
     if not labels:
         chips.insert(0, Content.styled(" unlabelled ", label_chip_style(OTHER)))
     lines += [Content(""), Content("  ").join(chips)]
+
+    if len(view.versions) > 1:
+        lines += [Content(""), render_versions(view)]
 
     if item.evidence:
         lines += [Content(""), Content.styled("Evidence", "bold underline")]
@@ -118,6 +133,28 @@ def render_detail(view: DetailView) -> Content:
     lines += [Content(""), Content.styled("Link", "bold underline")]
     lines.append(Content.styled(safe_text(link), "$text-primary underline") if link
                  else Content.styled("(no web link that can be opened)", "$text-muted"))
+    return Content("\n").join(lines)
+
+
+def render_versions(view: DetailView) -> Content:
+    """The story's versions, one per line: feed, time, title (and, in full, the link); the
+    item shown is marked ▸."""
+    feeds = len({it.feed for _, it in view.versions})
+    lines = [Content.assemble(("Story", "bold underline"),
+                              (f"  {feeds} source{'s' if feeds != 1 else ''}, "
+                               f"{len(view.versions)} versions", "$text-muted"))]
+    for name, it in view.versions:
+        here = it.id == view.item.id
+        when = local_time(it.published, "%d %b %H:%M")
+        head = Content.assemble(("▸ " if here else "  ", "bold $text-accent"),
+                                (safe_text(name, 22 if view.compact else 50) or "?",
+                                 "bold $accent" if here else "$accent"),
+                                (f"  {when}", "$text-muted"))
+        title = Content.styled(safe_text(it.title) or "(no title)", "bold" if here else "")
+        lines += [head, Content.assemble("  ", title)]  # the title under its source
+        link = safe_link(it.link)
+        if link and not view.compact:
+            lines.append(Content.styled("  " + safe_text(link), "$text-primary"))
     return Content("\n").join(lines)
 
 

@@ -41,8 +41,9 @@ class StatusLine(Horizontal):
             return
         style = "$text-warning" if self.problem else ("$text-accent" if self.busy else "$text-muted")
         marker = "⟳ " if self.busy else ("! " if self.problem else "")
+        # 1fr x 1 (app.tcss): a poll redraws this a few times a second, without a relayout.
         self.query_one("#status-activity", Static).update(
-            Content.styled(f" {marker}{safe_text(self.activity)}", style))
+            Content.styled(f" {marker}{safe_text(self.activity)}", style), layout=False)
         scope = Content.assemble(("filter: ", "$text-muted"), (safe_text(self.scope), "bold"),
                                  "  (esc clears) ") if self.scope else Content("")
         self.query_one("#status-scope", Static).update(scope)
