@@ -5,6 +5,7 @@ and review the SVGs under ``tests/tui/__snapshots__``.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,18 @@ from tests.tui.scene import mark_scene, scene_items, scene_states
 from tui.app import DiplowatchApp
 
 
+def scene_config():
+    """The bundled config (its feeds, rules, actors) with the seed feed's local path, which
+    depends on where the repository is checked out, replaced by a fixed one."""
+    config = load_config(bundled_config_path())
+    feeds = tuple(dataclasses.replace(f, url="/srv/diplowatch/seeds/seed-feed.xml") if f.is_local else f
+                  for f in config.feeds)
+    return dataclasses.replace(config, feeds=feeds)
+
+
 def scene_app(directory: Path) -> DiplowatchApp:
     """An offline app over the scene store, on the bundled config (its feeds and rules)."""
-    config = load_config(bundled_config_path())
+    config = scene_config()
     clock = Clock(T0)
     store = Store.open(directory / "scene", clock=clock)
     store.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
