@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
@@ -53,7 +54,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from feeds.clusters import ClusterDirectory, cluster_of
 from feeds.config import Config
-from feeds.model import LABELS, STATUS_GONE, STATUS_NEW, FeedState, Item, parse_utc_iso, utc_iso
+from feeds.model import LABELS, STATUS_GONE, FeedState, Item, parse_utc_iso, utc_iso
 from feeds.text import safe_link
 from feeds.units import format_duration
 from storage.query import NO_FLAGS, Flags
@@ -195,6 +196,20 @@ class DiplowatchApp(App[int]):
     class StoreChanged(Message):
         """A read-only viewer saw the writer save: reload the panes."""
 
+    class DaemonEvent(Message):
+        """(viewers) What the daemon says: a poll started or finished, the config changed."""
+
+        def __init__(self, event: dict[str, Any]) -> None:
+            super().__init__()
+            self.event = event
+
+    class DaemonConnection(Message):
+        """(viewers) The daemon went away, or is back."""
+
+        def __init__(self, connected: bool) -> None:
+            super().__init__()
+            self.connected = connected
+
     class ClustersBuilt(Message):
         def __init__(self, directory: ClusterDirectory) -> None:
             super().__init__()
@@ -227,11 +242,14 @@ class DiplowatchApp(App[int]):
     def __init__(self, config: Config, store: Any, *, poller: Any = None,
                  clock: Callable[[], float] = time.time, theme: str | None = None,
                  readonly_reason: str | None = None, offline: bool | None = None,
-                 page_size: int = PAGE_SIZE, auto_poll: bool = True) -> None:
+                 page_size: int = PAGE_SIZE, auto_poll: bool = True, backend: Any = None) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.poller = poller  # None: offline or read-only, no request is ever made
+        # A viewer of the daemon (tui.viewer.DaemonBackend): the store is read-only here, and
+        # marks, "poll now" and feed edits are sent to the daemon while it answers.
+        self.backend = backend
         self.clock = clock
         self.page_size = page_size
         self.auto_poll = auto_poll
@@ -299,7 +317,10 @@ class DiplowatchApp(App[int]):
         """(called by the dashboard once its widgets exist) Start loading, then polling."""
         header = self.dashboard.header
         header.now = self.clock()
-        if self.readonly:
+        if self.is_viewer:
+            header.mode = "viewer"
+            self._set_status(self.readonly_reason or "viewer")
+        elif self.readonly:
             header.mode = "read-only"
             self._set_status(self.readonly_reason or "", problem=True)
         elif self.offline:
@@ -308,7 +329,7 @@ class DiplowatchApp(App[int]):
         else:
             self._set_status("opening the store…", busy=True)
         self.set_interval(30, self._tick)
-        if self.readonly:
+        if self.readonly and self.backend is None:  # a viewer's backend reloads on each save
             self.set_interval(READONLY_RELOAD, self._reload_store)
         self._startup()
 
@@ -330,6 +351,16 @@ class DiplowatchApp(App[int]):
     @property
     def inserts_pending(self) -> bool:
         return bool(self._pending_new) or self._insert_timer is not None or self._inserting
+
+    @property
+    def is_viewer(self) -> bool:
+        """Following the daemon, which takes this dashboard's marks, polls and feed edits."""
+        return self.backend is not None and bool(self.backend.connected)
+
+    @property
+    def can_write(self) -> bool:
+        """Marks and feed edits are possible: a writer, or a viewer whose daemon answers."""
+        return not self.readonly or self.is_viewer
 
     def flags_of(self, item_id: str) -> Flags:
         return self.flags.get(item_id, NO_FLAGS)
@@ -379,9 +410,13 @@ class DiplowatchApp(App[int]):
         status.activity, status.busy, status.problem = text, busy, problem
 
     def _show_idle(self) -> None:
-        self._set_status(self._idle_status(), problem=self.readonly or self._last_failed)
+        problem = (self.readonly and not self.is_viewer) or self._last_failed
+        self._set_status(self._idle_status(), problem=problem)
 
     def _idle_status(self) -> str:
+        if self.is_viewer:
+            return " · ".join(filter(None, [self._last_summary, self.readonly_reason,
+                                            "r asks the daemon to poll"]))
         if self.readonly:
             return self.readonly_reason or "read-only"
         if self.poller is None:
@@ -489,6 +524,11 @@ class DiplowatchApp(App[int]):
     async def _panes_loaded(self, message: PanesLoaded) -> None:
         if message.generation != self._generation:
             return
+        # Flags are sent only for flagged items: forget those of every item reloaded first,
+        # or an unmark made elsewhere (another viewer of the daemon) would stay on screen.
+        for items, _ in message.results.values():
+            for item in items:
+                self.flags.pop(item.id, None)
         self.flags.update(message.flags)
         self.counts = message.counts
         if message.last_poll and (self.last_poll is None or message.last_poll > self.last_poll):
@@ -515,7 +555,7 @@ class DiplowatchApp(App[int]):
                     self.load_more(pane.pane, self.page_size - len(pane.table.items))
             if self.poller is not None and self.auto_poll:
                 self.request_poll(what="startup")
-            elif not self.readonly:
+            elif not self.readonly or self.is_viewer:
                 self._show_idle()
         elif not self._polling:
             self._show_idle()
@@ -598,6 +638,10 @@ class DiplowatchApp(App[int]):
                      what: str = "") -> None:
         """Poll now (the due feeds, or ``only`` these, ``force`` ignoring the schedule).
         A cycle already running finishes first; this one follows it."""
+        if self.poller is None and self.is_viewer and what not in ("schedule", "startup"):
+            self._set_status("asking the daemon to poll…", busy=True)
+            self._ask_daemon_to_poll(force, only)
+            return
         if self.poller is None:
             reason = self.readonly_reason if self.readonly else \
                 "offline: started with --offline, polling is off"
@@ -623,6 +667,59 @@ class DiplowatchApp(App[int]):
 
     def action_refresh(self) -> None:
         self.request_poll(force=True, what="refresh")
+
+    @work(thread=True, group="daemon", exit_on_error=False, name="ask the daemon to poll")
+    def _ask_daemon_to_poll(self, force: bool, only: list[str] | None) -> None:
+        try:
+            self.backend.poll_now(only, force=force)
+        except Exception as e:  # noqa: BLE001 - ControlError: the daemon is gone or refused
+            self.notify(f"The daemon did not take the poll: {safe_text(str(e), 200)}",
+                        severity="error", markup=False)
+            self.call_from_thread(self._show_idle)
+
+    @on(DaemonEvent)
+    def _daemon_event(self, message: DaemonEvent) -> None:
+        if not self.loaded:
+            return
+        event = message.event
+        kind = event.get("event")
+        if kind == "poll-started":
+            self._set_status(f"the daemon polls {event.get('due', 0)} feeds…", busy=True)
+        elif kind == "poll-finished":
+            new, failed = event.get("new", 0), event.get("failed", 0)
+            self._last_summary = (f"the daemon polled {event.get('feeds', 0)} feeds: {new} new"
+                                  + (f", {failed} failing (f: feed health)" if failed else ""))
+            self._last_failed = bool(failed)
+            self._show_idle()
+        elif kind == "config":
+            self._reload_config(event.get("path"))
+
+    @work(thread=True, group="config", exit_on_error=False, name="reload config")
+    def _reload_config(self, path: str | None) -> None:
+        from feeds.config import ConfigError, load_config
+
+        try:
+            config = load_config(Path(path) if path else self.config.path)
+        except ConfigError as e:
+            self.post_message(self.FeedEdited(None, f"The daemon's config is invalid: {e}", error=True))
+            return
+        self.post_message(self.FeedEdited(config, "", error=False))
+
+    @on(DaemonConnection)
+    def _daemon_connection(self, message: DaemonConnection) -> None:
+        if not self.loaded or self._closing:  # dashboard_mounted shows the state by then
+            return
+        try:
+            self.dashboard.header.mode = "viewer" if message.connected else "read-only"
+        except NoMatches:  # the app is closing: its screens are going
+            return
+        self._update_headers()
+        if message.connected:
+            self.notify("The diplowatch daemon is back: following it live.", timeout=6)
+        else:
+            self.notify("The diplowatch daemon stopped: this dashboard stays read-only and "
+                        "picks it up again when it restarts.", severity="warning", timeout=10)
+        self._show_idle()
 
     @work(thread=True, group="poll", exit_on_error=False, name="poll cycle")
     def _poll(self, force: bool, only: list[str] | None, what: str) -> None:
@@ -798,7 +895,7 @@ class DiplowatchApp(App[int]):
     # --- actions on items ----------------------------------------------------------------
 
     def open_item(self, item: Item) -> None:
-        if not self.flags_of(item.id).read and not self.readonly:
+        if not self.flags_of(item.id).read and self.can_write:
             self._set_flags(item, read=True)
         self.push_screen(ItemScreen(item))
 
@@ -827,7 +924,7 @@ class DiplowatchApp(App[int]):
 
     def _set_flags(self, item: Item, *, read: bool | None = None,
                    starred: bool | None = None) -> None:
-        if self.readonly:
+        if not self.can_write:
             self.notify(f"Cannot mark items: {self.readonly_reason}", severity="warning",
                         timeout=4)
             return
@@ -853,6 +950,9 @@ class DiplowatchApp(App[int]):
     def _save_flags(self, item_id: str, read: bool | None, starred: bool | None,
                     previous: Flags) -> None:
         try:
+            if self.backend is not None:  # the daemon saves it before it answers
+                self.backend.mark([item_id], read=read, starred=starred)
+                return
             if not self.store.mark(item_id, read=read, starred=starred):
                 raise LookupError("the item is no longer in the store")
         except Exception as e:  # noqa: BLE001 - shown to the user, the change is undone
@@ -948,7 +1048,19 @@ class DiplowatchApp(App[int]):
     def _edit_feed(self, name: str, key: str, enabled: bool) -> None:
         from feeds.config import ConfigError
         from feeds.config_edit import set_enabled, writable_config_path
+        from feeds.model import reset_feed_state
 
+        verb = "enabled" if enabled else "disabled"
+        if self.backend is not None:  # the daemon edits its config and resets the feed
+            try:
+                config, created = self.backend.set_enabled(name, enabled)
+            except Exception as e:  # noqa: BLE001 - ControlError in words
+                self.post_message(self.FeedEdited(None, f"The daemon did not {verb[:-1]} {name}: {e}",
+                                                  error=True))
+                return
+            note = " (created from the bundled one)" if created else ""
+            self.post_message(self.FeedEdited(config, f"{verb} {name} in {config.path}{note}"))
+            return
         try:
             path, created = writable_config_path(self.config)
             config = set_enabled(path, name, enabled)
@@ -962,11 +1074,8 @@ class DiplowatchApp(App[int]):
             # failure, keep the validators and what was seen.
             state = self.store.feed_state(key)
             if state is not None:
-                self.store.put_feed_state(replace(
-                    state, status=STATUS_NEW, error=None, http_status=None, failures=0,
-                    failing_since=None, next_poll=None, retry_after=None))
+                self.store.put_feed_state(reset_feed_state(state))
                 self.store.flush()
-        verb = "enabled" if enabled else "disabled"
         self.post_message(self.FeedEdited(config, f"{verb} {name} in {path}{note}"))
 
     @on(FeedEdited)
@@ -975,8 +1084,9 @@ class DiplowatchApp(App[int]):
             self.config = message.config
             if self.poller is not None:
                 self.poller.config = message.config
-        self.notify(safe_text(message.text, 300), severity="error" if message.error else "information",
-                    markup=False, timeout=6)
+        if message.text:
+            self.notify(safe_text(message.text, 300), severity="error" if message.error else "information",
+                        markup=False, timeout=6)
         self.feeds_changed.publish(message)
 
     # --- a read-only viewer follows the writer --------------------------------------------

@@ -66,14 +66,13 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
         poller = Poller(config, store, clock=obj.clock, parse_pool=parse_pool, transport=transport)
     theme_name = theme or config.ui.theme
     app = DiplowatchApp(config, store, poller=poller, clock=obj.clock, theme=theme_name,
-                        readonly_reason=readonly_reason, offline=offline)
+                        readonly_reason=readonly_reason, offline=offline, backend=backend)
     if theme_name not in app.available_themes:
         if poller is not None:
             poller.close()
         names = ", ".join(sorted(app.available_themes))
         source = "--theme" if theme else f"[ui] theme in {config.path}"
         raise UserError(f"{source}: unknown theme {theme_name!r}; available: {names}")
-    app.backend = backend  # the seam the dashboard's marks, polls and feed edits go through
     if backend is not None:
         _follow(app, backend)
         obj.on_close(backend.close)
@@ -83,20 +82,13 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
 def _follow(app: Any, backend: Any) -> None:
     """Connect the backend's thread to the app: messages only (thread-safe)."""
 
-    def changed() -> None:
+    def post(message: Any) -> None:
         if app.is_running:
-            app.post_message(app.StoreChanged())
+            app.post_message(message)
 
-    def connection(connected: bool) -> None:
-        if not app.is_running:
-            return
-        if connected:
-            app.notify("The diplowatch daemon is back: following it live.", timeout=6)
-        else:
-            app.notify("The diplowatch daemon stopped: this dashboard stays read-only and "
-                       "picks it up again when it restarts.", severity="warning", timeout=10)
-
-    backend.start(on_change=changed, on_connection=connection)
+    backend.start(on_change=lambda: post(app.StoreChanged()),
+                  on_event=lambda event: post(app.DaemonEvent(event)),
+                  on_connection=lambda connected: post(app.DaemonConnection(connected)))
 
 
 def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,

@@ -84,3 +84,46 @@ async def test_a_daemon_and_two_viewer_dashboards(start_daemon, service_config: 
     finally:
         for obj in contexts:
             obj.close()
+
+
+async def test_a_viewers_keys_act_through_the_daemon(start_daemon, service_config: Path,
+                                                     tmp_path: Path, wire: Wire) -> None:
+    """m in one viewer marks the item for the other; m again unmarks it there too; r in the
+    other asks the daemon to poll; disabling a feed from a viewer edits the daemon's config."""
+    store = tmp_path / "store"
+    daemon = start_daemon()
+    daemon.wait_cycles(1)
+    contexts = [AppContext(config_path=str(service_config), db_path=str(store)) for _ in range(2)]
+    try:
+        one, two = apps = [build_app(obj, offline=False, theme=None) for obj in contexts]
+        async with one.run_test(size=(120, 40), notifications=True) as p1, \
+                two.run_test(size=(120, 40), notifications=True) as p2:
+            pilots = (p1, p2)
+            await settle(p1)
+            await settle(p2)
+            assert all(a.is_viewer and a.can_write for a in apps)
+            assert "VIEWER" in screen_text(one)
+            seed = next(i for i in one.store.recent() if i.title == SEED_TITLE)
+            assert one.dashboard.pane("talks").table.selected_id == seed.id
+
+            await p1.press("m")  # read, through the daemon
+            await until_shown(pilots, lambda: two.flags_of(seed.id).read, "the mark in the other viewer")
+            await p1.press("m")  # unread again: the other viewer must drop its flag
+            await until_shown(pilots, lambda: not two.flags_of(seed.id).read, "the unmark in the other viewer")
+            await p1.press("s")
+            await until_shown(pilots, lambda: two.flags_of(seed.id).starred, "the star in the other viewer")
+
+            wire.add(DOHA)
+            await p2.press("r")  # the daemon polls, both viewers show the new item
+            await until_shown(pilots, lambda: DOHA in rows(one, "talks") and DOHA in rows(two, "talks"),
+                              "the item polled at the viewer's request")
+
+            wire_key = next(f.key for f in one.config.feeds if f.name == "Wire")
+            one.set_feed_enabled(wire_key, False)
+            await until_shown(pilots, lambda: "enabled = false" in service_config.read_text(),
+                              "the daemon editing its config")
+            assert lock_holder(store)["pid"] == daemon.pid  # the viewers never took the lock
+            assert daemon.stop() == 0
+    finally:
+        for obj in contexts:
+            obj.close()
