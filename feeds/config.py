@@ -60,7 +60,7 @@ class PollingSettings:
 class StorageSettings:
     path: Path | None = None
     retention_days: int = 0
-    recent_days: int = 14
+    recent_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,7 +228,7 @@ class Store:
 
     # ------------------------------------------------------------------ open / close
     @classmethod
-    def open(cls, path: Path | str, *, readonly: bool = False, recent_days: int = 14,
+    def open(cls, path: Path | str, *, readonly: bool = False, recent_days: int = 7,
              clock: Callable[[], float] = time.time) -> "Store":
         """Open (a writer creates it, mode 0700) the store directory ``path``.
 

@@ -29,7 +29,7 @@ PLAN = [  # (days before T0, label or None, actors)
 
 @pytest.fixture
 def store(tmp_path: Path, clock):
-    with Store.open(tmp_path / "store", clock=clock) as store:
+    with Store.open(tmp_path / "store", clock=clock, recent_days=14) as store:
         store.upsert_items([make_item(f"Item {n}", published=T0 - days * DAY - HOUR,
                                       labels=(label,) if label else (), actors=actors)
                             for n, (days, label, actors) in enumerate(PLAN)])
