@@ -11,6 +11,7 @@ tells, without loading the archive, whether an id is stored there: dedup on upse
 """
 from __future__ import annotations
 
+import bisect
 import re
 import struct
 import sys
@@ -141,7 +142,7 @@ def stat_key(st: Any) -> list[int]:
 # using the prefilter may not contain, and casefold works character by character.
 
 _ITEMS_HEAD = re.compile(r'\{[ \t\n\r]*"items"[ \t\n\r]*:[ \t\n\r]*\{')
-_DOC_SPLIT = re.compile(r'\},(?="\d+":\{)')
+_ITEMS_HEAD_B = re.compile(rb'\{[ \t\n\r]*"items"[ \t\n\r]*:[ \t\n\r]*\{')
 
 
 def prefilter_terms(terms: Iterable[str]) -> tuple[str, ...]:
@@ -150,12 +151,85 @@ def prefilter_terms(terms: Iterable[str]) -> tuple[str, ...]:
                  and not any(ord(c) < 0x20 for c in t))
 
 
+_DOC_START = '":{"id":"'  # where every document begins: its key's closing quote, then "id"
+
+
+def _doc_starts(text: str) -> list[int]:
+    out, find, pos = [], text.find, 0
+    while True:
+        pos = find(_DOC_START, pos)
+        if pos < 0:
+            return out
+        out.append(pos)
+        pos += len(_DOC_START)
+
+
+# Characters whose case-folding yields ASCII letters (ß → ss, ﬁ → fi, the Kelvin sign → k,
+# ſ → s, İ → i̇): where one of them is in a file, ASCII lowering is not casefolding.
+_FOLDS_TO_ASCII = tuple(ch.encode() for ch in "\u00df\u1e9e\u017f\u0130\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
+_ASCII = bytes(range(128))
+_DOC_START_B = _DOC_START.encode()
+
+
+def _no_char_folds_to_ascii(raw: bytes) -> bool:
+    if raw.isascii():
+        return True
+    rest = raw.translate(None, _ASCII)  # the non-ASCII bytes only: small, searched fast
+    return not any(ch in rest for ch in _FOLDS_TO_ASCII)
+
+
+def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | None:
+    """The fast case: ASCII words, and no character in the file that folds to ASCII. Then
+    lowering the bytes (ASCII only) finds exactly what casefolding would, at the same
+    offsets, and each hit's document is found around it: no pass over the whole file but
+    the search for the first word."""
+    low = raw.lower()
+    words = [t.encode("ascii") for t in terms]
+    probe = max(words, key=len)
+    out, seen, find, pos = [], set(), low.find, 0
+    while True:
+        pos = find(probe, pos)
+        if pos < 0:
+            return out
+        # The document holding the hit begins at the last start at or before it (a hit may
+        # lie inside a start marker itself: "id").
+        start = low.rfind(_DOC_START_B, 0, pos + len(_DOC_START_B))
+        if start < 0:  # a hit before the first document: in the file's head
+            pos += 1
+            continue
+        nxt = low.find(_DOC_START_B, start + 1)
+        pos = nxt if nxt >= 0 else len(low)
+        if start in seen:
+            continue
+        seen.add(start)
+        end = raw.rfind(b",", start, nxt) if nxt >= 0 else len(raw) - 2  # the last one: before "}}"
+        piece = low[start:end]
+        if not all(w in piece for w in words):
+            continue
+        try:
+            doc = orjson.loads(raw[start + 2:end])
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(doc, dict):
+            return None
+        out.append(doc)
+
+
 def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[dict] | None:
     """Documents of a raw items partition whose JSON text contains every (case-folded)
     term, parsing only those. None when the layout is not the expected one (written by
-    something else, escaped non-ASCII, count mismatch…): then parse the whole file."""
+    something else, escaped non-ASCII, count mismatch…): then parse the whole file.
+
+    The words are looked for in the case-folded text with ``str.find``; only a document
+    holding a hit is located (by the positions of the documents' starts) and checked for
+    the other words. Casefolding may change the text's length (ß → ss), so document starts
+    are found in the folded and in the original text, and matched by their rank.
+    """
     if not terms or b"\\u" in raw:
         return None
+    if (all(t.isascii() for t in terms) and _ITEMS_HEAD_B.match(raw) and raw.endswith(b"}}}")
+            and _no_char_folds_to_ascii(raw)):
+        return _docs_containing_ascii(raw, terms)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -164,25 +238,41 @@ def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[d
     if head is None or not text.endswith("}}}"):
         return None
     body = text[head.end():-2]
-    folded = _DOC_SPLIT.split(body.casefold())
-    if len(folded) != expected:
-        return None
-    hits = [i for i, piece in enumerate(folded) if all(t in piece for t in terms)]
+    folded = body.casefold()
+    probe = max(terms, key=len)  # the longest word is the rarest, usually
+    hits, find, pos = [], folded.find, 0
+    while True:
+        pos = find(probe, pos)
+        if pos < 0:
+            break
+        hits.append(pos)
+        pos += 1
     if not hits:
         return []
-    pieces = _DOC_SPLIT.split(body)
-    if len(pieces) != expected:
+    f_starts = _doc_starts(folded)
+    if len(f_starts) != expected:
         return None
-    last = expected - 1
+    candidates = sorted({max(bisect.bisect_right(f_starts, h) - 1, 0) for h in hits})
+    o_starts: list[int] | None = None
     out = []
-    try:
-        for i in hits:
-            one = orjson.loads("{" + pieces[i] + ("}}" if i != last else "}"))
-            if len(one) != 1:
+    for k in candidates:
+        f_end = f_starts[k + 1] if k + 1 < expected else len(folded)
+        piece = folded[f_starts[k]:f_end]
+        if not all(t in piece for t in terms):
+            continue
+        if o_starts is None:
+            o_starts = _doc_starts(body)
+            if len(o_starts) != expected:
                 return None
-            out.append(next(iter(one.values())))
-    except orjson.JSONDecodeError:
-        return None
+        begin = o_starts[k] + 2  # the document's "{"
+        end = body.rfind(",", begin, o_starts[k + 1]) if k + 1 < expected else len(body)
+        try:
+            doc = orjson.loads(body[begin:end])
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(doc, dict):
+            return None
+        out.append(doc)
     return out
 
 

@@ -96,3 +96,37 @@ def test_archive_text_search_equals_brute_force(tmp_path, clock):
                            key=lambda i: (i.published, i.first_seen, i.id), reverse=True)
             assert s.query(f) == brute, text
             assert s.query(replace(f, limit=7, offset=3)) == brute[3:10], text
+
+
+PLAIN = ["Peace talks resume in Zürich", "Sanctions on “shadow fleet” tankers", "EU adopts package",
+         "Ceasefire holds", "talks, talks and more talks", "Kremlin says no date set", "café diplomacy",
+         "items", "id 12 inside", "Geneva"]
+
+
+@pytest.mark.parametrize("text", ["talks", "TALKS resume", "zürich", "ceasefire", "package eu", "items",
+                                  "12", "id", "café", "shadow fleet", "nothing-like-this", "geneva"])
+def test_raw_prefilter_ascii_fast_path_never_misses_a_match(text):
+    """Words in ASCII over a file with no character that folds to ASCII: the bytes path."""
+    from storage import partition
+
+    rnd = random.Random(7)
+    items = [make_item(0x2000 + i, title=f"{rnd.choice(PLAIN)} {i}", summary=rnd.choice(PLAIN))
+             for i in range(80)]
+    docs = {str(int(i.id, 16)): i.to_dict() for i in items}
+    raw = orjson.dumps({"items": docs})
+    m = Matcher(ItemFilter(text=text))
+    terms = prefilter_terms(m.terms)
+    assert partition._no_char_folds_to_ascii(raw)  # the fast path is the one tested here
+    expected = [d for d in docs.values() if m.doc(d, Flags())]
+    got = docs_containing(raw, terms, len(docs))
+    assert got is not None
+    assert sorted(d["id"] for d in got if m.doc(d, Flags())) == sorted(d["id"] for d in expected)
+    assert all(d in docs.values() for d in got)
+
+
+def test_a_character_folding_to_ascii_sends_the_file_to_the_careful_path():
+    from storage import partition
+
+    assert partition._no_char_folds_to_ascii(orjson.dumps({"items": {"1": {"id": "x", "t": "Zürich café"}}}))
+    for ch in "\u00df\u0130\ufb01\u212a":
+        assert not partition._no_char_folds_to_ascii(orjson.dumps({"t": f"a{ch}b"}))
