@@ -53,6 +53,59 @@ class Diplowatch:
         return timed(self.cmd, cwd=REPO)
 
 
+class Resident:
+    """The monitor as it runs for months: `diplowatch daemon` already running (its process
+    started, its store open, its parse workers warm); a cycle is asked for over its control
+    socket and timed from the request to its `poll-finished` event."""
+
+    name = "daemon"
+
+    def __init__(self, farm: Farm, tmp: Path) -> None:
+        self.farm, self.store = farm, tmp / "store"
+        self.proc: subprocess.Popen | None = None
+        self.first = True
+
+    def _start(self) -> None:
+        """Started only when its turn comes: its first cycle must not run beside another."""
+        from feeds.control import ControlClient, ControlError
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "--config", str(self.farm.config_path), "--db",
+             str(self.store), "daemon"], cwd=REPO, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.client = ControlClient(self.store)
+        for _ in range(600):
+            try:
+                self.client.status()
+                return
+            except ControlError:
+                time.sleep(0.02)
+
+    def reload(self) -> tuple[float, float, int, str]:
+        """The cycle's own duration, as the daemon measured it (poll-started → saved)."""
+        if self.proc is None:
+            self._start()
+        with PeakTreeRSS(self.proc.pid, interval=0.02) as peak:
+            if self.first:  # the daemon's own first cycle (cold) starts when it does
+                self.first = False
+                self._wait_cycles(1)
+            else:
+                before = self.client.status().get("cycles", 0)
+                self.client.poll_now(None, force=True)
+                self._wait_cycles(before + 1)
+        last = self.client.status()["last_cycle"]
+        return float(last["seconds"]), peak.mib, 0, f"{last.get('new')} new"
+
+    def _wait_cycles(self, n: int) -> None:
+        while self.client.status().get("cycles", 0) < n:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
 class Newsboat:
     name = "newsboat"
 
@@ -73,7 +126,10 @@ def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: boo
         tmp = Path(tmp)
         (tmp / "dw").mkdir()
         (tmp / "nb").mkdir()
-        pollers = [Diplowatch(farm, tmp / "dw")]
+        pollers: list = [Diplowatch(farm, tmp / "dw")]
+        (tmp / "daemon").mkdir()
+        if args.resident:
+            pollers.append(Resident(farm, tmp / "daemon"))
         if with_newsboat:
             nb = Newsboat(farm, tmp / "nb")
             pollers = [nb] + pollers if newsboat_first else pollers + [nb]
@@ -92,6 +148,9 @@ def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: boo
                 results[(p.name, phase)] = (wall, rss)
                 print(f"    {p.name:<10} {phase:<10} {wall:6.2f} s  {rss:6.0f} MiB  exit {code}  "
                       f"served {stats.get('ok', 0)}×200 {stats.get('not_modified', 0)}×304")
+        for p in pollers:
+            if hasattr(p, "close"):
+                p.close()
     return results
 
 
@@ -101,6 +160,8 @@ def main() -> int:
     ap.add_argument("--feeds", type=int, default=200)
     ap.add_argument("--items", type=int, default=50)
     ap.add_argument("--hosts", type=int, default=50)
+    ap.add_argument("--no-resident", dest="resident", action="store_false",
+                    help="skip timing a cycle of an already running `diplowatch daemon`")
     args = ap.parse_args()
     if not farm_available():
         print("compare_newsboat: ../shared/bench/feedfarm.py not present; skipped")
@@ -130,6 +191,18 @@ def main() -> int:
             line += (f" {statistics.median(nb_w):7.2f} s ({min(nb_w):.2f}–{max(nb_w):.2f})  {ratio:5.2f}×"
                      f"  {max(r for _, r in dw):6.0f} / {max(r for _, r in nb):4.0f}")
         print(line)
+    if args.resident:
+        print("  the resident monitor (`diplowatch daemon` already running; request → cycle saved):")
+        for phase in PHASES:
+            dm = runs[("daemon", phase)]
+            dm_w = [w for w, _ in dm]
+            line = f"  {phase:<10} {statistics.median(dm_w):7.2f} s ({min(dm_w):.2f}–{max(dm_w):.2f})"
+            if with_newsboat:
+                nb_w = [w for w, _ in runs[("newsboat", phase)]]
+                line += (f" {statistics.median(nb_w):7.2f} s                 "
+                         f"{statistics.median(dm_w) / statistics.median(nb_w):5.2f}×"
+                         f"  {max(r for _, r in dm):6.0f} / {max(r for _, r in runs[('newsboat', phase)]):4.0f}")
+            print(line)
     if with_newsboat:
         second = [w for w, _ in runs[("newsboat 2nd (unconditional)", "all-304")]]
         print(f"  (newsboat's unconditional 2nd reload: median {statistics.median(second):.2f} s; not compared)")

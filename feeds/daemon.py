@@ -190,6 +190,7 @@ class Daemon:
         assert self.poller is not None
         poller = self.poller
         due, _ = poller.due_feeds(self.clock(), force=force, only=only)
+        started = time.perf_counter()
         self.server.publish({"event": "poll-started", "due": len(due), "what": what})
         self._polling = True
         self._progress = {"done": 0, "due": len(due), "new": 0}
@@ -209,7 +210,8 @@ class Daemon:
             self._polling = False
             self.cycles += 1
             self.last_cycle = {
-                "finished": time.time(), "what": what, "error": error,
+                "finished": time.time(), "seconds": round(time.perf_counter() - started, 3),
+                "what": what, "error": error,
                 "feeds": len(report.outcomes) if report else 0,
                 "new": len(report.new_items) if report else 0,
                 "failed": len(report.failed) if report else 0,
