@@ -34,6 +34,35 @@ def run_poll(config: Path, db: Path, extra_env: dict | None = None) -> tuple[flo
     return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), out.strip().splitlines()[-1] if out.strip() else ""
 
 
+def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
+    """The same three cycles inside one process (as the dashboard and the daemon run them:
+    interpreter started, store open, parse workers warm): Poller.poll_cycle alone."""
+    import asyncio
+
+    from feeds.config import load_config
+    from feeds.poller import Poller
+    from storage.store import Store
+
+    out: dict[str, float] = {}
+    with Farm(args.feeds, args.items, args.hosts) as farm, tempfile.TemporaryDirectory() as tmp:
+        config = load_config(farm.config_path)
+        store = Store.open(Path(tmp) / "store")
+        poller = Poller(config, store)
+        poller.pool.warm_up()
+        time.sleep(1.0)  # the workers import feedparser
+        try:
+            for phase in ("cold", "all-304", "churn 10%"):
+                if phase == "churn 10%":
+                    farm.tick(0.1)
+                started = time.perf_counter()
+                asyncio.run(poller.poll_cycle(force=True))
+                out[phase] = time.perf_counter() - started
+        finally:
+            poller.close()
+            store.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--feeds", type=int, default=200)
@@ -63,6 +92,11 @@ def main() -> None:
         walls = [w for w, _ in runs]
         print(f"  {phase:<10} {statistics.median(walls):6.2f} s  ({min(walls):.2f}–{max(walls):.2f})  "
               f"peak RSS {max(r for _, r in runs):6.1f} MiB")
+    cycles = [in_process_cycles(args) for _ in range(args.rounds)]
+    print("\nthe poll cycle alone, in a running process (median, min–max):")
+    for phase in results:
+        walls = [c[phase] for c in cycles]
+        print(f"  {phase:<10} {statistics.median(walls):6.2f} s  ({min(walls):.2f}–{max(walls):.2f})")
 
 
 if __name__ == "__main__":
