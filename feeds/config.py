@@ -410,7 +410,7 @@ def normalise_feed_url(url: str, base: Path) -> str:
     if lower.startswith(("http://", "https://")):
         try:
             parts = urlsplit(url)
-            port = parts.port  # noqa: F841  (raises on a bad port)
+            parts.port  # noqa: B018  (raises on a bad port)
         except ValueError as e:
             raise ValueError(f"not a valid URL ({e})") from None
         if not parts.hostname:

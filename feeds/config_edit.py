@@ -62,7 +62,7 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
     tmp_check = path.with_name(f".{path.name}.check")
     try:
         tmp_check.write_text(text, encoding="utf-8")
-        config = load_config(tmp_check)
+        load_config(tmp_check)
     except ConfigError as e:
         raise ConfigError(path, f"the change would make the config invalid: {e.problem}",
                           key=e.key) from None

@@ -38,6 +38,11 @@ def main() -> None:
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
     rules_spec, memory_limit, actors_spec = read_message(stdin)
     try:
+        # Parsing is background work: a dashboard's input and painting must win the CPU.
+        os.nice(10)
+    except OSError:  # pragma: no cover - not permitted here
+        pass
+    try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))

@@ -54,7 +54,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from feeds.clusters import ClusterDirectory, cluster_of
 from feeds.config import Config
-from feeds.model import LABELS, STATUS_GONE, FeedState, Item, parse_utc_iso, utc_iso
+from feeds.model import LABELS, FeedState, Item, utc_iso
+from feeds.schedule import seconds_until_due
 from feeds.text import safe_link
 from feeds.units import format_duration
 from storage.query import NO_FLAGS, Flags
@@ -106,24 +107,6 @@ def panes_of(item: Item) -> tuple[str, ...]:
 def last_polled(states: Iterable[FeedState]) -> str | None:
     attempts = [s.last_attempt for s in states if s.last_attempt]
     return max(attempts) if attempts else None
-
-
-def seconds_until_due(config: Config, states: dict[str, FeedState], now: float) -> float | None:
-    """When the next enabled feed is due (0 if one is due now); None if none will be."""
-    best: float | None = None
-    for source in config.feeds:
-        if not source.enabled:
-            continue
-        state = states.get(source.key)
-        if state is None or not state.next_poll:
-            return 0.0
-        if state.status == STATUS_GONE:
-            continue
-        due = parse_utc_iso(state.next_poll)
-        if state.retry_after:
-            due = max(due, parse_utc_iso(state.retry_after))
-        best = due - now if best is None else min(best, due - now)
-    return None if best is None else max(best, 0.0)
 
 
 class DiplowatchApp(App[int]):

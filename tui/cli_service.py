@@ -57,7 +57,7 @@ def daemon(obj: AppContext) -> None:
     config = obj.config
     try:
         store = obj.open_store()
-    except StoreLocked as locked:
+    except StoreLocked:
         running = daemon_status(obj.store_path)
         if running is not None:
             raise UserError(f"a diplowatch daemon (pid {running.get('pid')}) is already running "

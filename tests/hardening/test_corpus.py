@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 from rich.text import Text
 

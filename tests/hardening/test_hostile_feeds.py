@@ -5,15 +5,12 @@ parsing runs in the real worker processes; the store writes real files in tmp_pa
 """
 from __future__ import annotations
 
-import asyncio
 import builtins
-import gzip
 import json
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import zlib
 from dataclasses import replace
 from pathlib import Path

@@ -16,10 +16,11 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey
 
 from feeds.model import Item
 from tui.render import safe_text, short_time
+from tui.widgets.cursor import cursor_row_key
 from tui.widgets.header import DashboardHeader
 from tui.widgets.item_detail import ItemDetail
 from tui.widgets.item_table import order_key
@@ -76,12 +77,7 @@ class WatchTable(DataTable):
 
     @property
     def selected_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except (RowDoesNotExist, KeyError, IndexError):
-            return None
+        return cursor_row_key(self)
 
     @property
     def selected_item(self) -> Item | None:

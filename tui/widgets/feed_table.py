@@ -4,10 +4,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey
 
 from feeds.health import FeedHealth
 from tui.render import relative, safe_text
+from tui.widgets.cursor import cursor_row_key
 
 STATUS_VARS = {"ok": "success", "not modified": "success", "error": "error", "gone": "error",
                "rate limited": "warning", "new": "secondary", "disabled": "foreground-muted"}
@@ -72,12 +73,7 @@ class FeedHealthTable(DataTable):
 
     @property
     def selected_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except (RowDoesNotExist, KeyError, IndexError):
-            return None
+        return cursor_row_key(self)
 
     @property
     def selected(self) -> FeedHealth | None:

@@ -25,6 +25,7 @@ from feeds.clusters import cluster_of
 from feeds.model import Item, label_order
 from storage.query import Flags
 from tui.render import OTHER, label_var, safe_text, short_time
+from tui.widgets.cursor import cursor_row_key
 
 CHUNK = 250  # rows added between two yields to the event loop
 TIME_WIDTH = 6
@@ -173,12 +174,7 @@ class ItemTable(DataTable):
 
     @property
     def selected_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except (RowDoesNotExist, KeyError, IndexError):
-            return None
+        return cursor_row_key(self)
 
     @property
     def selected_item(self) -> Item | None:
