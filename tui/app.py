@@ -452,12 +452,12 @@ class DiplowatchApp(App[int]):
     @on(Reclassified)
     def _reclassified(self, message: Reclassified) -> None:
         if message.error:
-            self.notify(f"The rules changed but re-classifying the stored items failed: "
-                        f"{safe_text(message.error, 300)}. Items keep their old labels.",
-                        title="Rules", severity="error", markup=False, timeout=10)
+            text = (f"The rules changed but re-classifying the stored items failed: "
+                    f"{safe_text(message.error, 300)}. Items keep their old labels.")
+            self.notify(text, markup=False, title="Rules", severity="error", timeout=10)
         elif message.changed is not None:
-            self.notify(f"The rules changed: re-classified {message.changed:,} stored items.",
-                        title="Rules", timeout=6)
+            text = f"The rules changed: re-classified {message.changed:,} stored items."
+            self.notify(text, markup=False, title="Rules", timeout=6)
 
     def _query_panes(self, generation: int, view: ViewFilter, limits: dict[str, int],
                      initial: bool) -> None:
@@ -606,8 +606,8 @@ class DiplowatchApp(App[int]):
             self._versions_loading.clear()
         error = worker.error
         text = f"{worker.name or worker.group}: {error.__class__.__name__}: {error}"
-        self.notify(safe_text(text, 300), title="Something went wrong", severity="error",
-                    markup=False, timeout=10)
+        self.notify(safe_text(text, 300), markup=False, title="Something went wrong",
+                    severity="error", timeout=10)
         if worker.group == "startup" and not self.loaded:
             self.loaded = True
             self._set_status("could not read the store: " + safe_text(str(error), 200),
@@ -628,13 +628,13 @@ class DiplowatchApp(App[int]):
         if self.poller is None:
             reason = self.readonly_reason if self.readonly else \
                 "offline: started with --offline, polling is off"
-            self.notify(reason or "polling is off", severity="warning", timeout=4)
+            self.notify(reason or "polling is off", severity="warning", timeout=4, markup=False)
             return
         if self._polling:
             if self._poll_again is None or what != "schedule":
                 self._poll_again = (force, only, what)
             if what not in ("schedule", "startup"):
-                self.notify("A poll is running; another follows when it ends.", timeout=3)
+                self.notify("A poll is running; another follows when it ends.", timeout=3, markup=False)
             return
         if self._poll_timer is not None:
             self._poll_timer.stop()
@@ -698,10 +698,10 @@ class DiplowatchApp(App[int]):
             return
         self._update_headers()
         if message.connected:
-            self.notify("The diplowatch daemon is back: following it live.", timeout=6)
+            self.notify("The diplowatch daemon is back: following it live.", timeout=6, markup=False)
         else:
             self.notify("The diplowatch daemon stopped: this dashboard stays read-only and "
-                        "picks it up again when it restarts.", severity="warning", timeout=10)
+                        "picks it up again when it restarts.", severity="warning", timeout=10, markup=False)
         self._show_idle()
 
     @work(thread=True, group="poll", exit_on_error=False, name="poll cycle")
@@ -832,9 +832,9 @@ class DiplowatchApp(App[int]):
         else:
             self._announce(report)
             if report.flush_error:
-                self.notify(f"Could not save the new items: {safe_text(report.flush_error, 300)} "
-                            "(kept in memory; retried after the next poll)",
-                            severity="error", markup=False, timeout=10)
+                text = (f"Could not save the new items: {safe_text(report.flush_error, 300)} "
+                        "(kept in memory; retried after the next poll)")
+                self.notify(text, markup=False, severity="error", timeout=10)
         if self._poll_again is not None:
             force, only, what = self._poll_again
             self._poll_again = None
@@ -857,8 +857,8 @@ class DiplowatchApp(App[int]):
         if total == 1 and self._cycle_last is not None:
             item = self._cycle_last
             where = ", ".join(PANE_TITLES[p] for p in panes_of(item))
-            self.notify(safe_text(item.title, 200) or "(no title)", title=f"New in {where}",
-                        markup=False, timeout=6)
+            self.notify(safe_text(item.title, 200) or "(no title)", markup=False,
+                        title=f"New in {where}", timeout=6)
             return
         parts = [f"{self._cycle_new[p]} {PANE_TITLES[p].lower()}" for p in PANES if self._cycle_new[p]]
         self.notify(" · ".join(parts), title=f"{total} new items", markup=False, timeout=6)
@@ -885,8 +885,8 @@ class DiplowatchApp(App[int]):
     def open_link(self, item: Item) -> None:
         link = safe_link(item.link)
         if not link:
-            self.notify("This item has no web link that can be opened "
-                        "(only http and https links are opened).", severity="warning", timeout=4)
+            text = "This item has no web link that can be opened (only http and https links are opened)."
+            self.notify(text, markup=False, severity="warning", timeout=4)
             return
         self.open_url(link)
         self.notify(f"Opening {safe_text(link, 120)}", markup=False, timeout=3)
@@ -894,10 +894,10 @@ class DiplowatchApp(App[int]):
     def copy_link(self, item: Item) -> None:
         link = safe_link(item.link)
         if not link:
-            self.notify("This item has no web link to copy.", severity="warning", timeout=4)
+            self.notify("This item has no web link to copy.", severity="warning", timeout=4, markup=False)
             return
         self.copy_to_clipboard(link)
-        self.notify("Link copied.", timeout=2)
+        self.notify("Link copied.", timeout=2, markup=False)
 
     def toggle_read(self, item: Item) -> None:
         self._set_flags(item, read=not self.flags_of(item.id).read)
@@ -908,8 +908,8 @@ class DiplowatchApp(App[int]):
     def _set_flags(self, item: Item, *, read: bool | None = None,
                    starred: bool | None = None) -> None:
         if not self.can_write:
-            self.notify(f"Cannot mark items: {self.readonly_reason}", severity="warning",
-                        timeout=4)
+            self.notify(f"Cannot mark items: {self.readonly_reason}", markup=False,
+                        severity="warning", timeout=4)
             return
         previous = self.flags_of(item.id)
         new = Flags(previous.read if read is None else read,
@@ -959,8 +959,8 @@ class DiplowatchApp(App[int]):
     @on(MarkFailed)
     def _mark_failed(self, message: MarkFailed) -> None:
         self._show_flags(message.item_id, message.previous)
-        self.notify(f"Could not mark the item: {safe_text(message.error, 200)}",
-                    severity="error", markup=False)
+        self.notify(f"Could not mark the item: {safe_text(message.error, 200)}", markup=False,
+                    severity="error")
 
     # --- filters -------------------------------------------------------------------------
 
@@ -994,7 +994,7 @@ class DiplowatchApp(App[int]):
         actors = self.config.actors
         if actors is None or not getattr(actors, "actors", ()):
             self.notify("No actors: the [actors] gazetteer is empty.", severity="warning",
-                        timeout=4)
+                        timeout=4, markup=False)
             return
 
         def chosen(choice: ActorChoice | None) -> None:
@@ -1307,8 +1307,8 @@ class DiplowatchApp(App[int]):
             return
         self._notify_errors_seen.update(new)
         more = f" (and {len(new) - 1} more; see the log)" if len(new) > 1 else ""
-        self.notify(f"{safe_text(new[-1], 300)}{more}", title="Watch notify command",
-                    severity="error", markup=False, timeout=10)
+        self.notify(f"{safe_text(new[-1], 300)}{more}", markup=False,
+                    title="Watch notify command", severity="error", timeout=10)
 
     # --- briefing --------------------------------------------------------------------------
 

@@ -156,7 +156,7 @@ class DashboardScreen(Screen):
     def _selected_or_hint(self) -> Item | None:
         item = self.selected_item
         if item is None:
-            self.notify("No item selected.", severity="warning", timeout=3)
+            self.notify("No item selected.", severity="warning", timeout=3, markup=False)
         return item
 
     def action_open_link(self) -> None:
@@ -177,7 +177,7 @@ class DashboardScreen(Screen):
 
     def action_load_more(self) -> None:
         if not self.dw.load_more(self.active):
-            self.notify("Nothing more stored for this pane (or already loading).", timeout=3)
+            self.notify("Nothing more stored for this pane (or already loading).", timeout=3, markup=False)
 
     # --- filters -------------------------------------------------------------------------
 

@@ -130,7 +130,7 @@ class FeedHealthScreen(Screen):
     def _selected(self) -> FeedHealth | None:
         h = self.query_one(FeedHealthTable).selected
         if h is None:
-            self.notify("No feed selected.", severity="warning", timeout=3)
+            self.notify("No feed selected.", severity="warning", timeout=3, markup=False)
         return h
 
     def action_poll_feed(self) -> None:

@@ -178,6 +178,6 @@ class WatchScreen(Screen):
     def action_open_link(self) -> None:
         item = self.query_one(WatchTable).selected_item
         if item is None:
-            self.notify("No item selected.", severity="warning", timeout=3)
+            self.notify("No item selected.", severity="warning", timeout=3, markup=False)
             return
         self.dw.open_link(item)
