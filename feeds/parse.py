@@ -11,7 +11,6 @@ import calendar
 import hashlib
 import io
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -190,7 +189,3 @@ _END_TAG = re.compile(rb"</\s*([A-Za-z_][\w.:-]*)\s*>\s*(?:<!--.*?-->\s*)*$", re
 def _is_truncated(data: bytes) -> bool:
     """A not-well-formed document that does not end with a closing tag was cut off."""
     return _END_TAG.search(data[-4096:].rstrip()) is None
-
-
-def now_seconds() -> float:
-    return time.time()

@@ -76,7 +76,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         raise UserError("poll needs --once (for continuous polling run `diplowatch daemon`)")
     from feeds.poller import Poller
     from feeds.reclassify import reclassify_if_needed
-    from tui.output import relative_time
+    from tui.render import relative
 
     config = obj.config
     for name in feeds:
@@ -98,7 +98,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         if o.failed:
             detail = o.error or ""
             if o.state is not None and o.state.next_poll and o.status != "gone":
-                detail += f" (next try {relative_time(o.state.next_poll, obj.clock())})"
+                detail += f" (next try {relative(o.state.next_poll, obj.clock())})"
         else:
             detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
         click.echo(f"{o.status:<13} {o.source.name:<{width}}  {detail}")

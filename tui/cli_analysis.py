@@ -10,7 +10,8 @@ import click
 from feeds.model import utc_iso
 from tui.cli_items import build_filter, filter_options
 from tui.context import AppContext, UserError
-from tui.output import local_time, table, to_json
+from tui.output import table, to_json
+from tui.render import local_time
 
 _LABEL_NAMES = {"none": "unlabelled"}
 

@@ -8,7 +8,8 @@ import click
 
 from feeds.config import Config, ConfigError, normalise_feed_url
 from tui.context import AppContext, UserError
-from tui.output import relative_time, table, to_json
+from tui.output import table, to_json
+from tui.render import relative
 
 
 def health_rows(config: Config, store: Any, now: float) -> list[Any]:
@@ -36,9 +37,9 @@ def list_feeds(obj: AppContext, fmt: str) -> None:
         click.echo(to_json([h.to_dict() for h in rows]))
         return
     click.echo(table(
-        [[h.name, h.status, relative_time(h.last_success, now) if h.last_success else "never",
+        [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
           str(h.items_stored),
-          relative_time(h.next_poll, now) if h.next_poll else ("-" if h.status in ("gone", "disabled") else "now"),
+          relative(h.next_poll, now) if h.next_poll else ("-" if h.status in ("gone", "disabled") else "now"),
           h.summary if h.failing or h.url != h.key else h.url]
          for h in rows],
         ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "NEXT POLL", "DETAIL"]))

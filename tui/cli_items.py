@@ -11,7 +11,8 @@ import click
 from feeds.model import LABELS, utc_iso
 from feeds.units import parse_since
 from tui.context import AppContext, StoreLocked, UserError
-from tui.output import item_row, local_time, relative_time, table, to_csv, to_json, to_markdown
+from tui.output import item_row, table, to_csv, to_json, to_markdown
+from tui.render import local_time, relative
 
 
 def filter_options(fn: Callable) -> Callable:
@@ -137,7 +138,7 @@ def show(obj: AppContext, item_id: str, fmt: str) -> None:
         row["title"], "",
         f"id:        {item.id}",
         f"feed:      {row['feed']}",
-        f"published: {local_time(item.published, '%Y-%m-%d %H:%M %Z')} ({relative_time(item.published, now)})"
+        f"published: {local_time(item.published, '%Y-%m-%d %H:%M %Z')} ({relative(item.published, now)})"
         + (" [no date in the feed: first seen]" if item.date_missing else ""),
         f"link:      {item.link or '-'}",
         f"labels:    {', '.join(f'{lbl} ({item.scores.get(lbl, 0):g})' for lbl in item.labels) or 'none'}"

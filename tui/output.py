@@ -6,30 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import orjson
 
-from feeds.model import Item, parse_utc_iso
+from feeds.model import Item
 from feeds.text import strip_controls
-from feeds.units import format_duration
+from tui.render import local_time
 
 CSV_FIELDS = ("id", "published", "feed", "labels", "primary", "title", "summary", "link",
               "read", "starred", "scores")
-
-
-def local_time(iso: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if not iso:
-        return "-"
-    return datetime.fromtimestamp(parse_utc_iso(iso), timezone.utc).astimezone().strftime(fmt)
-
-
-def relative_time(iso: str | None, now: float) -> str:
-    if not iso:
-        return "never"
-    delta = now - parse_utc_iso(iso)
-    return f"{format_duration(delta)} ago" if delta >= 0 else f"in {format_duration(delta)}"
 
 
 def item_row(item: Item, flags: Any, feed_name: str | None = None) -> dict[str, Any]:
@@ -65,29 +51,17 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _md_escape(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "\\`*_{}[]()<>#+-.!|~":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _md_url(url: str) -> str:
-    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
-
-
 def to_markdown(rows: list[dict[str, Any]]) -> str:
+    from feeds.briefing import md_text, md_url  # the escaping briefings use (lazy: rapidfuzz)
+
     lines = []
     for r in rows:
-        title = _md_escape(r["title"])
-        head = f"- [{title}]({_md_url(r['link'])})" if r["link"] else f"- {title}"
+        title = md_text(r["title"])
+        head = f"- [{title}]({md_url(r['link'])})" if r["link"] else f"- {title}"
         labels = ", ".join(r["labels"]) or "unlabelled"
-        lines.append(f"{head}  \n  {_md_escape(r['feed'])} · {local_time(r['published'])} · {labels}")
+        lines.append(f"{head}  \n  {md_text(r['feed'])} · {local_time(r['published'])} · {labels}")
         if r["summary"]:
-            lines.append(f"  > {_md_escape(r['summary'])}")
+            lines.append(f"  > {md_text(r['summary'])}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
