@@ -1,4 +1,9 @@
-"""Peak resident memory of a process and all its descendants, sampled from /proc."""
+"""Peak memory of a process and all its descendants, sampled from /proc.
+
+Two figures: the sum of the processes' RSS (counts the interpreter's shared pages once per
+process, so it overstates a tree of Python processes) and the sum of their PSS (each shared
+page split between the processes that map it: what the tree really costs the machine).
+"""
 from __future__ import annotations
 
 import os
@@ -7,39 +12,68 @@ import time
 
 
 def _children(pid: int) -> list[int]:
+    """Children of every thread of ``pid``: a child started from a worker thread is listed
+    under that thread's task only."""
+    out: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(x) for x in fh.read().split())
+        except OSError:
+            continue
+    return out
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Current RSS of ``pid`` plus every descendant, in MiB."""
-    total, stack = 0, [pid]
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory_mib(pid: int) -> tuple[float, float]:
+    """(sum of RSS, sum of PSS) of ``pid`` and every descendant, in MiB."""
+    rss = pss = 0
+    stack = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
     while stack:
         p = stack.pop()
         try:
             with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * page
+                rss += int(fh.read().split()[1]) * page
         except OSError:
             continue
+        pss += _pss_kib(p) * 1024
         stack.extend(_children(p))
-    return total / 1048576
+    return rss / 1048576, pss / 1048576
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Current RSS of ``pid`` plus every descendant, in MiB."""
+    return tree_memory_mib(pid)[0]
 
 
 class PeakTreeRSS:
-    """``with PeakTreeRSS(pid) as peak: …; peak.mib`` — samples every ``interval`` seconds."""
+    """``with PeakTreeRSS(pid) as peak: …; peak.mib, peak.pss_mib`` — samples every
+    ``interval`` seconds."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.pid, self.interval, self.mib = pid, interval, 0.0
+        self.pid, self.interval, self.mib, self.pss_mib = pid, interval, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.mib = max(self.mib, tree_rss_mib(self.pid))
+            rss, pss = tree_memory_mib(self.pid)
+            self.mib, self.pss_mib = max(self.mib, rss), max(self.pss_mib, pss)
             time.sleep(self.interval)
 
     def __enter__(self) -> "PeakTreeRSS":

@@ -92,6 +92,7 @@ class Daemon:
             raise ControlError(f"cannot open the control socket {self.socket_path}: "
                                f"{e.strerror or e}") from None
         self.poller = self._make_poller(self.config)
+        self.poller.warm_up()  # the first cycle starts now: its workers are already starting
         self._announced = self.store.generation
         log.info("daemon started: pid %d, store %s, config %s, control socket %s",
                  os.getpid(), self.store.path, self.config.path, self.socket_path)

@@ -13,6 +13,7 @@ HTTP transport and the address classifier.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -27,6 +28,7 @@ from feeds import schedule
 from feeds.config import Config
 from feeds.dedup import carry_over_ids, link_key
 from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
+from feeds.fetchshards import FetchShards, auto_processes
 from feeds.model import (
     STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
     FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
@@ -47,6 +49,9 @@ REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL f
 # the global and per-host limits: it cannot be loading the server, and it must not hold up
 # the other feeds of its host for its whole deadline. It still ends at its own deadline.
 SLOT_LEASE = 5.0
+# Below this many network feeds in a cycle the hand-over to fetch processes is not worth it
+# (the dashboard's "poll this feed now", a config with a dozen sources).
+SHARD_MIN_FEEDS = 16
 RETENTION_EVERY = 86400.0  # seconds between two retention passes
 RETENTION_KEY = "retention_at"
 
@@ -70,7 +75,7 @@ async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], leas
 class StoreLike(Protocol):  # what the poller needs from storage.Store
     def known(self, item_id: str) -> bool: ...
     def recent(self, limit: int | None = None) -> list[Item]: ...
-    def upsert_items(self, items: Iterable[Item]) -> list[Item]: ...
+    def upsert_items(self, items: Iterable[Item], *, owned: bool = False) -> list[Item]: ...
     def feed_state(self, key: str) -> FeedState | None: ...
     def put_feed_state(self, state: FeedState) -> None: ...
     def flush(self) -> object: ...
@@ -122,7 +127,7 @@ class Poller:
                  is_internal: AddressClassifier = host_is_internal,
                  parse_pool: ParsePool | None = None, rng: random.Random | None = None,
                  clusterer: Clusterer | None = None, watch: WatchMatcher | None = None,
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None, resident: bool = True) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -152,12 +157,41 @@ class Poller:
 
             notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout)
         self.notifier = notifier
+        # Fetch processes only with the real network and address policy: an injected
+        # transport or classifier (tests, the dashboard's offline mode) stays in-process.
+        self.shard_min_feeds = SHARD_MIN_FEEDS
+        self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
+        self._may_shard = transport is None and is_internal is host_is_internal
+        self._shards: FetchShards | None = None
+
+    def _fetch_processes(self) -> FetchShards | None:
+        """The fetch processes for this cycle's settings (the daemon swaps configs in place)."""
+        settings = self.config.polling
+        processes = (auto_processes(settings.fetch_processes, resident=self.resident)
+                     if self._may_shard else 0)
+        if self._shards is not None and (self._shards.settings != settings
+                                         or self._shards.processes != processes):
+            self._shards.close()
+            self._shards = None
+        if self._shards is None and processes:
+            self._shards = FetchShards(settings, processes)
+        return self._shards
+
+    def warm_up(self) -> None:
+        """Start the parse workers and fetch processes now: the first cycle need not wait
+        for their imports."""
+        self.pool.warm_up()
+        shards = self._fetch_processes()
+        if shards is not None:
+            shards.start()
 
     def close(self) -> None:
-        """Stop the parse workers (if ours); wait for pending notify commands (each has its
-        timeout) so that every watch hit is notified exactly once."""
+        """Stop the parse workers (if ours) and fetch processes; wait for pending notify
+        commands (each has its timeout) so that every watch hit is notified exactly once."""
         if self._own_pool:
             self.pool.close()
+        if self._shards is not None:
+            self._shards.close()
         if self._own_notifier and self.notifier is not None:
             self.notifier.close()
 
@@ -208,8 +242,14 @@ class Poller:
             settings = self.config.polling
             global_slots = asyncio.Semaphore(settings.concurrency)
             host_slots: dict[str, asyncio.Semaphore] = {}
-            async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
-                               clock=self.clock) as fetcher:
+            remote = sum(1 for s in due if not s.is_local)
+            shards = self._fetch_processes() if remote >= self.shard_min_feeds else None
+            if shards is not None:
+                fetching: contextlib.AbstractAsyncContextManager = contextlib.nullcontext(shards)
+            else:
+                fetching = Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
+                                   clock=self.clock)
+            async with fetching as fetcher:
 
                 async def one(source: FeedSource) -> None:
                     outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
@@ -249,7 +289,7 @@ class Poller:
             log.info("retention: removed %d items older than %d days (starred items kept)",
                      removed, self.config.storage.retention_days)
 
-    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
+    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher | FetchShards, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
         state = self.store.feed_state(source.key) or new_feed_state(source)
@@ -315,7 +355,7 @@ class Poller:
                 unknown = [it for it in fresh if not self.store.known(it.id)]
                 clustered = {it.id: it for it in self.clusterer.assign(unknown, now)}
                 fresh = [clustered.get(it.id, it) for it in fresh]
-            new = self.store.upsert_items(fresh)
+            new = self.store.upsert_items(fresh, owned=True)  # parsed for us alone
             if self.clusterer is not None:
                 self.clusterer.add(new, now)  # later feeds of this cycle can join them
             if self.watch is not None:

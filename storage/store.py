@@ -46,7 +46,7 @@ from tinydb.table import Document, Table
 
 from feeds.model import LABELS, FeedState, Item, Match, utc_iso
 
-from .atomic import (AtomicJSONStorage, backup_path, decode_tables, paused_gc, read_raw,
+from .atomic import (AtomicJSONStorage, backup_path, decode_tables, paused_gc, read_raw, release_free_heap,
                      read_tables, remove_stray_temps)
 from .errors import CorruptStoreError, ReadOnlyStoreError, StoreError, StoreWriteError, os_reason
 from .lock import WriterLock
@@ -203,8 +203,10 @@ class Store:
     """
 
     def __init__(self, path: Path, *, readonly: bool, recent_days: int,
-                 clock: Callable[[], float], lock: WriterLock | None) -> None:
+                 clock: Callable[[], float], lock: WriterLock | None,
+                 defer_older: bool = False) -> None:
         self.path = path
+        self._defer_older = defer_older  # older weeks of the window wait for load_deferred()
         self.readonly = readonly
         self.recent_days = recent_days
         self._clock = clock
@@ -229,8 +231,13 @@ class Store:
     # ------------------------------------------------------------------ open / close
     @classmethod
     def open(cls, path: Path | str, *, readonly: bool = False, recent_days: int = 7,
-             clock: Callable[[], float] = time.time) -> "Store":
+             clock: Callable[[], float] = time.time, defer_older: bool = False) -> "Store":
         """Open (a writer creates it, mode 0700) the store directory ``path``.
+
+        With ``defer_older`` only the current week is brought into memory; the older weeks
+        of the recent window stay archives (found by id, searched on disk, never lost)
+        until :meth:`load_deferred`. The dashboard paints the current week first: at a
+        million stored items that halves what its first frame waits for.
 
         A writer takes the writer lock (StoreLockedError if another process has it); a
         readonly store takes no lock and never writes. Corrupt files raise CorruptStoreError
@@ -253,7 +260,7 @@ class Store:
         lock = None if readonly else WriterLock(directory).acquire()
         try:
             store = cls(directory, readonly=readonly, recent_days=recent_days, clock=clock,
-                        lock=lock)
+                        lock=lock, defer_older=defer_older)
             store._load()
         except BaseException:
             if lock is not None:
@@ -290,13 +297,14 @@ class Store:
         return f"<Store {self.path} {mode} items_in_memory={len(self._items)}>"
 
     # ------------------------------------------------------------------ items
-    def upsert_items(self, items: Iterable[Item]) -> list[Item]:
+    def upsert_items(self, items: Iterable[Item], *, owned: bool = False) -> list[Item]:
         """Store a batch; return the items that were new (id never stored), as stored.
 
         An existing id keeps first_seen, source, flags and (unless the incoming item sets
         them) actors/cluster; it takes the new title, summary, link, published and
         classification. No disk I/O (except loading an archive partition that holds an old
-        id); call ``flush()`` to save.
+        id); call ``flush()`` to save. New items are copied unless ``owned`` (the caller
+        hands them over and will not mutate them: the poller's freshly parsed items).
         """
         self._require_writer("store items")
         batch = [self._checked(it) for it in items]
@@ -318,8 +326,9 @@ class Store:
                 home, old = self._find(iid)
                 if old is None:
                     # A private copy: the caller may go on mutating its object.
-                    fresh[iid] = replace(inc, labels=tuple(inc.labels), scores=dict(inc.scores),
-                                         evidence=tuple(inc.evidence), actors=tuple(inc.actors))
+                    fresh[iid] = inc if owned else replace(
+                        inc, labels=tuple(inc.labels), scores=dict(inc.scores),
+                        evidence=tuple(inc.evidence), actors=tuple(inc.actors))
                     continue
                 assert home is not None
                 merged = _merge(old, inc)
@@ -787,6 +796,43 @@ class Store:
     def _window_start(self) -> float:
         return self._clock() - self.recent_days * DAY
 
+    def _resident_start(self) -> float:
+        """Partitions ending after this are held in memory: the recent window, or only the
+        current week while the older ones are deferred."""
+        start = self._window_start()
+        if self._defer_older:
+            start = max(start, week_bounds(week_key_at(self._clock()))[0])
+        return start
+
+    @property
+    def deferred(self) -> bool:
+        """Are older weeks of the recent window still waiting for :meth:`load_deferred`?"""
+        return self._defer_older
+
+    def load_deferred(self) -> int:
+        """Bring the older weeks of the recent window into memory (after
+        ``open(defer_older=True)``); returns how many items that added. A partition with
+        unsaved inserts stays an archive (its items are found by id either way)."""
+        with self._lock:
+            if not self._defer_older:
+                return 0
+            self._defer_older = False
+            self._require_open()
+            window_start = self._window_start()
+            added: list[Item] = []
+            with paused_gc():
+                for p in sorted(self._parts.values(), key=lambda p: p.key):
+                    if p.resident or p.end <= window_start or p.stat is None or p.dirty:
+                        continue
+                    docs = p.docs() if p.db is not None else self._read_docs(p, keep_db=False)
+                    added.extend(self._items_from_docs(p, docs))
+                    p.resident, p.index = True, None
+                if added:
+                    self._order.extend(added)
+                    self._order.sort(key=_SORT_KEY)
+        release_free_heap()
+        return len(added)
+
     @staticmethod
     def _checked(item: Item) -> Item:
         if not isinstance(item, Item):
@@ -885,7 +931,7 @@ class Store:
             if key not in disk and p.stat is not None and not p.dirty:
                 self._drop_partition(p)  # deleted on disk (retention by the writer)
                 changed = True
-        window_start = self._window_start()
+        window_start = self._resident_start()
         current = week_key_at(self._clock())
         added: list[Item] = []
         for key in sorted(disk):

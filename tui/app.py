@@ -132,6 +132,11 @@ class DiplowatchApp(App[int]):
             self.generation, self.results, self.flags = generation, results, flags
             self.counts, self.last_poll, self.initial = counts, last_poll, initial
 
+    class DeferredLoaded(Message):
+        def __init__(self, added: int, error: str | None) -> None:
+            super().__init__()
+            self.added, self.error = added, error
+
     class MoreLoaded(Message):
         def __init__(self, generation: int, pane: str, items: list[Item], has_more: bool,
                      flags: dict[str, Flags]) -> None:
@@ -535,6 +540,11 @@ class DiplowatchApp(App[int]):
             # long as the app: out of the collector's reach, a full collection during a poll
             # walks only what the poll allocates, and pauses the UI for a fraction as long.
             gc.freeze()
+            if getattr(self.store, "deferred", False):
+                # The first frame showed the current week; the rest of the recent window
+                # comes next, and the panes are queried again with it.
+                self._load_deferred()
+                return
             # Stories and sparklines once the first frame is out.
             self.call_after_refresh(self._load_extras)
             # Panes the recent window did not fill are topped up from older weeks, after
@@ -548,6 +558,30 @@ class DiplowatchApp(App[int]):
                 self._show_idle()
         elif not self._polling:
             self._show_idle()
+
+    @work(thread=True, group="deferred", exit_on_error=False, name="recent weeks")
+    def _load_deferred(self) -> None:
+        try:
+            added, error = self.store.load_deferred(), None
+        except Exception as e:  # noqa: BLE001 - a corrupt older week: say so, keep the current one
+            added, error = 0, f"{e.__class__.__name__}: {e}"
+        self.post_message(self.DeferredLoaded(added, error))
+
+    @on(DeferredLoaded)
+    def _deferred_loaded(self, message: DeferredLoaded) -> None:
+        if message.error:
+            self.notify(f"Could not load the older days of the recent window: "
+                        f"{safe_text(message.error, 300)}", markup=False, title="Store",
+                        severity="error", timeout=10)
+        # Query the panes again, now with the whole recent window; that answer is the
+        # initial load's end (stories, sparklines, top-ups, the first poll).
+        self._generation += 1
+        limits = {pane.pane: max(pane.limit, self.page_size) for pane in self.dashboard.panes()}
+        self._load_initial(self._generation, self.view_filter, limits)
+
+    @work(thread=True, group="load", exclusive=True, exit_on_error=False, name="load panes")
+    def _load_initial(self, generation: int, view: ViewFilter, limits: dict[str, int]) -> None:
+        self._query_panes(generation, view, limits, initial=True)
 
     def _total(self, pane: str) -> int | None:
         return self.counts.get("none" if pane == OTHER else pane)

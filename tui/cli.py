@@ -86,7 +86,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     changed = reclassify_if_needed(store, config.rules, actors=config.actors)
     if changed is not None:
         click.echo(f"rules changed: re-classified {changed} stored items")
-    poller = Poller(config, store, clock=obj.clock)
+    poller = Poller(config, store, clock=obj.clock, resident=False)
     try:
         report = asyncio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
     finally:

@@ -51,8 +51,9 @@ class AppContext:
     def store_path(self) -> Path:
         return resolve_db_path(self.db_path, self.config)
 
-    def open_store(self, *, readonly: bool = False) -> Any:
-        """The store, opened once; a reader never takes the writer lock."""
+    def open_store(self, *, readonly: bool = False, defer_older: bool = False) -> Any:
+        """The store, opened once; a reader never takes the writer lock. ``defer_older``:
+        the dashboard's open (older weeks of the recent window after the first paint)."""
         if self._store is not None:
             if not readonly and self._store.readonly:
                 raise UserError("internal: store already opened read-only")  # pragma: no cover
@@ -65,7 +66,8 @@ class AppContext:
                 # Nothing stored yet: create the empty store so a reader sees "no items".
                 Store.open(self.store_path, clock=self.clock).close()
             self._store = Store.open(self.store_path, readonly=readonly,
-                                     recent_days=self.config.storage.recent_days, clock=self.clock)
+                                     recent_days=self.config.storage.recent_days, clock=self.clock,
+                                     defer_older=defer_older)
         except StoreLockedError as e:
             raise StoreLocked(f"store: {e}", getattr(e, "holder", None)) from None
         except StoreError as e:

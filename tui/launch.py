@@ -47,13 +47,15 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
     config = obj.config  # a bad config stops here, with its message
     readonly_reason = None
     backend = None
+    # The first frame needs the current week only; the app loads the rest of the recent
+    # window right after it (DiplowatchApp._load_deferred).
     if viewer:
-        store = obj.open_store(readonly=True)
+        store = obj.open_store(readonly=True, defer_older=True)
     else:
         try:
-            store = obj.open_store(readonly=False)
+            store = obj.open_store(readonly=False, defer_older=True)
         except StoreLocked:
-            store = obj.open_store(readonly=True)
+            store = obj.open_store(readonly=True, defer_older=True)
     if store.readonly:
         from tui.viewer import DaemonBackend
 
@@ -96,9 +98,10 @@ def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
     """Open the dashboard; returns the exit status."""
     app = build_app(obj, offline=offline, theme=theme, viewer=viewer)
     if app.poller is not None:
-        # Start the parse workers while the terminal is still ours (Textual replaces
-        # sys.stderr inside app.run()) and so that the first poll does not wait for them.
-        app.poller.pool.warm_up()
+        # Start the parse workers and fetch processes while the terminal is still ours
+        # (Textual replaces sys.stderr inside app.run()) and so that the first poll does not
+        # wait for them.
+        app.poller.warm_up()
     try:
         app.run()
     finally:
