@@ -8,9 +8,10 @@
    benchmarks/gen_store.py over 52 weeks: the recent window is in memory, older weeks on
    disk), plus 50k items all inside the recent window (the worst case for the panes).
    "launch" is the moment the child process is spawned: interpreter start, imports, store
-   open, the first frame, and the panes filled are all counted. Then, after the paint, the
-   work the dashboard starts in its workers (the story directory over the recent window and
-   the panes' sparklines): when it has landed, and the resident memory then.
+   open, the first frame, and the panes filled are all counted. The dashboard paints the
+   current week first; then, in its workers, it loads the older days of the recent window,
+   queries the panes again, and builds the story directory and the panes' sparklines:
+   "stories+spark" is when all of that has landed, and the resident memory then.
 2. The UI heartbeat (a 60 Hz timer on the app's event loop) while a cold poll of 200 feeds
    x 50 items over 50 loopback hosts (../shared/bench/feedfarm.py) lands in the dashboard:
    worst and p95 gap.

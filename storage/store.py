@@ -811,8 +811,8 @@ class Store:
 
     def load_deferred(self) -> int:
         """Bring the older weeks of the recent window into memory (after
-        ``open(defer_older=True)``); returns how many items that added. A partition with
-        unsaved inserts stays an archive (its items are found by id either way)."""
+        ``open(defer_older=True)``); returns how many items that added (unsaved changes to
+        those weeks included)."""
         with self._lock:
             if not self._defer_older:
                 return 0
@@ -822,7 +822,7 @@ class Store:
             added: list[Item] = []
             with paused_gc():
                 for p in sorted(self._parts.values(), key=lambda p: p.key):
-                    if p.resident or p.end <= window_start or p.stat is None or p.dirty:
+                    if p.resident or p.end <= window_start or (p.stat is None and p.db is None):
                         continue
                     docs = p.docs() if p.db is not None else self._read_docs(p, keep_db=False)
                     added.extend(self._items_from_docs(p, docs))

@@ -296,3 +296,50 @@ def test_viewer_follows_retention_and_new_weeks(spread, clock):
         assert viewer.get(items[W05][0].id) is None
     finally:
         viewer.close()
+
+
+# --- deferred open: the dashboard paints the current week first --------------------------
+
+W18_RECENT = "2024-05-05T10:00:00Z"  # Sunday of W18: 5 days ago, inside the 7-day window
+
+
+@pytest.fixture
+def two_recent_weeks(tmp_path, clock):
+    with Store.open(tmp_path / "db", clock=clock) as s:
+        current = [make_item(first_seen=W19, title=f"current {i}") for i in range(3)]
+        older = [make_item(first_seen=W18_RECENT, title=f"older {i}") for i in range(2)]
+        archived = [make_item(first_seen=W10, title="archived")]
+        s.upsert_items(current + older + archived)
+    return tmp_path / "db", current, older, archived
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_deferred_open_holds_the_current_week_until_load_deferred(two_recent_weeks, clock, readonly):
+    path, current, older, archived = two_recent_weeks
+    with Store.open(path, readonly=readonly, clock=clock, defer_older=True) as s:
+        assert s.deferred
+        assert {i.id for i in s.recent()} == {i.id for i in current}
+        # Deferred weeks are archives meanwhile: found by id, searched with archive=True.
+        assert s.get(older[0].id) == older[0]
+        assert {i.id for i in s.query(ItemFilter(archive=True))} == \
+            {i.id for i in current + older + archived}
+        assert s.load_deferred() == len(older)
+        assert not s.deferred and s.load_deferred() == 0
+        assert {i.id for i in s.recent()} == {i.id for i in current + older}
+    with Store.open(path, readonly=True, clock=clock) as plain:
+        assert {i.id for i in plain.recent()} == {i.id for i in current + older}
+
+
+def test_an_item_of_a_deferred_week_seen_again_is_not_new(two_recent_weeks, clock):
+    path, current, older, _ = two_recent_weeks
+    with Store.open(path, clock=clock, defer_older=True) as s:
+        again = replace(older[0], title="older 0, corrected")
+        assert s.upsert_items([again]) == []  # an update, not a new item
+        assert s.load_deferred() == len(older)  # the unsaved update included
+        assert s.get(older[0].id).title == "older 0, corrected"
+        s.flush()
+        assert s.get(older[0].id).title == "older 0, corrected"
+        assert sum(1 for i in s.recent() if i.id == older[0].id) == 1
+    with Store.open(path, readonly=True, clock=clock) as s:
+        assert s.get(older[0].id).title == "older 0, corrected"
+        assert len(s.recent()) == len(current) + len(older)

@@ -63,7 +63,8 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
 
     def make(feeds: list[tuple[str, str]] = (), *, items: list[Item] = (),
              states: list[FeedState] = (), offline: bool = False, auto_poll: bool = False,
-             extra: str = "", store_dir: str = "store", **kwargs) -> DiplowatchApp:
+             extra: str = "", store_dir: str = "store", defer_older: bool = True,
+             **kwargs) -> DiplowatchApp:
         config = load_config(write_config(
             [(n, feed_server.url(p) if p.startswith("/") else p) for n, p in feeds], extra=extra))
         with Store.open(tmp_path / store_dir, clock=clock) as seeding:
@@ -73,8 +74,9 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
                 seeding.upsert_items(items)
             for state in states:
                 seeding.put_feed_state(state)
-        # Reopened as the app would find it: weeks older than the recent window on disk only.
-        store = Store.open(tmp_path / store_dir, clock=clock)
+        # Reopened as the app would find it: weeks older than the recent window on disk only,
+        # and (as the dashboard opens it) only the current week in memory until first paint.
+        store = Store.open(tmp_path / store_dir, clock=clock, defer_older=defer_older)
         stores.append(store)
         poller = None if offline else Poller(config, store, clock=clock, parse_pool=warm_pool)
         return DiplowatchApp(config, store, poller=poller, clock=clock, auto_poll=auto_poll,

@@ -2,6 +2,7 @@
 keys, the command palette, help and the mouse."""
 from __future__ import annotations
 
+from feeds.clusters import cluster_of
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
 from tui.screens.feeds import FeedHealthScreen
 from tui.screens.help import HelpScreen
@@ -164,3 +165,21 @@ async def test_mouse_selects_and_opens(make_app) -> None:
         await pilot.press("escape")
         await pilot.click("#pane-other .pane-title")
         assert app.dashboard.active == "other"
+
+
+async def test_the_rest_of_the_recent_window_follows_the_first_paint(make_app) -> None:
+    """The dashboard opens the store with only the current week in memory (first paint at a
+    million items); the older days of the window are loaded right after, and the panes,
+    stories and header counts include them."""
+    this_week = make_item("Envoys open ceasefire talks in Geneva", "Negotiations.",
+                          published=T0 - 3600, guid="w0")
+    last_week = make_item("Mediators host peace talks in Doha", "Negotiations.",
+                          published=T0 - 6 * DAY, guid="w1")  # Friday of the previous week
+    app = make_app(items=[this_week, last_week], offline=True)
+    assert app.store.deferred
+    assert [i.id for i in app.store.recent()] == [this_week.id]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not app.store.deferred
+        assert rows(app, "talks") == [this_week.title, last_week.title]
+        assert app.clusters is not None and app.clusters.size(cluster_of(last_week)) == 1
