@@ -278,6 +278,13 @@ class Daemon:
         same_rules = getattr(old.rules, "fingerprint", None) == getattr(config.rules, "fingerprint", None)
         same_actors = getattr(old.actors, "fingerprint", None) == getattr(config.actors, "fingerprint", None)
         if self.poller is not None and same_rules and same_actors:
+            if old.watch != config.watch or old.clusters != config.clusters:
+                # The matcher and the clusterer are built with the poller (watch terms are
+                # matched in its parse workers): a new poller, the stored labels stay.
+                await asyncio.to_thread(self.poller.close)
+                self.poller = self._make_poller(config)
+                self.poller.warm_up()
+                return
             self.poller.config = config  # the feed list changed: the parse workers stay
             return
         # New rules: new parse workers, and the stored items re-classified.

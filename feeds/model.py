@@ -113,11 +113,15 @@ class Item:
                        evidence=c.evidence)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {name: getattr(self, name) for name in _ITEM_FIELDS}
-        d["labels"] = list(self.labels)
-        d["actors"] = list(self.actors)
-        d["evidence"] = [m.to_dict() for m in self.evidence]
-        return d
+        # Spelled out (in field order; a test pins it): a poll serialises every new item,
+        # and a literal is twice as fast as a loop over the fields.
+        return {"id": self.id, "feed": self.feed, "source": self.source, "guid": self.guid,
+                "title": self.title, "summary": self.summary, "link": self.link,
+                "published": self.published, "first_seen": self.first_seen,
+                "date_missing": self.date_missing, "labels": list(self.labels),
+                "primary": self.primary, "scores": self.scores,
+                "evidence": [m.to_dict() for m in self.evidence], "actors": list(self.actors),
+                "cluster": self.cluster}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Item":
@@ -133,7 +137,6 @@ class Item:
         )
 
 
-_ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
 # Feed health as the user reads it.
 STATUS_NEW = "new"  # never polled

@@ -35,6 +35,9 @@ class ParsedFeed:
     ttl: float | None = None  # seconds, from <ttl>
     entries_total: int = 0  # entries in the document (before the max_items cap)
     skipped: int = 0  # entries without anything to identify them
+    # Set by a parse worker that has the [watch] terms: item id → (term names, evidence) of
+    # the items that match, so that the app's process matches nothing itself.
+    watch: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] | None = None
 
 
 def item_id(feed_key: str, identity: str) -> str:
@@ -98,7 +101,11 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
             parsed.skipped += 1
             continue
         if classifier is not None:
-            item = item.with_classification(classifier.classify(item.title, item.summary))
+            # Set in place (the item is ours until returned): a replace() per item cost
+            # ~6 µs, 5 % of parsing a farm feed.
+            c = classifier.classify(item.title, item.summary)
+            item.labels, item.primary, item.scores, item.evidence = \
+                c.labels, c.primary, dict(c.scores), c.evidence
         if tagger is not None:
             item.actors = tagger.tag(item.title, item.summary)
         parsed.items.append(item)

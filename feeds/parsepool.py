@@ -35,12 +35,18 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 _classifier: Any = None
 _tagger: Any = None
+_watcher: Any = None
 
 
-def init_worker(rules_spec: Any, actors_spec: Any = None) -> None:
-    """In a worker: build the classifier and the actor tagger once; pay feedparser's import
-    once."""
-    global _classifier, _tagger
+def init_worker(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None) -> None:
+    """In a worker: build the classifier, the actor tagger and the watch matcher once; pay
+    feedparser's import once."""
+    global _classifier, _tagger, _watcher
+    _watcher = None
+    if watch_spec is not None and watch_spec.terms:
+        from feeds.watch import WatchMatcher
+
+        _watcher = WatchMatcher(watch_spec)
     if rules_spec is not None:
         from feeds.classify import Classifier
 
@@ -66,9 +72,13 @@ class ParseJob:
 def run_job(job: ParseJob) -> ParsedFeed:
     """A worker's entry point for one document (also usable in-process)."""
     try:
-        return parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
-                              url=job.url, content_type=job.content_type, now=job.now,
-                              max_items=job.max_items, classifier=_classifier, tagger=_tagger)
+        parsed = parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
+                                url=job.url, content_type=job.content_type, now=job.now,
+                                max_items=job.max_items, classifier=_classifier, tagger=_tagger)
+        if _watcher is not None and parsed.ok:
+            parsed.watch = {hit.item.id: (hit.terms, hit.evidence)
+                            for hit in _watcher.hits(parsed.items)}
+        return parsed
     except MemoryError:
         return ParsedFeed(False, error="document too large to parse (memory limit)")
 
@@ -78,14 +88,15 @@ class _WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None) -> None:
+    def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None,
+                 watch_spec: Any = None) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "feeds.parseworker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
         self.ready = False
-        write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec))
+        write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec, watch_spec))
 
     def _read(self, deadline: float) -> Any:
         fd = self.proc.stdout.fileno()
@@ -126,9 +137,11 @@ class ParsePool:
     """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
 
     def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
-                 memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None) -> None:
+                 memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None,
+                 watch_spec: Any = None) -> None:
         self.rules_spec = rules_spec
         self.actors_spec = actors_spec
+        self.watch_spec = watch_spec  # [watch]: matched in the workers (ParsedFeed.watch)
         self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
         self.timeout = timeout
         self.memory_limit = memory_limit
@@ -139,7 +152,7 @@ class ParsePool:
         self._all: set[_Worker] = set()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec)
+        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec)
         with self._lock:
             self._all.add(worker)
         return worker

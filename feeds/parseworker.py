@@ -3,7 +3,7 @@
 Started by :class:`feeds.parsepool.ParsePool` as ``python -m feeds.parseworker``. Messages are
 length-prefixed pickles between trusted processes of the same program (the document bytes are
 data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
-setup: the rules spec, its memory limit and the actors spec.
+setup: the rules spec, its memory limit, the actors spec and the watch settings.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def read_message(stream: BinaryIO) -> Any:
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
-    rules_spec, memory_limit, actors_spec = read_message(stdin)
+    rules_spec, memory_limit, actors_spec, watch_spec = read_message(stdin)
     try:
         # Parsing is background work: a dashboard's input and painting must win the CPU.
         os.nice(10)
@@ -50,7 +50,7 @@ def main() -> None:
         pass
     from feeds import parsepool
 
-    parsepool.init_worker(rules_spec, actors_spec)
+    parsepool.init_worker(rules_spec, actors_spec, watch_spec)
     write_message(stdout, "ready")
     while True:
         try:

@@ -137,7 +137,7 @@ class Poller:
         self._own_pool = parse_pool is None
         self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
                                             timeout=config.polling.parse_timeout,
-                                            actors_spec=config.actors)
+                                            actors_spec=config.actors, watch_spec=config.watch)
         # Clustering and watching are on unless the config switches them off; tests and the
         # dashboard may inject their own (a notifier with an error callback, say).
         if clusterer is None and config.clusters.enabled:
@@ -359,7 +359,7 @@ class Poller:
             if self.clusterer is not None:
                 self.clusterer.add(new, now)  # later feeds of this cycle can join them
             if self.watch is not None:
-                hits = self.watch.hits(new)
+                hits = self._watch_hits(new, parsed)
                 if hits and self.notifier is not None:
                     self.notifier.submit(hits)
             state = replace(state, recent_ids=tuple(it.id for it in items),
@@ -380,6 +380,28 @@ class Poller:
         return FeedOutcome(source, status, new_items=new, http_status=result.http_status,
                            warning=parsed.warning if parsed else None, state=state,
                            watch_hits=hits)
+
+    def _watch_hits(self, new: list[Item], parsed: ParsedFeed) -> list[WatchHit]:
+        """The new items that match [watch]: as the parse worker matched them when it had
+        these very terms, else matched here (an injected matcher or pool; an id carried
+        over from an earlier document)."""
+        assert self.watch is not None
+        found = parsed.watch
+        if found is None or getattr(self.pool, "watch_spec", None) != self.watch.settings:
+            return self.watch.hits(new)
+        from feeds.watch import WatchHit
+
+        parsed_ids = {it.id for it in parsed.items}
+        hits: list[WatchHit] = []
+        for item in new:
+            if item.id not in parsed_ids:
+                hit = self.watch.match(item)
+                if hit is not None:
+                    hits.append(hit)
+            elif item.id in found:
+                terms, evidence = found[item.id]
+                hits.append(WatchHit(item, terms, evidence))
+        return hits
 
     def _failure(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
         now = self.clock()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from feeds.config import ConfigError, WatchSettings, load_config
+from feeds.parsepool import ParsePool
 from feeds.poller import Poller
 from feeds.watch import Notifier, WatchHit, WatchMatcher
 from storage.store import Store
@@ -129,17 +130,30 @@ def _feed(*entries: tuple[str, str]) -> bytes:
                 for guid, title in entries])
 
 
+@pytest.mark.parametrize("in_workers", [True, False], ids=["matched-in-parse-workers", "matched-here"])
 async def test_a_hit_is_reported_and_notified_exactly_once(
-        tmp_path: Path, write_config, feed_server: FeedServer, features_pool, clock) -> None:
+        tmp_path: Path, write_config, feed_server: FeedServer, features_pool, clock,
+        in_workers: bool) -> None:
     log = tmp_path / "notified.jsonl"
     feed_server.route("/a.xml", Response(body=_feed(("1", "Ceasefire agreed in Gaza; talks go on"),
                                                     ("2", "Markets rally"))))
     config = load_config(write_config([("A", feed_server.url("/a.xml"))], extra=(
         '[watch]\nterms = ["ceasefire|truce", "hostage*"]\n'
         f"notify_command = {_toml_list(recorder(log))}\n")))
+    if in_workers:  # as the app builds it: the workers match the terms, this process does not
+        pool = ParsePool(config.rules, workers=1, timeout=20, actors_spec=config.actors,
+                         watch_spec=config.watch)
+    else:  # a pool without the terms: the poller matches them itself
+        pool = features_pool
     seen = []
+
+    def not_here(items):
+        raise AssertionError("matched in the app's process")
+
     with Store.open(tmp_path / "s", clock=clock) as store:
-        poller = Poller(config, store, clock=clock, parse_pool=features_pool)
+        poller = Poller(config, store, clock=clock, parse_pool=pool)
+        if in_workers:
+            poller.watch.hits = not_here
         report = await poller.poll_cycle(on_feed=lambda o: seen.extend(o.watch_hits))
         assert [(h.item.title, h.terms) for h in report.watch_hits] == [
             ("Ceasefire agreed in Gaza; talks go on", ("ceasefire|truce",))]
@@ -157,10 +171,13 @@ async def test_a_hit_is_reported_and_notified_exactly_once(
         feed_server.route("/a.xml", Response(body=_feed(("4", "Truce and hostage release"),
                                                         ("3", "Grain prices fall"),
                                                         ("1", "Ceasefire agreed in Gaza; talks go on"))))
-        poller = Poller(config, store, clock=clock, parse_pool=features_pool)
+        poller = Poller(config, store, clock=clock, parse_pool=pool)
         report = await poller.poll_cycle(force=True)
         assert [h.terms for h in report.watch_hits] == [("ceasefire|truce", "hostage*")]
+        assert [m.term for m in report.watch_hits[0].evidence] == ["ceasefire|truce", "hostage*"]
         poller.close()  # waits for the command
+    if in_workers:
+        pool.close()
     done = runs(log)
     assert [r["item"]["title"] for r in done] == ["Ceasefire agreed in Gaza; talks go on",
                                                    "Truce and hostage release"]
@@ -223,3 +240,30 @@ def test_cli_poll_prints_watch_hits(tmp_path: Path, write_config, feed_server: F
     assert "watch         truce: Truce declared in Sudan (Wire)" in r.output.splitlines()
     assert "\a" not in r.output  # the bell only rings on a terminal
     assert "watch " not in run_cli(config, "poll", "--once", "--all").output
+
+
+async def test_the_daemon_rebuilds_its_poller_when_the_watch_terms_change(
+        tmp_path: Path, write_config, features_pool, clock) -> None:
+    """Terms are matched by the poller's parse workers: new terms need a new poller (a feed
+    list change keeps it, and its workers)."""
+    from dataclasses import replace
+
+    from feeds.daemon import Daemon
+
+    config = load_config(write_config([("A", "http://127.0.0.1:9/a.xml")],
+                                      extra='[watch]\nterms = ["ceasefire"]\n'))
+    made: list[Poller] = []
+
+    def make_poller(cfg):
+        made.append(Poller(cfg, store, clock=clock, parse_pool=features_pool))
+        return made[-1]
+
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        daemon = Daemon(config, store, make_poller=make_poller, socket_path=tmp_path / "ctl.sock")
+        daemon.poller = make_poller(config)
+        await daemon._use_config(replace(config, feeds=config.feeds[:0]))
+        assert len(made) == 1 and daemon.poller is made[0]
+        await daemon._use_config(replace(config, watch=WatchSettings(terms=(("truce", "truce"),))))
+        assert len(made) == 2 and daemon.poller is made[1]
+        assert daemon.poller.watch.names == ("truce",)
+        daemon.poller.close()
