@@ -8,7 +8,7 @@ the UI:
   the first load of the panes.
 - ``load`` (exclusive): the panes' queries (newest page per pane, through the filter; older
   weeks are read only when the filter needs them). ``more``: one pane's next page.
-- ``poll``: one poll cycle, ``asyncio.run(poller.poll_cycle(on_feed=…))``, posting a message
+- ``poll``: one poll cycle, ``aio.run(poller.poll_cycle(on_feed=…))``, posting a message
   per feed as it lands. The next cycle is scheduled when this one ends, for when the next
   feed is due, so cycles never overlap; ``r`` during a cycle queues one more.
 - ``marks`` and ``flush``: read/star changes (shown at once, saved in the worker, reverted if
@@ -53,6 +53,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from feeds import aio
 from feeds.clusters import ClusterDirectory, cluster_of
 from feeds.config import Config
 from feeds.model import LABELS, FeedState, Item, utc_iso
@@ -765,7 +766,7 @@ class DiplowatchApp(App[int]):
                 self._poll_handle = None
 
         try:
-            report = asyncio.run(cycle())
+            report = aio.run(cycle())
         except BaseException as e:  # noqa: BLE001 - CancelledError at exit, or a bug
             error = "cancelled" if isinstance(e, asyncio.CancelledError) else \
                 f"{e.__class__.__name__}: {e}"

@@ -7,13 +7,12 @@ Exit status: 0 success; 1 a poll in which some feed failed; 2 a problem for the 
 """
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import Any
 
 import click
 
-from feeds import __version__
+from feeds import __version__, aio
 from tui.context import AppContext, UserError
 
 
@@ -88,7 +87,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         click.echo(f"rules changed: re-classified {changed} stored items")
     poller = Poller(config, store, clock=obj.clock, resident=False)
     try:
-        report = asyncio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
+        report = aio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
     finally:
         poller.close()
     width = max([len(o.source.name) for o in report.outcomes] + [4])

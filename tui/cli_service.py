@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from feeds import aio
 from tui.context import AppContext, StoreLocked, UserError
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def daemon(obj: AppContext) -> None:
 
     service = Daemon(config, store, load_config=reload, clock=obj.clock)
     try:
-        asyncio.run(_run_daemon(service))
+        aio.run(_run_daemon(service))
     except ControlError as e:
         raise UserError(str(e)) from None
 

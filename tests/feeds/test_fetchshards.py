@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from dataclasses import replace
@@ -84,25 +85,34 @@ async def test_shards_serve_any_event_loop(shards: FetchShards, feed_server: Fee
     assert [await asyncio.to_thread(cycle) for _ in range(3)] == [OK, OK, OK]
 
 
-async def test_poll_cycle_through_fetch_processes(tmp_path: Path, write_config, feed_server: FeedServer,
+async def test_poll_cycle_through_fetch_processes(tmp_path: Path, write_config,
                                                   parse_pool: ParsePool) -> None:
-    for k in range(6):
-        feed_server.route(f"/f{k}.xml", Response(body=doc(k), etag=f'"e{k}"'))
-    config = load_config(write_config([(f"F{k}", feed_server.url(f"/f{k}.xml")) for k in range(6)]))
-    config = replace(config, polling=replace(config.polling, fetch_processes=2))
-    clock = Clock(1_780_000_000.0)
-    with Store.open(tmp_path / "store", clock=clock) as store:
+    """Three hosts, two workers plus the poller's own fetcher: each gets a share."""
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(FeedServer(f"127.0.0.{h}")) for h in (1, 2, 3)]
+        feeds = []
+        for h, server in enumerate(servers):
+            for k in range(2):
+                server.route(f"/f{k}.xml", Response(body=doc(10 * h + k), etag=f'"e{h}{k}"'))
+                feeds.append((f"F{h}{k}", server.url(f"/f{k}.xml")))
+        config = load_config(write_config(feeds))
+        config = replace(config, polling=replace(config.polling, fetch_processes=2))
+        clock = Clock(1_780_000_000.0)
+        store = stack.enter_context(Store.open(tmp_path / "store", clock=clock))
         poller = Poller(config, store, clock=clock, parse_pool=parse_pool)
         poller.shard_min_feeds = 1
         try:
             first = await poller.poll_cycle()
-            assert poller._shards is not None and len(poller._shards.pids()) >= 1
+            shares = {poller._shards.index_for(url, 3) for _, url in feeds}
+            assert shares == {0, 1, 2}  # worker 0, worker 1, and in-process (2)
+            assert len(poller._shards.pids()) == 2
             assert sorted(o.status for o in first.outcomes) == [STATUS_OK] * 6
             assert len(first.new_items) == 6
             second = await poller.poll_cycle(force=True)
             assert [o.status for o in second.outcomes] == [STATUS_NOT_MODIFIED] * 6
-            assert all(feed_server.requests(f"/f{k}.xml")[-1].headers.get("if-none-match") == f'"e{k}"'
-                       for k in range(6))
+            for h, server in enumerate(servers):
+                for k in range(2):
+                    assert server.requests(f"/f{k}.xml")[-1].headers.get("if-none-match") == f'"e{h}{k}"'
         finally:
             poller.close()
         assert not poller._shards.pids()  # closed with the poller
