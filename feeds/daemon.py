@@ -35,6 +35,7 @@ log = logging.getLogger("diplowatch.daemon")
 MIN_DELAY = 2.0  # seconds between the end of one cycle and the start of the next
 ERROR_DELAY = 60.0  # after a cycle that failed as a whole (a bug, the store refusing)
 FLUSH_EVERY = 2.0  # seconds: a long cycle's new items reach the viewers in batches
+WARM_UP_WAIT = 10.0  # seconds the first cycle waits, at most, for the workers to be ready
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -92,7 +93,9 @@ class Daemon:
             raise ControlError(f"cannot open the control socket {self.socket_path}: "
                                f"{e.strerror or e}") from None
         self.poller = self._make_poller(self.config)
-        self.poller.warm_up()  # the first cycle starts now: its workers are already starting
+        # The first cycle starts once the workers have imported: started beside it, their
+        # imports (~0.5 s of CPU) would compete with its parsing on a small machine.
+        await asyncio.to_thread(self.poller.warm_up, WARM_UP_WAIT)
         self._announced = self.store.generation
         log.info("daemon started: pid %d, store %s, config %s, control socket %s",
                  os.getpid(), self.store.path, self.config.path, self.socket_path)

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -59,6 +60,7 @@ class _Shard:
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[FetchResult]]] = {}
         self.lock = threading.Lock()
         self.alive = True
+        self.ready = threading.Event()  # set once the worker has imported and said so
         write_message(self.proc.stdin, settings)
         self.reader = threading.Thread(target=self._read_answers, name="fetch-shard-reader",
                                        daemon=True)
@@ -73,6 +75,7 @@ class _Shard:
         try:
             if read_message(stream) != "ready":
                 raise EOFError
+            self.ready.set()
             while True:
                 job_id, result = read_message(stream)
                 with self.lock:
@@ -158,6 +161,12 @@ class FetchShards:
                     threading.Thread(target=shard.kill, daemon=True).start()
                 shard = self._shards[index] = _Shard(self.settings)
             return shard
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the started workers have imported (at most ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        for shard in [s for s in self._shards if s is not None]:
+            shard.ready.wait(max(0.0, deadline - time.monotonic()))
 
     def index_for(self, url: str, shares: int | None = None) -> int:
         """Which worker fetches ``url``: by host, so a host's connections live in one place.

@@ -195,6 +195,26 @@ class ParsePool:
         for _ in range(missing):
             self._idle.put(self._spawn())
 
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the idle workers have finished importing (at most ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        mine: list[_Worker] = []  # out of the queue while read: nobody else reads their pipes
+        while True:
+            try:
+                mine.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            for worker in mine:
+                if not worker.ready:
+                    try:
+                        worker.ready = worker._read(deadline) == "ready"
+                    except (TimeoutError, _WorkerDied):
+                        pass  # its first job finds out again, and replaces it if need be
+        finally:
+            for worker in mine:
+                self._idle.put(worker)
+
     def parse_sync(self, job: ParseJob) -> ParsedFeed:
         """Blocking: run ``job`` on a worker (from any thread)."""
         for attempt in (1, 2):

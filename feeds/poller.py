@@ -176,13 +176,20 @@ class Poller:
             self._shards = FetchShards(settings, processes)
         return self._shards
 
-    def warm_up(self) -> None:
-        """Start the parse workers and fetch processes now: the first cycle need not wait
-        for their imports."""
+    def warm_up(self, wait: float = 0.0) -> None:
+        """Start the parse workers and fetch processes now, so that the first cycle does
+        not wait for their imports; with ``wait``, block until they are ready (at most
+        that many seconds)."""
         self.pool.warm_up()
         shards = self._fetch_processes()
         if shards is not None:
             shards.start()
+        if wait > 0:
+            deadline = time.monotonic() + wait
+            if hasattr(self.pool, "wait_ready"):
+                self.pool.wait_ready(wait)
+            if shards is not None:
+                shards.wait_ready(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         """Stop the parse workers (if ours) and fetch processes; wait for pending notify

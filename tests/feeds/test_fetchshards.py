@@ -168,3 +168,19 @@ async def test_connection_refused_is_named(unused_tcp_port: int) -> None:
     async with Fetcher(SETTINGS) as f:
         r = await f.fetch(f"http://127.0.0.1:{unused_tcp_port}/feed")
     assert r.outcome == ERROR and r.error == "connection refused"
+
+
+def test_warm_up_can_wait_until_every_worker_is_ready(tmp_path: Path, write_config) -> None:
+    """The daemon's first cycle waits for its workers' imports instead of racing them."""
+    config = load_config(write_config([("A", "http://127.0.0.1:9/a.xml")]))
+    config = replace(config, polling=replace(config.polling, fetch_processes=2, parse_workers=2))
+    with Store.open(tmp_path / "store") as store:
+        poller = Poller(config, store)
+        try:
+            poller.warm_up(wait=30)
+            assert len(poller._shards.pids()) == 2
+            assert all(s.ready.is_set() for s in poller._shards._shards)
+            workers = list(poller.pool._all)
+            assert len(workers) == 2 and all(w.ready for w in workers)
+        finally:
+            poller.close()
