@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from feeds import fetch as fetchmod
 from feeds.config import PollingSettings
-from feeds.fetch import Fetcher, FetchResult
+from feeds.fetch import FetchResult
 from feeds.parseworker import read_message, write_message
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -168,26 +168,19 @@ class FetchShards:
         for shard in [s for s in self._shards if s is not None]:
             shard.ready.wait(max(0.0, deadline - time.monotonic()))
 
-    def index_for(self, url: str, shares: int | None = None) -> int:
-        """Which worker fetches ``url``: by host, so a host's connections live in one place.
-        ``shares``: the workers plus the caller's own fetcher (see :meth:`with_local`)."""
+    def index_for(self, url: str) -> int:
+        """Which worker fetches ``url``: by host, so a host's connections live in one place."""
         host = (urlsplit(url).hostname or "").encode("utf-8", "surrogatepass")
-        return zlib.crc32(host) % (shares or self.processes)
-
-    def with_local(self, local: Fetcher) -> "SharedFetcher":
-        """A fetcher that keeps one share of the hosts for ``local`` (the app's in-process
-        Fetcher of this cycle) and sends the others to the workers: the app's process has
-        idle CPU while the workers fetch, and one more worker would cost ~24 MB."""
-        return SharedFetcher(self, local)
+        return zlib.crc32(host) % self.processes
 
     async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None, index: int | None = None) -> FetchResult:
-        """Fetch in the worker for ``url``'s host (or worker ``index``)."""
+                    last_modified: str | None = None) -> FetchResult:
+        """Fetch in the worker for ``url``'s host."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[FetchResult] = loop.create_future()
         job_id = next(self._ids)
         try:
-            shard = self._shard(self.index_for(url) if index is None else index)
+            shard = self._shard(self.index_for(url))
             with shard.lock:
                 shard.pending[job_id] = (loop, fut)
             shard.send((job_id, url, etag, last_modified))
@@ -217,17 +210,3 @@ class FetchShards:
     def pids(self) -> list[int]:
         return [s.proc.pid for s in self._shards if s is not None and s.alive]
 
-
-class SharedFetcher:
-    """``fetch(url, …)`` like a Fetcher: one share of the hosts in-process, the rest in the
-    workers (:meth:`FetchShards.with_local`)."""
-
-    def __init__(self, shards: FetchShards, local: Fetcher) -> None:
-        self.shards, self.local = shards, local
-
-    async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        index = self.shards.index_for(url, self.shards.processes + 1)
-        if index == self.shards.processes:
-            return await self.local.fetch(url, etag=etag, last_modified=last_modified)
-        return await self.shards.fetch(url, etag=etag, last_modified=last_modified, index=index)

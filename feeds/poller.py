@@ -13,6 +13,7 @@ HTTP transport and the address classifier.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -27,7 +28,7 @@ from feeds import schedule
 from feeds.config import Config
 from feeds.dedup import carry_over_ids, link_key
 from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
-from feeds.fetchshards import FetchShards, SharedFetcher, auto_processes
+from feeds.fetchshards import FetchShards, auto_processes
 from feeds.model import (
     STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
     FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
@@ -250,9 +251,11 @@ class Poller:
             host_slots: dict[str, asyncio.Semaphore] = {}
             remote = sum(1 for s in due if not s.is_local)
             shards = self._fetch_processes() if remote >= self.shard_min_feeds else None
-            async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
-                               clock=self.clock) as local:
-                fetcher = local if shards is None else shards.with_local(local)
+            fetching: contextlib.AbstractAsyncContextManager[Fetcher | FetchShards] = (
+                contextlib.nullcontext(shards) if shards is not None else
+                Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
+                        clock=self.clock))
+            async with fetching as fetcher:
 
                 async def one(source: FeedSource) -> None:
                     outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
@@ -292,7 +295,7 @@ class Poller:
             log.info("retention: removed %d items older than %d days (starred items kept)",
                      removed, self.config.storage.retention_days)
 
-    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher | SharedFetcher, global_slots: asyncio.Semaphore,
+    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher | FetchShards, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
         state = self.store.feed_state(source.key) or new_feed_state(source)
