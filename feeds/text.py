@@ -68,10 +68,24 @@ def plain_text(value: str | None, limit: int, *, is_html: bool = True) -> str:
     return clip(text, limit)
 
 
+# What nearly every feed link is: http(s), a host of letters, digits, dots and hyphens, an
+# optional port, then printable ASCII without spaces. Such a link passes the full check below
+# unchanged (a test pins the two equal); it just costs a fifth as much.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?(?:[/?#][!-~]*)?",
+                             re.I)
+
+
 def safe_link(url: str | None) -> str:
     """The link if it is an absolute http(s) URL a browser may open, else ""."""
     if not url:
         return ""
+    if len(url) <= LINK_MAX and _PLAIN_HTTP_URL.fullmatch(url):
+        return url
+    return checked_link(url)
+
+
+def checked_link(url: str) -> str:
+    """:func:`safe_link` without its fast path."""
     url = strip_controls(url).strip()
     if len(url) > LINK_MAX or _ANY_SPACE.search(url):
         return ""

@@ -161,6 +161,25 @@ def test_field_and_entry_caps() -> None:
     assert len(result.items[0].title) <= 500 and len(result.items[0].summary) <= 2000
 
 
+def test_safe_link_fast_path_agrees_with_the_full_check() -> None:
+    import random
+
+    from feeds.text import checked_link
+
+    links = ["http://a.example", "https://a.example/x?y=1#z", "HTTP://A.EXAMPLE:8080/p",
+             "http://a.example:99999/", "http://-a.example/", "http://a.example/[x]",
+             "https://xn--80ak6aa92e.com/", "http://1.2.3.4/", "http://a_b.example/",
+             "http://user@a.example/", "http://a.example/\\x", "https://a.example/é",
+             "http://a.example/x y", "http:///x", "https://:80/", "http://[::1]/", "http://[::1/",
+             "javascript:alert(1)", "http://a.example/" + "x" * 3000]
+    rnd = random.Random(7)
+    alphabet = "ht:/ps.aex-9[]@?#% \x1b\u202eAZ_~"
+    links += ["http://" + "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 30)))
+              for _ in range(2000)]
+    for link in links:
+        assert safe_link(link) == checked_link(link), link
+
+
 def test_ttl_is_read() -> None:
     assert parse(rss([], extra="<ttl>60</ttl>")).ttl == 3600
 
