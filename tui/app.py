@@ -254,6 +254,10 @@ class DiplowatchApp(App[int]):
         self.counts: dict[str, int] = {}
         self.last_poll: str | None = None
         self.loaded = False  # the first load of the panes has been shown
+        # The older days of the recent window are being loaded after the first paint (the
+        # store was opened with defer_older); stories, top-ups and the first poll wait.
+        self.window_loading = False
+        self._window_queried = False  # the panes were queried again with the whole window
         self.feeds_changed: Signal[object] = Signal(self, "feeds-changed")
         self._generation = 0  # bumped when the filter changes: stale loads are dropped
         self._pending_new: list[Item] = []
@@ -544,19 +548,13 @@ class DiplowatchApp(App[int]):
             if getattr(self.store, "deferred", False):
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
+                self.window_loading = True
                 self._load_deferred()
-                return
-            # Stories and sparklines once the first frame is out.
-            self.call_after_refresh(self._load_extras)
-            # Panes the recent window did not fill are topped up from older weeks, after
-            # the first paint.
-            for pane in self.dashboard.panes():
-                if pane.has_more and len(pane.table.items) < self.page_size:
-                    self.load_more(pane.pane, self.page_size - len(pane.table.items))
-            if self.poller is not None and self.auto_poll:
-                self.request_poll(what="startup")
-            elif not self.readonly or self.is_viewer:
-                self._show_idle()
+            else:
+                self._window_loaded()
+        elif self.window_loading and self._window_queried:
+            self.window_loading = False  # the first answer with the whole window (or a filter)
+            self._window_loaded()
         elif not self._polling:
             self._show_idle()
 
@@ -574,15 +572,23 @@ class DiplowatchApp(App[int]):
             self.notify(f"Could not load the older days of the recent window: "
                         f"{safe_text(message.error, 300)}", markup=False, title="Store",
                         severity="error", timeout=10)
-        # Query the panes again, now with the whole recent window; that answer is the
-        # initial load's end (stories, sparklines, top-ups, the first poll).
-        self._generation += 1
-        limits = {pane.pane: max(pane.limit, self.page_size) for pane in self.dashboard.panes()}
-        self._load_initial(self._generation, self.view_filter, limits)
+        # Query the panes again, now with the whole recent window. The next answer (this
+        # one, or a filter's typed meanwhile) ends the start-up: _window_loaded.
+        self._window_queried = True
+        self.reload_panes()
 
-    @work(thread=True, group="load", exclusive=True, exit_on_error=False, name="load panes")
-    def _load_initial(self, generation: int, view: ViewFilter, limits: dict[str, int]) -> None:
-        self._query_panes(generation, view, limits, initial=True)
+    def _window_loaded(self) -> None:
+        """The recent window is on screen: stories and sparklines, top-ups, the first poll."""
+        self.call_after_refresh(self._load_extras)
+        if not self.view_filter.active:
+            # Panes the recent window did not fill are topped up from older weeks.
+            for pane in self.dashboard.panes():
+                if pane.has_more and len(pane.table.items) < self.page_size:
+                    self.load_more(pane.pane, self.page_size - len(pane.table.items))
+        if self.poller is not None and self.auto_poll:
+            self.request_poll(what="startup")
+        elif not self.readonly or self.is_viewer:
+            self._show_idle()
 
     def _total(self, pane: str) -> int | None:
         return self.counts.get("none" if pane == OTHER else pane)

@@ -92,7 +92,7 @@ async def settle(pilot, rounds: int = 200) -> None:
     for _ in range(rounds):
         await app.workers.wait_for_complete()
         await pilot.pause(0.02)
-        busy = app.polling or app.inserts_pending or any(
+        busy = app.polling or app.inserts_pending or app.window_loading or any(
             w.is_running for w in app.workers)
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
