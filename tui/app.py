@@ -549,7 +549,7 @@ class DiplowatchApp(App[int]):
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
                 self.window_loading = True
-                self._load_deferred()
+                self.call_after_refresh(self._load_deferred)
             else:
                 self._window_loaded()
         elif self.window_loading and self._window_queried:

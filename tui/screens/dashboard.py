@@ -131,8 +131,10 @@ class DashboardScreen(Screen):
         table = event.data_table
         if isinstance(table, ItemTable) and table.pane == self.active:
             self.show_selected()
-            if event.cursor_row >= table.row_count - 1:
-                self.dw.load_more(table.pane)  # reached the bottom: page older items in
+            # Reached the bottom: page older items in (not while the recent window is
+            # still loading: its answer replaces the rows, and tops short panes up itself).
+            if event.cursor_row >= table.row_count - 1 and not self.dw.window_loading:
+                self.dw.load_more(table.pane)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
