@@ -89,13 +89,34 @@ def main() -> None:
         paints = []
         for _ in range(3):
             marks, spawned = run_child("first-paint", str(db), str(config))
-            paints.append((marks["painted_at"] - spawned, marks["first_frame_at"] - spawned, marks["rss_mb"]))
-        painted, frame, rss = min(paints)
+            paints.append((marks["painted_at"] - spawned, marks["first_frame_at"] - spawned,
+                           marks["rss_mb"], marks["extras_at"] - spawned, marks["rss_extras_mb"],
+                           marks["hwm_mb"]))
+        painted, frame, rss, settled, rss_settled, hwm = min(paints)
         print(f"  dashboard: first frame {frame:.2f} s, panes painted {painted:.2f} s "
-              f"(median {statistics.median(p for p, _, _ in paints):.2f} s), RSS {rss:.0f} MB")
+              f"(median {statistics.median(p[0] for p in paints):.2f} s), RSS {rss:.0f} MB; "
+              f"whole recent window, stories and sparklines in at {settled:.2f} s, "
+              f"RSS then {rss_settled:.0f} MB (peak {hwm:.0f} MB)")
         w = json.loads(run(sys.executable, __file__, "--child", "write", str(db), env=env).stdout)
         print(f"  write after a poll (100 new items): flush {w['flush_s'] * 1000:.0f} ms median, "
               f"{w['flush_max_s'] * 1000:.0f} ms max, {w['files']} files")
+        # The same current week without the year behind it: a write costs what the current
+        # week holds (it is rewritten whole), whatever the history.
+        alone = base / f"store-{n}-current-week-only"
+        shutil.rmtree(alone, ignore_errors=True)
+        alone.mkdir()
+        from storage.partition import partition_name, week_key_at
+
+        current = partition_name(week_key_at(time.time()))
+        for name in ("state.json", current):
+            if (db / name).exists():
+                shutil.copy2(db / name, alone / name)
+        in_week = len(json.loads((alone / current).read_bytes() or b"{}").get("items", {})) \
+            if (alone / current).exists() else 0
+        w2 = json.loads(run(sys.executable, __file__, "--child", "write", str(alone), env=env).stdout)
+        print(f"  the same current week ({in_week:,} items) without the history: flush "
+              f"{w2['flush_s'] * 1000:.0f} ms median, {w2['flush_max_s'] * 1000:.0f} ms max")
+        shutil.rmtree(alone, ignore_errors=True)
         t0 = time.perf_counter()
         out = run(sys.executable, "-m", "tui.cli", "--config", str(config), "--db", str(db), "list",
                   "--search", "ceasefire", "--archive", "--format", "json", "--limit", "100000", env=env)

@@ -37,8 +37,7 @@ def run_poll(config: Path, db: Path, extra_env: dict | None = None) -> tuple[flo
 def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
     """The same three cycles inside one process (as the dashboard and the daemon run them:
     interpreter started, store open, parse workers warm): Poller.poll_cycle alone."""
-    import asyncio
-
+    from feeds import aio
     from feeds.config import load_config
     from feeds.poller import Poller
     from storage.store import Store
@@ -48,14 +47,13 @@ def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
         config = load_config(farm.config_path)
         store = Store.open(Path(tmp) / "store")
         poller = Poller(config, store)
-        poller.pool.warm_up()
-        time.sleep(1.0)  # the workers import feedparser
+        poller.warm_up(wait=30)  # parse and fetch workers started and imported, as the daemon's
         try:
             for phase in ("cold", "all-304", "churn 10%"):
                 if phase == "churn 10%":
                     farm.tick(0.1)
                 started = time.perf_counter()
-                asyncio.run(poller.poll_cycle(force=True))
+                aio.run(poller.poll_cycle(force=True))
                 out[phase] = time.perf_counter() - started
         finally:
             poller.close()

@@ -87,7 +87,7 @@ def child_first_paint(db: str, config_path: str) -> dict:
             if (app.clusters is not None and app._spark_day is not None) or \
                     time.time() - marks["painted_at"] > 30:
                 marks["extras_at"] = time.time()
-                marks["rss_extras_mb"] = _rss_mb()[0]
+                marks["rss_extras_mb"], marks["hwm_mb"] = _rss_mb()  # peak: over the whole start
                 app.exit()
 
     app.call_later(lambda: app.set_interval(0.002, check))

@@ -1306,4 +1306,4 @@ class Store:
             progress(total, total)
         chosen = sorted(heap if need is not None else found, key=lambda kv: kv[0], reverse=True)
         chosen = chosen[f.offset:need]
-        return [v if isinstance(v, Item) else Item.from_dict(v) for _k, v in chosen]
+        return [v if isinstance(v, Item) else _item_from_doc(v) for _k, v in chosen]
