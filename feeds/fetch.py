@@ -21,6 +21,7 @@ import hashlib
 import socket
 import ssl
 import time
+import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,18 +89,33 @@ class PerHostTransport(httpx.AsyncBaseTransport):
     per-host slots), so a pool only ever holds its host's connection or two; it never queues
     a request behind a connection held by a hung server (no connection limit). Each pool
     uses :class:`feeds.netstream.AsyncioBackend` rather than httpcore's anyio backend.
+
+    The environment's proxies (``http_proxy``, ``https_proxy``, ``all_proxy``, ``no_proxy``)
+    are honoured, as ``httpx.AsyncClient`` would: a proxied host gets httpx's proxy transport.
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, *, proxies: dict[str, str] | None = None, **kwargs: object) -> None:
         self._kwargs = kwargs
         self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
+        self._proxies = urllib.request.getproxies_environment() if proxies is None else proxies
 
-    def _new_pool(self) -> httpx.AsyncHTTPTransport:
-        transport = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=2),
-            **self._kwargs)  # type: ignore[arg-type]
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy a request to ``url`` goes through, if any (never for loopback: a proxy
+        would reach its own)."""
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy or url.host in ("localhost", "::1") or url.host.startswith("127.") \
+                or urllib.request.proxy_bypass_environment(url.host, self._proxies):
+            return None
+        return proxy
+
+    def _new_pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=2)
+        proxy = self.proxy_for(url)
+        if proxy is not None:
+            return httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, **self._kwargs)  # type: ignore[arg-type]
+        transport = httpx.AsyncHTTPTransport(limits=limits, **self._kwargs)  # type: ignore[arg-type]
         # httpx 0.28 takes no network backend: its pool (built just above, not used yet)
-        # gets ours. tests/feeds/test_fetch.py pins this to the httpx/httpcore versions.
+        # gets ours. tests/feeds/test_fetchshards.py pins this to the httpx version.
         transport._pool._network_backend = AsyncioBackend()
         return transport
 
@@ -108,7 +124,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         key = (url.raw_scheme, url.raw_host, url.port)
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = self._new_pool()
+            pool = self._pools[key] = self._new_pool(url)
         return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:

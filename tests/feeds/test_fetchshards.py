@@ -183,3 +183,22 @@ def test_warm_up_can_wait_until_every_worker_is_ready(tmp_path: Path, write_conf
             assert len(workers) == 2 and all(w.ready for w in workers)
         finally:
             poller.close()
+
+
+async def test_environment_proxies_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """http_proxy / no_proxy as httpx.AsyncClient reads them; loopback never proxied."""
+    with FeedServer("127.0.0.1") as proxy:
+        # A proxy gets the absolute URL as the request target; the test server answers any
+        # path it was given a route for.
+        proxy.route("http://feeds.example/a.xml", Response(body=doc(7)))
+        monkeypatch.setenv("http_proxy", proxy.url("").rstrip("/"))
+        monkeypatch.setenv("no_proxy", "skipped.example")
+        transport = PerHostTransport()
+        assert transport.proxy_for(httpx.URL("http://feeds.example/a.xml")) == proxy.url("").rstrip("/")
+        assert transport.proxy_for(httpx.URL("http://skipped.example/a.xml")) is None
+        assert transport.proxy_for(httpx.URL("http://127.0.0.1:8080/a.xml")) is None
+        assert transport.proxy_for(httpx.URL("https://feeds.example/a.xml")) is None  # no https_proxy
+        async with Fetcher(SETTINGS, transport=transport) as f:
+            r = await f.fetch("http://feeds.example/a.xml")
+        assert (r.outcome, r.body) == (OK, doc(7))
+        assert [q.path for q in proxy.requests()] == ["http://feeds.example/a.xml"]
