@@ -23,6 +23,7 @@ poll; <= 250 MB resident at 50k. Every measurement runs in its own process, head
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -119,7 +120,7 @@ def child_heartbeat(config_path: str, db: str, nice_workers: str = "0") -> dict:
 
     obj = AppContext(config_path=config_path, db_path=db)
     app: DiplowatchApp = build_app(obj, offline=False, theme=None)
-    app.poller.pool.warm_up()
+    app.poller.warm_up()  # parse and fetch workers, as tui.launch.run_dashboard starts them
     reniced = 0
     if int(nice_workers):
         time.sleep(1.0)  # the workers are up
@@ -144,13 +145,32 @@ def child_heartbeat(config_path: str, db: str, nice_workers: str = "0") -> dict:
         app.set_interval(1 / 60, beat)
         app.set_interval(0.05, watch)
 
+    # Garbage collections during the poll: the usual suspects for a long gap.
+    collections: list[tuple[float, float, int]] = []  # (start, seconds, generation)
+    began: dict[str, float] = {}
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            began["t"] = time.perf_counter()
+        elif "t" in began:
+            collections.append((began["t"], time.perf_counter() - began["t"], info["generation"]))
+
+    gc.callbacks.append(on_gc)
     app.call_later(start)
     t0 = time.perf_counter()
     app.run(headless=True, size=(120, 40))
+    gc.callbacks.remove(on_gc)
     app.poller.close()
     obj.close()
     inside = [b for b in beats if window.get("start", 0) <= b <= window.get("end", 0)]
-    gaps = [b - a for a, b in zip(inside, inside[1:])]
+    pairs = list(zip(inside, inside[1:]))
+    worst = max(pairs, key=lambda ab: ab[1] - ab[0]) if pairs else (0.0, 0.0)
+    in_worst = [c for c in collections if worst[0] <= c[0] <= worst[1]]
+    result["worst_gap_gc_ms"] = round(1000 * sum(c[1] for c in in_worst), 1)
+    result["worst_gap_gc_generations"] = [c[2] for c in in_worst]
+    result["gc_over_10ms"] = [(c[2], round(1000 * c[1], 1)) for c in collections
+                              if c[1] > 0.01 and window.get("start", 0) <= c[0] <= window.get("end", 0)]
+    gaps = [b - a for a, b in pairs]
     gaps.sort()
     result.update({
         "poll_s": window.get("end", 0) - window.get("start", 0),
@@ -269,6 +289,9 @@ def heartbeat(base: Path) -> None:
               f"{TARGET_WORST * 1000:.0f} ms -> "
               f"{'met' if r['worst_ms'] <= TARGET_WORST * 1000 else 'MISSED'}"
               f"; RSS after the poll {r['rss_mb']:.0f} MB")
+        print(f"    in the worst gap: {r['worst_gap_gc_ms']:.0f} ms of garbage collection "
+              f"(generations {r['worst_gap_gc_generations']}); collections over 10 ms during "
+              f"the poll: {r['gc_over_10ms']}")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def main() -> int:
         good_items = sum(h["items_stored"] for h in good)
         print(f"fault drill: {len(good)} good feeds × {args.items} items over {args.hosts} hosts + "
               f"{len(faults)} fault feeds")
-        print(f"  wall {wall:.1f} s · peak RSS (poll + parse workers) {peak.mib:.0f} MiB · exit {proc.returncode}"
+        print(f"  wall {wall:.1f} s · peak memory (poll + parse workers) RSS {peak.mib:.0f} MiB, PSS {peak.pss_mib:.0f} MiB · exit {proc.returncode}"
               f" · crashes {int(crashed)}")
         print(f"  good feeds ok: {good_ok}/{len(good)} · good items stored: {good_items} "
               f"(expected {len(good) * args.items}) · items in the store: {len(items)}")
