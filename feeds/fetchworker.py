@@ -11,28 +11,13 @@ sends a job only when the slots are its. End of input ends the process.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 from typing import Any, BinaryIO
 
-from feeds.parseworker import read_message, write_message
+from feeds.parseworker import become_background_worker, read_message, write_message
 
 MEMORY_LIMIT = 1024 * 1024 * 1024  # bodies are capped at max_body; this is a backstop
-
-
-def _limit_self() -> None:
-    try:
-        # Background work, like parsing: a dashboard's input and painting must win the CPU.
-        os.nice(10)
-    except OSError:  # pragma: no cover - not permitted here
-        pass
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX or lower hard limit
-        pass
 
 
 async def serve(settings: Any, stdin: BinaryIO, stdout: BinaryIO) -> None:
@@ -72,7 +57,7 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
     settings = read_message(stdin)
-    _limit_self()
+    become_background_worker(MEMORY_LIMIT)
     from feeds import aio
 
     try:

@@ -33,12 +33,10 @@ def read_message(stream: BinaryIO) -> Any:
     return pickle.loads(data)
 
 
-def main() -> None:
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the channel
-    rules_spec, memory_limit, actors_spec, watch_spec = read_message(stdin)
+def become_background_worker(memory_limit: int) -> None:
+    """Nice 10 (a dashboard's input and painting must win the CPU) and an address-space
+    limit (a runaway document costs this process only), where the platform allows."""
     try:
-        # Parsing is background work: a dashboard's input and painting must win the CPU.
         os.nice(10)
     except OSError:  # pragma: no cover - not permitted here
         pass
@@ -48,6 +46,13 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX or lower hard limit
         pass
+
+
+def main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the channel
+    rules_spec, memory_limit, actors_spec, watch_spec = read_message(stdin)
+    become_background_worker(memory_limit)
     from feeds import parsepool
 
     parsepool.init_worker(rules_spec, actors_spec, watch_spec)
