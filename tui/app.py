@@ -838,11 +838,17 @@ class DiplowatchApp(App[int]):
                 by_pane: dict[str, list[Item]] = {}
                 for item in items:
                     for pane in panes_of(item):
-                        if view.admits(item, NO_FLAGS, pane):
-                            by_pane.setdefault(pane, []).append(item)
+                        by_pane.setdefault(pane, []).append(item)
+                await asyncio.sleep(0)
                 for pane in self.dashboard.panes():
                     pane_items = by_pane.get(pane.pane)
+                    if pane_items and view.active:
+                        pane_items = view.admitted(pane_items, pane.pane)
                     if pane_items:
+                        # Only the newest can stay in a capped pane: a cold poll lands
+                        # thousands at once, and each row built is UI time.
+                        if len(pane_items) > pane.limit:
+                            pane_items = sorted(pane_items, key=order_key, reverse=True)[:pane.limit]
                         await pane.table.insert_items(pane_items, pane.limit)
                         await asyncio.sleep(0)
                     pane.total = self._total(pane.pane)

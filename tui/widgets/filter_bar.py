@@ -7,6 +7,7 @@ rows on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Iterable
 
 from textual import on
 from textual.binding import Binding
@@ -14,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from feeds.model import Item
-from storage.query import NO_LABEL, Flags, ItemFilter, matches
+from storage.query import NO_FLAGS, NO_LABEL, Flags, ItemFilter, matches
 from tui.render import OTHER
 
 
@@ -43,6 +44,12 @@ class ViewFilter:
     def admits(self, item: Item, flags: Flags, pane: str) -> bool:
         """Would ``item`` be in ``pane`` under this filter? (for live inserts)"""
         return matches(item, flags, self.item_filter(pane, limit=1))
+
+    def admitted(self, items: Iterable[Item], pane: str) -> list[Item]:
+        """The unflagged ``items`` this filter lets into ``pane`` (a poll's new items): the
+        pane's query is built once, not per item."""
+        f = self.item_filter(pane, limit=1)
+        return [item for item in items if matches(item, NO_FLAGS, f)]
 
     def describe(self) -> str:
         parts = []
