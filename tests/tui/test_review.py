@@ -183,3 +183,16 @@ async def test_the_rest_of_the_recent_window_follows_the_first_paint(make_app) -
         assert not app.store.deferred
         assert rows(app, "talks") == [this_week.title, last_week.title]
         assert app.clusters is not None and app.clusters.size(cluster_of(last_week)) == 1
+
+
+def test_admitted_is_admits_for_a_batch() -> None:
+    """Live inserts filter a poll's items per pane in one call: the same answer, item by item."""
+    from storage.query import NO_FLAGS
+    from tui.widgets.filter_bar import ViewFilter
+
+    items = [*TALKS, *RECENT_SANCTIONS, OLD_SANCTION, OTHER_FEED]
+    for view in (ViewFilter(), ViewFilter(text="geneva"), ViewFilter(text="sanctions"),
+                 ViewFilter(feeds=frozenset({OTHER_FEED.feed})), ViewFilter(actor="EU")):
+        for pane in ("talks", "sanctions", "statements", "other"):
+            assert view.admitted(items, pane) == [i for i in items if view.admits(i, NO_FLAGS, pane)]
+    assert ViewFilter(text="geneva").admitted(items, "talks")  # not vacuous
