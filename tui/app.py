@@ -83,6 +83,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 250  # rows per pane before "load more"
 INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
 BURST_DELAY = 2.0  # during a poll cycle: batches land every 2 s, and at its end
+FULL_COLLECTION_EVERY = 100  # middle-generation collections between two full ones (default 10)
 STATUS_EVERY = 0.25  # seconds between redraws of the poll progress
 FLUSH_DELAY = 2.0  # seconds after the last mark before the store is flushed
 MIN_POLL_DELAY = 2.0
@@ -545,6 +546,11 @@ class DiplowatchApp(App[int]):
             # long as the app: out of the collector's reach, a full collection during a poll
             # walks only what the poll allocates, and pauses the UI for a fraction as long.
             gc.freeze()
+            # Frozen objects do not count as long-lived, so full collections would follow
+            # every tenth middle one; during a cold poll that meant two passes of 20-45 ms
+            # inside the worst heartbeat gaps. One full pass per hundred instead.
+            young, middle, _old = gc.get_threshold()
+            gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
             if getattr(self.store, "deferred", False):
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
