@@ -7,6 +7,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from rich.console import Console
+from textual.worker import WorkerCancelled
 
 from feeds.config import bundled_config_path, load_config
 from feeds.model import Item, parse_utc_iso, utc_iso
@@ -90,7 +91,10 @@ async def settle(pilot, rounds: int = 200) -> None:
     app = pilot.app
     quiet = 0
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # an exclusive worker superseded by a newer one (the sparklines after a poll)
         await pilot.pause(0.02)
         busy = app.polling or app.inserts_pending or app.window_loading or any(
             w.is_running for w in app.workers)
