@@ -52,11 +52,11 @@ def auto_processes(configured: int, *, resident: bool = True) -> int:
 
 
 class _Shard:
-    def __init__(self, settings: PollingSettings) -> None:
+    def __init__(self, settings: PollingSettings, module: str) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feeds.fetchworker"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", module], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[FetchResult]]] = {}
         self.lock = threading.Lock()
@@ -85,7 +85,8 @@ class _Shard:
                     _resolve(waiter, result)
         except (EOFError, OSError, ValueError, TypeError):
             pass
-        self._fail_pending("the fetch process stopped unexpectedly")
+        self._fail_pending("the fetch process stopped unexpectedly" if self.ready.is_set()
+                           else NOT_STARTED)
 
     def _fail_pending(self, reason: str) -> None:
         with self.lock:
@@ -134,8 +135,22 @@ class _ShardFailed(Exception):
     pass
 
 
+class FetchProcessUnavailable(Exception):
+    """No fetch process could take the request (none starts): fetch it elsewhere."""
+
+
+NOT_STARTED = "the fetch process did not start"
+
+
 class FetchShards:
-    """``await shards.fetch(url, etag=…, last_modified=…)`` → FetchResult, like a Fetcher."""
+    """``await shards.fetch(url, etag=…, last_modified=…)`` → FetchResult, like a Fetcher.
+
+    Workers that keep dying before they are ready (a broken install, a sandbox refusing
+    processes) make the shards ``broken`` after ``MAX_START_FAILURES``: the poller then
+    fetches in its own process rather than starting a process per request."""
+
+    worker_module = "feeds.fetchworker"
+    MAX_START_FAILURES = 3
 
     def __init__(self, settings: PollingSettings, processes: int) -> None:
         if processes < 1:
@@ -146,6 +161,11 @@ class FetchShards:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
+        self._start_failures = 0
+
+    @property
+    def broken(self) -> bool:
+        return self._start_failures >= self.MAX_START_FAILURES
 
     def start(self) -> None:
         """Start every worker now (each takes ~0.1 s to import httpx)."""
@@ -159,8 +179,12 @@ class FetchShards:
             shard = self._shards[index]
             if shard is None or not shard.alive:
                 if shard is not None:
+                    if not shard.ready.is_set():
+                        self._start_failures += 1
                     threading.Thread(target=shard.kill, daemon=True).start()
-                shard = self._shards[index] = _Shard(self.settings)
+                if self.broken:
+                    raise RuntimeError("the fetch processes do not start")
+                shard = self._shards[index] = _Shard(self.settings, self.worker_module)
             return shard
 
     def wait_ready(self, timeout: float) -> None:
@@ -176,7 +200,8 @@ class FetchShards:
 
     async def fetch(self, url: str, *, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
-        """Fetch in the worker for ``url``'s host."""
+        """Fetch in the worker for ``url``'s host; FetchProcessUnavailable if no worker
+        could take it (its worker did not start)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[FetchResult] = loop.create_future()
         job_id = next(self._ids)
@@ -186,11 +211,12 @@ class FetchShards:
                 shard.pending[job_id] = (loop, fut)
             shard.send((job_id, url, etag, last_modified))
         except (OSError, RuntimeError, ValueError) as e:
-            return FetchResult(fetchmod.ERROR, url, url,
-                               error=f"could not start the fetch process ({e})")
+            raise FetchProcessUnavailable(str(e)) from None
         try:
             return await asyncio.wait_for(fut, self.settings.timeout + ANSWER_GRACE)
         except _ShardFailed as e:
+            if str(e) == NOT_STARTED:
+                raise FetchProcessUnavailable(NOT_STARTED) from None
             return FetchResult(fetchmod.ERROR, url, url, error=str(e))
         except TimeoutError:
             # Its own deadline would have ended the request: the worker is stuck. Replace it.

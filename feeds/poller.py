@@ -13,7 +13,6 @@ HTTP transport and the address classifier.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -28,7 +27,7 @@ from feeds import schedule
 from feeds.config import Config
 from feeds.dedup import carry_over_ids, link_key
 from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
-from feeds.fetchshards import FetchShards, auto_processes
+from feeds.fetchshards import FetchProcessUnavailable, FetchShards, auto_processes
 from feeds.model import (
     STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
     FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
@@ -70,6 +69,24 @@ async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], leas
         for slot in slots:
             slot.release()
     return await task
+
+
+class _FetchRoute:
+    """Each request to the fetch processes while they work, else to the in-process fetcher:
+    chosen when the request starts (after its slots), so a cycle goes on in-process if the
+    processes stop starting midway."""
+
+    def __init__(self, shards: FetchShards | None, local: Fetcher) -> None:
+        self.shards, self.local = shards, local
+
+    async def fetch(self, url: str, *, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        if self.shards is not None and not self.shards.broken:
+            try:
+                return await self.shards.fetch(url, etag=etag, last_modified=last_modified)
+            except FetchProcessUnavailable:
+                pass  # its worker did not start: this request goes in-process
+        return await self.local.fetch(url, etag=etag, last_modified=last_modified)
 
 
 class StoreLike(Protocol):  # what the poller needs from storage.Store
@@ -163,6 +180,7 @@ class Poller:
         self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
         self._may_shard = transport is None and is_internal is host_is_internal
         self._shards: FetchShards | None = None
+        self._shards_reported = False  # the "fetch processes do not start" warning, once
 
     def _fetch_processes(self) -> FetchShards | None:
         """The fetch processes for this cycle's settings (the daemon swaps configs in place)."""
@@ -175,6 +193,11 @@ class Poller:
             self._shards = None
         if self._shards is None and processes:
             self._shards = FetchShards(settings, processes)
+        if self._shards is not None and self._shards.broken:
+            if not self._shards_reported:
+                self._shards_reported = True
+                log.warning("the fetch processes do not start; fetching in this process")
+            return None
         return self._shards
 
     def warm_up(self, wait: float = 0.0) -> None:
@@ -251,14 +274,14 @@ class Poller:
             host_slots: dict[str, asyncio.Semaphore] = {}
             remote = sum(1 for s in due if not s.is_local)
             shards = self._fetch_processes() if remote >= self.shard_min_feeds else None
-            fetching: contextlib.AbstractAsyncContextManager[Fetcher | FetchShards] = (
-                contextlib.nullcontext(shards) if shards is not None else
-                Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
-                        clock=self.clock))
-            async with fetching as fetcher:
+            # The in-process fetcher costs nothing until used: it serves the cycle when there
+            # are no fetch processes, and the rest of it if they stop starting midway.
+            async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
+                               clock=self.clock) as local:
+                route = _FetchRoute(shards, local)
 
                 async def one(source: FeedSource) -> None:
-                    outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
+                    outcome = await self._poll_feed(source, route, global_slots, host_slots)
                     report.outcomes.append(outcome)
                     if on_feed is not None:
                         on_feed(outcome)
@@ -295,7 +318,7 @@ class Poller:
             log.info("retention: removed %d items older than %d days (starred items kept)",
                      removed, self.config.storage.retention_days)
 
-    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher | FetchShards, global_slots: asyncio.Semaphore,
+    async def _poll_feed(self, source: FeedSource, fetcher: _FetchRoute, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
         state = self.store.feed_state(source.key) or new_feed_state(source)

@@ -202,3 +202,27 @@ async def test_environment_proxies_are_honoured(monkeypatch: pytest.MonkeyPatch)
             r = await f.fetch("http://feeds.example/a.xml")
         assert (r.outcome, r.body) == (OK, doc(7))
         assert [q.path for q in proxy.requests()] == ["http://feeds.example/a.xml"]
+
+
+async def test_fetch_processes_that_do_not_start_leave_the_cycle_in_process(
+        tmp_path: Path, write_config, feed_server: FeedServer, parse_pool: ParsePool,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A broken install (the worker module will not run): every feed is still fetched, by
+    the poller's own process, and it stops trying to start workers."""
+    monkeypatch.setattr(FetchShards, "worker_module", "feeds.no_such_worker")
+    for k in range(4):
+        feed_server.route(f"/f{k}.xml", Response(body=doc(20 + k)))
+    config = load_config(write_config([(f"F{k}", feed_server.url(f"/f{k}.xml")) for k in range(4)]))
+    config = replace(config, polling=replace(config.polling, fetch_processes=1))
+    with Store.open(tmp_path / "store") as store:
+        poller = Poller(config, store, parse_pool=parse_pool)
+        poller.shard_min_feeds = 1
+        try:
+            first = await poller.poll_cycle()
+            assert sorted(o.status for o in first.outcomes) == [STATUS_OK] * 4
+            second = await poller.poll_cycle(force=True)
+            assert [o.status for o in second.outcomes] == [STATUS_NOT_MODIFIED] * 4  # unchanged body
+            assert poller._shards.broken and poller._fetch_processes() is None
+            assert "fetch processes do not start" in caplog.text
+        finally:
+            poller.close()
