@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 from dataclasses import replace
@@ -210,6 +211,8 @@ async def test_fetch_processes_that_do_not_start_leave_the_cycle_in_process(
     """A broken install (the worker module will not run): every feed is still fetched, by
     the poller's own process, and it stops trying to start workers."""
     monkeypatch.setattr(FetchShards, "worker_module", "feeds.no_such_worker")
+    # (the CLI tests leave the app's logger unpropagated: caplog listens at the root)
+    monkeypatch.setattr(logging.getLogger("diplowatch"), "propagate", True)
     for k in range(4):
         feed_server.route(f"/f{k}.xml", Response(body=doc(20 + k)))
     config = load_config(write_config([(f"F{k}", feed_server.url(f"/f{k}.xml")) for k in range(4)]))
