@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.memwatch import tree_memory_mib  # noqa: E402
 from feeds.control import ControlClient, ControlError  # noqa: E402
 from tests.feedserver import FeedServer, Response, rss, rss_item  # noqa: E402
 
@@ -58,23 +59,6 @@ class Wire:
                              pub=self.dates[i])
                     for i, t in reversed(list(enumerate(self.titles)))])
         self.server.route("/wire.xml", Response(body=body))
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (by parent pid: children started from any thread)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        parents.setdefault(ppid, []).append(int(stat.parent.name))
-    out, stack = [], [pid]
-    while stack:
-        for child in parents.get(stack.pop(), []):
-            out.append(child)
-            stack.append(child)
-    return out
 
 
 def rss_mib(pid: int) -> float:
@@ -261,8 +245,7 @@ def main() -> None:
             results["dashboard"] = bench_dashboard(config, store, wire, args.rounds)
             results["memory"] = bench_memory(config, store, env, args.viewers, tmp)
             results["memory"]["daemon_rss_mib"] = rss_mib(daemon.pid)
-            results["memory"]["daemon_tree_rss_mib"] = rss_mib(daemon.pid) + sum(
-                rss_mib(p) for p in descendants(daemon.pid))
+            results["memory"]["daemon_tree_rss_mib"] = tree_memory_mib(daemon.pid)[0]
         finally:
             daemon.terminate()
             daemon.wait(30)

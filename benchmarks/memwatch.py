@@ -56,11 +56,6 @@ def tree_memory_mib(pid: int) -> tuple[float, float]:
     return rss / 1048576, pss / 1048576
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Current RSS of ``pid`` plus every descendant, in MiB."""
-    return tree_memory_mib(pid)[0]
-
-
 class PeakTreeRSS:
     """``with PeakTreeRSS(pid) as peak: …; peak.mib, peak.pss_mib`` — samples every
     ``interval`` seconds."""

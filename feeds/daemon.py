@@ -280,22 +280,20 @@ class Daemon:
         self._config_stat = _stat(config.path)
         same_rules = getattr(old.rules, "fingerprint", None) == getattr(config.rules, "fingerprint", None)
         same_actors = getattr(old.actors, "fingerprint", None) == getattr(config.actors, "fingerprint", None)
-        if self.poller is not None and same_rules and same_actors:
-            if old.watch != config.watch or old.clusters != config.clusters:
-                # The matcher and the clusterer are built with the poller (watch terms are
-                # matched in its parse workers): a new poller, the stored labels stay.
-                await asyncio.to_thread(self.poller.close)
-                self.poller = self._make_poller(config)
-                self.poller.warm_up()
-                return
+        same_matchers = old.watch == config.watch and old.clusters == config.clusters
+        if self.poller is not None and same_rules and same_actors and same_matchers:
             self.poller.config = config  # the feed list changed: the parse workers stay
             return
-        # New rules: new parse workers, and the stored items re-classified.
-        from feeds.reclassify import reclassify_if_needed
-
+        # The classifier, actor tagger, watch matcher and clusterer are built with the poller
+        # (the first three in its parse workers): a new one.
         if self.poller is not None:
             await asyncio.to_thread(self.poller.close)
         self.poller = self._make_poller(config)
+        self.poller.warm_up()
+        if same_rules and same_actors:
+            return  # the stored labels stay
+        from feeds.reclassify import reclassify_if_needed
+
         changed = await asyncio.to_thread(reclassify_if_needed, self.store, config.rules,
                                           actors=config.actors)
         if changed is not None:

@@ -94,10 +94,10 @@ class PerHostTransport(httpx.AsyncBaseTransport):
     are honoured, as ``httpx.AsyncClient`` would: a proxied host gets httpx's proxy transport.
     """
 
-    def __init__(self, *, proxies: dict[str, str] | None = None, **kwargs: object) -> None:
+    def __init__(self, **kwargs: object) -> None:
         self._kwargs = kwargs
         self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
-        self._proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+        self._proxies = urllib.request.getproxies_environment()
 
     def proxy_for(self, url: httpx.URL) -> str | None:
         """The proxy a request to ``url`` goes through, if any (never for loopback: a proxy

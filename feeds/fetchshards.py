@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 import zlib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from feeds import fetch as fetchmod
 from feeds.config import PollingSettings
 from feeds.fetch import FetchResult
-from feeds.parseworker import read_message, write_message
+from feeds.parseworker import read_message, spawn_worker, write_message
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+log = logging.getLogger("diplowatch.poll")
 ANSWER_GRACE = 10.0  # seconds past a request's own deadline before its worker is given up on
 MAX_PROCESSES = 4
 
@@ -53,19 +52,14 @@ def auto_processes(configured: int, *, resident: bool = True) -> int:
 
 class _Shard:
     def __init__(self, settings: PollingSettings, module: str) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", module], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
+        self.proc = spawn_worker(module)
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[FetchResult]]] = {}
         self.lock = threading.Lock()
         self.alive = True
         self.ready = threading.Event()  # set once the worker has imported and said so
         write_message(self.proc.stdin, settings)
-        self.reader = threading.Thread(target=self._read_answers, name="fetch-shard-reader",
-                                       daemon=True)
-        self.reader.start()
+        threading.Thread(target=self._read_answers, name="fetch-shard-reader",
+                         daemon=True).start()
 
     def send(self, job: tuple[int, str, str | None, str | None]) -> None:
         with self.lock:
@@ -85,10 +79,10 @@ class _Shard:
                     _resolve(waiter, result)
         except (EOFError, OSError, ValueError, TypeError):
             pass
-        self._fail_pending("the fetch process stopped unexpectedly" if self.ready.is_set()
-                           else NOT_STARTED)
+        self._fail_pending(_ShardFailed("the fetch process stopped unexpectedly")
+                           if self.ready.is_set() else FetchProcessUnavailable(NOT_STARTED))
 
-    def _fail_pending(self, reason: str) -> None:
+    def _fail_pending(self, reason: Exception) -> None:
         with self.lock:
             self.alive = False
             waiters, self.pending = list(self.pending.items()), {}
@@ -114,14 +108,14 @@ class _Shard:
 
 
 def _resolve(waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[FetchResult]],
-             answer: FetchResult | str) -> None:
+             answer: FetchResult | Exception) -> None:
     loop, fut = waiter
 
     def settle() -> None:
         if fut.done():
             return
-        if isinstance(answer, str):
-            fut.set_exception(_ShardFailed(answer))
+        if isinstance(answer, Exception):
+            fut.set_exception(answer)
         else:
             fut.set_result(answer)
 
@@ -181,6 +175,8 @@ class FetchShards:
                 if shard is not None:
                     if not shard.ready.is_set():
                         self._start_failures += 1
+                        if self.broken:
+                            log.warning("the fetch processes do not start; fetching in this process")
                     threading.Thread(target=shard.kill, daemon=True).start()
                 if self.broken:
                     raise RuntimeError("the fetch processes do not start")
@@ -215,14 +211,12 @@ class FetchShards:
         try:
             return await asyncio.wait_for(fut, self.settings.timeout + ANSWER_GRACE)
         except _ShardFailed as e:
-            if str(e) == NOT_STARTED:
-                raise FetchProcessUnavailable(NOT_STARTED) from None
             return FetchResult(fetchmod.ERROR, url, url, error=str(e))
         except TimeoutError:
             # Its own deadline would have ended the request: the worker is stuck. Replace it.
-            shard._fail_pending("the fetch process stopped answering (restarted)")
-            return FetchResult(fetchmod.ERROR, url, url,
-                               error="the fetch process stopped answering (restarted)")
+            stuck = "the fetch process stopped answering (restarted)"
+            shard._fail_pending(_ShardFailed(stuck))
+            return FetchResult(fetchmod.ERROR, url, url, error=stuck)
         finally:
             with shard.lock:
                 shard.pending.pop(job_id, None)

@@ -95,8 +95,9 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
     entries = result.get("entries", [])
     parsed.entries_total = len(entries)
     seen: dict[str, int] = {}
+    first_seen = utc_iso(now)  # one moment for the whole document
     for entry in entries[:max_items]:
-        item = _normalise(entry, feed_key, feed_name, url, now, seen)
+        item = _normalise(entry, feed_key, feed_name, url, now, first_seen, seen)
         if item is None:
             parsed.skipped += 1
             continue
@@ -113,7 +114,7 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
 
 
 def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,
-               seen: dict[str, int]) -> Item | None:
+               first_seen: str, seen: dict[str, int]) -> Item | None:
     title_detail = entry.get("title_detail") or {}
     title = plain_text(entry.get("title"), TITLE_MAX,
                        is_html=title_detail.get("type") in _HTML_TYPES)
@@ -133,7 +134,6 @@ def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,
     date_missing = published_ts is None or not (EARLIEST_DATE <= published_ts <= now + FUTURE_SLACK)
     if date_missing:
         published_ts = now
-    first_seen = utc_iso(now)
     guid = strip_controls(str(entry.get("id") or ""))[:GUID_MAX].strip()
     identity = guid or (raw_link.strip() and "link:" + raw_link.strip()[:GUID_MAX])
     if not identity and title:

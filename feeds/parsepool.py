@@ -19,19 +19,16 @@ import os
 import queue
 import select
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from feeds.parse import ParsedFeed, parse_document
-from feeds.parseworker import read_message, write_message
+from feeds.parseworker import read_message, spawn_worker, write_message
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
 STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on top of a job's deadline
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 _classifier: Any = None
 _tagger: Any = None
@@ -90,11 +87,7 @@ class _WorkerDied(Exception):
 class _Worker:
     def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None,
                  watch_spec: Any = None) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feeds.parseworker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
+        self.proc = spawn_worker("feeds.parseworker")
         self.ready = False
         write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec, watch_spec))
 
@@ -108,12 +101,16 @@ class _Worker:
         except (EOFError, OSError) as e:
             raise _WorkerDied from e
 
-    def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
-        """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
+    def ensure_ready(self, deadline: float) -> None:
+        """Wait for the worker's "ready" (its imports done): TimeoutError, _WorkerDied."""
         if not self.ready:
-            if self._read(time.monotonic() + STARTUP_GRACE) != "ready":
+            if self._read(deadline) != "ready":
                 raise _WorkerDied
             self.ready = True
+
+    def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
+        """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
+        self.ensure_ready(time.monotonic() + STARTUP_GRACE)
         try:
             write_message(self.proc.stdin, job)
         except (BrokenPipeError, OSError) as e:
@@ -206,11 +203,10 @@ class ParsePool:
                 break
         try:
             for worker in mine:
-                if not worker.ready:
-                    try:
-                        worker.ready = worker._read(deadline) == "ready"
-                    except (TimeoutError, _WorkerDied):
-                        pass  # its first job finds out again, and replaces it if need be
+                try:
+                    worker.ensure_ready(deadline)
+                except (TimeoutError, _WorkerDied):
+                    pass  # its first job finds out again, and replaces it if need be
         finally:
             for worker in mine:
                 self._idle.put(worker)

@@ -180,7 +180,6 @@ class Poller:
         self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
         self._may_shard = transport is None and is_internal is host_is_internal
         self._shards: FetchShards | None = None
-        self._shards_reported = False  # the "fetch processes do not start" warning, once
 
     def _fetch_processes(self) -> FetchShards | None:
         """The fetch processes for this cycle's settings (the daemon swaps configs in place)."""
@@ -194,10 +193,7 @@ class Poller:
         if self._shards is None and processes:
             self._shards = FetchShards(settings, processes)
         if self._shards is not None and self._shards.broken:
-            if not self._shards_reported:
-                self._shards_reported = True
-                log.warning("the fetch processes do not start; fetching in this process")
-            return None
+            return None  # (said once, by the shards, when they gave up)
         return self._shards
 
     def warm_up(self, wait: float = 0.0) -> None:

@@ -68,3 +68,16 @@ def parse_pool():
     pool = ParsePool(load_config(bundled_config_path()).rules, workers=1, timeout=20)
     yield pool
     pool.close()
+
+
+@pytest.fixture(scope="session")
+def tagging_pool():
+    """Parse workers that classify with the bundled rules and tag the bundled actors (as
+    the app's poller would), for end-to-end polls; one for the whole session."""
+    from feeds.config import bundled_config_path, load_config
+    from feeds.parsepool import ParsePool
+
+    bundled = load_config(bundled_config_path())
+    pool = ParsePool(bundled.rules, workers=1, timeout=20, actors_spec=bundled.actors)
+    yield pool
+    pool.close()

@@ -5,13 +5,11 @@ import itertools
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from feeds.config import bundled_config_path, load_config
 from feeds.model import Item, utc_iso
-from feeds.parsepool import ParsePool
 from tests.helpers import Clock
 
 HERE = Path(__file__).resolve().parent
@@ -26,12 +24,10 @@ def bundled():
     return load_config(bundled_config_path())
 
 
-@pytest.fixture(scope="session")
-def features_pool(bundled):
+@pytest.fixture
+def features_pool(tagging_pool):
     """Real parse workers that classify and tag actors, for end-to-end polls."""
-    pool = ParsePool(bundled.rules, workers=1, timeout=20, actors_spec=bundled.actors)
-    yield pool
-    pool.close()
+    return tagging_pool
 
 
 @pytest.fixture
@@ -59,11 +55,6 @@ def make_item(title: str = "Envoys meet in Geneva", *, feed: str = "https://a.ex
         published=utc_iso(published), first_seen=utc_iso(first_seen or published),
         labels=labels, primary=labels[0] if labels else None,
         scores={lbl: 1.0 for lbl in labels}, actors=actors, cluster=cluster)
-
-
-@pytest.fixture
-def item_factory() -> Callable[..., Item]:
-    return make_item
 
 
 @pytest.fixture

@@ -147,10 +147,8 @@ async def test_parse_worker_tags_actors(tmp_path: Path, write_config, feed_serve
                             "Football results": ()}
 
 
-def test_reclassify_retags_when_the_gazetteer_changes(tmp_path: Path, clock) -> None:
-    from feeds.config import bundled_config_path
-
-    config = load_config(bundled_config_path())
+def test_reclassify_retags_when_the_gazetteer_changes(tmp_path: Path, clock, bundled) -> None:
+    config = bundled
     with Store.open(tmp_path / "s", clock=clock) as store:
         store.upsert_items([make_item("Khartoum and Moscow talk", actors=("Russia",))])
         assert reclassify_if_needed(store, config.rules, actors=config.actors) is not None

@@ -34,25 +34,12 @@ def clock() -> Clock:
     return Clock(T0)
 
 
-@pytest.fixture(scope="session")
-def tui_pool():
-    """Parse workers that classify with the bundled rules and tag the bundled actors (as
-    the dashboard's poller would)."""
-    from feeds.config import bundled_config_path
-    from feeds.parsepool import ParsePool
-
-    bundled = load_config(bundled_config_path())
-    pool = ParsePool(bundled.rules, workers=1, timeout=20, actors_spec=bundled.actors)
-    yield pool
-    pool.close()
-
-
 @pytest.fixture
-def warm_pool(tui_pool):
+def warm_pool(tagging_pool):
     # Textual replaces sys.stderr (fileno -1) while an app runs, and multiprocessing cannot
     # start its helpers then: start the pool's processes first.
-    tui_pool.warm_up()
-    return tui_pool
+    tagging_pool.warm_up()
+    return tagging_pool
 
 
 @pytest.fixture

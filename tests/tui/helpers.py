@@ -76,16 +76,6 @@ def screen_text(app) -> str:
     return console.export_text(styles=False)
 
 
-def screen_ansi(app) -> str:
-    """The current screen with its escape sequences, as the terminal would receive it."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
-    return console.export_text(styles=True)
-
-
 async def settle(pilot, rounds: int = 200) -> None:
     """Wait until no worker runs, no poll is in flight and no insert is pending."""
     app = pilot.app

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import bundled_config_path, load_config
 from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from storage.store import Store
 from tests.helpers import Clock
-from tests.tui.helpers import T0, settle
+from tests.tui.helpers import T0, bundled, settle
 from tests.tui.scene import mark_scene, scene_items, scene_states
 from tui.app import DiplowatchApp
 
@@ -22,7 +21,7 @@ from tui.app import DiplowatchApp
 def scene_config():
     """The bundled config (its feeds, rules, actors) with the seed feed's local path, which
     depends on where the repository is checked out, replaced by a fixed one."""
-    config = load_config(bundled_config_path())
+    config = bundled()
     feeds = tuple(dataclasses.replace(f, url="/srv/diplowatch/seeds/seed-feed.xml") if f.is_local else f
                   for f in config.feeds)
     return dataclasses.replace(config, feeds=feeds)
