@@ -43,14 +43,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+# The rules language's own pieces: the lede limit, the modes, apostrophes, what one word of
+# an alias may be, and how a TOML key is written in an error message.
+from feeds.classify import SUMMARY_LIMIT
+from feeds.rules import _APOS, MODES, _key
+from feeds.rules import _WORD_OK as _ALIAS_OK
+
 # Bump when the matching semantics change so that stored items are re-tagged.
 ACTOR_MATCHING_VERSION = 1
-SUMMARY_LIMIT = 1000  # as feeds.classify: the lede, not the background paragraphs
-MODES = ("extend", "replace")
 
-_APOS = re.compile("[\u2019\u2018\u02bc]")
 _SEP = re.compile("[\\s\\-\u2010\u2011\u2012\u2013]+")
-_ALIAS_OK = re.compile(r"\w[\w'.&]*\Z")  # one word of an alias, as in the rules language
 _END = "\x00end"
 
 
@@ -134,10 +136,6 @@ def _case_kind(alias: str) -> str:
 
 
 # --- loading ---------------------------------------------------------------------------------
-
-def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
-
 
 def _actors_table(table: Any, where: str = "actors") -> tuple[str, dict[str, list[str]]]:
     if not isinstance(table, dict):

@@ -154,7 +154,7 @@ class Normaliser:
         return kind
 
     def signature(self, title: str) -> Signature:
-        folded = _POSSESSIVE.sub("", fold(title).replace("\u2019", "'"))
+        folded = _POSSESSIVE.sub("", fold(title))  # fold straightens apostrophes
         actors = self._tagger.tag(title) if self._tagger is not None else ()
         stems: list[str] = []
         seq: list[str] = []
@@ -197,16 +197,6 @@ class _Entry:
     ts: float
     cluster: str
     sig: Signature
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Which cluster an item joins, and on what grounds (for tests and tuning)."""
-
-    cluster: str
-    matched: str | None = None  # the id of the item it matched
-    score: float = 0.0
-    shared: tuple[str, ...] = ()
 
 
 def conflicting(a: Signature, b: Signature) -> bool:
@@ -294,8 +284,6 @@ class Clusterer:
 
     settings: ClusterSettings
     actors: ActorSpec | None = None
-    max_postings: int = MAX_POSTINGS
-    max_pair: int = MAX_PAIR
     _norm: Normaliser = field(init=False, repr=False)
     _entries: dict[str, _Entry] = field(init=False, repr=False, default_factory=dict)
     _postings: dict[str, set[_Entry]] = field(init=False, repr=False, default_factory=dict)
@@ -310,23 +298,16 @@ class Clusterer:
 
     # -- deciding --
 
-    def decide(self, item: Item, now: float | None = None) -> Decision:
-        """The cluster ``item`` belongs to, against the index as it is."""
-        ts = _epoch(item.published)
-        if now is not None and ts < now - self.settings.horizon:
-            return Decision(item.id)  # too old to be compared: a cluster of its own
-        sig = self._norm.signature(item.title)
-        return self._decide(item, ts, sig)
-
-    def _decide(self, item: Item, ts: float, sig: Signature) -> Decision:
+    def _decide(self, item: Item, ts: float, sig: Signature) -> str:
+        """The cluster ``item`` joins, against the index as it is: its own id if none."""
         settings = self.settings
         if len(sig.distinctive) < settings.min_shared:
-            return Decision(item.id)
+            return item.id
         postings = self._postings
         lists = [plist for plist in map(postings.get, sig.distinctive)
-                 if plist and len(plist) <= self.max_postings]
+                 if plist and len(plist) <= MAX_POSTINGS]
         if len(lists) < settings.min_shared:
-            return Decision(item.id)
+            return item.id
         # An item sharing two distinctive words is in the intersection of two posting sets:
         # set intersections run in C, so most of the index is never touched in Python.
         if settings.min_shared == 1:
@@ -336,7 +317,7 @@ class Clusterer:
             for i, a in enumerate(lists):
                 for b in lists[i + 1:]:
                     both = a & b if len(a) <= len(b) else b & a
-                    if len(both) <= self.max_pair:
+                    if len(both) <= MAX_PAIR:
                         candidates |= both
         from rapidfuzz import fuzz  # only now: most polls of a quiet feed never score
 
@@ -355,11 +336,7 @@ class Clusterer:
             if conflicting(sig, entry.sig) or evidence(sig, entry.sig) < settings.min_shared:
                 continue
             best = (score, entry.ts, entry)
-        if best is None:
-            return Decision(item.id)
-        entry = best[2]
-        return Decision(entry.cluster, entry.id, best[0],
-                        tuple(w for w in sig.distinctive if w in entry.sig.distinctive))
+        return item.id if best is None else best[2].cluster
 
     def assign(self, items: Sequence[Item], now: float) -> list[Item]:
         """Copies of ``items`` with ``cluster`` set. Items published before the horizon are
@@ -374,7 +351,7 @@ class Clusterer:
             if len(self._pending) >= 10_000:  # assigned but never added: do not grow forever
                 self._pending.clear()
             self._pending[item.id] = sig  # ``add`` reuses it
-            out.append(replace(item, cluster=self._decide(item, ts, sig).cluster))
+            out.append(replace(item, cluster=self._decide(item, ts, sig)))
         return out
 
     # -- the index --

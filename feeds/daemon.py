@@ -78,13 +78,11 @@ class Daemon:
         self._next_at: float | None = None  # monotonic time of the next scheduled cycle
         self._announced = -1  # the store generation the viewers were last told about
         self._config_lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- life cycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Serve and poll until ``stop()``; then save, say bye and remove the socket."""
-        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._config_lock = asyncio.Lock()
         try:
@@ -114,10 +112,6 @@ class Daemon:
             self._cycle_task.cancel()
         if self._wake is not None:
             self._wake.set()
-
-    def stop_threadsafe(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.stop)
 
     def reload_config(self) -> None:
         """(on the loop; SIGHUP) Re-read the config before the next cycle."""
@@ -289,7 +283,7 @@ class Daemon:
         if self.poller is not None:
             await asyncio.to_thread(self.poller.close)
         self.poller = self._make_poller(config)
-        self.poller.warm_up()
+        await asyncio.to_thread(self.poller.warm_up)  # spawning workers: off the loop
         if same_rules and same_actors:
             return  # the stored labels stay
         from feeds.reclassify import reclassify_if_needed
