@@ -337,8 +337,7 @@ class Store:
             # Serialized once: the check that refuses what would make every later flush fail
             # also yields the document handed to TinyDB.
             docs = {iid: self._encodable_doc(item) for iid, item in fresh.items()}
-            for _home, _old, new in changed.values():
-                self._encodable_doc(new)
+            docs.update((iid, self._encodable_doc(new)) for iid, (_h, _o, new) in changed.items())
 
             by_week: dict[str, list[Item]] = {}
             for item in fresh.values():
@@ -351,7 +350,7 @@ class Store:
                 if new != old:
                     by_home.setdefault(home.key, {})[iid] = (old, new)
             for key, ups in by_home.items():
-                self._update(self._parts[key], ups)
+                self._update(self._parts[key], ups, docs)
             return list(fresh.values())
 
     def known(self, item_id: str) -> bool:
@@ -363,9 +362,7 @@ class Store:
         pending changes and the archives' id indexes, never by reading an archive."""
         with self._lock:
             self._require_open()
-            return [iid for iid in dict.fromkeys(item_ids)
-                    if iid not in self._items and (not ITEM_ID_RE.fullmatch(iid)
-                                                   or self._locate(iid) is None)]
+            return [iid for iid in dict.fromkeys(item_ids) if not self._holds(iid)]
 
     def get(self, item_id: str) -> Item | None:
         """The item with this id: recent window first, then the archive that holds it."""
@@ -492,6 +489,7 @@ class Store:
             with self._lock:
                 p = self._parts.get(key)
                 ups: dict[str, tuple[Item, Item]] = {}
+                docs: dict[str, dict[str, Any]] = {}
                 if p is not None:
                     if p.resident:
                         olds: Iterable[Item] = [self._items[i] for i in p.ids]
@@ -504,10 +502,10 @@ class Store:
                         if (new.id, new.feed, new.first_seen) != (old.id, old.feed, old.first_seen):
                             raise ValueError(f"replace_all: transform changed the identity of "
                                              f"item {old.id} (id, feed and first_seen must stay)")
-                        self._encodable_doc(new)
+                        docs[old.id] = self._encodable_doc(new)
                         ups[old.id] = (old, new)
                     if ups:
-                        self._update(p, ups)
+                        self._update(p, ups, docs)
                     changed += len(ups)
             if ups:
                 self.flush()  # this partition (and the manifest) saved before the next one
@@ -585,8 +583,7 @@ class Store:
             drops: list[int] = []
             marked = 0
             for iid in dict.fromkeys(item_ids):
-                if iid not in self._items and (not ITEM_ID_RE.fullmatch(iid)
-                                               or self._locate(iid) is None):
+                if not self._holds(iid):
                     continue
                 marked += 1
                 cur = self._flags.get(iid, NO_FLAGS)
@@ -814,22 +811,20 @@ class Store:
         ``open(defer_older=True)``); returns how many items that added (unsaved changes to
         those weeks included)."""
         with self._lock:
+            self._require_open()
             if not self._defer_older:
                 return 0
             self._defer_older = False
-            self._require_open()
             window_start = self._window_start()
             added: list[Item] = []
             with paused_gc():
-                for p in sorted(self._parts.values(), key=lambda p: p.key):
-                    if p.resident or p.end <= window_start or (p.stat is None and p.db is None):
+                for p in self._parts.values():
+                    if p.resident or p.end <= window_start:
                         continue
                     docs = p.docs() if p.db is not None else self._read_docs(p, keep_db=False)
                     added.extend(self._items_from_docs(p, docs))
                     p.resident, p.index = True, None
-                if added:
-                    self._order.extend(added)
-                    self._order.sort(key=_SORT_KEY)
+                self._order_add(added)
         release_free_heap()
         return len(added)
 
@@ -986,9 +981,7 @@ class Store:
             if key not in self._parts:
                 self._manifest.pop(key, None)
             fixed = True
-        if added:
-            self._order.extend(added)
-            self._order.sort(key=_SORT_KEY)
+        self._order_add(added)
         if fixed and not self.readonly:
             self._state.touch()  # save the corrected manifest with the next flush
         return changed
@@ -1076,6 +1069,17 @@ class Store:
             self._order = [it for it in self._order if it.id not in gone]
         p.ids = set()
 
+    def _holds(self, item_id: str) -> bool:
+        """Is the id stored: in memory, or in a partition's id index or pending changes?"""
+        return item_id in self._items or (ITEM_ID_RE.fullmatch(item_id) is not None
+                                          and self._locate(item_id) is not None)
+
+    def _order_add(self, items: list[Item]) -> None:
+        """Many items into the recent order at once: one sort, not an insort each."""
+        if items:
+            self._order.extend(items)
+            self._order.sort(key=_SORT_KEY)
+
     def _order_remove(self, item: Item) -> None:
         order = self._order
         i = bisect_left(order, _SORT_KEY(item), key=_SORT_KEY)
@@ -1146,9 +1150,9 @@ class Store:
             self._manifest.setdefault(key, new_entry())
         return self._load_db(p)
 
-    def _insert(self, p: _Partition, items: list[Item],
-                docs: dict[str, dict[str, Any]] | None = None) -> None:
-        p.pending.extend(Document(docs[it.id] if docs else it.to_dict(), doc_id=doc_id(it.id))
+    def _insert(self, p: _Partition, items: list[Item], docs: dict[str, dict[str, Any]]) -> None:
+        """``docs``: each item's document, already checked by ``_encodable_doc``."""
+        p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
                          for it in items)
         entry = self._manifest.setdefault(p.key, new_entry())
         for it in items:
@@ -1165,9 +1169,11 @@ class Store:
                 for it in items:
                     insort(self._order, it, key=_SORT_KEY)
 
-    def _update(self, p: _Partition, ups: dict[str, tuple[Item, Item]]) -> None:
+    def _update(self, p: _Partition, ups: dict[str, tuple[Item, Item]],
+                docs: dict[str, dict[str, Any]]) -> None:
+        """``docs``: each new version's document, already checked by ``_encodable_doc``."""
         self._load_db(p)
-        new_docs = {iid: new.to_dict() for iid, (_old, new) in ups.items()}
+        new_docs = {iid: docs[iid] for iid in ups}
 
         def apply(doc: dict[str, Any]) -> None:
             fresh = new_docs[doc["id"]]
