@@ -7,10 +7,13 @@ for a document that does not match.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
 from feeds.model import Item
 
+# The order of items everywhere (store, panes, watch list): newest sorts last.
+SORT_KEY = attrgetter("published", "first_seen", "id")
 NO_LABEL = "none"  # ItemFilter(label="none") and counts_by_label()["none"]: unlabelled items
 
 

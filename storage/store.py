@@ -36,7 +36,6 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, fields, replace
 from heapq import heappush, heappushpop
 from itertools import islice
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -55,6 +54,7 @@ from .partition import (DAY, ITEM_ID_RE, IdIndex, doc_id, docs_containing, entry
                         partition_name, prefilter_terms, read_index, stat_key, week_bounds,
                         week_key, week_key_at, write_index)
 from .query import NO_FLAGS, NO_LABEL, Flags, ItemFilter, Matcher
+from .query import SORT_KEY as _SORT_KEY
 
 __all__ = ["Store", "FlushReport", "Flags", "ItemFilter", "SCHEMA_VERSION"]
 
@@ -63,7 +63,6 @@ STATE_NAME = "state.json"
 _META_ID = 1  # meta is one document: {key: value}
 _RESERVED_META = frozenset({"schema", "generation", "partitions"})
 
-_SORT_KEY = attrgetter("published", "first_seen", "id")
 _intern = sys.intern
 
 

@@ -507,7 +507,7 @@ class DiplowatchApp(App[int]):
     def reload_panes(self) -> None:
         """Query the panes again (after a filter change), each with its current page size."""
         self._generation += 1
-        limits = {pane.pane: max(pane.limit, self.page_size) for pane in self.dashboard.panes()}
+        limits = {pane.pane: pane.limit for pane in self.dashboard.panes()}  # a page at least
         if self.view_filter.active:
             self._set_status("searching…", busy=True)
         self._load_panes(self._generation, self.view_filter, limits)

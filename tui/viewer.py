@@ -168,9 +168,5 @@ class DaemonBackend:
         answer = self.client.set_enabled(feed, enabled)
         return load_config(Path(answer["config"])), bool(answer.get("created"))
 
-    def status(self) -> dict[str, Any]:
-        self.daemon = self.client.status()
-        return self.daemon
-
 
 __all__ = ["DaemonBackend", "ControlError", "DaemonUnavailable"]

@@ -55,17 +55,16 @@ class WatchTable(DataTable):
         self.alerts = frozenset(alerts)
         self.clear()
         self.hits = {}
+        warn = self.app.get_css_variables().get("text-warning", "")  # once, not per row
         for hit in ordered:
             self.hits[hit.item.id] = hit
-            self.add_row(*self._cells(hit, now), key=hit.item.id)
+            self.add_row(*self._cells(hit, now, warn), key=hit.item.id)
         if keep in self.hits:
             self.move_cursor(row=self.get_row_index(keep), scroll=False)
 
-    def _cells(self, hit: "WatchHit", now: float) -> list[Text]:
+    def _cells(self, hit: "WatchHit", now: float, warn: str) -> list[Text]:
         item = hit.item
         alert = item.id in self.alerts
-        colors = self.app.get_css_variables()
-        warn = colors.get("text-warning", "")
         return [
             Text("◉ " if alert else "  ", style=f"bold {warn}".strip(), end=""),
             Text(short_time(item.published, now).ljust(7), end=""),

@@ -36,8 +36,7 @@ class FeedHealthTable(DataTable):
         for key, label, width in COLUMNS:
             self.add_column(Text(label), width=width, key=key)
 
-    def _cells(self, h: FeedHealth, now: float) -> list[Text]:
-        colors = self.app.get_css_variables()
+    def _cells(self, h: FeedHealth, now: float, colors: dict[str, str]) -> list[Text]:
         color = colors.get(STATUS_VARS.get(h.status, "foreground"), "")
         failing = h.failing
         detail = h.summary if (failing or h.status in ("gone", "disabled") or h.url != h.key) \
@@ -57,15 +56,16 @@ class FeedHealthTable(DataTable):
     def show(self, rows: list[FeedHealth], now: float) -> None:
         """Update the table to ``rows`` (config order), keeping the cursor's feed."""
         selected = self.selected_key
+        colors = self.app.get_css_variables()  # once, not per row: it rebuilds every colour
         if [h.key for h in rows] != list(self.health):  # the feed list itself changed
             self.clear()
             self.health = {}
             for h in rows:
-                self.add_row(*self._cells(h, now), key=h.key)
+                self.add_row(*self._cells(h, now, colors), key=h.key)
                 self.health[h.key] = h
         else:
             for h in rows:
-                for (col, _, _), cell in zip(COLUMNS, self._cells(h, now)):
+                for (col, _, _), cell in zip(COLUMNS, self._cells(h, now, colors)):
                     self.update_cell(h.key, col, cell)
                 self.health[h.key] = h
         if selected in self.health:

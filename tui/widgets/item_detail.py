@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from feeds.model import LABELS, Item, Match, label_order
 from feeds.text import safe_link
-from storage.query import NO_FLAGS, Flags
+from storage.query import Flags
 from tui.render import OTHER, label_chip_style, label_style, local_time, relative, safe_text
 
 
@@ -192,6 +192,3 @@ class ItemDetail(VerticalScroll):
     def item(self) -> Item | None:
         return self.view.item if self.view else None
 
-    @property
-    def flags(self) -> Flags:
-        return self.view.flags if self.view else NO_FLAGS

@@ -23,7 +23,7 @@ from textual.widgets.data_table import CellKey, ColumnKey, RowDoesNotExist, RowK
 
 from feeds.clusters import cluster_of
 from feeds.model import Item, label_order
-from storage.query import Flags
+from storage.query import SORT_KEY, Flags
 from tui.render import OTHER, label_var, safe_text, short_time
 from tui.widgets.cursor import cursor_row_key
 
@@ -34,9 +34,7 @@ MARK_WIDTH = 2
 FIXED_WIDTH = MARK_WIDTH + (TIME_WIDTH + 1) + (SOURCE_WIDTH + 1)
 
 
-def order_key(item: Item) -> tuple[str, str, str]:
-    """The store's order: (published, first_seen, id); the newest sorts last."""
-    return (item.published, item.first_seen, item.id)
+order_key = SORT_KEY  # the store's order: (published, first_seen, id); the newest sorts last
 
 
 class _Cell(Text):
@@ -188,16 +186,6 @@ class ItemTable(DataTable):
             return False
         self.move_cursor(row=index)
         return True
-
-    @property
-    def oldest(self) -> Item | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key((self.row_count - 1, 0)).row_key.value
-        except (RowDoesNotExist, KeyError, IndexError):
-            return None
-        return self.items.get(key) if key else None
 
     # --- rows ----------------------------------------------------------------------------
 
@@ -357,21 +345,6 @@ class ItemTable(DataTable):
         self.hover_coordinate = self.hover_coordinate
         self.check_idle()
         self.refresh(layout=True)
-
-    def remove_items(self, item_ids: Iterable[str]) -> None:
-        gone = [self.items[iid] for iid in item_ids if iid in self.items]
-        if not gone:
-            return
-        for item in gone:
-            self.items.pop(item.id, None)
-            self._cell_cache.pop(item.id, None)
-        rows_added, rows_dropped = self._story_rows([], gone) if self.grouped else \
-            ([], [it for it in gone if it.id in self.rows])
-        now = self.clock()
-        for item in rows_added:
-            self.add_row(*self._cells(item, now), key=item.id)
-        self._remove_rows([it.id for it in rows_dropped])
-        self.sort("time", key=lambda cell: cell.order, reverse=True)
 
     def _first_visible_key(self) -> str | None:
         row = int(self.scroll_y)

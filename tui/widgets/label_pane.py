@@ -48,7 +48,6 @@ class LabelPane(Vertical):
                  sources_of: Callable[[Item], int] | None = None) -> None:
         super().__init__(id=f"pane-{pane}", classes=f"label-pane -{pane}")
         self.pane = pane
-        self.page_size = page_size
         self.limit = page_size  # rows kept; grows by a page on "load more"
         self.has_more = False  # the last query filled its page: the store may hold more
         self.total: int | None = None  # items with this label in the store (unfiltered)
