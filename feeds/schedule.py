@@ -61,10 +61,10 @@ def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: floa
         if not source.enabled:
             continue
         state = states.get(source.key)
+        if state is not None and state.status == STATUS_GONE:
+            continue  # (stored with no next poll: it must not read as "due now")
         if state is None or not state.next_poll:
             return 0.0
-        if state.status == STATUS_GONE:
-            continue
         due = parse_utc_iso(state.next_poll)
         if state.retry_after:
             due = max(due, parse_utc_iso(state.retry_after))

@@ -82,6 +82,12 @@ def test_seconds_until_due(write_config) -> None:
     assert seconds_until_due(config, states, now) == 60.0
     states[a].status = "gone"
     assert seconds_until_due(config, states, now) == 90.0
+    # A gone feed is stored without a next poll: it is never due (the daemon would otherwise
+    # run an empty cycle every couple of seconds).
+    states[a].next_poll = None
+    assert seconds_until_due(config, states, now) == 90.0
+    states[b].status, states[b].next_poll = "gone", None
+    assert seconds_until_due(config, states, now) is None
 
 
 # --- the socket ------------------------------------------------------------------------------
