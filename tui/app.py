@@ -61,7 +61,7 @@ from feeds.schedule import seconds_until_due
 from feeds.text import safe_link
 from feeds.units import format_duration
 from storage.query import NO_FLAGS, Flags
-from tui.render import OTHER, PANE_TITLES, PANES, local_time, safe_text
+from tui.render import OTHER, PANE_TITLES, PANES, local_time, safe_text, store_label
 from tui.screens.actor import ActorChoice, ActorScreen
 from tui.screens.briefing import BriefingRequest, BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -488,7 +488,7 @@ class DiplowatchApp(App[int]):
                 # disk until "load more" or a filter asks for them.
                 query = replace(query, archive=False)
             items = self.store.query(query, progress=progress)
-            total = counts.get("none" if pane == OTHER else pane, 0)
+            total = counts.get(store_label(pane), 0)
             more = len(items) >= limits[pane] or (not view.active and total > len(items))
             results[pane] = (items, more)
         flags = self._flags_for(item for items, _ in results.values() for item in items)
@@ -597,7 +597,7 @@ class DiplowatchApp(App[int]):
             self._show_idle()
 
     def _total(self, pane: str) -> int | None:
-        return self.counts.get("none" if pane == OTHER else pane)
+        return self.counts.get(store_label(pane))
 
     def load_more(self, pane_name: str, count: int | None = None) -> bool:
         """Page the next older items (``count``, default a page) of a pane in. False if
@@ -1272,7 +1272,7 @@ class DiplowatchApp(App[int]):
     def _sparklines_loaded(self, message: SparklinesLoaded) -> None:
         self._spark_day = message.day
         for pane in self.dashboard.panes():
-            pane.set_trend(message.labels.get("none" if pane.pane == OTHER else pane.pane, ()))
+            pane.set_trend(message.labels.get(store_label(pane.pane), ()))
 
     # --- watch -----------------------------------------------------------------------------
 

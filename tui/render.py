@@ -14,11 +14,17 @@ from datetime import datetime, timezone
 from feeds.model import LABELS, parse_utc_iso
 from feeds.text import strip_controls
 from feeds.units import format_duration
+from storage.query import NO_LABEL
 
 OTHER = "other"  # the pane (and CSS class) of items that carry no label
 PANES: tuple[str, ...] = (*LABELS, OTHER)
 PANE_TITLES = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statements",
                OTHER: "Other"}
+
+
+def store_label(pane: str) -> str:
+    """The store's label for a pane (counts, filters, trends): "other" holds "none"."""
+    return NO_LABEL if pane == OTHER else pane
 # Theme variables, so a theme switch recolours labels everywhere (Content resolves them).
 # The text-* variants stay readable on the background; the plain ones fill blocks.
 LABEL_VARS = {"talks": "text-success", "sanctions": "text-error", "statements": "text-warning",

@@ -24,7 +24,8 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from textual.worker import get_current_worker
 
 from feeds.model import LABELS
-from tui.render import OTHER, label_style, safe_text
+from storage.query import NO_LABEL
+from tui.render import OTHER, PANE_TITLES, label_style, safe_text, store_label
 from tui.widgets.header import DashboardHeader
 
 if TYPE_CHECKING:
@@ -33,9 +34,7 @@ if TYPE_CHECKING:
 
 SPANS = (14, 30)
 TOP_ACTORS = 10
-NO_LABEL = "none"  # feeds.trends.NO_LABEL: the unlabelled items, shown as "Other"
-ROW_NAMES = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statements",
-             NO_LABEL: "Other"}
+ROW_NAMES = {store_label(pane): title for pane, title in PANE_TITLES.items()}
 DAY_COLUMNS = (("talks", "Talks"), ("sanctions", "Sanct"), ("statements", "Stmts"),
                (NO_LABEL, "Other"))
 NAME_WIDTH = 15

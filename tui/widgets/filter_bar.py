@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import Input
 
 from feeds.model import Item
-from storage.query import NO_FLAGS, NO_LABEL, Flags, ItemFilter, matches
-from tui.render import OTHER
+from storage.query import NO_FLAGS, Flags, ItemFilter, matches
+from tui.render import store_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class ViewFilter:
     def item_filter(self, pane: str | None, *, limit: int | None, offset: int = 0) -> ItemFilter:
         """The store query for one pane, or every pane (``pane=None``: any label or none);
         ``archive=None``: older weeks only when needed."""
-        label = None if pane is None else (NO_LABEL if pane == OTHER else pane)
+        label = None if pane is None else store_label(pane)
         return ItemFilter(label=label, feeds=self.feeds, text=self.text or None,
                           unread=self.unread_only, starred=self.starred_only, actor=self.actor,
                           limit=limit, offset=offset)

@@ -7,8 +7,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from storage.query import NO_LABEL
-from tui.render import OTHER, PANES, label_style, local_time, relative
+from tui.render import OTHER, PANES, label_style, local_time, relative, store_label
 
 
 class DashboardHeader(Horizontal):
@@ -58,7 +57,7 @@ class DashboardHeader(Horizontal):
         if self.mode:
             parts += [(f" {self.mode.upper()} ", "bold $background on $warning"), " "]
         for pane in PANES:
-            n = self.counts.get(NO_LABEL if pane == OTHER else pane)
+            n = self.counts.get(store_label(pane))
             if n is None:
                 continue
             name = self.SHORT[pane] if self.compact else pane

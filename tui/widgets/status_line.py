@@ -22,21 +22,22 @@ class StatusLine(Horizontal):
         yield Static(id="status-scope")
 
     def on_mount(self) -> None:
-        self._show()
+        self._show_activity()
+        self._show_scope()
 
     def watch_activity(self) -> None:
-        self._show()
+        self._show_activity()
 
     def watch_busy(self) -> None:
-        self._show()
+        self._show_activity()
 
     def watch_problem(self) -> None:
-        self._show()
+        self._show_activity()
 
     def watch_scope(self) -> None:
-        self._show()
+        self._show_scope()
 
-    def _show(self) -> None:
+    def _show_activity(self) -> None:
         if not self.is_mounted:
             return
         style = "$text-warning" if self.problem else ("$text-accent" if self.busy else "$text-muted")
@@ -44,6 +45,11 @@ class StatusLine(Horizontal):
         # 1fr x 1 (app.tcss): a poll redraws this a few times a second, without a relayout.
         self.query_one("#status-activity", Static).update(
             Content.styled(f" {marker}{safe_text(self.activity)}", style), layout=False)
+
+    def _show_scope(self) -> None:
+        """The filter's text: its width changes, so this one relayouts (on a filter change)."""
+        if not self.is_mounted:
+            return
         scope = Content.assemble(("filter: ", "$text-muted"), (safe_text(self.scope), "bold"),
                                  "  (esc clears) ") if self.scope else Content("")
         self.query_one("#status-scope", Static).update(scope)
