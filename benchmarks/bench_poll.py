@@ -47,7 +47,7 @@ def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
         config = load_config(farm.config_path)
         store = Store.open(Path(tmp) / "store")
         poller = Poller(config, store)
-        poller.warm_up(wait=30)  # parse and fetch workers started and imported, as the daemon's
+        poller.warm_up(wait=30)  # parse workers started and imported, as the daemon's
         try:
             for phase in ("cold", "all-304", "churn 10%"):
                 if phase == "churn 10%":

@@ -105,7 +105,7 @@ def child_heartbeat(config_path: str, db: str) -> dict:
 
     obj = AppContext(config_path=config_path, db_path=db)
     app: DiplowatchApp = build_app(obj, offline=False, theme=None)
-    app.poller.warm_up()  # parse and fetch workers, as tui.launch.run_dashboard starts them
+    app.poller.warm_up()  # parse workers, as tui.launch.run_dashboard starts them
     beats: list[float] = []
     window: dict[str, float] = {}
     result: dict = {}
@@ -256,7 +256,7 @@ def heartbeat(base: Path) -> None:
         return
     print("\nUI heartbeat (60 Hz timer) during a cold poll: 200 feeds x 50 items, 50 hosts")
     # Two runs: one poll's worst gap moves by tens of milliseconds from run to run. (Parse
-    # and fetch workers run at nice 10 as shipped: feeds/parseworker.py.)
+    # workers run at nice 10 as shipped: feeds/parseworker.py.)
     for label in ("run 1", "run 2"):
         with Farm(200, 50, 50) as farm:
             db = base / "store-heartbeat"

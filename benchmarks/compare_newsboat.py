@@ -11,7 +11,7 @@ unconditional (a known newsboat bug), so its all-304 time is its third reload, a
 in the issue; the second is run and shown but not compared. The farm is left to finish its
 start-up work (it builds a 1 GiB gzip bomb, ~2 s of CPU) and renders its documents before
 each phase, so neither poller pays for the farm's own work. Memory is the peak over the
-process and every descendant (parse and fetch workers), as the sum of their RSS (which
+process and every descendant (parse workers), as the sum of their RSS (which
 counts the interpreter's shared pages once per process) and of their PSS (shared pages
 split: what the tree costs the machine). Each run's wall time and the
 peak resident memory of its whole process tree are printed, with the ratio

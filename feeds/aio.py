@@ -1,7 +1,7 @@
 """Run a coroutine on a fresh event loop: uvloop's when it is installed, asyncio's if not.
 
-The pollers (``poll --once``, the daemon, the dashboard's poll thread, the fetch workers)
-are event-loop bound: on uvloop a 200-feed all-304 cycle spends ~20 % less CPU in the loop
+The pollers (``poll --once``, the daemon, the dashboard's poll thread) are event-loop
+bound: on uvloop a 200-feed all-304 cycle spends ~20 % less CPU in the loop
 and the transports. Textual's own loop is not touched: the dashboard runs each poll cycle
 on a loop of its own, in a worker thread.
 """

@@ -53,7 +53,6 @@ class PollingSettings:
     max_items: int = 1000
     parse_timeout: float = 20.0  # a parse worker that runs longer is killed
     parse_workers: int = 0  # 0 → one per CPU core (at most 4)
-    fetch_processes: int = -1  # -1 ("auto") → one per two cores (at most 4); 0 → in-process
     user_agent: str = ""  # "" → "diplowatch/<version> (+project URL)"
 
 
@@ -360,14 +359,6 @@ def _path(x: Any) -> Path:
     return Path(x).expanduser()
 
 
-def _processes(x: Any) -> int:
-    if x == "auto":
-        return -1
-    if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= 16:
-        raise ValueError(f'expected "auto" or an integer between 0 and 16, got {_show(x)}')
-    return x
-
-
 def _size(x: Any) -> int:
     n = parse_size(x)
     if n < 1024:
@@ -380,7 +371,7 @@ _POLLING_FIELDS: dict[str, Callable[[Any], Any]] = {
     "jitter": _fraction, "concurrency": _int(1, 256), "per_host": _int(1, 64),
     "connect_timeout": _duration(0.1), "timeout": _duration(0.1), "max_body": _size,
     "max_redirects": _int(0, 20), "max_items": _int(1), "parse_timeout": _duration(1),
-    "parse_workers": _int(0, 64), "fetch_processes": _processes, "user_agent": _string,
+    "parse_workers": _int(0, 64), "user_agent": _string,
 }
 _STORAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "path": _path, "retention_days": _int(0), "recent_days": _int(1, 3660),
@@ -390,6 +381,9 @@ _CLUSTER_FIELDS: dict[str, Callable[[Any], Any]] = {
     "enabled": _bool, "window": _duration(60), "horizon": _duration(3600),
     "threshold": _number(0, 100), "min_shared": _int(1, 10),
 }
+# Keys an earlier version read and this one does not: accepted and ignored, so that a config
+# written then still loads. (Fetch processes gave nothing once HTTP parsing moved to llhttp.)
+_OBSOLETE_KEYS = {"polling.fetch_processes"}
 _WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout"}
 _FEED_KEYS = {"name", "url", "tags", "interval", "enabled"}
 
@@ -482,6 +476,8 @@ class _Validator:
             if not isinstance(source, dict):
                 self.fail(name, f"expected a table [{name}], got {_show(source)}")
             for key, raw in source.items():
+                if f"{name}.{key}" in _OBSOLETE_KEYS:
+                    continue
                 if key not in convs:
                     self.fail(f"{name}.{key}",
                               f"unknown key; expected one of {', '.join(sorted(convs))}")

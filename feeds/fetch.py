@@ -33,7 +33,7 @@ import httpx
 from feeds import __version__
 from feeds.config import PollingSettings
 from feeds.netpolicy import AddressClassifier, host_is_internal
-from feeds.netstream import AsyncioBackend
+from feeds.h1 import H1Transport
 from feeds.units import format_duration
 
 OK = "ok"
@@ -81,22 +81,20 @@ class FetchFailed(Exception):
 
 
 class PerHostTransport(httpx.AsyncBaseTransport):
-    """httpx's own transport, one small connection pool per host, on plain asyncio sockets.
+    """One small connection pool per origin: :class:`feeds.h1.H1Transport` (llhttp).
 
-    httpcore's pool scans every pooled connection on each request (expiry checks through
-    anyio): with a connection kept alive for each of 50 hosts that scan cost ~2 ms of CPU per
-    request, more than the request itself. Concurrency is the poller's business (global and
-    per-host slots), so a pool only ever holds its host's connection or two; it never queues
-    a request behind a connection held by a hung server (no connection limit). Each pool
-    uses :class:`feeds.netstream.AsyncioBackend` rather than httpcore's anyio backend.
+    Concurrency is the poller's business (global and per-host slots), so a pool only ever
+    holds its host's connection or two and never queues a request behind a connection held
+    by a hung server.
 
     The environment's proxies (``http_proxy``, ``https_proxy``, ``all_proxy``, ``no_proxy``)
-    are honoured, as ``httpx.AsyncClient`` would: a proxied host gets httpx's proxy transport.
+    are honoured, as ``httpx.AsyncClient`` would: a proxied host gets httpx's own proxy
+    transport.
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        self._kwargs = kwargs
-        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl = ssl_context
+        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = {}
         self._proxies = urllib.request.getproxies_environment()
 
     def proxy_for(self, url: httpx.URL) -> str | None:
@@ -108,16 +106,11 @@ class PerHostTransport(httpx.AsyncBaseTransport):
             return None
         return proxy
 
-    def _new_pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=2)
+    def _new_pool(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         proxy = self.proxy_for(url)
         if proxy is not None:
-            return httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, **self._kwargs)  # type: ignore[arg-type]
-        transport = httpx.AsyncHTTPTransport(limits=limits, **self._kwargs)  # type: ignore[arg-type]
-        # httpx 0.28 takes no network backend: its pool (built just above, not used yet)
-        # gets ours. tests/feeds/test_fetchshards.py pins this to the httpx version.
-        transport._pool._network_backend = AsyncioBackend()
-        return transport
+            return httpx.AsyncHTTPTransport(proxy=proxy, verify=self._ssl or True)
+        return H1Transport(url.scheme, url.raw_host.decode("ascii"), url.port, ssl_context=self._ssl)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -145,7 +138,7 @@ def body_hash(body: bytes) -> str:
 
 
 class Fetcher:
-    """One HTTP transport for a poll cycle (or the life of a fetch process).
+    """One HTTP transport for a poll cycle.
 
     Requests go straight to the transport (``httpx.Request`` → ``handle_async_request``),
     not through ``httpx.AsyncClient``: the client's layers (cookie jar, auth and redirect
@@ -165,7 +158,7 @@ class Fetcher:
         self._clock = clock
         self._timeout = {"connect": settings.connect_timeout, "read": settings.timeout,
                          "write": settings.timeout, "pool": settings.timeout}
-        self._transport = transport or PerHostTransport(verify=_ssl_context())
+        self._transport = transport or PerHostTransport(ssl_context=_ssl_context())
         self._headers = {
             "User-Agent": settings.user_agent or default_user_agent(),
             "Accept": "application/rss+xml, application/atom+xml, application/rdf+xml, "

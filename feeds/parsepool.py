@@ -211,6 +211,21 @@ class ParsePool:
             for worker in mine:
                 self._idle.put(worker)
 
+    def release(self) -> None:
+        """Stop the idle workers now; a later parse starts new ones. A one-shot poll calls
+        this once parsing is over, so that its flush does not add to their memory."""
+        idle: list[_Worker] = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        with self._lock:
+            self._all.difference_update(idle)
+            self._started -= len(idle)
+        for worker in idle:
+            worker.kill()
+
     def parse_sync(self, job: ParseJob) -> ParsedFeed:
         """Blocking: run ``job`` on a worker (from any thread)."""
         for attempt in (1, 2):

@@ -27,7 +27,6 @@ from feeds import schedule
 from feeds.config import Config
 from feeds.dedup import carry_over_ids, link_key
 from feeds.fetch import Fetcher, FetchResult, body_hash, read_local
-from feeds.fetchshards import FetchProcessUnavailable, FetchShards, auto_processes
 from feeds.model import (
     STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
     FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
@@ -48,9 +47,6 @@ REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL f
 # the global and per-host limits: it cannot be loading the server, and it must not hold up
 # the other feeds of its host for its whole deadline. It still ends at its own deadline.
 SLOT_LEASE = 5.0
-# Below this many network feeds in a cycle the hand-over to fetch processes is not worth it
-# (the dashboard's "poll this feed now", a config with a dozen sources).
-SHARD_MIN_FEEDS = 16
 RETENTION_EVERY = 86400.0  # seconds between two retention passes
 RETENTION_KEY = "retention_at"
 
@@ -69,24 +65,6 @@ async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], leas
         for slot in slots:
             slot.release()
     return await task
-
-
-class _FetchRoute:
-    """Each request to the fetch processes while they work, else to the in-process fetcher:
-    chosen when the request starts (after its slots), so a cycle goes on in-process if the
-    processes stop starting midway."""
-
-    def __init__(self, shards: FetchShards | None, local: Fetcher) -> None:
-        self.shards, self.local = shards, local
-
-    async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        if self.shards is not None and not self.shards.broken:
-            try:
-                return await self.shards.fetch(url, etag=etag, last_modified=last_modified)
-            except FetchProcessUnavailable:
-                pass  # its worker did not start: this request goes in-process
-        return await self.local.fetch(url, etag=etag, last_modified=last_modified)
 
 
 class StoreLike(Protocol):  # what the poller needs from storage.Store
@@ -174,50 +152,20 @@ class Poller:
 
             notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout)
         self.notifier = notifier
-        # Fetch processes only with the real network and address policy: an injected
-        # transport or classifier (tests, the dashboard's offline mode) stays in-process.
-        self.shard_min_feeds = SHARD_MIN_FEEDS
         self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
-        self._may_shard = transport is None and is_internal is host_is_internal
-        self._shards: FetchShards | None = None
-
-    def _fetch_processes(self) -> FetchShards | None:
-        """The fetch processes for this cycle's settings (the daemon swaps configs in place)."""
-        settings = self.config.polling
-        processes = (auto_processes(settings.fetch_processes, resident=self.resident)
-                     if self._may_shard else 0)
-        if self._shards is not None and (self._shards.settings != settings
-                                         or self._shards.processes != processes):
-            self._shards.close()
-            self._shards = None
-        if self._shards is None and processes:
-            self._shards = FetchShards(settings, processes)
-        if self._shards is not None and self._shards.broken:
-            return None  # (said once, by the shards, when they gave up)
-        return self._shards
 
     def warm_up(self, wait: float = 0.0) -> None:
-        """Start the parse workers and fetch processes now, so that the first cycle does
-        not wait for their imports; with ``wait``, block until they are ready (at most
-        that many seconds)."""
+        """Start the parse workers now, so that the first cycle does not wait for their
+        imports; with ``wait``, block until they are ready (at most that many seconds)."""
         self.pool.warm_up()
-        shards = self._fetch_processes()
-        if shards is not None:
-            shards.start()
-        if wait > 0:
-            deadline = time.monotonic() + wait
-            if hasattr(self.pool, "wait_ready"):
-                self.pool.wait_ready(wait)
-            if shards is not None:
-                shards.wait_ready(max(0.0, deadline - time.monotonic()))
+        if wait > 0 and hasattr(self.pool, "wait_ready"):
+            self.pool.wait_ready(wait)
 
     def close(self) -> None:
-        """Stop the parse workers (if ours) and fetch processes; wait for pending notify
-        commands (each has its timeout) so that every watch hit is notified exactly once."""
+        """Stop the parse workers (if ours); wait for pending notify commands (each has its
+        timeout) so that every watch hit is notified exactly once."""
         if self._own_pool:
             self.pool.close()
-        if self._shards is not None:
-            self._shards.close()
         if self._own_notifier and self.notifier is not None:
             self.notifier.close()
 
@@ -268,21 +216,20 @@ class Poller:
             settings = self.config.polling
             global_slots = asyncio.Semaphore(settings.concurrency)
             host_slots: dict[str, asyncio.Semaphore] = {}
-            remote = sum(1 for s in due if not s.is_local)
-            shards = self._fetch_processes() if remote >= self.shard_min_feeds else None
-            # The in-process fetcher costs nothing until used: it serves the cycle when there
-            # are no fetch processes, and the rest of it if they stop starting midway.
+            # One fetcher per cycle: polls are minutes apart, longer than any server keeps
+            # an idle connection, so nothing is lost by opening fresh ones each cycle.
             async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
-                               clock=self.clock) as local:
-                route = _FetchRoute(shards, local)
+                               clock=self.clock) as fetcher:
 
                 async def one(source: FeedSource) -> None:
-                    outcome = await self._poll_feed(source, route, global_slots, host_slots)
+                    outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
                     report.outcomes.append(outcome)
                     if on_feed is not None:
                         on_feed(outcome)
 
                 await asyncio.gather(*(one(s) for s in due))
+            if not self.resident and self._own_pool:  # parsing is over: free its memory
+                await asyncio.to_thread(self.pool.release)
         if flush:
             try:
                 await asyncio.to_thread(self.store.flush)
@@ -314,7 +261,7 @@ class Poller:
             log.info("retention: removed %d items older than %d days (starred items kept)",
                      removed, self.config.storage.retention_days)
 
-    async def _poll_feed(self, source: FeedSource, fetcher: _FetchRoute, global_slots: asyncio.Semaphore,
+    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
         state = self.store.feed_state(source.key) or new_feed_state(source)

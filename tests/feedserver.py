@@ -35,6 +35,7 @@ class Request:
     path: str
     headers: dict[str, str]
     host: str
+    client_port: int = 0  # the client's side of the connection: same port, same connection
 
 
 Route = Response | Callable[[Request], Response]
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         req = Request(self.path, {k.lower(): v for k, v in self.headers.items()},
-                      self.server.server_address[0])
+                      self.server.server_address[0], self.client_address[1])
         with self.server.lock:
             self.server.requests.append(req)
             route = self.server.routes.get(self.path.split("?")[0])

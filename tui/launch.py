@@ -98,7 +98,7 @@ def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
     """Open the dashboard; returns the exit status."""
     app = build_app(obj, offline=offline, theme=theme, viewer=viewer)
     if app.poller is not None:
-        # Start the parse workers and fetch processes while the terminal is still ours
+        # Start the parse workers while the terminal is still ours
         # (Textual replaces sys.stderr inside app.run()) and so that the first poll does not
         # wait for them.
         app.poller.warm_up()

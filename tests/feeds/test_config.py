@@ -73,6 +73,16 @@ def test_user_settings_override_defaults(tmp_path: Path) -> None:
     assert config.polling.interval == 900.0  # from the bundled file
 
 
+def test_a_key_this_version_no_longer_reads_still_loads(tmp_path: Path) -> None:
+    """`fetch_processes` (fetch worker processes, removed): a config written for it loads."""
+    path = tmp_path / "c.toml"
+    path.write_text('[polling]\nfetch_processes = "auto"\nconcurrency = 3\n')
+    assert load_config(path).polling.concurrency == 3
+    path.write_text('[polling]\nfetch_procesess = 2\n')  # a misspelt key is still an error
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(path)
+
+
 def test_config_and_db_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"DIPLOWATCH_CONFIG": str(tmp_path / "env.toml"), "DIPLOWATCH_DB": str(tmp_path / "envdb")}
     assert resolve_config_path("cli.toml", env) == Path("cli.toml")

@@ -314,3 +314,42 @@ async def test_retention_drops_old_unstarred_items_once_a_day(tmp_path: Path, wr
         await poller.poll_cycle(force=True)
         assert sorted(i.title for i in store.query(ItemFilter(archive=True))) == ["New one", "Old starred"]
         assert store.get_meta("retention_at") == clock.now
+
+
+def test_warm_up_can_wait_until_every_worker_is_ready(tmp_path: Path, write_config) -> None:
+    """The daemon's first cycle waits for its workers' imports instead of racing them."""
+    config = load_config(write_config([("A", "http://127.0.0.1:9/a.xml")]))
+    config = replace(config, polling=replace(config.polling, parse_workers=2))
+    with Store.open(tmp_path / "store") as store:
+        poller = Poller(config, store)
+        try:
+            poller.warm_up(wait=30)
+            workers = list(poller.pool._all)
+            assert len(workers) == 2 and all(w.ready for w in workers)
+        finally:
+            poller.close()
+
+
+@pytest.mark.parametrize("resident", [False, True], ids=["one-shot", "resident"])
+async def test_a_one_shot_poll_stops_its_parse_workers_before_it_saves(
+        tmp_path: Path, write_config, feed_server: FeedServer, resident: bool) -> None:
+    """`poll --once` needs no parser while it writes the store: its peak memory is the
+    larger of parsing and saving, not their sum. A resident poller keeps its workers."""
+    feed_server.route("/a.xml", Response(body=rss([rss_item("Ceasefire talks resume", guid="a1")])))
+    config = load_config(write_config([("A", feed_server.url("/a.xml"))]))
+    config = replace(config, polling=replace(config.polling, parse_workers=1))
+    with Store.open(tmp_path / "store") as store:
+        poller = Poller(config, store, resident=resident)
+        alive_at_flush: list[int] = []
+        flush = store.flush
+        store.flush = lambda: (alive_at_flush.append(len(poller.pool._all)), flush())[1]
+        try:
+            for n in range(2):  # and a second cycle starts a worker again
+                feed_server.route("/a.xml", Response(body=rss([rss_item(f"Ceasefire talks, day {n}",
+                                                                        guid=f"a{n}")])))
+                report = await poller.poll_cycle(force=True)
+                assert [o.status for o in report.outcomes] == [STATUS_OK] and len(report.new_items) == 1
+        finally:
+            poller.close()
+            store.flush = flush
+    assert alive_at_flush == ([1, 1] if resident else [0, 0])

@@ -29,11 +29,9 @@ STORED = {"moved", "malformed", "markup", "billion-laughs", "xxe", "latin1", "mi
 
 @pytest.mark.slow
 @pytest.mark.skipif(not farm_available(), reason="../shared/bench/feedfarm.py is not present")
-@pytest.mark.parametrize("fetch_processes", [0, 2], ids=["fetch-in-process", "fetch-workers"])
-def test_fault_farm_poll(tmp_path: Path, fetch_processes: int) -> None:
+def test_fault_farm_poll(tmp_path: Path) -> None:
     with Farm(feeds=20, items=10, hosts=4, faults=True, workdir=tmp_path,
-              polling='timeout = "6s"\nconnect_timeout = "3s"\nparse_workers = 2\n'
-                      f"fetch_processes = {fetch_processes}") as farm:
+              polling='timeout = "6s"\nconnect_timeout = "3s"\nparse_workers = 2') as farm:
         def run(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(farm.config_path),
                                    "--db", str(tmp_path / "store"), *args],
