@@ -277,13 +277,27 @@ class H1Transport(httpx.AsyncBaseTransport):
 
     async def _exchange(self, conn: _Connection, head: bytes, request: httpx.Request,
                         timeouts: dict) -> httpx.Response:
+        read_timeout = timeouts.get("read")
+        try:
+            await self._read_head(conn, head, request, read_timeout)
+            if conn.parser.should_upgrade() or conn.parser.get_status_code() == 101:  # type: ignore[union-attr]
+                raise httpx.RemoteProtocolError("the server switched protocols", request=request)
+            return httpx.Response(
+                conn.parser.get_status_code(), headers=conn.headers,  # type: ignore[union-attr]
+                stream=_Body(self, conn, read_timeout, request),
+                extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason},
+                request=request)
+        except BaseException:  # an error, or the caller's deadline cancelling us: no reuse
+            conn.close()
+            raise
+
+    async def _read_head(self, conn: _Connection, head: bytes, request: httpx.Request,
+                         read_timeout: float | None) -> None:
         reused, conn.used = conn.used, True
         conn.start()
         conn.transport.write(head)  # type: ignore[union-attr]  # a few hundred bytes: no drain
-        read_timeout = timeouts.get("read")
         while not conn.headers_done:
             if conn.eof and conn.error is None:
-                conn.close()
                 if reused and not conn.received:
                     raise _StaleConnection()
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
@@ -294,14 +308,6 @@ class H1Transport(httpx.AsyncBaseTransport):
                 if reused and not conn.received:
                     raise _StaleConnection() from e
                 raise
-        if conn.parser.should_upgrade() or conn.parser.get_status_code() == 101:  # type: ignore[union-attr]
-            conn.close()
-            raise httpx.RemoteProtocolError("the server switched protocols", request=request)
-        return httpx.Response(
-            conn.parser.get_status_code(), headers=conn.headers,  # type: ignore[union-attr]
-            stream=_Body(self, conn, read_timeout, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason},
-            request=request)
 
     def _release(self, conn: _Connection) -> None:
         if self._closed or len(self._idle) >= MAX_IDLE:

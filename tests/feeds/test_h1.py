@@ -263,3 +263,26 @@ async def test_https_with_a_trusted_certificate(certificate: tuple[Path, Path]) 
         assert r.outcome == ERROR and "TLS certificate not trusted" in r.error, r.error
     finally:
         server.close()
+
+
+async def test_a_request_cancelled_while_waiting_for_the_answer_closes_its_connection() -> None:
+    """The fetcher's total deadline cancels a request mid-wait: the connection must not be
+    kept (it would carry the late answer into the next request) nor leak."""
+    async def script(srv: ScriptedServer, reader, writer) -> None:
+        await srv.request(reader)
+        await reader.read()  # never answers; returns when the client hangs up
+        srv.hung_up = True
+
+    srv = ScriptedServer(script)
+    srv.hung_up = False
+    async with srv:
+        transport = H1Transport("http", "127.0.0.1", srv.port)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await transport.handle_async_request(httpx.Request("GET", srv.url()))
+        for _ in range(100):
+            if srv.hung_up:
+                break
+            await asyncio.sleep(0.01)
+        assert srv.hung_up and transport._idle == []
+        await transport.aclose()
