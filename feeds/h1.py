@@ -174,9 +174,7 @@ class _Connection(asyncio.Protocol):
         sock = self.transport.get_extra_info("socket")
         if sock is None or sock.fileno() == -1:
             return False
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return not poller.poll(0)
+        return not select.select([sock], [], [], 0)[0]  # (select: poll() is not on Windows)
 
     def close(self) -> None:
         self.parser = None
