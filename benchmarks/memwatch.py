@@ -39,8 +39,20 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
 def tree_memory_mib(pid: int) -> tuple[float, float]:
-    """(sum of RSS, sum of PSS) of ``pid`` and every descendant, in MiB."""
+    """(sum of RSS, sum of PSS) of ``pid`` and every descendant, in MiB.
+
+    A child that still runs its parent's command line is a fork (Python's subprocess uses
+    vfork) that has not reached exec yet: for those microseconds it maps its parent's
+    memory, and counting it would count the parent twice. It is left out."""
     rss = pss = 0
     stack = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
@@ -52,7 +64,8 @@ def tree_memory_mib(pid: int) -> tuple[float, float]:
         except OSError:
             continue
         pss += _pss_kib(p) * 1024
-        stack.extend(_children(p))
+        own = _cmdline(p)
+        stack.extend(c for c in _children(p) if _cmdline(c) != own)
     return rss / 1048576, pss / 1048576
 
 
