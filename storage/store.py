@@ -99,7 +99,15 @@ def _doc_differs(item: Item, d: dict[str, Any]) -> bool:
             or item.link != d.get("link") or item.published != d.get("published")
             or item.primary != d.get("primary") or list(item.labels) != d.get("labels")
             or item.scores != d.get("scores") or list(item.actors) != d.get("actors")
-            or item.cluster != d.get("cluster") or len(item.evidence) != len(d.get("evidence") or ()))
+            or item.cluster != d.get("cluster") or item.date_missing != d.get("date_missing")
+            or _evidence_differs(item.evidence, d.get("evidence") or ()))
+
+
+def _evidence_differs(evidence: tuple[Match, ...], docs: list[dict[str, Any]]) -> bool:
+    return len(evidence) != len(docs) or any(
+        m.label != e.get("label") or m.term != e.get("term") or m.text != e.get("text")
+        or m.field != e.get("field") or m.start != e.get("start") or m.end != e.get("end")
+        or m.weight != e.get("weight") for m, e in zip(evidence, docs))
 
 
 def _item_from_doc(d: dict[str, Any]) -> Item:

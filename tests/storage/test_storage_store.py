@@ -292,6 +292,28 @@ def test_readonly_store_refuses_writes_and_reloads(tmp_path, clock):
         writer.close()
 
 
+def test_a_viewer_sees_every_change_a_writer_saves(tmp_path, clock):
+    """Changes that keep the scores and the number of matches (a rule renamed, a span moved,
+    a date found) still reach a viewer following the writer."""
+    ev = (Match("talks", "negotiat*", "negotiations", "title", 0, 12, 1.0),)
+    a = replace(make_item(), labels=("talks",), primary="talks", scores={"talks": 1.0},
+                evidence=ev, date_missing=True)
+    writer = Store.open(tmp_path / "db", clock=clock)
+    writer.upsert_items([a])
+    writer.flush()
+    viewer = Store.open(tmp_path / "db", readonly=True, clock=clock)
+    try:
+        changed = replace(a, evidence=(replace(ev[0], term="negotiation*", start=1, end=13),),
+                          date_missing=False)
+        writer.upsert_items([changed])
+        writer.flush()
+        assert viewer.reload() is True
+        assert viewer.get(a.id) == changed
+    finally:
+        viewer.close()
+        writer.close()
+
+
 def test_readonly_open_of_missing_store_fails(tmp_path):
     with pytest.raises(Exception, match="no store"):
         Store.open(tmp_path / "nope", readonly=True)
