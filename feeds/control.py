@@ -420,9 +420,26 @@ class ControlClient:
         return int(self.call(request)["marked"])
 
     def poll_now(self, feeds: list[str] | tuple[str, ...] | None = None, *,
-                 force: bool = True) -> None:
-        """Ask for a poll cycle (queued behind a running one); progress comes as events."""
-        self.call(Request("poll", feeds=None if feeds is None else tuple(feeds), force=force))
+                 force: bool = True) -> dict[str, Any]:
+        """Ask for a poll cycle (queued behind a running one); progress comes as events.
+        The answer's ``cycle`` is the serial of the cycle that will serve the request."""
+        return self.call(Request("poll", feeds=None if feeds is None else tuple(feeds), force=force))
+
+    def poll_and_wait(self, feeds: list[str] | tuple[str, ...] | None = None, *,
+                      force: bool = True) -> dict[str, Any]:
+        """Ask for a poll cycle and wait until it is saved: its ``poll-finished`` event."""
+        subscription = self.subscribe()  # first: the cycle's events cannot be missed
+        try:
+            serial = int(self.poll_now(feeds, force=force).get("cycle") or 0)
+            for event in subscription:
+                if event.get("event") == "poll-finished" and int(event.get("cycle") or 0) >= serial:
+                    return event
+                if event.get("event") == "bye":
+                    break
+        finally:
+            subscription.close()
+        raise DaemonUnavailable(f"the diplowatch daemon of {self.store_path} stopped before "
+                                "the poll cycle finished")
 
     def set_enabled(self, feed: str, enabled: bool) -> dict[str, Any]:
         """Enable/disable a feed in the daemon's config; ``{"config": path, "created": b}``."""

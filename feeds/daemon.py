@@ -46,6 +46,23 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+DETAIL_LIMIT = 200  # failures and watch hits listed in one poll-finished event
+
+
+def cycle_details(report: CycleReport) -> dict[str, Any]:
+    """What `poll --once` prints of a cycle the daemon ran for it: new items per label, the
+    failed feeds and the watch hits (each list capped: an event is one line of JSON)."""
+    labels: dict[str, int] = {}
+    for item in report.new_items:
+        for label in item.labels or ("unlabelled",):
+            labels[label] = labels.get(label, 0) + 1
+    return {
+        "labels": labels, "not_due": report.not_due,
+        "failures": [[o.source.name, o.status, o.error or ""] for o in report.failed][:DETAIL_LIMIT],
+        "watch": [[list(hit.terms), hit.item.title, hit.item.source]
+                  for hit in report.watch_hits][:DETAIL_LIMIT]}
+
+
 class Daemon:
     """``await Daemon(config, store).run()`` until ``stop()``."""
 
@@ -66,6 +83,7 @@ class Daemon:
                                     subscribed=lambda: {"generation": self.store.generation})
         self.started = time.time()
         self.cycles = 0
+        self._started_cycles = 0  # serial of the last cycle started; pending requests go to the next
         self.last_cycle: dict[str, Any] | None = None
         self._config_stat = _stat(config.path)
         self._stopping = False
@@ -166,7 +184,8 @@ class Daemon:
             force, only, what = self._pending or (False, None, "schedule")
             self._pending = None
             self._next_at = None
-            self._cycle_task = asyncio.ensure_future(self._cycle(force, only, what))
+            self._started_cycles += 1
+            self._cycle_task = asyncio.ensure_future(self._cycle(force, only, what, self._started_cycles))
             try:
                 await self._cycle_task
             except asyncio.CancelledError:
@@ -184,12 +203,12 @@ class Daemon:
         if self._wake is not None:
             self._wake.set()
 
-    async def _cycle(self, force: bool, only: frozenset[str] | None, what: str) -> None:
+    async def _cycle(self, force: bool, only: frozenset[str] | None, what: str, serial: int) -> None:
         assert self.poller is not None
         poller = self.poller
         due, _ = poller.due_feeds(self.clock(), force=force, only=only)
         started = time.perf_counter()
-        self.server.publish({"event": "poll-started", "due": len(due), "what": what})
+        self.server.publish({"event": "poll-started", "due": len(due), "what": what, "cycle": serial})
         self._polling = True
         self._progress = {"done": 0, "due": len(due), "new": 0}
         saver = asyncio.ensure_future(self._save_periodically())
@@ -215,8 +234,9 @@ class Daemon:
                 "failed": len(report.failed) if report else 0,
                 "flush_error": report.flush_error if report else None}
             self._announce()
-            self.server.publish({"event": "poll-finished", **{
-                k: self.last_cycle[k] for k in ("new", "failed", "feeds", "error")}})
+            self.server.publish({"event": "poll-finished", "cycle": serial, **{
+                k: self.last_cycle[k] for k in ("new", "failed", "feeds", "error", "flush_error")},
+                **(cycle_details(report) if report is not None else {})})
 
     def _on_feed(self, outcome: FeedOutcome) -> None:
         self._progress["done"] += 1
@@ -349,7 +369,9 @@ class Daemon:
         self._queue_poll(request.force, only, "viewer")
         log.info("poll requested (%s)%s", "all due" if only is None else f"{len(only)} feed(s)",
                  ", after the running cycle" if running else "")
-        return {"queued": True, "after_running": running}
+        # Every pending request goes to the next cycle started: its serial comes back in
+        # that cycle's poll-started and poll-finished events.
+        return {"queued": True, "after_running": running, "cycle": self._started_cycles + 1}
 
     async def _enable(self, request: Request) -> dict[str, Any]:
         from feeds.config_edit import set_enabled, writable_config_path

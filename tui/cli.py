@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from feeds import __version__, aio
-from tui.context import AppContext, UserError
+from tui.context import AppContext, StoreLocked, UserError
 
 
 class _Group(click.Group):
@@ -81,7 +81,11 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     for name in feeds:
         if config.feed(name) is None:
             raise UserError(f"no feed named {name!r} in {config.path}")
-    store = obj.open_store()
+    try:
+        store = obj.open_store()
+    except StoreLocked as locked:
+        _poll_through_daemon(obj, locked, poll_all, feeds)
+        return
     changed = reclassify_if_needed(store, config.rules, actors=config.actors)
     if changed is not None:
         click.echo(f"rules changed: re-classified {changed} stored items")
@@ -106,12 +110,9 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     for it in new:
         for label in it.labels or ("unlabelled",):
             by_label[label] = by_label.get(label, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in by_label.items())
-    click.echo(f"polled {len(report.outcomes)} feeds: {len(new)} new items"
-               + (f" ({summary})" if summary else "")
-               + (f", {len(report.failed)} failed" if report.failed else "")
-               + (f"; {report.not_due} not due (--all polls them)" if report.not_due else ""))
-    _print_watch_hits(report.watch_hits, config)
+    _print_summary(len(report.outcomes), len(new), by_label, len(report.failed), report.not_due)
+    _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
+                      config)
     if report.flush_error:
         click.echo(f"diplowatch: could not save: {report.flush_error} (will retry)", err=True)
         sys.exit(1)
@@ -119,10 +120,49 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         sys.exit(1)
 
 
-def _print_watch_hits(hits: list, config: Any) -> None:
+def _poll_through_daemon(obj: AppContext, locked: StoreLocked, poll_all: bool,
+                         feeds: tuple[str, ...]) -> None:
+    """A daemon owns the store: it runs the cycle (as `mark` lets it mark). Its event gives
+    the failed feeds, the counts and the watch hits; per-feed lines are in its log."""
+    from feeds.control import ControlClient, ControlError, DaemonUnavailable
+    from tui.render import safe_text as plain  # the socket's text reaches the terminal
+
+    try:
+        done = ControlClient(obj.store_path).poll_and_wait(list(feeds) or None, force=poll_all)
+    except DaemonUnavailable:
+        raise locked from None  # not a daemon (or gone): the lock holder's message stands
+    except ControlError as e:
+        raise UserError(str(e)) from None
+    failures = [f for f in done.get("failures") or [] if isinstance(f, list) and len(f) == 3]
+    width = max([len(plain(f[0])) for f in failures] + [4])
+    for name, status, error in failures:
+        click.echo(f"{plain(status):<13} {plain(name):<{width}}  {plain(error)}")
+    _print_summary(int(done.get("feeds") or 0), int(done.get("new") or 0),
+                   {plain(k): int(v) for k, v in (done.get("labels") or {}).items()},
+                   int(done.get("failed") or 0), int(done.get("not_due") or 0), through_daemon=True)
+    _print_watch_hits([(tuple(map(plain, terms)), plain(title), plain(source))
+                       for terms, title, source in done.get("watch") or []], obj.config)
+    if done.get("error") or done.get("flush_error"):
+        click.echo(f"diplowatch: the daemon's cycle failed: {plain(done.get('error') or done.get('flush_error'))}",
+                   err=True)
+        sys.exit(1)
+    if done.get("failed"):
+        sys.exit(1)
+
+
+def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, not_due: int,
+                   *, through_daemon: bool = False) -> None:
+    summary = ", ".join(f"{n} {k}" for k, n in by_label.items())
+    click.echo(f"polled {feeds} feeds{' through the running daemon' if through_daemon else ''}: "
+               f"{new} new items" + (f" ({summary})" if summary else "")
+               + (f", {failed} failed" if failed else "")
+               + (f"; {not_due} not due (--all polls them)" if not_due else ""))
+
+
+def _print_watch_hits(hits: list[tuple[tuple[str, ...], str, str]], config: Any) -> None:
     """One line per new item matching [watch]; the bell once, on a terminal, if configured."""
-    for hit in hits:
-        click.echo(f"watch         {', '.join(hit.terms)}: {hit.item.title} ({hit.item.source})")
+    for terms, title, source in hits:
+        click.echo(f"watch         {', '.join(terms)}: {title} ({source})")
     if hits and config.watch.bell and sys.stdout.isatty():
         click.echo("\a", nl=False)
 

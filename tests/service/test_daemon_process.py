@@ -43,9 +43,12 @@ def test_lifecycle_one_writer_and_a_clean_stop(start_daemon, service_config: Pat
         titles = sorted(i.title for i in view.recent())
     assert titles == ["Envoys hold peace talks in Doha", SEED_TITLE]
 
-    # Only the daemon writes: a second writer and a second daemon are refused, with who runs.
+    # Only the daemon writes: `poll --once` asks it for a cycle; a second daemon is refused.
+    wire.add("Envoys agree on a prisoner exchange")
     r = run_cli(service_config, store, "poll", "--once", "--all")
-    assert r.exit_code == 2 and "already running" in r.output and str(daemon.pid) in r.output
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new items (1 ")
+    assert daemon.status()["cycles"] == 2
     r = run_daemon_command(service_config, store)
     assert r.returncode == 2 and f"daemon (pid {daemon.pid}) is already running" in r.stderr
     assert "Traceback" not in r.stderr
@@ -92,6 +95,71 @@ def test_lifecycle_one_writer_and_a_clean_stop(start_daemon, service_config: Pat
         titles = {i.title for i in after.recent()}
     assert "Mediators report progress in ceasefire negotiations" in titles
     assert "Slow news" not in titles
+
+
+def test_poll_once_through_the_daemon_reports_failures_and_watch_hits(
+        start_daemon, write_config, tmp_path: Path, wire: Wire, feed_server: FeedServer) -> None:
+    feed_server.route("/broken.xml", Response(500, b"oops", content_type="text/plain"))
+    config = write_config([("Wire", wire.url), ("Broken [red]feed[/red]", feed_server.url("/broken.xml"))],
+                          polling='interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\njitter = 0.0',
+                          extra='[watch]\nterms = ["prisoner exchange"]\n')
+    store = tmp_path / "store"
+    daemon = start_daemon(config=config)
+    daemon.wait_cycles(1)
+    wire.add("Envoys agree on a prisoner exchange \x1b[31m[@click=app.quit]now")
+    r = run_cli(config, store, "poll", "--once", "--all")
+    assert r.exit_code == 1, r.output  # a feed failed, as without a daemon
+    lines = r.output.splitlines()
+    assert lines[0].split() == ["error", "Broken", "[red]feed[/red]", "HTTP", "500", "Internal",
+                                "Server", "Error"]
+    assert lines[1] == "polled 2 feeds through the running daemon: 1 new items (1 talks), 1 failed"
+    assert lines[2] == "watch         prisoner exchange: Envoys agree on a prisoner exchange [31m[@click=app.quit]now (Wire)"
+    assert "\x1b" not in r.output
+
+
+def test_poll_once_during_a_running_cycle_waits_for_the_next_one(
+        start_daemon, write_config, tmp_path: Path, wire: Wire, feed_server: FeedServer) -> None:
+    """The running cycle fetched the wire before the new story: `poll --once` must report
+    the cycle that serves its own request, not the one that happened to be running."""
+    slow_body = rss([rss_item("Slow news", guid="s")])
+    feed_server.route("/slow.xml", Response(body=slow_body))
+    config = write_config([("Wire", wire.url), ("Slow", feed_server.url("/slow.xml"))],
+                          polling='interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\njitter = 0.0\n'
+                                  'timeout = "30s"')
+    store = tmp_path / "store"
+    daemon = start_daemon(config=config)
+    daemon.wait_cycles(1)
+    gate = threading.Event()
+
+    def held(request) -> Response:
+        gate.wait(30)
+        return Response(body=slow_body)
+
+    feed_server.route("/slow.xml", held)
+    daemon.client.poll_now(None)
+    until(lambda: (daemon.status().get("progress") or {}).get("done") == 1,
+          what="the wire to be fetched while Slow hangs")
+    wire.add("Envoys agree on a prisoner exchange")
+    result: list = []
+    cli_thread = threading.Thread(target=lambda: result.append(run_cli(config, store, "poll", "--once",
+                                                                       "--all")))
+    cli_thread.start()
+    until(lambda: daemon.status().get("queued"), what="the CLI's request to be queued")
+    gate.set()
+    cli_thread.join(30)
+    (r,) = result
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new items"), r.output
+    assert daemon.status()["cycles"] == 3
+    r = run_cli(config, store, "poll", "--once")  # nothing is due for an hour
+    assert r.output == "polled 0 feeds through the running daemon: 0 new items; 2 not due (--all polls them)\n"
+
+
+def test_poll_once_with_a_writer_that_is_not_a_daemon_is_refused(
+        service_config: Path, tmp_path: Path) -> None:
+    with Store.open(tmp_path / "store"):
+        r = run_cli(service_config, tmp_path / "store", "poll", "--once", "--all")
+    assert r.exit_code == 2 and "only one process may write it" in r.output
 
 
 def test_sigkill_leaves_viewers_read_only_and_a_restart_resumes(start_daemon, tmp_path: Path,
