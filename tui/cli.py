@@ -12,12 +12,36 @@ from typing import Any
 
 import click
 
-from feeds import __version__, aio
+from feeds import __version__
 from tui.context import AppContext, StoreLocked, UserError
 
 
+# Commands in other modules, imported when used: `poll --once` and the dashboard do not pay
+# for the review and service commands' imports (about 0.1 s of every start).
+_LAZY_COMMANDS = {
+    "list": ("tui.cli_items", "list_items"), "show": ("tui.cli_items", "show"),
+    "export": ("tui.cli_items", "export"), "mark": ("tui.cli_items", "mark"),
+    "recover": ("tui.cli_items", "recover"), "feeds": ("tui.cli_feeds", "feeds"),
+    "rules": ("tui.cli_rules", "rules"), "trends": ("tui.cli_analysis", "trends"),
+    "brief": ("tui.cli_analysis", "brief"), "clusters": ("tui.cli_analysis", "clusters"),
+    "daemon": ("tui.cli_service", "daemon"), "serve": ("tui.cli_service", "serve"),
+}
+
+
 class _Group(click.Group):
-    """Turns UserError (and a few last-resort failures) into a message and an exit status."""
+    """Turns UserError (and a few last-resort failures) into a message and an exit status;
+    loads the commands of :data:`_LAZY_COMMANDS` when they are named (or listed by --help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attr = _LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,6 +97,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     """Poll due feeds once, headless: one line per feed; exit 1 if any feed failed."""
     if not once:
         raise UserError("poll needs --once (for continuous polling run `diplowatch daemon`)")
+    from feeds import aio
     from feeds.poller import Poller
     from feeds.reclassify import reclassify_if_needed
     from tui.render import relative
@@ -165,12 +190,6 @@ def _print_watch_hits(hits: list[tuple[tuple[str, ...], str, str]], config: Any)
         click.echo(f"watch         {', '.join(terms)}: {title} ({source})")
     if hits and config.watch.bell and sys.stdout.isatty():
         click.echo("\a", nl=False)
-
-
-from tui import cli_analysis, cli_feeds, cli_items, cli_rules, cli_service  # noqa: E402  (they attach to `cli`)
-
-for _module in (cli_items, cli_feeds, cli_rules, cli_analysis, cli_service):
-    _module.register(cli)
 
 
 def main() -> None:

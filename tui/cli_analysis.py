@@ -233,8 +233,3 @@ def explain_clusters(obj: AppContext, title_a: str, title_b: str) -> None:
         f"verdict: {'the same story' if c.same_story else 'different stories'}",
     ]
     click.echo("\n".join(lines))
-
-
-def register(group: click.Group) -> None:
-    for command in (trends, brief, clusters):
-        group.add_command(command)

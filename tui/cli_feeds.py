@@ -218,7 +218,3 @@ def export_opml(obj: AppContext, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(feeds)

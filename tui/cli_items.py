@@ -224,8 +224,3 @@ def recover(obj: AppContext) -> None:
         raise UserError(f"no store at {path}")
     report = do_recover(path)
     click.echo(str(report))
-
-
-def register(group: click.Group) -> None:
-    for command in (list_items, show, export, mark, recover):
-        group.add_command(command)

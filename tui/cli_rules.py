@@ -76,7 +76,3 @@ def apply_rules(obj: AppContext) -> None:
 
     changed = reclassify(store, obj.config.rules, progress=progress, actors=obj.config.actors)
     click.echo(f"re-classified stored items: {changed} changed")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(rules)

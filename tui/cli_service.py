@@ -167,8 +167,3 @@ def serve(ctx: click.Context, host: str, port: int, public_url: str | None) -> N
                    f"on {url}", err=True)
     log.info("serve: %s on %s (config %s, store %s)", command, url, config.path, store_path)
     Server(command, host=host, port=port, title="diplowatch", public_url=public_url).serve()
-
-
-def register(group: click.Group) -> None:
-    group.add_command(daemon)
-    group.add_command(serve)
