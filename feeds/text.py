@@ -31,9 +31,22 @@ GUID_MAX = 1000
 LINK_MAX = 2000
 
 
+_LINE_BREAKS = re.compile(r"[\t\n]+")
+
+
 def strip_controls(text: str) -> str:
     """Remove characters that can drive a terminal or disguise text; keep tab and newline."""
     return _SURROGATE.sub("", _CONTROL.sub("", text))
+
+
+def safe_text(value: object, limit: int | None = None, *, one_line: bool = True) -> str:
+    """A plain, control-free string; tabs and newlines folded to spaces when ``one_line``."""
+    text = strip_controls("" if value is None else str(value))
+    if one_line:
+        text = _LINE_BREAKS.sub(" ", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    return text
 
 
 def clip(text: str, limit: int) -> str:

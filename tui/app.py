@@ -58,10 +58,10 @@ from feeds.clusters import ClusterDirectory, cluster_of
 from feeds.config import Config
 from feeds.model import LABELS, FeedState, Item, utc_iso
 from feeds.schedule import seconds_until_due
-from feeds.text import safe_link
+from feeds.text import safe_link, safe_text
 from feeds.units import format_duration
 from storage.query import NO_FLAGS, Flags
-from tui.render import OTHER, PANE_TITLES, PANES, local_time, safe_text, store_label
+from tui.render import OTHER, PANE_TITLES, PANES, local_time, store_label
 from tui.screens.actor import ActorChoice, ActorScreen
 from tui.screens.briefing import BriefingRequest, BriefingScreen
 from tui.screens.dashboard import DashboardScreen

@@ -97,20 +97,27 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     """Poll due feeds once, headless: one line per feed; exit 1 if any feed failed."""
     if not once:
         raise UserError("poll needs --once (for continuous polling run `diplowatch daemon`)")
-    from feeds import aio
-    from feeds.poller import Poller
-    from feeds.reclassify import reclassify_if_needed
-    from tui.render import relative
+    from feeds.control import control_socket_path
 
+    # A daemon owns the store: it runs the cycle, as `mark` lets it mark. Asked before the
+    # config and the poller are loaded: that is most of this command's start-up.
+    if control_socket_path(obj.store_path).exists() and _poll_through_daemon(obj, poll_all, feeds):
+        return
     config = obj.config
     for name in feeds:
         if config.feed(name) is None:
             raise UserError(f"no feed named {name!r} in {config.path}")
     try:
         store = obj.open_store()
-    except StoreLocked as locked:
-        _poll_through_daemon(obj, locked, poll_all, feeds)
-        return
+    except StoreLocked:
+        if _poll_through_daemon(obj, poll_all, feeds):  # one that started meanwhile
+            return
+        raise
+    from feeds import aio
+    from feeds.poller import Poller
+    from feeds.reclassify import reclassify_if_needed
+    from tui.render import relative
+
     changed = reclassify_if_needed(store, config.rules, actors=config.actors)
     if changed is not None:
         click.echo(f"rules changed: re-classified {changed} stored items")
@@ -137,7 +144,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
             by_label[label] = by_label.get(label, 0) + 1
     _print_summary(len(report.outcomes), len(new), by_label, len(report.failed), report.not_due)
     _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
-                      config)
+                      obj)
     if report.flush_error:
         click.echo(f"diplowatch: could not save: {report.flush_error} (will retry)", err=True)
         sys.exit(1)
@@ -145,17 +152,17 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         sys.exit(1)
 
 
-def _poll_through_daemon(obj: AppContext, locked: StoreLocked, poll_all: bool,
-                         feeds: tuple[str, ...]) -> None:
-    """A daemon owns the store: it runs the cycle (as `mark` lets it mark). Its event gives
-    the failed feeds, the counts and the watch hits; per-feed lines are in its log."""
+def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]) -> bool:
+    """Ask the store's daemon for a cycle and print what its event says: the failed feeds,
+    the counts and the watch hits (per-feed lines are in its log). False if no daemon
+    answers; exits 1 when a feed failed, as a poll of our own would."""
     from feeds.control import ControlClient, ControlError, DaemonUnavailable
-    from tui.render import safe_text as plain  # the socket's text reaches the terminal
+    from feeds.text import safe_text as plain  # the socket's text reaches the terminal
 
     try:
         done = ControlClient(obj.store_path).poll_and_wait(list(feeds) or None, force=poll_all)
     except DaemonUnavailable:
-        raise locked from None  # not a daemon (or gone): the lock holder's message stands
+        return False
     except ControlError as e:
         raise UserError(str(e)) from None
     failures = [f for f in done.get("failures") or [] if isinstance(f, list) and len(f) == 3]
@@ -166,13 +173,14 @@ def _poll_through_daemon(obj: AppContext, locked: StoreLocked, poll_all: bool,
                    {plain(k): int(v) for k, v in (done.get("labels") or {}).items()},
                    int(done.get("failed") or 0), int(done.get("not_due") or 0), through_daemon=True)
     _print_watch_hits([(tuple(map(plain, terms)), plain(title), plain(source))
-                       for terms, title, source in done.get("watch") or []], obj.config)
+                       for terms, title, source in done.get("watch") or []], obj)
     if done.get("error") or done.get("flush_error"):
         click.echo(f"diplowatch: the daemon's cycle failed: {plain(done.get('error') or done.get('flush_error'))}",
                    err=True)
         sys.exit(1)
     if done.get("failed"):
         sys.exit(1)
+    return True
 
 
 def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, not_due: int,
@@ -184,11 +192,11 @@ def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, 
                + (f"; {not_due} not due (--all polls them)" if not_due else ""))
 
 
-def _print_watch_hits(hits: list[tuple[tuple[str, ...], str, str]], config: Any) -> None:
+def _print_watch_hits(hits: list[tuple[tuple[str, ...], str, str]], obj: AppContext) -> None:
     """One line per new item matching [watch]; the bell once, on a terminal, if configured."""
     for terms, title, source in hits:
         click.echo(f"watch         {', '.join(terms)}: {title} ({source})")
-    if hits and config.watch.bell and sys.stdout.isatty():
+    if hits and sys.stdout.isatty() and obj.config.watch.bell:
         click.echo("\a", nl=False)
 
 

@@ -1,18 +1,16 @@
 """Feed text → things Textual can show without ever reading it as markup.
 
 Every string that came from a feed (title, summary, source, link, error text) passes through
-``safe_text`` before a widget shows it: control characters are stripped (again: the store
+``feeds.text.safe_text`` before a widget shows it: control characters are stripped (again: the store
 only holds stripped text, but a renderer must not trust its input). Widgets then wrap the
 plain string in ``rich.text.Text`` or ``textual.content.Content`` (never markup). Label
 colours live here too, as theme variables, so that every widget agrees; and the time words.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from feeds.model import LABELS, parse_utc_iso
-from feeds.text import strip_controls
 from feeds.units import format_duration
 from storage.query import NO_LABEL
 
@@ -31,18 +29,6 @@ LABEL_VARS = {"talks": "text-success", "sanctions": "text-error", "statements": 
               OTHER: "text-secondary"}
 LABEL_BLOCK_VARS = {"talks": "success", "sanctions": "error", "statements": "warning",
                     OTHER: "secondary"}
-
-_LINE_BREAKS = re.compile(r"[\t\n]+")
-
-
-def safe_text(value: object, limit: int | None = None, *, one_line: bool = True) -> str:
-    """A plain, control-free string; tabs and newlines folded to spaces when ``one_line``."""
-    text = strip_controls("" if value is None else str(value))
-    if one_line:
-        text = _LINE_BREAKS.sub(" ", text)
-    if limit is not None and len(text) > limit:
-        text = text[: max(limit - 1, 0)] + "…"
-    return text
 
 
 def label_var(label: str | None) -> str:

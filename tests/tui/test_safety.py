@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from feeds.text import safe_text
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
-from tui.render import safe_text
 from tui.widgets.item_detail import DetailView, render_detail
 from tui.screens.item import ItemScreen
 

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from tui.render import safe_text
+from feeds.text import safe_text
 
 FORMATS = (("md", "Markdown (.md)"), ("html", "HTML (.html)"))
 EXTENSIONS = {"md": ".md", "html": ".html"}

@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from feeds.health import FeedHealth, feed_health
-from tui.render import local_time, relative, safe_text
+from feeds.text import safe_text
+from tui.render import local_time, relative
 from tui.widgets.feed_table import FeedHealthTable, next_poll_words
 from tui.widgets.header import DashboardHeader
 

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from feeds.config import Config
-from tui.render import safe_text
+from feeds.text import safe_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ from textual.worker import get_current_worker
 
 from feeds.model import LABELS
 from storage.query import NO_LABEL
-from tui.render import OTHER, PANE_TITLES, label_style, safe_text, store_label
+from feeds.text import safe_text
+from tui.render import OTHER, PANE_TITLES, label_style, store_label
 from tui.widgets.header import DashboardHeader
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey
 
 from feeds.model import Item
-from tui.render import safe_text, short_time
+from feeds.text import safe_text
+from tui.render import short_time
 from tui.widgets.cursor import cursor_row_key
 from tui.widgets.header import DashboardHeader
 from tui.widgets.item_detail import ItemDetail

@@ -7,7 +7,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from feeds.health import FeedHealth
-from tui.render import relative, safe_text
+from feeds.text import safe_text
+from tui.render import relative
 from tui.widgets.cursor import cursor_row_key
 
 STATUS_VARS = {"ok": "success", "not modified": "success", "error": "error", "gone": "error",

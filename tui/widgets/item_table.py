@@ -24,7 +24,8 @@ from textual.widgets.data_table import CellKey, ColumnKey, RowDoesNotExist, RowK
 from feeds.clusters import cluster_of
 from feeds.model import Item, label_order
 from storage.query import SORT_KEY, Flags
-from tui.render import OTHER, label_var, safe_text, short_time
+from feeds.text import safe_text
+from tui.render import OTHER, label_var, short_time
 from tui.widgets.cursor import cursor_row_key
 
 CHUNK = 250  # rows added between two yields to the event loop
