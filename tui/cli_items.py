@@ -79,8 +79,11 @@ def _progress(enabled: bool) -> Callable[[int, int], None] | None:
 
 
 def _rows(obj: AppContext, store: Any, items: list) -> list[dict]:
+    from storage.atomic import paused_gc
+
     names = {f.key: f.name for f in obj.config.feeds}
-    return [item_row(it, store.flags(it.id), names.get(it.feed)) for it in items]
+    with paused_gc():  # up to a whole history of acyclic rows
+        return [item_row(it, store.flags(it.id), names.get(it.feed)) for it in items]
 
 
 def with_filters(fn: Callable) -> Callable:

@@ -134,3 +134,21 @@ def test_a_character_folding_to_ascii_sends_the_file_to_the_careful_path():
     assert partition._no_char_folds_to_ascii(orjson.dumps({"items": {"1": {"id": "x", "t": "Zürich café"}}}))
     for ch in "\u00df\u0130\ufb01\u212a":
         assert not partition._no_char_folds_to_ascii(orjson.dumps({"t": f"a{ch}b"}))
+
+
+def test_raw_prefilter_reads_only_the_searched_fields():
+    """A word only in the link or the evidence makes no candidate (a full-history search
+    parsed three times the documents it needed); a document whose keys are in another
+    order is read whole, so it is never missed."""
+    from feeds.model import Match
+
+    hit = make_item(0x3001, title="Ceasefire talks resume", summary="Envoys met.")
+    in_link = replace(make_item(0x3002, title="Envoys met", summary="No date."),
+                      link="https://news.example/ceasefire-talks",
+                      evidence=(Match("talks", "ceasefire", "Envoys", "title", 0, 6, 1.0),))
+    shuffled = make_item(0x3003, title="Ceasefire holds", summary="Quiet night.").to_dict()
+    shuffled = {k: shuffled[k] for k in ("id", "link", "feed", "guid", "published", "title",
+                                         "summary", "source")} | shuffled
+    docs = {"1": hit.to_dict(), "2": in_link.to_dict(), "3": shuffled}
+    got = docs_containing(orjson.dumps({"items": docs}), ("ceasefire",), 3)
+    assert sorted(d["id"] for d in got) == sorted([hit.id, shuffled["id"]])
