@@ -229,6 +229,38 @@ def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | N
         out.append(doc)
 
 
+def item_doc_slices(raw: bytes) -> list[tuple[str, int, int]] | None:
+    """``(key, start, end)`` of every document of an items partition in this store's own
+    layout (orjson's, no spaces: ``{"items":{"<key>":{"id":…},…}}``), found without decoding
+    the file, so that its documents can be decoded one at a time. None for any other
+    layout. A cut in the wrong place (a nested object that begins with "id") leaves a slice
+    that is not one whole JSON object: decoding it fails, and the caller decodes the file."""
+    head = _ITEMS_HEAD_B.match(raw)
+    if head is None:
+        return None
+    body = head.end()
+    if raw[body:] == b"}}":
+        return []
+    if raw[body:body + 1] != b'"' or not raw.endswith(b"}}}"):
+        return None
+    starts, find, pos = [], raw.find, body
+    while (start := find(_DOC_START_B, pos)) >= 0:
+        starts.append(start)
+        pos = start + len(_DOC_START_B)
+    key_opens = [raw.rfind(b'"', 0, start) for start in starts]
+    if not starts or key_opens[0] != body \
+            or any(raw[k - 1:k] != b"," for k in key_opens[1:]):
+        return None
+    ends = [k - 1 for k in key_opens[1:]] + [len(raw) - 2]
+    out = []
+    for start, key_open, end in zip(starts, key_opens, ends):
+        key = raw[key_open + 1:start]
+        if not (key.isascii() and key.isdigit()):
+            return None
+        out.append((key.decode("ascii"), start + 2, end))
+    return out
+
+
 def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[dict] | None:
     """Documents of a raw items partition whose JSON text contains every (case-folded)
     term, parsing only those. None when the layout is not the expected one (written by

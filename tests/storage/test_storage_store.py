@@ -356,6 +356,22 @@ def test_invalid_item_document_is_corruption(tmp_path, clock):
         Store.open(tmp_path / "db", clock=clock)
 
 
+@pytest.mark.parametrize("field", ["published", "first_seen", "feed"])
+def test_an_item_document_with_a_field_of_the_wrong_type_is_corruption(tmp_path, clock, field):
+    """A foreign or hand-edited file: reported at open, not a crash in a later sort."""
+    s = Store.open(tmp_path / "db", clock=clock)
+    a = make_item()
+    s.upsert_items([a])
+    s.close()
+    path = tmp_path / "db" / "items-2024-W19.json"
+    data = orjson.loads(path.read_bytes())
+    (key,) = data["items"]
+    data["items"][key][field] = 12
+    path.write_bytes(orjson.dumps(data))
+    with pytest.raises(CorruptStoreError, match=f"items-2024-W19.json.*document {key} is not a valid item"):
+        Store.open(tmp_path / "db", clock=clock)
+
+
 @pytest.mark.parametrize("code, words", [(errno.ENOSPC, "disk full"),
                                          (errno.EROFS, "read-only file system")])
 def test_write_error_on_flush_keeps_data_pending(tmp_path, clock, monkeypatch, code, words):
