@@ -52,12 +52,8 @@ DETAIL_LIMIT = 200  # failures and watch hits listed in one poll-finished event
 def cycle_details(report: CycleReport) -> dict[str, Any]:
     """What `poll --once` prints of a cycle the daemon ran for it: new items per label, the
     failed feeds and the watch hits (each list capped: an event is one line of JSON)."""
-    labels: dict[str, int] = {}
-    for item in report.new_items:
-        for label in item.labels or ("unlabelled",):
-            labels[label] = labels.get(label, 0) + 1
     return {
-        "labels": labels, "not_due": report.not_due,
+        "labels": report.new_by_label(), "not_due": report.not_due,
         "failures": [[o.source.name, o.status, o.error or ""] for o in report.failed][:DETAIL_LIMIT],
         "watch": [[list(hit.terms), hit.item.title, hit.item.source]
                   for hit in report.watch_hits][:DETAIL_LIMIT]}

@@ -42,15 +42,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser: httptools.HttpResponseParser | None = None  # set while a response is read
         self.received = 0  # bytes of the current response so far
-        self.reason = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.headers_done = False
-        self.informational = False
-        self.body: list[bytes] = []
-        self.buffered = 0
-        self.done = False
-        self.keep_alive = False
-        self.length_known = False  # Content-Length or chunked; otherwise the body ends at close
+        self._new_response()
         self.eof = False
         self.error: BaseException | None = None
         self.unsolicited = False  # bytes arrived while no request was waiting
@@ -115,24 +107,30 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.informational:  # a 1xx before the real answer: forget it, read on
-            self.reason, self.headers, self.headers_done = b"", [], False
-            self.informational = self.length_known = False
+            self._new_response()
             return
         self.keep_alive = self.parser.should_keep_alive()  # type: ignore[union-attr]  # reset after this
         self.done = True
 
     # -- used by the transport -------------------------------------------------------------
 
-    def start(self) -> httptools.HttpResponseParser:
+    def _new_response(self) -> None:
+        """Forget the last response's head and body (a new request, or after a 1xx)."""
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = self.informational = self.done = self.keep_alive = False
+        self.length_known = False  # Content-Length or chunked; otherwise the body ends at close
+        self.body: list[bytes] = []
+        self.buffered = 0
+
+    def start(self) -> None:
+        """Ready for the next response: a fresh parser."""
         self.parser = httptools.HttpResponseParser(self)
         # As tolerant as h11 was: bare LF line ends and odd bytes in header values. The
         # "dangerous" part is request smuggling through a proxy; a feed reader proxies nothing.
         self.parser.set_dangerous_leniencies(lenient_headers=True, lenient_optional_cr_before_lf=True)
-        self.received, self.reason, self.headers = 0, b"", []
-        self.headers_done = self.informational = self.done = self.length_known = False
-        self.keep_alive = False
-        self.body, self.buffered = [], 0
-        return self.parser
+        self.received = 0
+        self._new_response()
 
     def take_body(self) -> list[bytes]:
         chunks, self.body, self.buffered = self.body, [], 0
@@ -254,11 +252,7 @@ class H1Transport(httpx.AsyncBaseTransport):
             else:
                 conn.close()
         conn = await self._connect(request, timeouts.get("connect"))
-        try:
-            return await self._exchange(conn, head, request, timeouts)
-        except _StaleConnection as e:  # pragma: no cover - a new connection is never "reused"
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
-                                            request=request) from e
+        return await self._exchange(conn, head, request, timeouts)  # (never stale: not reused)
 
     async def _connect(self, request: httpx.Request, timeout: float | None) -> _Connection:
         loop = asyncio.get_running_loop()

@@ -19,16 +19,20 @@ import os
 import queue
 import select
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from feeds.parse import ParsedFeed, parse_document
-from feeds.parseworker import read_message, spawn_worker, write_message
+from feeds.parseworker import read_message, write_message
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
 STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on top of a job's deadline
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 _classifier: Any = None
 _tagger: Any = None
@@ -80,6 +84,16 @@ def run_job(job: ParseJob) -> ParsedFeed:
         return ParsedFeed(False, error="document too large to parse (memory limit)")
 
 
+def _spawn() -> subprocess.Popen:
+    """``python -m feeds.parseworker`` with the package importable; stdin/stdout are its
+    channel, stderr is discarded."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", "feeds.parseworker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=_PACKAGE_ROOT)
+
+
 class _WorkerDied(Exception):
     pass
 
@@ -87,7 +101,7 @@ class _WorkerDied(Exception):
 class _Worker:
     def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None,
                  watch_spec: Any = None) -> None:
-        self.proc = spawn_worker("feeds.parseworker")
+        self.proc = _spawn()
         self.ready = False
         write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec, watch_spec))
 
@@ -192,15 +206,18 @@ class ParsePool:
         for _ in range(missing):
             self._idle.put(self._spawn())
 
+    def _take_idle(self) -> list[_Worker]:
+        taken: list[_Worker] = []
+        while True:
+            try:
+                taken.append(self._idle.get_nowait())
+            except queue.Empty:
+                return taken
+
     def wait_ready(self, timeout: float) -> None:
         """Block until the idle workers have finished importing (at most ``timeout`` s)."""
         deadline = time.monotonic() + timeout
-        mine: list[_Worker] = []  # out of the queue while read: nobody else reads their pipes
-        while True:
-            try:
-                mine.append(self._idle.get_nowait())
-            except queue.Empty:
-                break
+        mine = self._take_idle()  # out of the queue while read: nobody else reads their pipes
         try:
             for worker in mine:
                 try:
@@ -214,12 +231,7 @@ class ParsePool:
     def release(self) -> None:
         """Stop the idle workers now; a later parse starts new ones. A one-shot poll calls
         this once parsing is over, so that its flush does not add to their memory."""
-        idle: list[_Worker] = []
-        while True:
-            try:
-                idle.append(self._idle.get_nowait())
-            except queue.Empty:
-                break
+        idle = self._take_idle()
         with self._lock:
             self._all.difference_update(idle)
             self._started -= len(idle)

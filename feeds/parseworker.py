@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any, BinaryIO
 
 _HEADER = struct.Struct("!I")
@@ -33,19 +31,6 @@ def read_message(stream: BinaryIO) -> Any:
     if len(data) < size:
         raise EOFError
     return pickle.loads(data)
-
-
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-
-
-def spawn_worker(module: str) -> subprocess.Popen:
-    """Start ``python -m module`` as a worker of this program: the package importable,
-    stdin/stdout as its channel, stderr discarded."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-    return subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                            cwd=_PACKAGE_ROOT)
 
 
 def become_background_worker(memory_limit: int) -> None:

@@ -113,6 +113,14 @@ class CycleReport:
     def watch_hits(self) -> list[WatchHit]:
         return [hit for o in self.outcomes for hit in o.watch_hits]
 
+    def new_by_label(self) -> dict[str, int]:
+        """New items per label ("unlabelled" for none), in the order labels first appear."""
+        counts: dict[str, int] = {}
+        for item in self.new_items:
+            for label in item.labels or ("unlabelled",):
+                counts[label] = counts.get(label, 0) + 1
+        return counts
+
 
 class Poller:
     slot_lease = SLOT_LEASE

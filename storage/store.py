@@ -45,14 +45,14 @@ from tinydb.table import Document, Table
 
 from feeds.model import LABELS, FeedState, Item, Match, utc_iso
 
-from .atomic import (AtomicJSONStorage, backup_path, decode_tables, paused_gc, read_raw, release_free_heap,
-                     read_tables, remove_stray_temps)
+from .atomic import (AtomicJSONStorage, backup_path, decode_tables, paused_gc, read_raw,
+                     read_tables, release_free_heap, remove_stray_temps)
 from .errors import CorruptStoreError, ReadOnlyStoreError, StoreError, StoreWriteError, os_reason
 from .lock import WriterLock
-from .partition import (DAY, ITEM_ID_RE, IdIndex, doc_id, docs_containing, entry_add, item_doc_slices,
-                        entry_from_docs, index_name, item_id_of, new_entry, partition_key_of,
-                        partition_name, prefilter_terms, read_index, stat_key, week_bounds,
-                        week_key, week_key_at, write_index)
+from .partition import (DAY, ITEM_ID_RE, IdIndex, doc_id, docs_containing, entry_add,
+                        entry_from_docs, index_name, item_doc_slices, item_id_of, new_entry,
+                        partition_key_of, partition_name, prefilter_terms, read_index, stat_key,
+                        week_bounds, week_key, week_key_at, write_index)
 from .query import NO_FLAGS, NO_LABEL, Flags, ItemFilter, Matcher
 from .query import SORT_KEY as _SORT_KEY
 
@@ -1044,10 +1044,7 @@ class Store:
                         break
                     out.append(item)
                 else:
-                    ids = [it.id for it in out]
-                    self._items.update(zip(ids, out))
-                    p.ids.update(ids)
-                    return out
+                    return self._hold(p, out)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 pass
         return self._items_from_docs(p, decode_tables(raw, p.path).get("items", {}))
@@ -1064,9 +1061,14 @@ class Store:
             bad = next(k for k, i in zip(docs, ids) if item_id_of(k) != i)
             raise CorruptStoreError(p.path, f"document {bad} holds item {docs[bad].get('id')!r}, "
                                             f"whose id does not match")
-        self._items.update(zip(ids, out))
+        return self._hold(p, out)
+
+    def _hold(self, p: _Partition, items: list[Item]) -> list[Item]:
+        """Make a partition's checked items resident (by id, and in its id set)."""
+        ids = [it.id for it in items]
+        self._items.update(zip(ids, items))
         p.ids.update(ids)
-        return out
+        return items
 
     def _refresh_resident(self, p: _Partition, docs: dict[str, dict[str, Any]]) -> list[Item]:
         """Update a resident partition from its re-read documents, rebuilding only the

@@ -137,12 +137,8 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         else:
             detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
         click.echo(f"{o.status:<13} {o.source.name:<{width}}  {detail}")
-    new = report.new_items
-    by_label: dict[str, int] = {}
-    for it in new:
-        for label in it.labels or ("unlabelled",):
-            by_label[label] = by_label.get(label, 0) + 1
-    _print_summary(len(report.outcomes), len(new), by_label, len(report.failed), report.not_due)
+    _print_summary(len(report.outcomes), len(report.new_items), report.new_by_label(),
+                   len(report.failed), report.not_due)
     _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
                       obj)
     if report.flush_error:
