@@ -64,7 +64,7 @@ def main() -> None:
     if a.child:
         print(json.dumps(child_write(a.child[1])))
         return
-    from benchmarks.bench_tui import run_child
+    from benchmarks.bench_tui import measure_paint
     from benchmarks.gen_store import generate_store
     from feeds.config import bundled_config_path
 
@@ -86,17 +86,12 @@ def main() -> None:
                   f"{sum(f.stat().st_size for f in db.glob('items-*.json')) / 1e6:.0f} MB of week files)")
         else:
             print(f"\n{n:,} items over 52 weeks × 100 feeds (reused)")
-        paints = []
-        for _ in range(3):
-            marks, spawned = run_child("first-paint", str(db), str(config))
-            paints.append((marks["painted_at"] - spawned, marks["first_frame_at"] - spawned,
-                           marks["rss_mb"], marks["extras_at"] - spawned, marks["rss_extras_mb"],
-                           marks["hwm_mb"]))
-        painted, frame, rss, settled, rss_settled, hwm = min(paints)
-        print(f"  dashboard: first frame {frame:.2f} s, panes painted {painted:.2f} s "
-              f"(median {statistics.median(p[0] for p in paints):.2f} s), RSS {rss:.0f} MB; "
-              f"whole recent window, stories and sparklines in at {settled:.2f} s, "
-              f"RSS then {rss_settled:.0f} MB (peak {hwm:.0f} MB)")
+        r = measure_paint(db, config)
+        settled = "timed out" if r["extras"] is None else f"in at {r['extras']:.2f} s"
+        print(f"  dashboard: first frame {r['first_frame']:.2f} s, panes painted {r['painted']:.2f} s "
+              f"(median {r['painted_median']:.2f} s), RSS {r['rss_mb']:.0f} MB; "
+              f"whole recent window, stories and sparklines {settled}, "
+              f"RSS then {r['rss_extras_mb']:.0f} MB (peak {r['hwm_mb']:.0f} MB)")
         w = json.loads(run(sys.executable, __file__, "--child", "write", str(db), env=env).stdout)
         print(f"  write after a poll (100 new items): flush {w['flush_s'] * 1000:.0f} ms median, "
               f"{w['flush_max_s'] * 1000:.0f} ms max, {w['files']} files")

@@ -11,7 +11,8 @@
    open, the first frame, and the panes filled are all counted. The dashboard paints the
    current week first; then, in its workers, it loads the older days of the recent window,
    queries the panes again, and builds the story directory and the panes' sparklines:
-   "stories+spark" is when all of that has landed, and the resident memory then.
+   "stories+spark" is when all of that has landed (from the spawn, like the other times;
+   "timed out" when not within 30 s of the paint), and the resident memory then.
 2. The UI heartbeat (a 60 Hz timer on the app's event loop) while a cold poll of 200 feeds
    x 50 items over 50 loopback hosts (../shared/bench/feedfarm.py) lands in the dashboard:
    worst and p95 gap.
@@ -41,6 +42,7 @@ TARGET_PAINT = 1.0
 TARGET_P95 = 0.050
 TARGET_WORST = 0.150
 TARGET_RSS_MB = 250
+EXTRAS_LIMIT = 30  # s after the paint: the stories and sparklines are given up on ("timed out")
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -85,9 +87,10 @@ def child_first_paint(db: str, config_path: str) -> dict:
             app.call_after_refresh(painted)
         elif marks.get("painted_at", -1) > 0 and "extras_at" not in marks:
             # The story directory and the sparklines, built in workers after the paint.
-            if (app.clusters is not None and app._spark_day is not None) or \
-                    time.time() - marks["painted_at"] > 30:
+            landed = app.clusters is not None and app._spark_day is not None
+            if landed or time.time() - marks["painted_at"] > EXTRAS_LIMIT:
                 marks["extras_at"] = time.time()
+                marks["extras_timed_out"] = not landed  # extras_at is then only the limit
                 marks["rss_extras_mb"], marks["hwm_mb"] = _rss_mb()  # peak: over the whole start
                 app.exit()
 
@@ -177,6 +180,22 @@ def run_child(*args: str) -> tuple[dict, float]:
     return json.loads(out.stdout.strip().splitlines()[-1]), spawned
 
 
+def measure_paint(db: Path, config_path: Path, runs: int = 3) -> dict:
+    """Launch to first paint over ``runs`` child processes: the run that painted first, with
+    "painted_median" over all of them. Every time is in seconds from the child's spawn:
+    "first_frame", "painted", and "extras" (the whole recent window, stories and sparklines
+    landed; None when they had not within EXTRAS_LIMIT s of the paint)."""
+    results = []
+    for _ in range(runs):
+        marks, spawned = run_child("first-paint", str(db), str(config_path))
+        results.append({**marks, "first_frame": marks["first_frame_at"] - spawned,
+                        "painted": marks["painted_at"] - spawned,
+                        "extras": None if marks["extras_timed_out"] else marks["extras_at"] - spawned})
+    best = min(results, key=lambda r: r["painted"])
+    best["painted_median"] = statistics.median(r["painted"] for r in results)
+    return best
+
+
 def first_paint(base: Path, label: str, n_items: int, weeks: int, config_path: Path,
                 keep: bool) -> dict:
     from benchmarks.gen_store import generate_store
@@ -188,15 +207,7 @@ def first_paint(base: Path, label: str, n_items: int, weeks: int, config_path: P
             generate_store(db, n_items, n_feeds=40, weeks=weeks, seed=0)
         else:
             db.mkdir(parents=True)
-    runs = []
-    for _ in range(3):
-        marks, spawned = run_child("first-paint", str(db), str(config_path))
-        runs.append({**marks, "first_frame": marks["first_frame_at"] - spawned,
-                     "painted": marks["painted_at"] - spawned,
-                     "extras": marks["extras_at"] - marks["painted_at"]})
-    best = min(runs, key=lambda r: r["painted"])
-    best["painted_median"] = statistics.median(r["painted"] for r in runs)
-    return best
+    return measure_paint(db, config_path)
 
 
 def main() -> None:
@@ -231,9 +242,10 @@ def main() -> None:
     for label, n, weeks in sizes:
         r = first_paint(base, label, n, weeks, config, a.keep)
         what = f"{n:,} over {weeks} weeks" if n else "0 (empty store)"
+        extras = "timed out" if r["extras"] is None else f"{r['extras']:.2f}s"
         print(f"  {what:<26} {r['first_frame']:>10.2f}s {r['painted']:>13.2f}s "
               f"{r['painted_median']:>7.2f}s {r['rows']:>6} {r['rss_mb']:>7.0f} "
-              f"{'+' + format(r['extras'], '.2f') + 's':>14} {r['rss_extras_mb']:>9.0f}")
+              f"{extras:>14} {r['rss_extras_mb']:>9.0f}")
         if label == "50k":
             paint_50k = r
     if paint_50k:

@@ -32,11 +32,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.bench_service import wait  # noqa: E402
 from benchmarks.farm import REPO, Farm, farm_available  # noqa: E402
 from benchmarks.memwatch import PeakTreeRSS  # noqa: E402
 
 PHASES = ("cold", "all-304", "churn 10%")
 COMMAND = "poll --once → daemon"  # the whole command, with the daemon running
+CYCLE_TIMEOUT = 600  # s, as long as a poller's own run may take (``timed``)
 
 
 def timed(cmd: list[str], **kw) -> tuple[float, tuple[float, float], int, str]:
@@ -75,17 +77,28 @@ class Resident:
         """Started only when its turn comes: its first cycle must not run beside another."""
         from feeds.control import ControlClient, ControlError
 
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "--config", str(self.farm.config_path), "--db",
-             str(self.store), "daemon"], cwd=REPO, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+        self.log = self.store.parent / "daemon.log"
+        with open(self.log, "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tui.cli", "--config", str(self.farm.config_path), "--db",
+                 str(self.store), "daemon"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
         self.client = ControlClient(self.store)
-        for _ in range(600):
+
+        def answers() -> bool:
+            self._check_alive()
             try:
                 self.client.status()
-                return
+                return True
             except ControlError:
-                time.sleep(0.02)
+                return False
+
+        wait(answers, 60, "the daemon to answer")
+
+    def _check_alive(self) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise SystemExit(f"the daemon exited {self.proc.returncode}:\n"
+                             f"{self.log.read_text(errors='replace')[-3000:]}")
 
     def reload(self) -> tuple[float, tuple[float, float], int, str]:
         """The cycle's own duration, as the daemon measured it (poll-started → saved). After
@@ -111,8 +124,11 @@ class Resident:
         return float(last["seconds"]), (peak.mib, peak.pss_mib), 0, f"{last.get('new')} new"
 
     def _wait_cycles(self, n: int) -> None:
-        while self.client.status().get("cycles", 0) < n:
-            time.sleep(0.02)
+        def done() -> bool:
+            self._check_alive()
+            return self.client.status().get("cycles", 0) >= n
+
+        wait(done, CYCLE_TIMEOUT, f"the daemon's poll cycle {n}")
 
     def close(self) -> None:
         if self.proc is not None:

@@ -136,13 +136,18 @@ def resolve_config_path(cli_path: str | Path | None, env: dict[str, str] | None 
     return bundled_config_path()
 
 
-def resolve_db_path(cli_path: str | Path | None, config: Config | None,
+def resolve_db_path(cli_path: str | Path | None,
+                    config: Config | Callable[[], Config | None] | None,
                     env: dict[str, str] | None = None) -> Path:
+    """``--db``, else ``$DIPLOWATCH_DB``, else ``[storage] path``, else the user data dir.
+    ``config`` may be a callable returning the Config: called only when it is needed."""
     env = os.environ if env is None else env
     if cli_path:
         return Path(cli_path).expanduser()
     if env.get("DIPLOWATCH_DB"):
         return Path(env["DIPLOWATCH_DB"]).expanduser()
+    if callable(config):
+        config = config()
     if config is not None and config.storage.path is not None:
         return config.storage.path
     return platformdirs.user_data_path(APP_NAME) / "store"

@@ -17,6 +17,12 @@ NO_LABEL = "none"  # as storage.query.NO_LABEL
 SPARK = "▁▂▃▄▅▆▇█"
 
 
+def change(counts: tuple[int, ...], span: int = 7) -> tuple[int, int]:
+    """(the sum of the last ``span`` daily ``counts``, the sum of the ``span`` before them;
+    0 when there are fewer than ``2 * span`` days)."""
+    return sum(counts[-span:]), sum(counts[-2 * span:-span]) if len(counts) >= 2 * span else 0
+
+
 @dataclass(frozen=True, slots=True)
 class ActorTrend:
     name: str
@@ -36,8 +42,7 @@ class Trends:
 
     def change(self, label: str, span: int = 7) -> tuple[int, int]:
         """(items in the last ``span`` days, items in the ``span`` days before them)."""
-        counts = self.labels.get(label, ())
-        return sum(counts[-span:]), sum(counts[-2 * span:-span]) if len(counts) >= 2 * span else 0
+        return change(self.labels.get(label, ()), span)
 
     def to_dict(self) -> dict[str, Any]:
         return {"days": list(self.days), "items": self.items,

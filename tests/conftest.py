@@ -62,10 +62,10 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def parse_pool():
     """One real pool of parse workers (child processes) for the whole session."""
-    from feeds.config import bundled_config_path, load_config
     from feeds.parsepool import ParsePool
+    from tests.helpers import bundled_config
 
-    pool = ParsePool(load_config(bundled_config_path()).rules, workers=1, timeout=20)
+    pool = ParsePool(bundled_config().rules, workers=1, timeout=20)
     yield pool
     pool.close()
 
@@ -74,10 +74,10 @@ def parse_pool():
 def tagging_pool():
     """Parse workers that classify with the bundled rules and tag the bundled actors (as
     the app's poller would), for end-to-end polls; one for the whole session."""
-    from feeds.config import bundled_config_path, load_config
     from feeds.parsepool import ParsePool
+    from tests.helpers import bundled_config
 
-    bundled = load_config(bundled_config_path())
+    bundled = bundled_config()
     pool = ParsePool(bundled.rules, workers=1, timeout=20, actors_spec=bundled.actors)
     yield pool
     pool.close()

@@ -9,6 +9,8 @@ import gzip
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
 from xml.sax.saxutils import escape
@@ -183,6 +185,11 @@ class FeedServer:
 
 
 # --- documents -------------------------------------------------------------------------
+
+def rfc822(ts: float) -> str:
+    """Epoch seconds as an RSS pubDate (RFC 822, GMT)."""
+    return format_datetime(datetime.fromtimestamp(ts, timezone.utc), usegmt=True)
+
 
 def rss_item(title: str, *, guid: str | None = None, link: str | None = None,
              summary: str = "", pub: str | None = "Tue, 05 Apr 2022 06:25:00 GMT",

@@ -1,6 +1,10 @@
-"""Small test doubles that keep the real parts real: a settable clock, a counting parse pool."""
+"""Small test doubles that keep the real parts real: a settable clock, a counting parse pool;
+and the bundled config, loaded once."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+from feeds.config import Config, bundled_config_path, load_config
 from feeds.parse import ParsedFeed
 from feeds.parsepool import ParseJob, ParsePool
 
@@ -30,3 +34,10 @@ class CountingPool:
 
     def close(self) -> None:
         pass
+
+
+@lru_cache(maxsize=1)
+def bundled_config() -> Config:
+    """The bundled config.toml (its feeds, rules, actors), loaded once per process: the
+    config is frozen, every test can share it."""
+    return load_config(bundled_config_path())

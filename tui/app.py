@@ -49,6 +49,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -60,7 +61,7 @@ from feeds.model import LABELS, FeedState, Item, utc_iso
 from feeds.schedule import seconds_until_due
 from feeds.text import safe_link, safe_text
 from feeds.units import format_duration
-from storage.query import NO_FLAGS, Flags
+from storage.query import NO_FLAGS, SORT_KEY, Flags
 from tui.render import OTHER, PANE_TITLES, PANES, local_time, store_label
 from tui.screens.actor import ActorChoice, ActorScreen
 from tui.screens.briefing import BriefingRequest, BriefingScreen
@@ -74,7 +75,6 @@ from tui.screens.watch import WatchScreen
 from tui.widgets.filter_bar import ViewFilter
 from tui.widgets.header import DashboardHeader
 from tui.widgets.item_detail import DetailView
-from tui.widgets.item_table import order_key
 from tui.widgets.label_pane import SPARK_DAYS
 
 if TYPE_CHECKING:
@@ -339,6 +339,11 @@ class DiplowatchApp(App[int]):
 
     # --- small helpers -------------------------------------------------------------------
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        # Toasts carry feed text (titles, names, errors), which is never markup.
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     @property
     def polling(self) -> bool:
         """A poll cycle is in flight (or queued behind the one in flight)."""
@@ -376,22 +381,25 @@ class DiplowatchApp(App[int]):
         return self.clusters.sources(cluster_of(item)) if self.clusters is not None else 1
 
     def sync_header(self, header: DashboardHeader) -> None:
-        header.counts = dict(self.counts)
-        header.last_poll = self.last_poll
-        header.now = self.clock()
+        """(a screen being shown) Its header as the dashboard's, the mode included."""
+        self._fill_header(header, self.clock())
         header.mode = self.dashboard.header.mode
-        header.watch = self.watch_unseen
 
     def _headers(self) -> list[DashboardHeader]:
         return [h for screen in self.screen_stack for h in screen.query(DashboardHeader)]
 
     def _update_headers(self) -> None:
+        """Every shown header's counts, last poll, time and alerts (not the mode: the
+        screens copy the dashboard's through sync_header)."""
         now = self.clock()
         for header in self._headers():
-            header.counts = dict(self.counts)
-            header.last_poll = self.last_poll
-            header.now = now
-            header.watch = self.watch_unseen
+            self._fill_header(header, now)
+
+    def _fill_header(self, header: DashboardHeader, now: float) -> None:
+        header.counts = dict(self.counts)
+        header.last_poll = self.last_poll
+        header.now = now
+        header.watch = self.watch_unseen
 
     def _tick(self) -> None:
         self._update_headers()
@@ -467,10 +475,10 @@ class DiplowatchApp(App[int]):
         if message.error:
             text = (f"The rules changed but re-classifying the stored items failed: "
                     f"{safe_text(message.error, 300)}. Items keep their old labels.")
-            self.notify(text, markup=False, title="Rules", severity="error", timeout=10)
+            self.notify(text, title="Rules", severity="error", timeout=10)
         elif message.changed is not None:
             text = f"The rules changed: re-classified {message.changed:,} stored items."
-            self.notify(text, markup=False, title="Rules", timeout=6)
+            self.notify(text, title="Rules", timeout=6)
 
     def _query_panes(self, generation: int, view: ViewFilter, limits: dict[str, int],
                      initial: bool) -> None:
@@ -576,7 +584,7 @@ class DiplowatchApp(App[int]):
     def _deferred_loaded(self, message: DeferredLoaded) -> None:
         if message.error:
             self.notify(f"Could not load the older days of the recent window: "
-                        f"{safe_text(message.error, 300)}", markup=False, title="Store",
+                        f"{safe_text(message.error, 300)}", title="Store",
                         severity="error", timeout=10)
         # Query the panes again, now with the whole recent window. The next answer (this
         # one, or a filter's typed meanwhile) ends the start-up: _window_loaded.
@@ -659,13 +667,15 @@ class DiplowatchApp(App[int]):
             self._versions_loading.clear()
         error = worker.error
         text = f"{worker.name or worker.group}: {error.__class__.__name__}: {error}"
-        self.notify(safe_text(text, 300), markup=False, title="Something went wrong",
+        self.notify(safe_text(text, 300), title="Something went wrong",
                     severity="error", timeout=10)
         if worker.group == "startup" and not self.loaded:
             self.loaded = True
             self._set_status("could not read the store: " + safe_text(str(error), 200),
                              problem=True)
         elif worker.group in ("load", "more"):
+            self._show_idle()
+        elif worker.group == "briefing" and not self._polling:  # as _briefing_saved
             self._show_idle()
 
     # --- polling -------------------------------------------------------------------------
@@ -681,13 +691,13 @@ class DiplowatchApp(App[int]):
         if self.poller is None:
             reason = self.readonly_reason if self.readonly else \
                 "offline: started with --offline, polling is off"
-            self.notify(reason or "polling is off", severity="warning", timeout=4, markup=False)
+            self.notify(reason or "polling is off", severity="warning", timeout=4)
             return
         if self._polling:
             if self._poll_again is None or what != "schedule":
                 self._poll_again = (force, only, what)
             if what not in ("schedule", "startup"):
-                self.notify("A poll is running; another follows when it ends.", timeout=3, markup=False)
+                self.notify("A poll is running; another follows when it ends.", timeout=3)
             return
         if self._poll_timer is not None:
             self._poll_timer.stop()
@@ -710,7 +720,7 @@ class DiplowatchApp(App[int]):
             self.backend.poll_now(only, force=force)
         except Exception as e:  # noqa: BLE001 - ControlError: the daemon is gone or refused
             self.notify(f"The daemon did not take the poll: {safe_text(str(e), 200)}",
-                        severity="error", markup=False)
+                        severity="error")
             self.call_from_thread(self._show_idle)
 
     @on(DaemonEvent)
@@ -751,10 +761,10 @@ class DiplowatchApp(App[int]):
             return
         self._update_headers()
         if message.connected:
-            self.notify("The diplowatch daemon is back: following it live.", timeout=6, markup=False)
+            self.notify("The diplowatch daemon is back: following it live.", timeout=6)
         else:
             self.notify("The diplowatch daemon stopped: this dashboard stays read-only and "
-                        "picks it up again when it restarts.", severity="warning", timeout=10, markup=False)
+                        "picks it up again when it restarts.", severity="warning", timeout=10)
         self._show_idle()
 
     @work(thread=True, group="poll", exit_on_error=False, name="poll cycle")
@@ -809,9 +819,8 @@ class DiplowatchApp(App[int]):
             self._status_timer = self.set_timer(STATUS_EVERY, self._show_poll_progress)
         if outcome.new_items:
             self._learn_stories(outcome.new_items)
-        hits = getattr(outcome, "watch_hits", None)
-        if hits:
-            self._watch_alert(hits)
+        if outcome.watch_hits:
+            self._watch_alert(outcome.watch_hits)
         if outcome.new_items:
             self._pending_new.extend(outcome.new_items)
             for item in outcome.new_items:
@@ -854,7 +863,7 @@ class DiplowatchApp(App[int]):
                         # Only the newest can stay in a capped pane: a cold poll lands
                         # thousands at once, and each row built is UI time.
                         if len(pane_items) > pane.limit:
-                            pane_items = sorted(pane_items, key=order_key, reverse=True)[:pane.limit]
+                            pane_items = sorted(pane_items, key=SORT_KEY, reverse=True)[:pane.limit]
                         await pane.table.insert_items(pane_items, pane.limit)
                         await asyncio.sleep(0)
                     pane.total = self._total(pane.pane)
@@ -882,18 +891,18 @@ class DiplowatchApp(App[int]):
         if self._cycle_watch_more:
             n, self._cycle_watch_more = self._cycle_watch_more, 0
             self.notify(f"and {n} more watch alert{'s' if n != 1 else ''} (w shows them all)",
-                        title="Watch", severity="warning", markup=False, timeout=10)
+                        title="Watch", severity="warning", timeout=10)
         self._check_notifier()
         if report is None:
             if message.error != "cancelled":
                 self.notify(f"The poll failed: {safe_text(message.error, 300)}",
-                            severity="error", markup=False)
+                            severity="error")
         else:
             self._announce(report)
             if report.flush_error:
                 text = (f"Could not save the new items: {safe_text(report.flush_error, 300)} "
                         "(kept in memory; retried after the next poll)")
-                self.notify(text, markup=False, severity="error", timeout=10)
+                self.notify(text, severity="error", timeout=10)
         if self._poll_again is not None:
             force, only, what = self._poll_again
             self._poll_again = None
@@ -916,11 +925,11 @@ class DiplowatchApp(App[int]):
         if total == 1 and self._cycle_last is not None:
             item = self._cycle_last
             where = ", ".join(PANE_TITLES[p] for p in panes_of(item))
-            self.notify(safe_text(item.title, 200) or "(no title)", markup=False,
+            self.notify(safe_text(item.title, 200) or "(no title)",
                         title=f"New in {where}", timeout=6)
             return
         parts = [f"{self._cycle_new[p]} {PANE_TITLES[p].lower()}" for p in PANES if self._cycle_new[p]]
-        self.notify(" · ".join(parts), title=f"{total} new items", markup=False, timeout=6)
+        self.notify(" · ".join(parts), title=f"{total} new items", timeout=6)
 
     def _schedule_next(self, next_due: float | None) -> None:
         if self.poller is None or not self.auto_poll or self._closing:
@@ -945,18 +954,18 @@ class DiplowatchApp(App[int]):
         link = safe_link(item.link)
         if not link:
             text = "This item has no web link that can be opened (only http and https links are opened)."
-            self.notify(text, markup=False, severity="warning", timeout=4)
+            self.notify(text, severity="warning", timeout=4)
             return
         self.open_url(link)
-        self.notify(f"Opening {safe_text(link, 120)}", markup=False, timeout=3)
+        self.notify(f"Opening {safe_text(link, 120)}", timeout=3)
 
     def copy_link(self, item: Item) -> None:
         link = safe_link(item.link)
         if not link:
-            self.notify("This item has no web link to copy.", severity="warning", timeout=4, markup=False)
+            self.notify("This item has no web link to copy.", severity="warning", timeout=4)
             return
         self.copy_to_clipboard(link)
-        self.notify("Link copied.", timeout=2, markup=False)
+        self.notify("Link copied.", timeout=2)
 
     def toggle_read(self, item: Item) -> None:
         self._set_flags(item, read=not self.flags_of(item.id).read)
@@ -967,8 +976,7 @@ class DiplowatchApp(App[int]):
     def _set_flags(self, item: Item, *, read: bool | None = None,
                    starred: bool | None = None) -> None:
         if not self.can_write:
-            self.notify(f"Cannot mark items: {self.readonly_reason}", markup=False,
-                        severity="warning", timeout=4)
+            self.notify(f"Cannot mark items: {self.readonly_reason}", severity="warning", timeout=4)
             return
         previous = self.flags_of(item.id)
         new = Flags(previous.read if read is None else read,
@@ -1018,8 +1026,7 @@ class DiplowatchApp(App[int]):
     @on(MarkFailed)
     def _mark_failed(self, message: MarkFailed) -> None:
         self._show_flags(message.item_id, message.previous)
-        self.notify(f"Could not mark the item: {safe_text(message.error, 200)}", markup=False,
-                    severity="error")
+        self.notify(f"Could not mark the item: {safe_text(message.error, 200)}", severity="error")
 
     # --- filters -------------------------------------------------------------------------
 
@@ -1052,8 +1059,7 @@ class DiplowatchApp(App[int]):
         """Filter every pane to the items naming one actor (a name or any alias)."""
         actors = self.config.actors
         if actors is None or not getattr(actors, "actors", ()):
-            self.notify("No actors: the [actors] gazetteer is empty.", severity="warning",
-                        timeout=4, markup=False)
+            self.notify("No actors: the [actors] gazetteer is empty.", severity="warning", timeout=4)
             return
 
         def chosen(choice: ActorChoice | None) -> None:
@@ -1064,21 +1070,22 @@ class DiplowatchApp(App[int]):
 
     # --- feeds ---------------------------------------------------------------------------
 
+    def _push_once(self, cls: type[Screen]) -> None:
+        """Show a screen of ``cls`` unless it is the one shown."""
+        if not isinstance(self.screen, cls):
+            self.push_screen(cls())
+
     def action_feeds(self) -> None:
-        if not isinstance(self.screen, FeedHealthScreen):
-            self.push_screen(FeedHealthScreen())
+        self._push_once(FeedHealthScreen)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        self._push_once(HelpScreen)
 
     def action_trends(self) -> None:
-        if not isinstance(self.screen, TrendsScreen):
-            self.push_screen(TrendsScreen())
+        self._push_once(TrendsScreen)
 
     def action_watch(self) -> None:
-        if not isinstance(self.screen, WatchScreen):
-            self.push_screen(WatchScreen())
+        self._push_once(WatchScreen)
 
     def set_feed_enabled(self, key: str, enabled: bool) -> None:
         source = self.config.feed(key)
@@ -1127,8 +1134,8 @@ class DiplowatchApp(App[int]):
             if self.poller is not None:
                 self.poller.config = message.config
         if message.text:
-            self.notify(safe_text(message.text, 300), severity="error" if message.error else "information",
-                        markup=False, timeout=6)
+            self.notify(safe_text(message.text, 300), timeout=6,
+                        severity="error" if message.error else "information")
         self.feeds_changed.publish(message)
 
     # --- a read-only viewer follows the writer --------------------------------------------
@@ -1143,8 +1150,7 @@ class DiplowatchApp(App[int]):
         self.reload_panes()
         self.feeds_changed.publish(None)
         self.watch_earlier = None  # scanned again when the watch screen is next shown
-        self._build_clusters()
-        self._load_sparklines()
+        self._load_extras()
 
     # --- stories (clusters) ----------------------------------------------------------------
 
@@ -1229,7 +1235,7 @@ class DiplowatchApp(App[int]):
     @work(thread=True, group="versions", exit_on_error=False, name="story versions")
     def _load_versions(self, cid: str, ids: tuple[str, ...], size: int) -> None:
         items = [it for it in map(self.store.get, ids) if it is not None]
-        items.sort(key=order_key, reverse=True)
+        items.sort(key=SORT_KEY, reverse=True)
         self.post_message(self.VersionsLoaded(cid, tuple(items), size))
 
     @on(VersionsLoaded)
@@ -1292,7 +1298,7 @@ class DiplowatchApp(App[int]):
                 toast = partial(self.notify, f"{safe_text(hit.item.title, 200) or '(no title)'}\n"
                                 f"{safe_text(source, 60)}",
                                 title=f"◉ Watch: {safe_text(', '.join(hit.terms), 80)}",
-                                severity="warning", markup=False, timeout=10)
+                                severity="warning", timeout=10)
                 if delay:
                     self.set_timer(delay, toast)
                 else:
@@ -1316,15 +1322,11 @@ class DiplowatchApp(App[int]):
         return list(rows.values())
 
     def watch_seen(self) -> None:
+        """The alerts were seen: the count leaves the headers at once."""
         if self.watch_unseen:
-            self._set_watch_unseen(0)
-
-    def _set_watch_unseen(self, n: int) -> None:
-        """The alert count, in the headers at once."""
-        self.watch_unseen = n
-        for screen in self.screen_stack:
-            for header in screen.query_children(DashboardHeader):
-                header.watch = n
+            self.watch_unseen = 0
+            for header in self._headers():
+                header.watch = 0
 
     def scan_watch(self) -> None:
         """Look for earlier matches in the recent window (once; again after a reload)."""
@@ -1366,7 +1368,7 @@ class DiplowatchApp(App[int]):
             return
         self._notify_errors_seen.update(new)
         more = f" (and {len(new) - 1} more; see the log)" if len(new) > 1 else ""
-        self.notify(f"{safe_text(new[-1], 300)}{more}", markup=False,
+        self.notify(f"{safe_text(new[-1], 300)}{more}",
                     title="Watch notify command", severity="error", timeout=10)
 
     # --- briefing --------------------------------------------------------------------------
@@ -1428,13 +1430,13 @@ class DiplowatchApp(App[int]):
         if message.error:
             self.notify(f"Could not save the briefing to {message.path}: "
                         f"{safe_text(message.error, 200)}", title="Briefing", severity="error",
-                        markup=False, timeout=10)
+                        timeout=10)
             return
         limited = f" (the newest {BRIEFING_LIMIT:,} items of the view)" if message.limited else ""
         self.notify(f"{message.path}\n{message.stories} "
                     f"{'story' if message.stories == 1 else 'stories'} from {message.items} "
                     f"item{'s' if message.items != 1 else ''}{limited}",
-                    title="Briefing saved", markup=False, timeout=8)
+                    title="Briefing saved", timeout=8)
 
     # --- command palette -----------------------------------------------------------------
 

@@ -126,7 +126,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         report = aio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
     finally:
         poller.close()
-    width = max([len(o.source.name) for o in report.outcomes] + [4])
+    rows = []
     for o in sorted(report.outcomes, key=lambda o: o.source.name.lower()):
         if quiet and not o.failed:
             continue
@@ -136,7 +136,9 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
                 detail += f" (next try {relative(o.state.next_poll, obj.clock())})"
         else:
             detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
-        click.echo(f"{o.status:<13} {o.source.name:<{width}}  {detail}")
+        rows.append((o.status, o.source.name, detail))
+    # The name column fits every polled feed, the ones --quiet leaves out too.
+    _print_feed_lines(rows, width=max([len(o.source.name) for o in report.outcomes] + [4]))
     _print_summary(len(report.outcomes), len(report.new_items), report.new_by_label(),
                    len(report.failed), report.not_due)
     _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
@@ -162,9 +164,7 @@ def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]
     except ControlError as e:
         raise UserError(str(e)) from None
     failures = [f for f in done.get("failures") or [] if isinstance(f, list) and len(f) == 3]
-    width = max([len(plain(f[0])) for f in failures] + [4])
-    for name, status, error in failures:
-        click.echo(f"{plain(status):<13} {plain(name):<{width}}  {plain(error)}")
+    _print_feed_lines([(plain(status), plain(name), plain(error)) for name, status, error in failures])
     _print_summary(int(done.get("feeds") or 0), int(done.get("new") or 0),
                    {plain(k): int(v) for k, v in (done.get("labels") or {}).items()},
                    int(done.get("failed") or 0), int(done.get("not_due") or 0), through_daemon=True)
@@ -177,6 +177,14 @@ def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]
     if done.get("failed"):
         sys.exit(1)
     return True
+
+
+def _print_feed_lines(rows: list[tuple[str, str, str]], width: int = 4) -> None:
+    """One line per feed, from (status, name, detail); the names in a column at least
+    ``width`` wide."""
+    width = max([len(name) for _, name, _ in rows] + [width])
+    for status, name, detail in rows:
+        click.echo(f"{status:<13} {name:<{width}}  {detail}")
 
 
 def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, not_due: int,

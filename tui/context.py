@@ -5,7 +5,6 @@ with a message naming the file; the CLI prints it and exits with status 2, never
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +49,7 @@ class AppContext:
 
     @property
     def store_path(self) -> Path:
-        if self.db_path or os.environ.get("DIPLOWATCH_DB"):  # no need to load the config
-            return resolve_db_path(self.db_path, None)
-        return resolve_db_path(self.db_path, self.config)
+        return resolve_db_path(self.db_path, lambda: self.config)  # the config only if needed
 
     def open_store(self, *, readonly: bool = False, defer_older: bool = False) -> Any:
         """The store, opened once; a reader never takes the writer lock. ``defer_older``:

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from feeds.config import bundled_config_path, load_config
 from feeds.model import Item, utc_iso
-from tests.helpers import Clock
+from tests.helpers import Clock, bundled_config
 
 HERE = Path(__file__).resolve().parent
 # Thursday 2026-05-14 12:00 UTC.
@@ -21,22 +18,12 @@ DAY = 86400.0
 
 @pytest.fixture(scope="session")
 def bundled():
-    return load_config(bundled_config_path())
-
-
-@pytest.fixture
-def features_pool(tagging_pool):
-    """Real parse workers that classify and tag actors, for end-to-end polls."""
-    return tagging_pool
+    return bundled_config()
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(T0)
-
-
-def rfc822(ts: float) -> str:
-    return format_datetime(datetime.fromtimestamp(ts, timezone.utc), usegmt=True)
 
 
 _ids = itertools.count(1)

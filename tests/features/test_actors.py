@@ -13,8 +13,8 @@ from feeds.config import ConfigError, load_config
 from feeds.poller import Poller
 from feeds.reclassify import ACTORS_FINGERPRINT_KEY, reclassify_if_needed
 from storage.store import Store
-from tests.feedserver import FeedServer, Response, rss, rss_item
-from tests.features.conftest import T0, make_item, rfc822
+from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
+from tests.features.conftest import T0, make_item
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_user_config_merges_into_the_bundled_gazetteer(write_config) -> None:
 # --- in the pipeline -----------------------------------------------------------------------
 
 async def test_parse_worker_tags_actors(tmp_path: Path, write_config, feed_server: FeedServer,
-                                        features_pool, clock) -> None:
+                                        tagging_pool, clock) -> None:
     feed_server.route("/a.xml", Response(body=rss([
         rss_item("Kremlin rejects Kyiv's proposal", guid="1", pub=rfc822(T0),
                  summary="Ankara offered to mediate."),
@@ -141,7 +141,7 @@ async def test_parse_worker_tags_actors(tmp_path: Path, write_config, feed_serve
     ])))
     config = load_config(write_config([("A", feed_server.url("/a.xml"))]))
     with Store.open(tmp_path / "s", clock=clock) as store:
-        report = await Poller(config, store, clock=clock, parse_pool=features_pool).poll_cycle()
+        report = await Poller(config, store, clock=clock, parse_pool=tagging_pool).poll_cycle()
         by_title = {it.title: it.actors for it in report.new_items}
         assert by_title == {"Kremlin rejects Kyiv's proposal": ("Russia", "Ukraine", "Turkey"),
                             "Football results": ()}

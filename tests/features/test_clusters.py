@@ -15,8 +15,8 @@ from feeds.config import ClusterSettings, load_config
 from feeds.model import Item, utc_iso
 from feeds.poller import Poller
 from storage.store import Store
-from tests.feedserver import FeedServer, Response, rss, rss_item
-from tests.features.conftest import DAY, HERE, HOUR, T0, make_item, rfc822
+from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
+from tests.features.conftest import DAY, HERE, HOUR, T0, make_item
 
 FIXTURE = HERE / "cluster_headlines.tsv"
 
@@ -172,9 +172,9 @@ def _titles(items: list[Item]) -> dict[str, str | None]:
 
 
 async def test_three_feeds_carrying_one_story_form_one_cluster(three_feeds, tmp_path: Path,
-                                                               features_pool, clock) -> None:
+                                                               tagging_pool, clock) -> None:
     with Store.open(tmp_path / "s", clock=clock) as store:
-        poller = Poller(three_feeds, store, clock=clock, parse_pool=features_pool)
+        poller = Poller(three_feeds, store, clock=clock, parse_pool=tagging_pool)
         report = await poller.poll_cycle()
         clusters = _titles(report.new_items)
         talks = {clusters[t] for t, _ in (FEEDS["/a.xml"][0], FEEDS["/b.xml"][0], FEEDS["/c.xml"][0])}
@@ -197,20 +197,20 @@ async def test_three_feeds_carrying_one_story_form_one_cluster(three_feeds, tmp_
 
 
 async def test_new_items_join_stored_clusters_after_a_restart(feed_server: FeedServer, write_config,
-                                                              tmp_path: Path, features_pool, clock) -> None:
+                                                              tmp_path: Path, tagging_pool, clock) -> None:
     (t_a, h_a), (t_b, h_b) = FEEDS["/a.xml"][0], FEEDS["/b.xml"][0]
     feed_server.route("/a.xml", Response(body=_doc("/a.xml", [(t_a, h_a)])))
     feed_server.route("/b.xml", Response(body=_doc("/b.xml", [(t_b, h_b)])))
     feed_server.route("/c.xml", Response(body=_doc("/c.xml", [])))
     config = load_config(write_config([(p[1].upper(), feed_server.url(p)) for p in FEEDS]))
     with Store.open(tmp_path / "s", clock=clock) as store:
-        first = await Poller(config, store, clock=clock, parse_pool=features_pool).poll_cycle()
+        first = await Poller(config, store, clock=clock, parse_pool=tagging_pool).poll_cycle()
         [cid] = {it.cluster for it in first.new_items}
     clock.advance(HOUR)
     (t_c, h_c) = FEEDS["/c.xml"][0]
     feed_server.route("/c.xml", Response(body=_doc("/c.xml", [(t_c, h_c)])))
     with Store.open(tmp_path / "s", clock=clock) as store:  # a new process: the index is rebuilt
-        poller = Poller(config, store, clock=clock, parse_pool=features_pool)
+        poller = Poller(config, store, clock=clock, parse_pool=tagging_pool)
         second = await poller.poll_cycle(force=True)
         assert [(it.title, it.cluster) for it in second.new_items] == [(t_c, cid)]
         assert len(poller.clusterer) == 3
@@ -220,10 +220,10 @@ async def test_new_items_join_stored_clusters_after_a_restart(feed_server: FeedS
         assert {it.cluster for it in store.recent()} == {cid}
 
 
-async def test_clustering_can_be_switched_off(three_feeds, tmp_path: Path, features_pool, clock) -> None:
+async def test_clustering_can_be_switched_off(three_feeds, tmp_path: Path, tagging_pool, clock) -> None:
     config = replace(three_feeds, clusters=replace(three_feeds.clusters, enabled=False))
     with Store.open(tmp_path / "s", clock=clock) as store:
-        poller = Poller(config, store, clock=clock, parse_pool=features_pool)
+        poller = Poller(config, store, clock=clock, parse_pool=tagging_pool)
         assert poller.clusterer is None
         report = await poller.poll_cycle()
         assert {it.cluster for it in report.new_items} == {None}

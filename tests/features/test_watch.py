@@ -15,8 +15,8 @@ from feeds.parsepool import ParsePool
 from feeds.poller import Poller
 from feeds.watch import Notifier, WatchHit, WatchMatcher
 from storage.store import Store
-from tests.feedserver import FeedServer, Response, rss, rss_item
-from tests.features.conftest import HOUR, T0, make_item, rfc822
+from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
+from tests.features.conftest import HOUR, T0, make_item
 
 
 def matcher(*terms: str | tuple[str, str], exclude: tuple[str, ...] = ()) -> WatchMatcher:
@@ -130,9 +130,25 @@ def _feed(*entries: tuple[str, str]) -> bytes:
                 for guid, title in entries])
 
 
+@pytest.fixture
+def own_pool():
+    """``own_pool(config)``: parse workers built for this test from its config, closed at
+    teardown (also when an assertion failed)."""
+    pools: list[ParsePool] = []
+
+    def make(config) -> ParsePool:
+        pools.append(ParsePool(config.rules, workers=1, timeout=20, actors_spec=config.actors,
+                               watch_spec=config.watch))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
 @pytest.mark.parametrize("in_workers", [True, False], ids=["matched-in-parse-workers", "matched-here"])
 async def test_a_hit_is_reported_and_notified_exactly_once(
-        tmp_path: Path, write_config, feed_server: FeedServer, features_pool, clock,
+        tmp_path: Path, write_config, feed_server: FeedServer, tagging_pool, own_pool, clock,
         in_workers: bool) -> None:
     log = tmp_path / "notified.jsonl"
     feed_server.route("/a.xml", Response(body=_feed(("1", "Ceasefire agreed in Gaza; talks go on"),
@@ -141,10 +157,9 @@ async def test_a_hit_is_reported_and_notified_exactly_once(
         '[watch]\nterms = ["ceasefire|truce", "hostage*"]\n'
         f"notify_command = {_toml_list(recorder(log))}\n")))
     if in_workers:  # as the app builds it: the workers match the terms, this process does not
-        pool = ParsePool(config.rules, workers=1, timeout=20, actors_spec=config.actors,
-                         watch_spec=config.watch)
+        pool = own_pool(config)
     else:  # a pool without the terms: the poller matches them itself
-        pool = features_pool
+        pool = tagging_pool
     seen = []
 
     def not_here(items):
@@ -176,8 +191,6 @@ async def test_a_hit_is_reported_and_notified_exactly_once(
         assert [h.terms for h in report.watch_hits] == [("ceasefire|truce", "hostage*")]
         assert [m.term for m in report.watch_hits[0].evidence] == ["ceasefire|truce", "hostage*"]
         poller.close()  # waits for the command
-    if in_workers:
-        pool.close()
     done = runs(log)
     assert [r["item"]["title"] for r in done] == ["Ceasefire agreed in Gaza; talks go on",
                                                    "Truce and hostage release"]
@@ -243,7 +256,7 @@ def test_cli_poll_prints_watch_hits(tmp_path: Path, write_config, feed_server: F
 
 
 async def test_the_daemon_rebuilds_its_poller_when_the_watch_terms_change(
-        tmp_path: Path, write_config, features_pool, clock) -> None:
+        tmp_path: Path, write_config, tagging_pool, clock) -> None:
     """Terms are matched by the poller's parse workers: new terms need a new poller (a feed
     list change keeps it, and its workers)."""
     from dataclasses import replace
@@ -255,7 +268,7 @@ async def test_the_daemon_rebuilds_its_poller_when_the_watch_terms_change(
     made: list[Poller] = []
 
     def make_poller(cfg):
-        made.append(Poller(cfg, store, clock=clock, parse_pool=features_pool))
+        made.append(Poller(cfg, store, clock=clock, parse_pool=tagging_pool))
         return made[-1]
 
     with Store.open(tmp_path / "s", clock=clock) as store:

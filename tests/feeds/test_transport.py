@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from feeds.config import PollingSettings
-from feeds.fetch import ERROR, OK, Fetcher, PerHostTransport
+from feeds.fetch import OK, Fetcher, PerHostTransport
 from feeds.h1 import H1Transport
 from tests.feedserver import FeedServer, Response, rss, rss_item
 
@@ -24,12 +24,6 @@ async def test_transport_keeps_one_llhttp_connection_per_host_alive(feed_server:
         (pool,) = f._transport._pools.values()
         assert isinstance(pool, H1Transport) and len(pool._idle) == 1
     assert len({q.client_port for q in feed_server.requests()}) == 1  # one connection, reused
-
-
-async def test_connection_refused_is_named(unused_tcp_port: int) -> None:
-    async with Fetcher(SETTINGS) as f:
-        r = await f.fetch(f"http://127.0.0.1:{unused_tcp_port}/feed")
-    assert r.outcome == ERROR and r.error == "connection refused"
 
 
 async def test_environment_proxies_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:

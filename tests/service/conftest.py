@@ -6,19 +6,22 @@ import signal
 import subprocess
 import sys
 import time
-from email.utils import formatdate
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from feeds.control import ControlClient, ControlError
-from tests.feedserver import FeedServer, Response, rss, rss_item
+from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "seed-feed.xml"
 SEED_TITLE = "Russia, Ukraine continue efforts to ease tensions, defend interests"
 WIRE_T0 = 1_649_203_200  # 2022-04-06T00:00Z, the day after the seed item
+# An hour between scheduled polls and no jitter, so every cycle after the first is one the
+# test asks for.
+SERVICE_POLLING = ('interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\n'
+                   'timeout = "30s"\nconnect_timeout = "5s"\njitter = 0.0')
 
 
 class Wire:
@@ -33,7 +36,7 @@ class Wire:
         # Dated after the seed item and one minute apart: the panes' order is fixed.
         body = rss([rss_item(t, guid=f"g{i}", link=f"https://news.example/{i}",
                              summary="Delegations met for negotiations on a ceasefire.",
-                             pub=formatdate(WIRE_T0 + 60 * i, usegmt=True))
+                             pub=rfc822(WIRE_T0 + 60 * i))
                     for i, t in reversed(list(enumerate(self.items)))])
         self.server.route(self.path, Response(body=body))
 
@@ -55,9 +58,7 @@ def wire(feed_server: FeedServer) -> Wire:
 def service_config(write_config, wire: Wire) -> Path:
     """Seed (a local file) and Wire (loopback); an hour between scheduled polls, so every
     cycle after the first is one the test asks for."""
-    return write_config([("Seed", str(SEED)), ("Wire", wire.url)],
-                        polling='interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\n'
-                                'timeout = "30s"\nconnect_timeout = "5s"\njitter = 0.0')
+    return write_config([("Seed", str(SEED)), ("Wire", wire.url)], polling=SERVICE_POLLING)
 
 
 def until(check: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:

@@ -254,6 +254,9 @@ async def test_poll_now_brings_new_items_to_a_viewer(daemon: Daemon, wire: Wire,
     changed = threading.Event()
     backend.start(on_change=changed.set, on_event=events.append)
     try:
+        # The backend subscribes on its own thread: a cycle asked for before that would
+        # start unseen (a race that a fast cycle made visible).
+        await until_async(lambda: daemon.server.subscribers >= 1, "the viewer to subscribe")
         wire.add("Envoys hold peace talks in Doha")
         await call(backend.poll_now, ["Wire"])
         await until_async(lambda: any(e["event"] == "poll-finished" for e in events), "a cycle")

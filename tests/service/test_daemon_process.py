@@ -15,7 +15,7 @@ from feeds.control import ControlClient, DaemonUnavailable
 from storage.lock import lock_holder
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
-from tests.service.conftest import REPO, SEED_TITLE, Wire, until
+from tests.service.conftest import REPO, SEED_TITLE, SERVICE_POLLING, Wire, until
 from tui.cli import cli
 from tui.viewer import DaemonBackend
 
@@ -101,7 +101,7 @@ def test_poll_once_through_the_daemon_reports_failures_and_watch_hits(
         start_daemon, write_config, tmp_path: Path, wire: Wire, feed_server: FeedServer) -> None:
     feed_server.route("/broken.xml", Response(500, b"oops", content_type="text/plain"))
     config = write_config([("Wire", wire.url), ("Broken [red]feed[/red]", feed_server.url("/broken.xml"))],
-                          polling='interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\njitter = 0.0',
+                          polling=SERVICE_POLLING,
                           extra='[watch]\nterms = ["prisoner exchange"]\n')
     store = tmp_path / "store"
     daemon = start_daemon(config=config)
@@ -124,8 +124,7 @@ def test_poll_once_during_a_running_cycle_waits_for_the_next_one(
     slow_body = rss([rss_item("Slow news", guid="s")])
     feed_server.route("/slow.xml", Response(body=slow_body))
     config = write_config([("Wire", wire.url), ("Slow", feed_server.url("/slow.xml"))],
-                          polling='interval = "1h"\nmin_interval = "1s"\nparse_workers = 1\njitter = 0.0\n'
-                                  'timeout = "30s"')
+                          polling=SERVICE_POLLING)
     store = tmp_path / "store"
     daemon = start_daemon(config=config)
     daemon.wait_cycles(1)

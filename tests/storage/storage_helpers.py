@@ -1,7 +1,9 @@
-"""Helpers for the storage tests: an item factory and a clock the test moves by hand."""
+"""Helpers for the storage tests: an item factory, items with tricky texts, and a clock the
+test moves by hand."""
 from __future__ import annotations
 
 import itertools
+import random
 
 from feeds.model import Item, Match, parse_utc_iso
 
@@ -37,3 +39,21 @@ def make_item(n: int | None = None, *, first_seen: str = "2024-05-10T10:00:00Z",
         evidence=(Match("talks", "talk*", "talks", "title", 0, 5, 1.0),) if labels else (),
         **kw)
 
+
+TRICKY = ['He said "stop" now', "back\\slash path C:\\data", 'braces },"12":{ inside',
+          "Straße in KÖLN", "İstanbul talks", "Kelvin \u212a sign", "emoji 🕊 peace",
+          "tab\tand newline\nin text", "ﬁnance ministers", "ΣΊΣΥΦΟΣ"]
+
+
+def tricky_items(n=60, seed=5):
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        title = f"{rnd.choice(TRICKY)} {i}"
+        out.append(make_item(0x1000 + i, title=title, summary=rnd.choice(TRICKY),
+                             source=rnd.choice(["Wire", "Agence \"Q\"", "Zürich Post"]),
+                             labels=rnd.choice([(), ("talks",), ("talks", "sanctions")]),
+                             actors=("Ärzte", "UN") if i % 3 else (),
+                             cluster="c" if i % 2 else None,
+                             date_missing=bool(i % 5 == 0)))
+    return out

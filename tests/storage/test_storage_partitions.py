@@ -11,7 +11,7 @@ import pytest
 import storage.atomic as atomic
 import storage.store as store_module
 from storage import Flags, ItemFilter, Store
-from tests.storage.storage_helpers import DAY, NOW, make_item
+from tests.storage.storage_helpers import DAY, NOW, make_item, tricky_items
 
 # NOW is Friday 2024-05-10 (W19). Weeks used below: W19 (current), W18, W10, W05.
 W19, W18, W10, W05 = ("2024-05-10T10:00:00Z", "2024-05-01T10:00:00Z",
@@ -349,8 +349,6 @@ def test_a_deferred_week_is_read_one_document_at_a_time_and_equals_a_whole_read(
         two_recent_weeks, clock, monkeypatch):
     """The streamed path builds the same items as decoding the file whole (the tricky
     texts included), without decoding the file whole."""
-    from tests.storage.test_storage_query import tricky_items
-
     path, current, older, _ = two_recent_weeks
     tricky = [replace(i, first_seen=W18_RECENT, published=W18_RECENT,
                       title=i.title + ' ":{"id":"x"} ,"12":{') for i in tricky_items(30)]

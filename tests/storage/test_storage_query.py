@@ -13,25 +13,7 @@ from storage import Flags, ItemFilter, Store
 from storage.partition import docs_containing, prefilter_terms
 from storage.query import Matcher
 from storage.store import _item_from_doc
-from tests.storage.storage_helpers import make_item
-
-TRICKY = ['He said "stop" now', "back\\slash path C:\\data", 'braces },"12":{ inside',
-          "Straße in KÖLN", "İstanbul talks", "Kelvin \u212a sign", "emoji 🕊 peace",
-          "tab\tand newline\nin text", "ﬁnance ministers", "ΣΊΣΥΦΟΣ"]
-
-
-def tricky_items(n=60, seed=5):
-    rnd = random.Random(seed)
-    out = []
-    for i in range(n):
-        title = f"{rnd.choice(TRICKY)} {i}"
-        out.append(make_item(0x1000 + i, title=title, summary=rnd.choice(TRICKY),
-                             source=rnd.choice(["Wire", "Agence \"Q\"", "Zürich Post"]),
-                             labels=rnd.choice([(), ("talks",), ("talks", "sanctions")]),
-                             actors=("Ärzte", "UN") if i % 3 else (),
-                             cluster="c" if i % 2 else None,
-                             date_missing=bool(i % 5 == 0)))
-    return out
+from tests.storage.storage_helpers import make_item, tricky_items
 
 
 def test_fast_item_decoding_equals_from_dict():

@@ -11,11 +11,10 @@ import pytest
 from feeds.config import load_config
 from feeds.model import FeedState, Item
 from feeds.poller import Poller
-from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from storage.store import Store
 from tests.feedserver import FeedServer
 from tests.helpers import Clock
-from tests.tui.helpers import T0
+from tests.tui.helpers import T0, seed_store
 from tui.app import DiplowatchApp
 
 
@@ -50,20 +49,14 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
 
     def make(feeds: list[tuple[str, str]] = (), *, items: list[Item] = (),
              states: list[FeedState] = (), offline: bool = False, auto_poll: bool = False,
-             extra: str = "", store_dir: str = "store", defer_older: bool = True,
-             **kwargs) -> DiplowatchApp:
+             extra: str = "", store_dir: str = "store", **kwargs) -> DiplowatchApp:
         config = load_config(write_config(
             [(n, feed_server.url(p) if p.startswith("/") else p) for n, p in feeds], extra=extra))
         with Store.open(tmp_path / store_dir, clock=clock) as seeding:
-            seeding.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
-            seeding.set_meta(ACTORS_FINGERPRINT_KEY, config.actors.fingerprint)
-            if items:
-                seeding.upsert_items(items)
-            for state in states:
-                seeding.put_feed_state(state)
+            seed_store(seeding, config, items, states)
         # Reopened as the app would find it: weeks older than the recent window on disk only,
         # and (as the dashboard opens it) only the current week in memory until first paint.
-        store = Store.open(tmp_path / store_dir, clock=clock, defer_older=defer_older)
+        store = Store.open(tmp_path / store_dir, clock=clock, defer_older=True)
         stores.append(store)
         poller = None if offline else Poller(config, store, clock=clock, parse_pool=warm_pool)
         return DiplowatchApp(config, store, poller=poller, clock=clock, auto_poll=auto_poll,

@@ -5,35 +5,33 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from functools import lru_cache
+from typing import Iterable
 
 from rich.console import Console
 from textual.worker import WorkerCancelled
 
-from feeds.config import bundled_config_path, load_config
-from feeds.model import Item, parse_utc_iso, utc_iso
+from feeds.config import Config
+from feeds.model import FeedState, Item, parse_utc_iso, utc_iso
 from feeds.parse import item_id
+from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
+from tests.helpers import bundled_config
 
 T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z, the frozen "now" of every dashboard test
 FEED = "http://127.0.0.1:9/feed.xml"
 
 
 @lru_cache(maxsize=1)
-def bundled():
-    return load_config(bundled_config_path())
-
-
-@lru_cache(maxsize=1)
 def _classifier():
     from feeds.classify import Classifier
 
-    return Classifier.from_spec(bundled().rules)
+    return Classifier.from_spec(bundled_config().rules)
 
 
 @lru_cache(maxsize=1)
 def _tagger():
     from feeds.actors import ActorTagger
 
-    return ActorTagger(bundled().actors)
+    return ActorTagger(bundled_config().actors)
 
 
 def make_item(title: str, summary: str = "", *, feed: str = FEED, source: str = "Wire",
@@ -55,7 +53,7 @@ def cluster_items(items: list[Item]) -> list[Item]:
     (in the order they were first seen)."""
     from feeds.clusters import Clusterer
 
-    config = bundled()
+    config = bundled_config()
     clusterer = Clusterer(config.clusters, config.actors)
     now = max(parse_utc_iso(it.first_seen) for it in items)
     out = {}
@@ -64,6 +62,20 @@ def cluster_items(items: list[Item]) -> list[Item]:
         clusterer.add([assigned], now)
         out[item.id] = assigned
     return [out[it.id] for it in items]
+
+
+def seed_store(store, config: Config, items: Iterable[Item] = (),
+               states: Iterable[FeedState] = ()) -> None:
+    """Fill ``store`` as a poller on ``config`` would have left it: its items and feed states,
+    classified and tagged under the config's rules and actors (so nothing is reclassified
+    when the app opens it)."""
+    store.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
+    store.set_meta(ACTORS_FINGERPRINT_KEY, config.actors.fingerprint)
+    items = list(items)
+    if items:
+        store.upsert_items(items)
+    for state in states:
+        store.put_feed_state(state)
 
 
 def screen_text(app) -> str:
@@ -102,3 +114,14 @@ def rows(app, pane: str) -> list[str]:
     table = app.dashboard.pane(pane).table
     return [table.items[table.coordinate_to_cell_key((i, 0)).row_key.value].title
             for i in range(table.row_count)]
+
+
+async def run_command(pilot, query: str) -> None:
+    """Run a command from the command palette: ctrl+p, type ``query``, enter the top match,
+    and settle."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await settle(pilot)

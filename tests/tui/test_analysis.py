@@ -9,9 +9,9 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, RadioButton, Sparkline
 
-from tests.feedserver import FeedServer, Response, rss, rss_item
+from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from feeds.model import parse_utc_iso
-from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
 from tui.screens.briefing import BriefingScreen
 from tui.screens.help import HelpScreen, help_content
 from tui.screens.trends import TrendRow, TrendsScreen
@@ -19,13 +19,6 @@ from tui.screens.watch import WatchScreen, WatchTable
 
 HOUR = 3600
 DAY = 86400
-
-
-def rfc822(ts: float) -> str:
-    from datetime import datetime, timezone
-    from email.utils import format_datetime
-
-    return format_datetime(datetime.fromtimestamp(ts, timezone.utc), usegmt=True)
 
 
 def record_notifications(app) -> list[tuple[str, str]]:
@@ -356,12 +349,7 @@ async def test_command_palette_has_the_analysis_actions(make_app) -> None:
         for wanted in ("Trends", "Watch alerts", "Filter by actor", "Save view as briefing",
                        "Stories: one row per story / per item"):
             assert wanted in titles
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"trends")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot)
+        await run_command(pilot, "trends")
         assert isinstance(app.screen, TrendsScreen)
         await pilot.press("escape", "question_mark")
         await pilot.pause()

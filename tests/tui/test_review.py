@@ -3,7 +3,7 @@ keys, the command palette, help and the mouse."""
 from __future__ import annotations
 
 from feeds.clusters import cluster_of
-from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
 from tui.screens.feeds import FeedHealthScreen
 from tui.screens.help import HelpScreen
 from tui.screens.item import ItemScreen
@@ -131,19 +131,10 @@ async def test_command_palette_lists_the_app_actions(make_app) -> None:
     app = make_app(items=TALKS[:2], offline=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"feed health")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot)
+        await run_command(pilot, "feed health")
         assert isinstance(app.screen, FeedHealthScreen)
-        await pilot.press("escape", "ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"unread only")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot)
+        await pilot.press("escape")
+        await run_command(pilot, "unread only")
         assert app.view_filter.unread_only
         titles = [c.title for c in app.get_system_commands(app.dashboard)]
         for wanted in ("Refresh: poll now", "Feed health", "Filter by words", "Open link",

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from storage.store import Store
-from tests.helpers import Clock
-from tests.tui.helpers import T0, bundled, settle
+from tests.helpers import Clock, bundled_config
+from tests.tui.helpers import T0, seed_store, settle
 from tests.tui.scene import mark_scene, scene_items, scene_states
 from tui.app import DiplowatchApp
 
@@ -21,7 +20,7 @@ from tui.app import DiplowatchApp
 def scene_config():
     """The bundled config (its feeds, rules, actors) with the seed feed's local path, which
     depends on where the repository is checked out, replaced by a fixed one."""
-    config = bundled()
+    config = bundled_config()
     feeds = tuple(dataclasses.replace(f, url="/srv/diplowatch/seeds/seed-feed.xml") if f.is_local else f
                   for f in config.feeds)
     return dataclasses.replace(config, feeds=feeds)
@@ -32,12 +31,8 @@ def scene_app(directory: Path) -> DiplowatchApp:
     config = scene_config()
     clock = Clock(T0)
     store = Store.open(directory / "scene", clock=clock)
-    store.set_meta(FINGERPRINT_KEY, config.rules.fingerprint)
-    store.set_meta(ACTORS_FINGERPRINT_KEY, config.actors.fingerprint)
     items = scene_items(config)
-    store.upsert_items(items)
-    for state in scene_states(config):
-        store.put_feed_state(state)
+    seed_store(store, config, items, scene_states(config))
     mark_scene(store, items)
     return DiplowatchApp(config, store, clock=clock, offline=True)
 
@@ -67,49 +62,34 @@ def test_main_screen_wide_200x50(snap_compare, scene) -> None:
     assert snap_compare(scene(), terminal_size=(200, 50), run_before=settle)
 
 
-def test_item_detail(snap_compare, scene) -> None:
-    async def open_first(pilot) -> None:
+def after_keys(*steps: str | tuple[str, ...]):
+    """A ``run_before`` that settles, then presses each step's key (or keys, given as a
+    tuple) and settles after each step."""
+    async def run_before(pilot) -> None:
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        for step in steps:
+            await pilot.press(*((step,) if isinstance(step, str) else step))
+            await settle(pilot)
 
-    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_first)
+    return run_before
+
+
+def test_item_detail(snap_compare, scene) -> None:
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=after_keys("enter"))
 
 
 def test_feed_health(snap_compare, scene) -> None:
-    async def open_feeds(pilot) -> None:
-        await settle(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("j", "j")
-        await settle(pilot)
-
-    assert snap_compare(scene(), terminal_size=(120, 34), run_before=open_feeds)
+    assert snap_compare(scene(), terminal_size=(120, 34), run_before=after_keys("f", ("j", "j")))
 
 
 def test_story_view_100x30(snap_compare, scene) -> None:
     """c: one row per story; "3▸" a story three feeds carry; the detail lists its versions."""
-    async def group(pilot) -> None:
-        await settle(pilot)
-        await pilot.press("c")
-        await settle(pilot)
-
-    assert snap_compare(scene(), terminal_size=(100, 30), run_before=group)
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=after_keys("c"))
 
 
 def test_trends_screen_100x30(snap_compare, scene) -> None:
-    async def open_trends(pilot) -> None:
-        await settle(pilot)
-        await pilot.press("T")
-        await settle(pilot)
-
-    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_trends)
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=after_keys("T"))
 
 
 def test_watch_screen_100x30(snap_compare, scene) -> None:
-    async def open_watch(pilot) -> None:
-        await settle(pilot)
-        await pilot.press("w")
-        await settle(pilot)
-
-    assert snap_compare(scene(), terminal_size=(100, 30), run_before=open_watch)
+    assert snap_compare(scene(), terminal_size=(100, 30), run_before=after_keys("w"))

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from feeds.actors import fold
+from feeds.actors import Actor, fold
 from feeds.text import safe_text
 
 EVERY = "\x00every"  # the option id of "any actor"
@@ -37,9 +37,9 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
         super().__init__()
         self.spec = actors  # feeds.actors.ActorSpec, or None when no gazetteer is loaded
         self.current = current
-        # (name, every alias folded) in gazetteer order
-        self.entries: list[tuple[str, tuple[str, ...]]] = [
-            (a.name, tuple(_key(x) for x in a.aliases))
+        # (actor, every alias folded) in gazetteer order
+        self.entries: list[tuple[Actor, tuple[str, ...]]] = [
+            (a, tuple(_key(x) for x in a.aliases))
             for a in getattr(actors, "actors", ())]
 
     def compose(self) -> ComposeResult:
@@ -54,20 +54,21 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
         self._fill("")
         self.query_one(Input).focus()
 
-    def _matching(self, typed: str) -> list[str]:
+    def _matching(self, typed: str) -> list[Actor]:
         key = _key(typed)
         if not key:
-            return [name for name, _ in self.entries]
-        return [name for name, aliases in self.entries if any(key in a for a in aliases)]
+            return [actor for actor, _ in self.entries]
+        return [actor for actor, aliases in self.entries if any(key in a for a in aliases)]
 
     def _fill(self, typed: str) -> None:
         olist = self.query_one(OptionList)
         olist.clear_options()
-        names = self._matching(typed)
+        matching = self._matching(typed)
+        names = [actor.name for actor in matching]
         options = [] if typed.strip() else [Option(Content.styled("any actor", "bold"), id=EVERY)]
-        for name in names:
-            spec_actor = next((a for a in getattr(self.spec, "actors", ()) if a.name == name), None)
-            aliases = ", ".join(safe_text(x) for x in (spec_actor.aliases[1:] if spec_actor else ()))
+        for actor in matching:
+            name = actor.name
+            aliases = ", ".join(safe_text(x) for x in actor.aliases[1:])
             room = max(56 - len(name), 8)  # one line per actor
             prompt = Content.assemble((safe_text(name), "bold" if name == self.current else ""),
                                       (f"  {safe_text(aliases, room)}" if aliases else "",

@@ -23,10 +23,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 from textual.worker import get_current_worker
 
-from feeds.model import LABELS
 from storage.query import NO_LABEL
 from feeds.text import safe_text
-from tui.render import OTHER, PANE_TITLES, label_style, store_label
+from feeds.trends import change
+from tui.render import PANE_TITLES, PANES, label_style, store_label
 from tui.widgets.header import DashboardHeader
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 SPANS = (14, 30)
 TOP_ACTORS = 10
-ROW_NAMES = {store_label(pane): title for pane, title in PANE_TITLES.items()}
 DAY_COLUMNS = (("talks", "Talks"), ("sanctions", "Sanct"), ("statements", "Stmts"),
                (NO_LABEL, "Other"))
 NAME_WIDTH = 15
@@ -180,10 +179,10 @@ class TrendsScreen(Screen):
         self.query_one("#trends-title", Static).update(self._title())
         span = 7
         rows = []
-        for label in (*LABELS, NO_LABEL):
+        for pane in PANES:
+            label = store_label(pane)
             last, prev = tr.change(label, span)
-            pane = OTHER if label == NO_LABEL else label
-            rows.append(TrendRow(trend_line(ROW_NAMES[label], tr.total(label), last, prev,
+            rows.append(TrendRow(trend_line(PANE_TITLES[pane], tr.total(label), last, prev,
                                             label_style(pane, "bold")),
                                  tr.labels.get(label, ()), kind=pane))
         labels = self.query_one("#trend-labels", Vertical)
@@ -194,8 +193,7 @@ class TrendsScreen(Screen):
         await actors.remove_children()
         if tr.actors:
             await actors.mount_all(
-                TrendRow(trend_line(a.name, a.total, sum(a.daily[-span:]),
-                                    sum(a.daily[-2 * span:-span]) if len(a.daily) >= 2 * span else 0,
+                TrendRow(trend_line(a.name, a.total, *change(a.daily, span),
                                     "bold $text-primary"), a.daily, kind="actor")
                 for a in tr.actors)
         else:
@@ -204,10 +202,11 @@ class TrendsScreen(Screen):
 
         table = self.query_one("#trend-days", DataTable)
         table.clear()
+        columns = [tr.labels.get(key, ()) for key, _ in DAY_COLUMNS]
         for i in range(len(tr.days) - 1, -1, -1):  # today first
             cells = [Text(" " + _day(tr.days[i], "%b %d"))]
-            for key, _ in DAY_COLUMNS:
-                n = tr.labels.get(key, ())[i] if i < len(tr.labels.get(key, ())) else 0
+            for counts in columns:
+                n = counts[i] if i < len(counts) else 0
                 cells.append(Text(f"{n:,}" if n else "·", justify="right",
                                   style="" if n else "dim"))
             table.add_row(*cells, key=tr.days[i])

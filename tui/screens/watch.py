@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, cast
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets.data_table import ColumnKey
 
 from feeds.model import Item
 from feeds.text import safe_text
+from storage.query import SORT_KEY
 from tui.render import short_time
-from tui.widgets.cursor import cursor_row_key
+from tui.widgets.cursor import cursor_row_key, fit_column
 from tui.widgets.header import DashboardHeader
 from tui.widgets.item_detail import ItemDetail
-from tui.widgets.item_table import order_key
+from tui.widgets.item_table import FixedCell
 
 if TYPE_CHECKING:
     from feeds.watch import WatchHit
@@ -52,7 +51,7 @@ class WatchTable(DataTable):
         """Show ``hits`` newest first (``alerts``: the ids that alerted this session),
         keeping the cursor on its item."""
         keep = self.selected_id
-        ordered = sorted(hits, key=lambda h: order_key(h.item), reverse=True)
+        ordered = sorted(hits, key=lambda h: SORT_KEY(h.item), reverse=True)
         self.alerts = frozenset(alerts)
         self.clear()
         self.hits = {}
@@ -63,16 +62,17 @@ class WatchTable(DataTable):
         if keep in self.hits:
             self.move_cursor(row=self.get_row_index(keep), scroll=False)
 
-    def _cells(self, hit: "WatchHit", now: float, warn: str) -> list[Text]:
+    def _cells(self, hit: "WatchHit", now: float, warn: str) -> list[FixedCell]:
         item = hit.item
         alert = item.id in self.alerts
         return [
-            Text("◉ " if alert else "  ", style=f"bold {warn}".strip(), end=""),
-            Text(short_time(item.published, now).ljust(7), end=""),
-            Text(safe_text(", ".join(hit.terms), 17).ljust(18), style=warn, no_wrap=True, end=""),
-            Text(safe_text(item.source, 12).ljust(13), style="dim", no_wrap=True, end=""),
-            Text(safe_text(item.title) or "(no title)", no_wrap=True, overflow="ellipsis",
-                 style="bold" if alert else "", end=""),
+            FixedCell("◉ " if alert else "  ", style=f"bold {warn}".strip(), end=""),
+            FixedCell(short_time(item.published, now).ljust(7), end=""),
+            FixedCell(safe_text(", ".join(hit.terms), 17).ljust(18), style=warn, no_wrap=True,
+                      end=""),
+            FixedCell(safe_text(item.source, 12).ljust(13), style="dim", no_wrap=True, end=""),
+            FixedCell(safe_text(item.title) or "(no title)", no_wrap=True, overflow="ellipsis",
+                      style="bold" if alert else "", end=""),
         ]
 
     @property
@@ -86,13 +86,7 @@ class WatchTable(DataTable):
 
     def on_resize(self) -> None:
         used = sum(w for key, w in COLUMNS if key != "title")
-        width = max(self.scrollable_content_region.width - used, 10)
-        column = self.columns.get(ColumnKey("title"))
-        if column is not None and column.width != width:
-            column.width = width
-            column.auto_width = False
-            self._require_update_dimensions = True  # no public "resize column" in DataTable
-            self.refresh()
+        fit_column(self, "title", max(self.scrollable_content_region.width - used, 10))
 
 
 class WatchScreen(Screen):
@@ -154,7 +148,7 @@ class WatchScreen(Screen):
 
     @on(DataTable.RowHighlighted)
     def _show_selected(self) -> None:
-        item = self.query_one(WatchTable).selected_item
+        item = self.selected_item
         detail = self.query_one(ItemDetail)
         if item is None:
             detail.show(None)
@@ -171,12 +165,12 @@ class WatchScreen(Screen):
     @on(DataTable.RowSelected)
     def _open_item(self) -> None:
         """enter or a click on the selected row: the item on its own screen."""
-        item = self.query_one(WatchTable).selected_item
+        item = self.selected_item
         if item is not None:
             self.dw.open_item(item)
 
     def action_open_link(self) -> None:
-        item = self.query_one(WatchTable).selected_item
+        item = self.selected_item
         if item is None:
             self.notify("No item selected.", severity="warning", timeout=3, markup=False)
             return

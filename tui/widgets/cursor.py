@@ -1,8 +1,8 @@
-"""Which row a keyed DataTable's cursor is on."""
+"""Which row a keyed DataTable's cursor is on, and fitting a column to the width left."""
 from __future__ import annotations
 
 from textual.widgets import DataTable
-from textual.widgets._data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 
 def cursor_row_key(table: DataTable) -> str | None:
@@ -13,3 +13,15 @@ def cursor_row_key(table: DataTable) -> str | None:
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
     except (RowDoesNotExist, KeyError, IndexError):
         return None
+
+
+def fit_column(table: DataTable, key: str, width: int) -> None:
+    """Give the column ``key`` a fixed ``width`` (no-op when it has it, or is missing)."""
+    column = table.columns.get(ColumnKey(key))
+    if column is None or column.width == width:
+        return
+    column.width = width
+    column.auto_width = False
+    # DataTable has no public "resize column": flag its dimensions for recomputation.
+    table._require_update_dimensions = True
+    table.refresh()

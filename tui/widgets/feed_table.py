@@ -4,12 +4,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from feeds.health import FeedHealth
 from feeds.text import safe_text
 from tui.render import relative
-from tui.widgets.cursor import cursor_row_key
+from tui.widgets.cursor import cursor_row_key, fit_column
 
 STATUS_VARS = {"ok": "success", "not modified": "success", "error": "error", "gone": "error",
                "rate limited": "warning", "new": "secondary", "disabled": "foreground-muted"}
@@ -83,9 +82,4 @@ class FeedHealthTable(DataTable):
 
     def on_resize(self) -> None:
         used = sum(w + 2 for key, _, w in COLUMNS if key != "detail")
-        column = self.columns.get(ColumnKey("detail"))
-        width = max(self.scrollable_content_region.width - used - 2, 20)
-        if column is not None and column.width != width:
-            column.width = width
-            self._require_update_dimensions = True  # no public "resize column" in DataTable
-            self.refresh()
+        fit_column(self, "detail", max(self.scrollable_content_region.width - used - 2, 20))

@@ -19,14 +19,14 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual._two_way_dict import TwoWayDict
-from textual.widgets.data_table import CellKey, ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import CellKey, RowDoesNotExist, RowKey
 
 from feeds.clusters import cluster_of
 from feeds.model import Item, label_order
 from storage.query import SORT_KEY, Flags
 from feeds.text import safe_text
 from tui.render import OTHER, label_var, short_time
-from tui.widgets.cursor import cursor_row_key
+from tui.widgets.cursor import cursor_row_key, fit_column
 
 CHUNK = 250  # rows added between two yields to the event loop
 TIME_WIDTH = 6
@@ -35,10 +35,7 @@ MARK_WIDTH = 2
 FIXED_WIDTH = MARK_WIDTH + (TIME_WIDTH + 1) + (SOURCE_WIDTH + 1)
 
 
-order_key = SORT_KEY  # the store's order: (published, first_seen, id); the newest sorts last
-
-
-class _Cell(Text):
+class FixedCell(Text):
     """A cell of a fixed-width column. DataTable measures every cell of every new row to
     size auto-width columns; these columns have fixed widths, so the measurement (a few
     hundred microseconds per row, dominated by building console options) is skipped: with
@@ -47,7 +44,7 @@ class _Cell(Text):
     __rich_measure__ = None  # type: ignore[assignment]
 
 
-class _TimeCell(_Cell):
+class _TimeCell(FixedCell):
     """The time cell carries its row's order key, so the table can be sorted by it."""
 
     order: tuple[str, str, str] = ("", "", "")
@@ -113,14 +110,14 @@ class ItemTable(DataTable):
 
     def _build_cells(self, item: Item, flags: Flags, now: float, badge: int = 0) -> list[Text]:
         dim = "dim" if flags.read else ""
-        mark = _Cell("★ " if flags.starred else ("• " if not flags.read else "  "),
-                    style="bold" if flags.starred else dim, end="")
+        mark = FixedCell("★ " if flags.starred else ("• " if not flags.read else "  "),
+                         style="bold" if flags.starred else dim, end="")
         time_cell = _TimeCell(short_time(item.published, now).ljust(TIME_WIDTH + 1), style=dim,
                               end="")
-        time_cell.order = order_key(item)
-        source = _Cell(safe_text(item.source, SOURCE_WIDTH).ljust(SOURCE_WIDTH + 1), style=dim,
-                      no_wrap=True, end="")
-        title = _Cell(no_wrap=True, overflow="ellipsis", end="")
+        time_cell.order = SORT_KEY(item)
+        source = FixedCell(safe_text(item.source, SOURCE_WIDTH).ljust(SOURCE_WIDTH + 1), style=dim,
+                           no_wrap=True, end="")
+        title = FixedCell(no_wrap=True, overflow="ellipsis", end="")
         colors = self._label_colors()
         if badge:  # a story several feeds carry: "3▸" (sources)
             title.append(f"{badge}▸ ", style=f"bold {colors.get('badge', '')}".strip())
@@ -224,7 +221,7 @@ class ItemTable(DataTable):
         if grouped == self.grouped:
             return
         self.grouped = grouped
-        items = sorted(self.items.values(), key=order_key, reverse=True)
+        items = sorted(self.items.values(), key=SORT_KEY, reverse=True)
         await self.replace_items(items)
 
     async def append_items(self, items: Iterable[Item]) -> int:
@@ -257,7 +254,7 @@ class ItemTable(DataTable):
         if not fresh:
             return 0
         current = list(self.items.values())
-        merged = sorted([*current, *fresh.values()], key=order_key, reverse=True)
+        merged = sorted([*current, *fresh.values()], key=SORT_KEY, reverse=True)
         keep = merged[:max(cap, 0)]
         keep_ids = {it.id for it in keep}
         to_add = [it for it in fresh.values() if it.id in keep_ids]
@@ -268,7 +265,7 @@ class ItemTable(DataTable):
         selected = self.selected_id
         selected_story = cluster_of(self.items[selected]) if selected in self.items else None
         top_visible = self._first_visible_key()
-        top_key = order_key(self.items[top_visible]) if top_visible in self.items else None
+        top_key = SORT_KEY(self.items[top_visible]) if top_visible in self.items else None
         old_scroll = self.scroll_y
         cursor_row = self.cursor_row
         for item in to_add:
@@ -293,8 +290,8 @@ class ItemTable(DataTable):
             self.move_cursor(row=index, scroll=False)
         if old_scroll > 0 and top_key is not None:
             # Keep the rows the user was looking at where they were.
-            shift = (sum(1 for it in rows_added if order_key(it) > top_key)
-                     - sum(1 for it in rows_dropped if order_key(it) > top_key))
+            shift = (sum(1 for it in rows_added if SORT_KEY(it) > top_key)
+                     - sum(1 for it in rows_dropped if SORT_KEY(it) > top_key))
             self.call_after_refresh(self.scroll_to, y=max(old_scroll + shift, 0), animate=False)
         return len(to_add)
 
@@ -307,7 +304,7 @@ class ItemTable(DataTable):
             cid = cluster_of(item)
             if cid in touched:
                 best = newest.get(cid)
-                if best is None or order_key(item) > order_key(best):
+                if best is None or SORT_KEY(item) > SORT_KEY(best):
                     newest[cid] = item
         gone = {it.id: it for it in dropped}
         rows_added, rows_dropped = [], []
@@ -363,12 +360,4 @@ class ItemTable(DataTable):
 
     def fit_title(self) -> None:
         """The title column takes the width the fixed columns leave."""
-        width = max(self.scrollable_content_region.width - FIXED_WIDTH, 10)
-        column = self.columns.get(ColumnKey("title"))
-        if column is None or column.width == width:
-            return
-        column.width = width
-        column.auto_width = False
-        # DataTable has no public "resize column": flag its dimensions for recomputation.
-        self._require_update_dimensions = True
-        self.refresh()
+        fit_column(self, "title", max(self.scrollable_content_region.width - FIXED_WIDTH, 10))
