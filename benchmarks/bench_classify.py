@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feeds.classify import Classifier  # noqa: E402
-from feeds.rules import load_rules  # noqa: E402
+from feeds.classify.engine import Classifier  # noqa: E402
+from feeds.classify.rules import load_rules  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval" / "cameo-manual-examples.tsv"
 

@@ -5,7 +5,7 @@ nothing.
     python benchmarks/bench_clusters.py                  # 10k and 100k
     python benchmarks/bench_clusters.py --sizes 10000 --new 500
 
-Target (issue 7): <= 1 ms per new item at 100k stored items. The index is the worst case
+Target: <= 1 ms per new item at 100k stored items. The index is the worst case
 for a given store size: *every* stored item published inside the clustering horizon (a
 store of 100k items usually holds far fewer in its last 7 days), so that no item is skipped
 by age. Headlines are synthetic but shaped like wire headlines: actors and gazetteer
@@ -38,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feeds.clusters import Clusterer, Normaliser, similar  # noqa: E402
-from feeds.config import bundled_config_path, load_config  # noqa: E402
+from feeds.analysis.clusters import Clusterer, Normaliser, similar  # noqa: E402
+from feeds.config.load import bundled_config_path, load_config  # noqa: E402
 from feeds.model import Item, utc_iso  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "features" / "cluster_headlines.tsv"

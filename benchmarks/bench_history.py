@@ -11,7 +11,7 @@ process:
 
     python benchmarks/bench_history.py [--dir DIR --keep] [--sizes 10000,1000000]
 
-Targets (issue 6): with 1,000,000 items, first paint ≤ 1.5 s, resident ≤ 300 MB, the write
+Targets: with 1,000,000 items, first paint ≤ 1.5 s, resident ≤ 300 MB, the write
 after a poll ≤ 0.3 s and the same as with 10,000 items (± noise), a full-history search
 ≤ 10 s with a progress indicator.
 """
@@ -66,7 +66,7 @@ def main() -> None:
         return
     from benchmarks.bench_tui import measure_paint
     from benchmarks.gen_store import generate_store
-    from feeds.config import bundled_config_path
+    from feeds.config.load import bundled_config_path
 
     base = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="diplowatch-history-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def main() -> None:
               f"{w2['flush_s'] * 1000:.0f} ms median, {w2['flush_max_s'] * 1000:.0f} ms max")
         shutil.rmtree(alone, ignore_errors=True)
         t0 = time.perf_counter()
-        out = run(sys.executable, "-m", "tui.cli", "--config", str(config), "--db", str(db), "list",
+        out = run(sys.executable, "-m", "tui.cli.main", "--config", str(config), "--db", str(db), "list",
                   "--search", "ceasefire", "--archive", "--format", "json", "--limit", "100000", env=env)
         took = time.perf_counter() - t0
         hits = len(json.loads(out.stdout)) if out.returncode == 0 else f"failed: {out.stderr[-300:]}"

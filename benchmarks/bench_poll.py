@@ -23,7 +23,7 @@ def run_poll(config: Path, db: Path, extra_env: dict | None = None) -> tuple[flo
     """(wall seconds, peak RSS MiB, exit status, last line) of one `poll --once --all`."""
     env = dict(os.environ, **(extra_env or {}))
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config), "--db", str(db),
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli.main", "--config", str(config), "--db", str(db),
                              "poll", "--once", "--all", "--quiet"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
@@ -37,9 +37,9 @@ def run_poll(config: Path, db: Path, extra_env: dict | None = None) -> tuple[flo
 def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
     """The same three cycles inside one process (as the dashboard and the daemon run them:
     interpreter started, store open, parse workers warm): Poller.poll_cycle alone."""
-    from feeds import aio
-    from feeds.config import load_config
-    from feeds.poller import Poller
+    from feeds.poll import aio
+    from feeds.config.load import load_config
+    from feeds.poll.poller import Poller
     from storage.store import Store
 
     out: dict[str, float] = {}

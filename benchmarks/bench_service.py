@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.memwatch import tree_memory_mib  # noqa: E402
-from feeds.control import ControlClient, ControlError  # noqa: E402
+from feeds.service.control import ControlClient, ControlError  # noqa: E402
 from tests.feedserver import FeedServer, Response, rss, rss_item  # noqa: E402
 
 TARGET = 1.0
@@ -82,7 +82,7 @@ def wait(check, timeout: float, what: str):
 
 def start_daemon(config: Path, store: Path, env: dict, log: Path) -> subprocess.Popen:
     with open(log, "ab") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config),
+        proc = subprocess.Popen([sys.executable, "-m", "tui.cli.main", "--config", str(config),
                                  "--db", str(store), "daemon"], cwd=ROOT, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     client = ControlClient(store)
@@ -110,7 +110,7 @@ def summary(values: list[float]) -> str:
 
 def bench_store_level(store: Path, rounds: int) -> dict:
     from storage.store import Store
-    from tui.viewer import DaemonBackend
+    from feeds.service.viewer import DaemonBackend
 
     viewer = Store.open(store, readonly=True)
     backend = DaemonBackend.connect(viewer)
@@ -145,8 +145,8 @@ def bench_store_level(store: Path, rounds: int) -> dict:
 # --- 2. dashboard level -----------------------------------------------------------------------
 
 def bench_dashboard(config: Path, store: Path, wire: Wire, rounds: int) -> dict:
-    from tui.context import AppContext
-    from tui.launch import build_app
+    from tui.cli.context import AppContext
+    from tui.cli.launch import build_app
 
     obj = AppContext(config_path=str(config), db_path=str(store))
     app = build_app(obj, offline=False, theme=None)
@@ -192,7 +192,7 @@ def bench_memory(config: Path, store: Path, env: dict, viewers: int, tmp: Path) 
         return {"skipped": "tmux is not installed"}
     sock = str(tmp / "tmux.sock")
     tmux = ["tmux", "-S", sock]
-    command = (f"exec {sys.executable} -m tui.cli --config {config} --db {store}")
+    command = (f"exec {sys.executable} -m tui.cli.main --config {config} --db {store}")
     pids = []
     try:
         for i in range(viewers):

@@ -61,9 +61,9 @@ def _rss_mb() -> tuple[float, float]:
 def child_first_paint(db: str, config_path: str) -> dict:
     """Run the dashboard headless until the panes are filled and painted."""
     imported = time.time()
-    from tui.app import DiplowatchApp
-    from tui.context import AppContext
-    from tui.launch import build_app
+    from tui.dashboard.app import DiplowatchApp
+    from tui.cli.context import AppContext
+    from tui.cli.launch import build_app
 
     marks: dict[str, float] = {"imported": time.time() - imported}
     # Textual dispatches Ready to a class's on_ready: hook it there (this process only).
@@ -102,13 +102,13 @@ def child_first_paint(db: str, config_path: str) -> dict:
 
 def child_heartbeat(config_path: str, db: str) -> dict:
     """A cold poll of the farm inside the running dashboard, with a 60 Hz heartbeat."""
-    from tui.app import DiplowatchApp
-    from tui.context import AppContext
-    from tui.launch import build_app
+    from tui.dashboard.app import DiplowatchApp
+    from tui.cli.context import AppContext
+    from tui.cli.launch import build_app
 
     obj = AppContext(config_path=config_path, db_path=db)
     app: DiplowatchApp = build_app(obj, offline=False, theme=None)
-    app.poller.warm_up()  # parse workers, as tui.launch.run_dashboard starts them
+    app.poller.warm_up()  # parse workers, as tui.cli.launch.run_dashboard starts them
     beats: list[float] = []
     window: dict[str, float] = {}
     result: dict = {}
@@ -223,7 +223,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from feeds.config import bundled_config_path
+    from feeds.config.load import bundled_config_path
 
     base = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="diplowatch-bench-tui-"))
     base.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ class Diplowatch:
     name = "diplowatch"
 
     def __init__(self, farm: Farm, tmp: Path) -> None:
-        self.cmd = [sys.executable, "-m", "tui.cli", "--config", str(farm.config_path),
+        self.cmd = [sys.executable, "-m", "tui.cli.main", "--config", str(farm.config_path),
                     "--db", str(tmp / "store"), "poll", "--once", "--all", "--quiet"]
 
     def reload(self) -> tuple[float, float, int, str]:
@@ -75,12 +75,12 @@ class Resident:
 
     def _start(self) -> None:
         """Started only when its turn comes: its first cycle must not run beside another."""
-        from feeds.control import ControlClient, ControlError
+        from feeds.service.control import ControlClient, ControlError
 
         self.log = self.store.parent / "daemon.log"
         with open(self.log, "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tui.cli", "--config", str(self.farm.config_path), "--db",
+                [sys.executable, "-m", "tui.cli.main", "--config", str(self.farm.config_path), "--db",
                  str(self.store), "daemon"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
         self.client = ControlClient(self.store)
 
@@ -115,7 +115,7 @@ class Resident:
             else:
                 before = self.client.status().get("cycles", 0)
                 self.command, _, code, out = timed(
-                    [sys.executable, "-m", "tui.cli", "--config", str(self.farm.config_path),
+                    [sys.executable, "-m", "tui.cli.main", "--config", str(self.farm.config_path),
                      "--db", str(self.store), "poll", "--once", "--all", "--quiet"], cwd=REPO)
                 if code not in (0, 1) or "through the running daemon" not in out:
                     raise SystemExit(f"poll --once through the daemon failed (exit {code}): {out}")

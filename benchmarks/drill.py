@@ -7,7 +7,7 @@ parse workers), how many good items were kept, and each fault feed's outcome in 
 
     python benchmarks/drill.py [--feeds 200] [--hosts 50]
 
-Targets (issue 4): ≤ 30 s wall, ≤ 300 MB peak, 0 crashes, every good feed's items kept.
+Targets: ≤ 30 s wall, ≤ 300 MB peak, 0 crashes, every good feed's items kept.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from benchmarks.memwatch import PeakTreeRSS  # noqa: E402
 
 
 def cli(config: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "--db", str(db), *args],
+    return subprocess.run([sys.executable, "-m", "tui.cli.main", "--config", str(config), "--db", str(db), *args],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
@@ -41,7 +41,7 @@ def main() -> int:
     with Farm(args.feeds, args.items, args.hosts, faults=True) as farm, tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "store"
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(farm.config_path), "--db",
+        proc = subprocess.Popen([sys.executable, "-m", "tui.cli.main", "--config", str(farm.config_path), "--db",
                                  str(db), "poll", "--once", "--all"],
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with PeakTreeRSS(proc.pid) as peak:

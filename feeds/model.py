@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 LABELS: tuple[str, ...] = ("talks", "sanctions", "statements")
+# The label key of items that carry none (filters, counts, partitions, trends).
+NO_LABEL = "none"
 
 
 def utc_iso(ts: float) -> str:
@@ -100,7 +102,7 @@ class Item:
     primary: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
     evidence: tuple[Match, ...] = ()
-    # Derived features (issue 7); empty until computed.
+    # Derived features (stories, actors, watch); empty until computed.
     actors: tuple[str, ...] = ()
     cluster: str | None = None
 

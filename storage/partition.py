@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping
 import orjson
 
 from .atomic import atomic_write
-from .query import NO_LABEL
+from feeds.model import NO_LABEL
 
 PARTITION_RE = re.compile(r"items-(\d{4})-W(\d{2})\.json")
 ITEM_ID_RE = re.compile(r"[0-9a-f]{16}")

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
-from feeds.model import Item
+from feeds.model import NO_LABEL, Item
 
 # The order of items everywhere (store, panes, watch list): newest sorts last.
 SORT_KEY = attrgetter("published", "first_seen", "id")
-NO_LABEL = "none"  # ItemFilter(label="none") and counts_by_label()["none"]: unlabelled items
 
 
 @dataclass(frozen=True, slots=True)

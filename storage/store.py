@@ -43,7 +43,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
-from feeds.model import LABELS, FeedState, Item, Match, utc_iso
+from feeds.model import LABELS, NO_LABEL, FeedState, Item, Match, utc_iso
 
 from .atomic import (AtomicJSONStorage, backup_path, decode_tables, paused_gc, read_raw,
                      read_tables, release_free_heap, remove_stray_temps)
@@ -53,7 +53,7 @@ from .partition import (DAY, ITEM_ID_RE, IdIndex, doc_id, docs_containing, entry
                         entry_from_docs, index_name, item_doc_slices, item_id_of, new_entry,
                         partition_key_of, partition_name, prefilter_terms, read_index, stat_key,
                         week_bounds, week_key, week_key_at, write_index)
-from .query import NO_FLAGS, NO_LABEL, Flags, ItemFilter, Matcher
+from .query import NO_FLAGS, Flags, ItemFilter, Matcher
 from .query import SORT_KEY as _SORT_KEY
 
 __all__ = ["Store", "FlushReport", "Flags", "ItemFilter", "SCHEMA_VERSION"]

@@ -62,7 +62,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def parse_pool():
     """One real pool of parse workers (child processes) for the whole session."""
-    from feeds.parsepool import ParsePool
+    from feeds.parse.pool import ParsePool
     from tests.helpers import bundled_config
 
     pool = ParsePool(bundled_config().rules, workers=1, timeout=20)
@@ -74,7 +74,7 @@ def parse_pool():
 def tagging_pool():
     """Parse workers that classify with the bundled rules and tag the bundled actors (as
     the app's poller would), for end-to-end polls; one for the whole session."""
-    from feeds.parsepool import ParsePool
+    from feeds.parse.pool import ParsePool
     from tests.helpers import bundled_config
 
     bundled = bundled_config()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from feeds.config import Config, bundled_config_path, load_config
-from feeds.parse import ParsedFeed
-from feeds.parsepool import ParseJob, ParsePool
+from feeds.config.load import Config, bundled_config_path, load_config
+from feeds.parse.document import ParsedFeed
+from feeds.parse.pool import ParseJob, ParsePool
 
 
 class Clock:

@@ -1,7 +1,7 @@
 """Feed text → things Textual can show without ever reading it as markup.
 
 Every string that came from a feed (title, summary, source, link, error text) passes through
-``feeds.text.safe_text`` before a widget shows it: control characters are stripped (again: the store
+``feeds.parse.text.safe_text`` before a widget shows it: control characters are stripped (again: the store
 only holds stripped text, but a renderer must not trust its input). Widgets then wrap the
 plain string in ``rich.text.Text`` or ``textual.content.Content`` (never markup). Label
 colours live here too, as theme variables, so that every widget agrees; and the time words.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from feeds.model import LABELS, parse_utc_iso
-from feeds.units import format_duration
-from storage.query import NO_LABEL
+from feeds.config.units import format_duration
+from feeds.model import NO_LABEL
 
 OTHER = "other"  # the pane (and CSS class) of items that carry no label
 PANES: tuple[str, ...] = (*LABELS, OTHER)

@@ -8,8 +8,8 @@ from typing import Callable
 
 import pytest
 
-from feeds.classify import Classifier
-from feeds.rules import RulesSpec, load_rules
+from feeds.classify.engine import Classifier
+from feeds.classify.rules import RulesSpec, load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 # The shared eval data lives beside the repo and is never copied into it.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.evaluate import evaluate, read_tsv
+from feeds.classify.evaluate import evaluate, read_tsv
 from feeds.model import LABELS
 
 from .conftest import EVAL_DIR, HEADLINES

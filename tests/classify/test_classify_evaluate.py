@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from feeds.evaluate import (EvalFileError, LabelStats, evaluate, format_explanation,
+from feeds.classify.evaluate import (EvalFileError, LabelStats, evaluate, format_explanation,
                             format_report, read_tsv)
 
 TSV = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.classify import SUMMARY_LIMIT, Classifier
+from feeds.classify.engine import SUMMARY_LIMIT, Classifier
 
 
 def matched(classifier: Classifier, title: str, summary: str = "") -> list[str]:

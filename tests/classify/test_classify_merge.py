@@ -8,8 +8,8 @@ import textwrap
 import tomllib
 from pathlib import Path
 
-from feeds.classify import Classifier
-from feeds.rules import load_rules, merge_rules
+from feeds.classify.engine import Classifier
+from feeds.classify.rules import load_rules, merge_rules
 
 DEFAULTS = tomllib.loads(textwrap.dedent("""
     [classify]
@@ -141,7 +141,7 @@ def test_fingerprint_ignores_reformatting():
 
 def test_fingerprint_is_stable_across_processes():
     repo = Path(__file__).resolve().parents[2]
-    code = ("import tomllib; from feeds.rules import load_rules; "
+    code = ("import tomllib; from feeds.classify.rules import load_rules; "
             "print(load_rules(tomllib.load(open('config.toml', 'rb'))).fingerprint)")
     prints = set()
     for seed in ("1", "2"):

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from feeds.rules import RuleError, load_rules, merge_rules
+from feeds.classify.rules import RuleError, load_rules, merge_rules
 
 
 def load(text: str):

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feedserver import FeedServer, Response, rss, rss_item
-from tui.cli import cli
+from tui.cli.main import cli
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "seed-feed.xml"
@@ -204,6 +204,6 @@ def test_rules_explain_and_eval(env, tmp_path: Path) -> None:
 
 def test_dashboard_entry_point_is_installed() -> None:
     """The console script exists and answers --version without a terminal."""
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "--version"], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "tui.cli.main", "--version"], capture_output=True, text=True,
                        cwd=REPO, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("diplowatch, version ")

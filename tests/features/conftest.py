@@ -50,17 +50,17 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, clock: Clock, tmp_path: Path):
     and the store in ``tmp_path / "store"``."""
     from click.testing import CliRunner
 
-    import tui.cli
-    from tui.context import AppContext
+    import tui.cli.main
+    from tui.cli.context import AppContext
 
     class FrozenContext(AppContext):
         def __init__(self, **kw) -> None:
             super().__init__(clock=clock, **kw)
 
-    monkeypatch.setattr(tui.cli, "AppContext", FrozenContext)
+    monkeypatch.setattr(tui.cli.main, "AppContext", FrozenContext)
 
     def run(config: Path, *args: str):
         return CliRunner(env={"COLUMNS": "160"}).invoke(
-            tui.cli.cli, ["--config", str(config), "--db", str(tmp_path / "store"), *args])
+            tui.cli.main.cli, ["--config", str(config), "--db", str(tmp_path / "store"), *args])
 
     return run

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.actors import ActorError, ActorTagger, load_actors
-from feeds.config import ConfigError, load_config
-from feeds.poller import Poller
-from feeds.reclassify import ACTORS_FINGERPRINT_KEY, reclassify_if_needed
+from feeds.classify.actors import ActorError, ActorTagger, load_actors
+from feeds.config.load import ConfigError, load_config
+from feeds.poll.poller import Poller
+from feeds.classify.reclassify import ACTORS_FINGERPRINT_KEY, reclassify_if_needed
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from tests.features.conftest import T0, make_item

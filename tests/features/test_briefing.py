@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from feeds.briefing import build_briefing, cluster_label, md_text, md_url, render_briefing
-from feeds.clusters import ClusterView
+from feeds.analysis.briefing import build_briefing, cluster_label, md_text, md_url, render_briefing
+from feeds.analysis.clusters import ClusterView
 from storage.store import Store
 from tests.features.conftest import HOUR, T0, make_item
 

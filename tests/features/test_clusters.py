@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from feeds.clusters import (ClusterDirectory, Clusterer, Normaliser, cluster_members, cluster_of,
+from feeds.analysis.clusters import (ClusterDirectory, Clusterer, Normaliser, cluster_members, cluster_of,
                             group_by_cluster, similar)
-from feeds.config import ClusterSettings, load_config
+from feeds.config.load import ClusterSettings, load_config
 from feeds.model import Item, utc_iso
-from feeds.poller import Poller
+from feeds.poll.poller import Poller
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from tests.features.conftest import DAY, HERE, HOUR, T0, make_item
@@ -271,7 +271,7 @@ def test_rebuild_refuses_when_switched_off(tmp_path: Path, write_config, run_cli
     ("[clusters]\nfuzz = 1\n", "clusters.fuzz", "unknown key"),
 ])
 def test_cluster_settings_are_validated(write_config, extra: str, key: str, problem: str) -> None:
-    from feeds.config import ConfigError
+    from feeds.config.load import ConfigError
 
     path = write_config(extra=extra)
     with pytest.raises(ConfigError) as err:
@@ -280,7 +280,7 @@ def test_cluster_settings_are_validated(write_config, extra: str, key: str, prob
 
 
 def test_published_times_are_parsed_like_the_model() -> None:
-    from feeds.clusters import _epoch
+    from feeds.analysis.clusters import _epoch
     from feeds.model import parse_utc_iso
 
     for ts in (0.0, T0, T0 + 12345):

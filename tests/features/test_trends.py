@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.trends import build_trends, compute_trends, sparkline
+from feeds.analysis.trends import build_trends, compute_trends, sparkline
 from storage.store import Store
 from tests.features.conftest import DAY, HOUR, T0, make_item
 

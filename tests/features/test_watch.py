@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import ConfigError, WatchSettings, load_config
-from feeds.parsepool import ParsePool
-from feeds.poller import Poller
-from feeds.watch import Notifier, WatchHit, WatchMatcher
+from feeds.config.load import ConfigError, WatchSettings, load_config
+from feeds.parse.pool import ParsePool
+from feeds.poll.poller import Poller
+from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from tests.features.conftest import HOUR, T0, make_item
@@ -261,7 +261,7 @@ async def test_the_daemon_rebuilds_its_poller_when_the_watch_terms_change(
     list change keeps it, and its workers)."""
     from dataclasses import replace
 
-    from feeds.daemon import Daemon
+    from feeds.service.daemon import Daemon
 
     config = load_config(write_config([("A", "http://127.0.0.1:9/a.xml")],
                                       extra='[watch]\nterms = ["ceasefire"]\n'))

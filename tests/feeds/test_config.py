@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.config import (
+from feeds.config.load import (
     ConfigError, bundled_config_path, load_config, resolve_config_path, resolve_db_path,
 )
-from tui.cli import cli
+from tui.cli.main import cli
 
 BUNDLED_SOURCES = {
     "https://news.un.org/feed/subscribe/en/news/all/rss.xml",
@@ -89,7 +89,7 @@ def test_config_and_db_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert resolve_config_path(None, env) == tmp_path / "env.toml"
     assert resolve_config_path(None, {}) == bundled_config_path()  # no user config in the test HOME
     user = Path(tmp_path / "home-config")
-    monkeypatch.setattr("feeds.config.user_config_path", lambda: user)
+    monkeypatch.setattr("feeds.config.load.user_config_path", lambda: user)
     user.write_text("")
     assert resolve_config_path(None, {}) == user
     config = load_config(bundled_config_path())

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-import feeds.fastparse as fastparse
-from feeds.parse import parse_document
-from feeds.xmlprep import prepare
+import feeds.parse.fast as fastparse
+from feeds.parse.document import parse_document
+from feeds.parse.xmlprep import prepare
 from tests.feedserver import rss, rss_item
 
 NOW = 1_780_000_000.0

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from feeds.config import PollingSettings
-from feeds.fetch import (
+from feeds.config.load import PollingSettings
+from feeds.net.fetch import (
     ERROR, GONE, NOT_MODIFIED, OK, RATE_LIMITED, Fetcher, default_user_agent, parse_retry_after,
 )
 from tests.feedserver import FeedServer, Response, rss, rss_item

@@ -1,4 +1,4 @@
-"""feeds.h1: the llhttp transport against a scripted server on 127.0.0.1.
+"""feeds.net.h1: the llhttp transport against a scripted server on 127.0.0.1.
 
 Each test's server answers each connection with the exact bytes a test gives it, so the
 odd corners of HTTP/1.1 that real feed servers produce (bare LF, 1xx, bodies that end at
@@ -16,9 +16,9 @@ from typing import Awaitable, Callable
 import httpx
 import pytest
 
-from feeds.config import PollingSettings
-from feeds.fetch import ERROR, NOT_MODIFIED, OK, Fetcher, PerHostTransport
-from feeds.h1 import MAX_HEAD, H1Transport
+from feeds.config.load import PollingSettings
+from feeds.net.fetch import ERROR, NOT_MODIFIED, OK, Fetcher, PerHostTransport
+from feeds.net.h1 import MAX_HEAD, H1Transport
 
 SETTINGS = PollingSettings(timeout=5.0, connect_timeout=2.0)
 Script = Callable[["ScriptedServer", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

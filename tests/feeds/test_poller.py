@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import load_config
+from feeds.config.load import load_config
 from feeds.model import STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED
-from feeds.parsepool import ParsePool
-from feeds.poller import REDIRECT_CONFIRMATIONS, Poller
+from feeds.parse.pool import ParsePool
+from feeds.poll.poller import REDIRECT_CONFIRMATIONS, Poller
 from storage.query import ItemFilter
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item

@@ -1,12 +1,12 @@
-"""feeds.fetch.PerHostTransport: one llhttp pool per origin, environment proxies, real sockets."""
+"""feeds.net.fetch.PerHostTransport: one llhttp pool per origin, environment proxies, real sockets."""
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from feeds.config import PollingSettings
-from feeds.fetch import OK, Fetcher, PerHostTransport
-from feeds.h1 import H1Transport
+from feeds.config.load import PollingSettings
+from feeds.net.fetch import OK, Fetcher, PerHostTransport
+from feeds.net.h1 import H1Transport
 from tests.feedserver import FeedServer, Response, rss, rss_item
 
 SETTINGS = PollingSettings(timeout=5.0, connect_timeout=2.0)

@@ -12,11 +12,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from feeds.classify import Classifier
-from feeds.config import bundled_config_path, load_config
-from feeds.parsepool import ParseJob
-from feeds.parse import parse_document
-from feeds.text import strip_controls
+from feeds.classify.engine import Classifier
+from feeds.config.load import bundled_config_path, load_config
+from feeds.parse.pool import ParseJob
+from feeds.parse.document import parse_document
+from feeds.parse.text import strip_controls
 from storage.store import Store
 from tests.helpers import Clock
 

@@ -33,7 +33,7 @@ def test_fault_farm_poll(tmp_path: Path) -> None:
     with Farm(feeds=20, items=10, hosts=4, faults=True, workdir=tmp_path,
               polling='timeout = "6s"\nconnect_timeout = "3s"\nparse_workers = 2') as farm:
         def run(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(farm.config_path),
+            return subprocess.run([sys.executable, "-m", "tui.cli.main", "--config", str(farm.config_path),
                                    "--db", str(tmp_path / "store"), *args],
                                   cwd=REPO, capture_output=True, text=True, timeout=120)
 

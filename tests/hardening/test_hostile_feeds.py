@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import PollingSettings, load_config
-from feeds.fetch import Fetcher
+from feeds.config.load import PollingSettings, load_config
+from feeds.net.fetch import Fetcher
 from feeds.model import STATUS_ERROR, STATUS_OK
-from feeds.parsepool import ParseJob, ParsePool, run_job
-from feeds.poller import Poller
-from feeds.text import strip_controls
+from feeds.parse.pool import ParseJob, ParsePool, run_job
+from feeds.poll.poller import Poller
+from feeds.parse.text import strip_controls
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.helpers import Clock
@@ -73,8 +73,8 @@ def test_body_that_is_a_local_path_is_data_never_opened(body: bytes, monkeypatch
 # 7, 10 -----------------------------------------------------------------------------------
 _RSS_PROBE = textwrap.dedent("""
     import asyncio, json, resource, sys
-    from feeds.config import PollingSettings
-    from feeds.fetch import Fetcher
+    from feeds.config.load import PollingSettings
+    from feeds.net.fetch import Fetcher
     async def main():
         async with Fetcher(PollingSettings(timeout=30, max_body=5 * 1024 * 1024)) as f:
             r = await f.fetch(sys.argv[1])
@@ -182,7 +182,7 @@ def test_billion_laughs_is_not_expanded() -> None:
 
 _BLOWUP_PROBE = textwrap.dedent("""
     import json, resource, sys
-    from feeds.parsepool import ParseJob, run_job
+    from feeds.parse.pool import ParseJob, run_job
     body = open(sys.argv[1], "rb").read()
     r = run_job(ParseJob(body, "k", "n", "http://127.0.0.1/", None, 0.0, 1000))
     print(json.dumps({"ok": r.ok, "error": r.error, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
@@ -351,7 +351,7 @@ async def test_a_stuck_parse_does_not_starve_the_jobs_waiting_for_its_worker() -
     it, still gets a (fresh) worker and its result."""
     import asyncio
 
-    from feeds.config import bundled_config_path
+    from feeds.config.load import bundled_config_path
 
     pool = ParsePool(load_config(bundled_config_path()).rules, workers=1, timeout=3.0)
     try:

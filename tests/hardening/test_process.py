@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.safety import expat_warning
-from tui.cli import cli
+from feeds.parse.safety import expat_warning
+from tui.cli.main import cli
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "seed-feed.xml"
@@ -83,7 +83,7 @@ def test_old_expat_is_warned_about() -> None:
 def test_startup_logs_the_expat_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pyexpat
 
-    from tui.logs import setup_logging
+    from tui.cli.logs import setup_logging
 
     monkeypatch.setattr(pyexpat, "version_info", (2, 5, 0))
     logger = logging.getLogger("diplowatch")

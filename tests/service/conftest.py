@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from feeds.control import ControlClient, ControlError
+from feeds.service.control import ControlClient, ControlError
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ class DaemonProcess:
     def start(self) -> "DaemonProcess":
         with open(self.log, "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tui.cli", "--config", str(self.config), "--db",
+                [sys.executable, "-m", "tui.cli.main", "--config", str(self.config), "--db",
                  str(self.store), "daemon"], cwd=REPO, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err)
         until(self._ready, what=f"the daemon to answer (log: {self.log})")

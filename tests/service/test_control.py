@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import load_config
-from feeds.control import (MAX_IDS, MAX_LINE, ControlClient, ControlError, ControlServer,
+from feeds.config.load import load_config
+from feeds.service.control import (MAX_IDS, MAX_LINE, ControlClient, ControlError, ControlServer,
                            DaemonUnavailable, Request, RequestError, control_socket_path,
                            parse_request)
-from feeds.daemon import Daemon
+from feeds.service.daemon import Daemon
 from feeds.model import STATUS_NEW
-from feeds.poller import Poller
-from feeds.schedule import seconds_until_due
+from feeds.poll.poller import Poller
+from feeds.poll.schedule import seconds_until_due
 from storage.errors import StoreLockedError
 from storage.store import Store
 from tests.feedserver import Response
 from tests.service.conftest import SEED_TITLE, Wire
-from tui.viewer import DaemonBackend
+from feeds.service.viewer import DaemonBackend
 
 ID = "0123456789abcdef"
 
@@ -340,7 +340,7 @@ def test_service_modules_import_no_ui() -> None:
 
     from tests.service.conftest import REPO
 
-    code = ("import sys, feeds.control, feeds.daemon, tui.viewer; "
+    code = ("import sys, feeds.service.control, feeds.service.daemon, feeds.service.viewer; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'click')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from feeds.control import ControlClient, DaemonUnavailable
+from feeds.service.control import ControlClient, DaemonUnavailable
 from storage.lock import lock_holder
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.service.conftest import REPO, SEED_TITLE, SERVICE_POLLING, Wire, until
-from tui.cli import cli
-from tui.viewer import DaemonBackend
+from tui.cli.main import cli
+from feeds.service.viewer import DaemonBackend
 
 
 def run_cli(config: Path, store: Path, *args: str):
@@ -26,7 +26,7 @@ def run_cli(config: Path, store: Path, *args: str):
 
 def run_daemon_command(config: Path, store: Path) -> subprocess.CompletedProcess:
     """``diplowatch daemon`` expected to refuse at once (its logging goes to stderr)."""
-    return subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "--db",
+    return subprocess.run([sys.executable, "-m", "tui.cli.main", "--config", str(config), "--db",
                            str(store), "daemon"], cwd=REPO, capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.service.conftest import REPO, SEED_TITLE, until
-from tui.cli import cli
-from tui.cli_service import is_loopback
+from tui.cli.main import cli
+from tui.cli.service import is_loopback
 
 CHROMIUM = Path(os.environ.get("DIPLOWATCH_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
@@ -52,7 +52,7 @@ def test_serve_warns_off_loopback_and_runs_tabs_as_viewers(tmp_path: Path, servi
     assert "warning: serving on 0.0.0.0" in r.output and "no login" in r.output
     assert "no diplowatch daemon is running" in r.output and "read-only" in r.output
     command = shlex.split(served[0].command)
-    assert command[:3] == [sys.executable, "-m", "tui.cli"] and command[-1] == "--viewer"
+    assert command[:3] == [sys.executable, "-m", "tui.cli.main"] and command[-1] == "--viewer"
     assert command[command.index("--config") + 1] == str(service_config)
     assert command[command.index("--db") + 1] == str(store)
     assert not store.exists()  # serve itself never opens the store
@@ -103,7 +103,7 @@ def test_the_dashboard_in_a_browser(start_daemon, service_config: Path, tmp_path
     origin = f"http://127.0.0.1:{port}"
     with open(tmp_path / "serve.log", "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "--config", str(service_config), "--db",
+            [sys.executable, "-m", "tui.cli.main", "--config", str(service_config), "--db",
              str(tmp_path / "store"), "serve", "--port", str(port)],
             cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -9,8 +9,8 @@ from pathlib import Path
 from storage.lock import lock_holder
 from tests.service.conftest import SEED_TITLE, Wire
 from tests.tui.helpers import rows, screen_text, settle
-from tui.context import AppContext
-from tui.launch import build_app
+from tui.cli.context import AppContext
+from tui.cli.launch import build_app
 
 DOHA = "Envoys hold peace talks in Doha"
 GENEVA = "Mediators resume ceasefire negotiations in Geneva"

@@ -8,14 +8,14 @@ from typing import Callable, Iterable
 
 import pytest
 
-from feeds.config import load_config
+from feeds.config.load import load_config
 from feeds.model import FeedState, Item
-from feeds.poller import Poller
+from feeds.poll.poller import Poller
 from storage.store import Store
 from tests.feedserver import FeedServer
 from tests.helpers import Clock
 from tests.tui.helpers import T0, seed_store
-from tui.app import DiplowatchApp
+from tui.dashboard.app import DiplowatchApp
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ from typing import Iterable
 from rich.console import Console
 from textual.worker import WorkerCancelled
 
-from feeds.config import Config
+from feeds.config.load import Config
 from feeds.model import FeedState, Item, parse_utc_iso, utc_iso
-from feeds.parse import item_id
-from feeds.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
+from feeds.parse.document import item_id
+from feeds.classify.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from tests.helpers import bundled_config
 
 T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z, the frozen "now" of every dashboard test
@@ -22,14 +22,14 @@ FEED = "http://127.0.0.1:9/feed.xml"
 
 @lru_cache(maxsize=1)
 def _classifier():
-    from feeds.classify import Classifier
+    from feeds.classify.engine import Classifier
 
     return Classifier.from_spec(bundled_config().rules)
 
 
 @lru_cache(maxsize=1)
 def _tagger():
-    from feeds.actors import ActorTagger
+    from feeds.classify.actors import ActorTagger
 
     return ActorTagger(bundled_config().actors)
 
@@ -51,7 +51,7 @@ def make_item(title: str, summary: str = "", *, feed: str = FEED, source: str = 
 def cluster_items(items: list[Item]) -> list[Item]:
     """Items with their story clusters, as the poller's clusterer would have assigned them
     (in the order they were first seen)."""
-    from feeds.clusters import Clusterer
+    from feeds.analysis.clusters import Clusterer
 
     config = bundled_config()
     clusterer = Clusterer(config.clusters, config.actors)

@@ -3,7 +3,7 @@ bundled config's first feeds and two weeks, two stories carried by several feeds
 read or starred, one feed failing. Frozen at T0."""
 from __future__ import annotations
 
-from feeds.config import Config
+from feeds.config.load import Config
 from feeds.model import FeedState, Item, utc_iso
 from tests.tui.helpers import T0, cluster_items, make_item
 

@@ -1,4 +1,4 @@
-"""The analyst's dashboard (issue 7): watch alerts, story clusters, the actor filter, trends
+"""The analyst's dashboard: watch alerts, story clusters, the actor filter, trends
 and saving the view as a briefing. Feeds on the loopback server, the store in tmp_path, the
 clock frozen at T0."""
 from __future__ import annotations
@@ -12,10 +12,10 @@ from textual.widgets import DataTable, Input, RadioButton, Sparkline
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from feeds.model import parse_utc_iso
 from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
-from tui.screens.briefing import BriefingScreen
-from tui.screens.help import HelpScreen, help_content
-from tui.screens.trends import TrendRow, TrendsScreen
-from tui.screens.watch import WatchScreen, WatchTable
+from tui.dashboard.screens.briefing import BriefingScreen
+from tui.dashboard.screens.help import HelpScreen, help_content
+from tui.dashboard.screens.trends import TrendRow, TrendsScreen
+from tui.dashboard.screens.watch import WatchScreen, WatchTable
 
 HOUR = 3600
 DAY = 86400

@@ -4,8 +4,8 @@ from __future__ import annotations
 from storage.query import NO_FLAGS
 from storage.store import Store
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
-from tui.screens.item import ItemScreen
-from tui.widgets.item_detail import DetailView, render_detail
+from tui.dashboard.screens.item import ItemScreen
+from tui.dashboard.widgets.item_detail import DetailView, render_detail
 
 TALK = make_item("Russia and Ukraine hold peace talks in Istanbul",
                  "Delegations met for a new round of negotiations.",

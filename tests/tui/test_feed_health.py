@@ -1,11 +1,11 @@
 """The feed health screen: statuses and errors in words; enable, disable, poll one now."""
 from __future__ import annotations
 
-from feeds.config import load_config
+from feeds.config.load import load_config
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import screen_text, settle
-from tui.screens.feeds import FeedHealthScreen
-from tui.widgets.feed_table import FeedHealthTable
+from tui.dashboard.screens.feeds import FeedHealthScreen
+from tui.dashboard.widgets.feed_table import FeedHealthTable
 
 
 async def test_failing_feeds_are_listed_with_their_error(make_app, feed_server: FeedServer) -> None:

@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 
 from storage.query import NO_FLAGS
 from tests.tui.helpers import T0, make_item
-from tui.widgets.item_table import ItemTable
+from tui.dashboard.widgets.item_table import ItemTable
 
 ITEMS = [make_item(f"Peace talks, day {n}", "Negotiations.", published=T0 - n * 3600,
                    guid=f"i{n}") for n in range(40)]

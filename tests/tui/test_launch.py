@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.config import bundled_config_path
-from feeds.reclassify import FINGERPRINT_KEY
+from feeds.config.load import bundled_config_path
+from feeds.classify.reclassify import FINGERPRINT_KEY
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
-from tui.cli import cli
-from tui.context import AppContext, UserError
-from tui.launch import build_app
+from tui.cli.main import cli
+from tui.cli.context import AppContext, UserError
+from tui.cli.launch import build_app
 
 TALK = make_item("Russia and Ukraine hold peace talks in Istanbul", "Negotiations resumed.",
                  published=T0 - 600)

@@ -2,11 +2,11 @@
 keys, the command palette, help and the mouse."""
 from __future__ import annotations
 
-from feeds.clusters import cluster_of
+from feeds.analysis.clusters import cluster_of
 from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
-from tui.screens.feeds import FeedHealthScreen
-from tui.screens.help import HelpScreen
-from tui.screens.item import ItemScreen
+from tui.dashboard.screens.feeds import FeedHealthScreen
+from tui.dashboard.screens.help import HelpScreen
+from tui.dashboard.screens.item import ItemScreen
 
 DAY = 86400
 TALKS = [make_item(f"Round {n} of peace talks opens in Geneva" if n % 3 == 0 else
@@ -179,7 +179,7 @@ async def test_the_rest_of_the_recent_window_follows_the_first_paint(make_app) -
 def test_admitted_is_admits_for_a_batch() -> None:
     """Live inserts filter a poll's items per pane in one call: the same answer, item by item."""
     from storage.query import NO_FLAGS
-    from tui.widgets.filter_bar import ViewFilter
+    from tui.dashboard.widgets.filter_bar import ViewFilter
 
     items = [*TALKS, *RECENT_SANCTIONS, OLD_SANCTION, OTHER_FEED]
     for view in (ViewFilter(), ViewFilter(text="geneva"), ViewFilter(text="sanctions"),

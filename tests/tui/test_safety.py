@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from feeds.text import safe_text
+from feeds.parse.text import safe_text
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
-from tui.widgets.item_detail import DetailView, render_detail
-from tui.screens.item import ItemScreen
+from tui.dashboard.widgets.item_detail import DetailView, render_detail
+from tui.dashboard.screens.item import ItemScreen
 
 HOSTILE_TITLES = [
     "[@click=app.quit]Peace talks: click me[/]",

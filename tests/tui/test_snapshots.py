@@ -14,7 +14,7 @@ from storage.store import Store
 from tests.helpers import Clock, bundled_config
 from tests.tui.helpers import T0, seed_store, settle
 from tests.tui.scene import mark_scene, scene_items, scene_states
-from tui.app import DiplowatchApp
+from tui.dashboard.app import DiplowatchApp
 
 
 def scene_config():

@@ -1,0 +1,1 @@
+"""What an analyst reads off the items: stories, trends, watch alerts, briefings, feed health."""

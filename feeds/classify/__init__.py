@@ -1,0 +1,1 @@
+"""Keyword rules: the rules language, the one-scan engine, actors, evaluation, re-classification."""

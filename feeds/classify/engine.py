@@ -1,0 +1,501 @@
+"""The classifier: compiled keyword rules → labels, scores and evidence for one item.
+
+Every phrase alternative of every rule (terms, near parts, exclusions) is compiled into one
+regular expression shaped like a character trie, and an item (headline and summary) is
+scanned once. At each word start the regex finds the longest phrase there; every shorter
+phrase ending at a word boundary inside that match is recovered from two dictionaries (exact
+phrases and wildcard stems), so the one scan reports every phrase occurrence, overlapping
+ones included. Near pairs, exclusions and scores then work on those few occurrences. See
+:mod:`feeds.classify.rules` for the rules language.
+
+A :class:`Classifier` pickles as its :class:`~feeds.classify.rules.RulesSpec` and recompiles when
+unpickled (milliseconds), so it can be shipped to parse worker processes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from feeds.model import LABELS, Classification, Match
+from feeds.classify.rules import Pattern, Phrase, RulesSpec, lower_keep_length
+
+# Only the start of a summary is classified: wire ledes put the news first, and a long body
+# would invent events from background paragraphs (old talks, past sanctions).
+SUMMARY_LIMIT = 1000
+TITLE_LIMIT = 1000  # titles are capped at ingestion already; this only bounds the work
+
+# The scan runs on a copy of the text, lowercased, where the characters below become spaces
+# (same length, so offsets stay valid). A word then starts after a space or an apostrophe,
+# which the regex engine finds with a plain character search; a \W class would be tested on
+# every character and cost as much as the rest of the scan. Sentence punctuation (. , ; : !
+# ?) is kept so that a phrase never runs across it.
+_BLANKED = ("-\u2010\u2011\u2012\u2013\u2014\u2015/\\()[]{}<>\"\u201c\u201d\u201e\u00ab\u00bb"
+            "\u2018*#@|+=~^`$%\u2022\u00b7\t\n\r\x0b\x0c\xa0\u2009\u200a\u202f\u2002\u2003"
+            "\u3000")
+_BLANK_ASCII = bytes.maketrans(
+    "".join(c for c in _BLANKED if c.isascii()).encode(),
+    b" " * sum(c.isascii() for c in _BLANKED))
+_BLANK_RE = re.compile("[" + re.escape(_BLANKED) + "]")
+_APOSTROPHES = "'\u2019"  # a word can start after a quote mark, and words contain them
+_APOS_CLASS = "['\u2019\u2018\u02bc]"
+_APOS = re.compile(_APOS_CLASS)
+# What counts as one word between the two parts of a near pattern.
+_WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
+_EPS = 1e-9  # scores are sums of floats; 0.6 + 0.4 must reach a threshold of 1.0
+
+_TERM, _NEAR, _EXCL, _EXCL_NEAR = range(4)  # how a phrase occurrence is used
+_SEP_TOKEN, _APOS_TOKEN, _END_WORD, _END_WILD = "\x00sep", "\x00apos", "\x00end", "\x00wild"
+# Word-initial letters of English news text, most frequent first: the engine tries a trie
+# node's branches in order, so common letters should not wait behind rare ones.
+_LETTER_ORDER = {c: i for i, c in enumerate("taosipfcrmwbhduelngkjvyzqx")}
+_CACHE_MAX = 50_000
+_FIELDS = ("title", "summary")
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """A match dropped because it overlapped one of its label's exclusions."""
+
+    match: Match
+    exclusion: str  # the exclusion as written
+    text: str  # what the exclusion matched, in the same field as the match
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A classification with what ``rules explain`` shows besides it."""
+
+    classification: Classification
+    thresholds: dict[str, float]
+    title_bonus: float
+    vetoed: tuple[Veto, ...] = ()
+    summary_chars: int = 0  # how much of the summary was looked at
+    summary_total: int = 0
+
+
+# --- compiling -----------------------------------------------------------------------------
+
+def _tokens(phrase: Phrase) -> list[str]:
+    out: list[str] = []
+    for i, word in enumerate(phrase.words):
+        if i:
+            out.append(_SEP_TOKEN)
+        out.extend(_APOS_TOKEN if c == "'" else c for c in word)
+    out.append(_END_WILD if phrase.wildcard else _END_WORD)
+    return out
+
+
+def _trie(phrases: Iterable[Phrase]) -> str:
+    """One alternation shaped like a trie: the engine never tries two branches that start
+    with the same character. Continuations come before endings, so the match at a word start
+    is the longest phrase there; shorter ones are recovered by ``Classifier._identify``."""
+    root: dict = {}
+    for phrase in phrases:
+        node = root
+        for token in _tokens(phrase):
+            node = node.setdefault(token, {})
+
+    def order(token: str) -> tuple[int, str]:
+        return _LETTER_ORDER.get(token, len(_LETTER_ORDER)), token
+
+    def emit(node: dict) -> str:
+        alts = []
+        for token in sorted((k for k in node if k not in (_END_WORD, _END_WILD)), key=order):
+            edge = {_SEP_TOKEN: r"\s+", _APOS_TOKEN: _APOS_CLASS}.get(token)
+            alts.append((edge or re.escape(token)) + emit(node[token]))
+        if _END_WILD in node:
+            alts.append(r"\w*")  # greedy: runs to the end of the word
+        elif _END_WORD in node:
+            alts.append(r"(?!\w)")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(root)
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleInfo:
+    label: str
+    label_index: int  # position in LABELS
+    source: str
+    weight: float
+    title_weight: float  # weight + title bonus
+    distance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """Everything derived from a spec; immutable, shared by classifiers of the same spec."""
+
+    # (character, regex) finding phrases at word starts after that character; "" = a space,
+    # always scanned; the others only when the text holds the character.
+    scanners: tuple[tuple[str, re.Pattern[str]], ...]
+    literal: dict[str, tuple[int, ...]]  # "word word" → atom ids
+    stems: dict[str, tuple[int, ...]]  # "word stem" → atom ids of wildcard phrases
+    uses: tuple[tuple[tuple[int, int, int], ...], ...]  # atom → (kind, index, side)
+    rules: tuple[_RuleInfo, ...]
+    exclusions: tuple[tuple[str, str, int | None], ...]  # (label, source, distance)
+    thresholds: dict[str, float]
+    threshold_list: tuple[float, ...]  # in LABELS order
+    title_bonus: float
+
+
+@lru_cache(maxsize=8)
+def _compile(spec: RulesSpec) -> _Compiled:
+    atoms: dict[Phrase, int] = {}
+    uses: list[list[tuple[int, int, int]]] = []
+
+    def use(pattern: Pattern, index: int, kind_term: int, kind_near: int) -> None:
+        for side, part in enumerate(pattern.parts):
+            for phrase in part:
+                atom = atoms.setdefault(phrase, len(atoms))
+                if atom == len(uses):
+                    uses.append([])
+                entry = (kind_near if pattern.is_near else kind_term, index, side)
+                if entry not in uses[atom]:
+                    uses[atom].append(entry)
+
+    rules: list[_RuleInfo] = []
+    exclusions: list[tuple[str, str, int | None]] = []
+    for lr in spec.labels:
+        for rule in lr.rules:
+            if rule.weight > 0:  # weight 0 switches a rule off
+                use(rule.pattern, len(rules), _TERM, _NEAR)
+                rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), rule.pattern.source,
+                                       rule.weight, rule.weight + spec.title_bonus,
+                                       rule.pattern.distance))
+        for pattern in lr.exclude:
+            use(pattern, len(exclusions), _EXCL, _EXCL_NEAR)
+            exclusions.append((lr.label, pattern.source, pattern.distance))
+
+    literal: dict[str, list[int]] = {}
+    stems: dict[str, list[int]] = {}
+    for phrase, atom in atoms.items():
+        (stems if phrase.wildcard else literal).setdefault(" ".join(phrase.words), []).append(atom)
+    trie = _trie(atoms) if atoms else None
+    return _Compiled(
+        scanners=tuple((q.strip(), re.compile(re.escape(q) + "(?=(" + trie + "))"))
+                       for q in " " + _APOSTROPHES) if trie else (),
+        literal={k: tuple(v) for k, v in literal.items()},
+        stems={k: tuple(v) for k, v in stems.items()},
+        uses=tuple(tuple(u) for u in uses),
+        rules=tuple(rules),
+        exclusions=tuple(exclusions),
+        thresholds={lr.label: lr.threshold for lr in spec.labels},
+        threshold_list=tuple(spec.label(label).threshold for label in LABELS),
+        title_bonus=spec.title_bonus,
+    )
+
+
+# --- building results ----------------------------------------------------------------------
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__; writing the slots
+# directly builds an equal object in half the time, and every item builds a Classification
+# and its evidence. If model.py changes these classes, the plain constructors are used.
+def _match_builder() -> Callable[..., Match]:
+    names = tuple(f.name for f in fields(Match))
+    if names != ("label", "term", "text", "field", "start", "end", "weight"):
+        return Match
+    s_label, s_term, s_text, s_field, s_start, s_end, s_weight = (
+        getattr(Match, name).__set__ for name in names)
+    new = object.__new__
+
+    def build(label: str, term: str, text: str, field: str, start: int, end: int,
+              weight: float) -> Match:
+        m = new(Match)
+        s_label(m, label)
+        s_term(m, term)
+        s_text(m, text)
+        s_field(m, field)
+        s_start(m, start)
+        s_end(m, end)
+        s_weight(m, weight)
+        return m
+
+    return build
+
+
+def _classification_builder() -> Callable[..., Classification]:
+    names = tuple(f.name for f in fields(Classification))
+    if names != ("labels", "primary", "scores", "evidence"):
+        return Classification
+    s_labels, s_primary, s_scores, s_evidence = (
+        getattr(Classification, name).__set__ for name in names)
+    new = object.__new__
+
+    def build(labels: tuple[str, ...], primary: str | None, scores: dict[str, float],
+              evidence: tuple[Match, ...]) -> Classification:
+        c = new(Classification)
+        s_labels(c, labels)
+        s_primary(c, primary)
+        s_scores(c, scores)
+        s_evidence(c, evidence)
+        return c
+
+    return build
+
+
+_new_match = _match_builder()
+_new_classification = _classification_builder()
+
+
+# --- matching helpers ----------------------------------------------------------------------
+
+def _scan_copy(text: str) -> str:
+    """Lowercase, with :data:`_BLANKED` characters as spaces; as long as ``text``."""
+    if text.isascii():
+        return text.lower().encode().translate(_BLANK_ASCII).decode()
+    return _BLANK_RE.sub(" ", lower_keep_length(text))
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what the regex \w matches
+
+
+def _near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
+                  distance: int) -> list[tuple[int, int]]:
+    """Spans of the near matches in one field. Each occurrence of a part pairs with at most
+    one occurrence of the other, the nearest first: "talks failed; resumed talks" gives one
+    match of ``resum* ~3 talks``, "resumed talks"."""
+    pairs = []
+    for ls, le in left:
+        for rs, re_ in right:
+            if le <= rs:
+                gap, window = (le, rs), (ls, re_)
+            elif re_ <= ls:
+                gap, window = (re_, ls), (rs, le)
+            else:
+                continue  # the parts overlap
+            words = len(_WORD.findall(text, *gap))
+            if words <= distance:
+                pairs.append((words, window, (ls, le), (rs, re_)))
+    if len(pairs) < 2:
+        return [p[1] for p in pairs]
+    pairs.sort()
+    windows, used_left, used_right = [], set(), set()
+    for _, window, lspan, rspan in pairs:
+        if lspan not in used_left and rspan not in used_right:
+            used_left.add(lspan)
+            used_right.add(rspan)
+            windows.append(window)
+    return windows
+
+
+# --- the classifier ------------------------------------------------------------------------
+
+class Classifier:
+    """Compiled rules. Build with :meth:`from_spec`; call :meth:`classify` per item."""
+
+    def __init__(self, spec: RulesSpec) -> None:
+        self._spec = spec
+        self._c = _compile(spec)
+        self._cache: dict[str, tuple[tuple, tuple]] = {}  # regex match → its meaning
+
+    @classmethod
+    def from_spec(cls, spec: RulesSpec) -> "Classifier":
+        return cls(spec)
+
+    @property
+    def spec(self) -> RulesSpec:
+        return self._spec
+
+    def __reduce__(self) -> tuple:
+        # The compiled regex and the phrase cache are rebuilt, not pickled.
+        return (Classifier.from_spec, (self._spec,))
+
+    def classify(self, title: str, summary: str) -> Classification:
+        """Labels, per-label scores and evidence for one item (plain-text title + summary)."""
+        return self._run(title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT], None)
+
+    def explain(self, title: str, summary: str) -> Explanation:
+        """:meth:`classify` plus thresholds and the matches that exclusions vetoed."""
+        vetoed: list[Veto] = []
+        result = self._run(title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT], vetoed)
+        return Explanation(result, dict(self._c.thresholds), self._c.title_bonus,
+                           tuple(vetoed), min(len(summary), SUMMARY_LIMIT), len(summary))
+
+    # -- scanning --
+
+    def _identify(self, key: str) -> tuple[tuple, tuple, tuple]:
+        """What a regex match means, for every phrase matching at its start: the term rules
+        it fires, as (rule, end offset); the near rules it is a part of, as (rule, side, end
+        offset); its uses in exclusions, as (kind, exclusion, side, end offset). Cached: news
+        repeats its vocabulary.
+
+        The regex returns the longest phrase; shorter ones end at a word boundary inside it:
+        at the end of an earlier word, or before an apostrophe or period inside a word
+        ("kremlin" in "kremlin's")."""
+        c = self._c
+        found: list[tuple[int, int]] = []  # (atom, end)
+        head = ""
+        for m in re.finditer(r"\S+", key):
+            word, start = _APOS.sub("'", m.group()), m.start()
+            size = len(word)
+            for p in range(1, size + 1):
+                if p == size or not _is_word_char(word[p]):
+                    for atom in c.literal.get(head + word[:p], ()):
+                        found.append((atom, start + p))
+            for n in range(size, 1, -1):
+                atoms = c.stems.get(head + word[:n])
+                if atoms:
+                    end = n
+                    while end < size and _is_word_char(word[end]):
+                        end += 1  # the wildcard runs to the end of the word
+                    found.extend((atom, start + end) for atom in atoms)
+            head += word + " "
+        terms: list[tuple[int, int]] = []
+        near: list[tuple[int, int, int]] = []
+        excl: list[tuple[int, int, int, int]] = []
+        for atom, end in found:
+            for kind, index, side in c.uses[atom]:
+                if kind == _TERM:
+                    terms.append((index, end))
+                elif kind == _NEAR:
+                    near.append((index, side, end))
+                else:
+                    excl.append((kind, index, side, end))
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[key] = result = (tuple(terms), tuple(near), tuple(excl))
+        return result
+
+    def _run(self, title: str, summary: str, vetoed: list[Veto] | None) -> Classification:
+        c = self._c
+        if not c.scanners or not (title or summary):
+            return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
+        # One scan over both fields. The leading space gives the first word its start; the
+        # NUL between the fields is neither a word character nor a separator, so no phrase
+        # runs from the title into the summary. match.start() is the space or quote before
+        # a word, which is the word's offset in the title, or `bound` past it in the summary.
+        copy = " " + _scan_copy(title) + "\x00 " + _scan_copy(summary)
+        bound = len(title) + 2
+        cache_get = self._cache.get
+        hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
+        near: list[tuple[int, tuple, int]] = []  # (field, near uses, start)
+        excl: list[tuple[int, tuple, int]] = []  # (field, exclusion uses, start)
+        add_hit = hits.append
+        for quote, regex in c.scanners:
+            if quote and quote not in copy:
+                continue
+            for m in regex.finditer(copy):
+                key = m.group(1)
+                found = cache_get(key)
+                if found is None:
+                    found = self._identify(key)
+                terms, near_uses, excl_uses = found
+                s = m.start()
+                fi = 0
+                if s >= bound:
+                    fi, s = 1, s - bound
+                for rule, end in terms:
+                    add_hit((fi, rule, s, -s - end))
+                if near_uses:
+                    near.append((fi, near_uses, s))
+                if excl_uses:
+                    excl.append((fi, excl_uses, s))
+        texts = (title, summary)
+        # A near rule needs two occurrences; most items have one lone part ("said").
+        if near and (len(near) > 1 or len(near[0][1]) > 1):
+            self._near(texts, near, hits)
+        if not hits:
+            return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
+        return self._result(hits, self._exclusions(texts, excl) if excl else None, vetoed,
+                            texts)
+
+    def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int]],
+              hits: list[tuple[int, int, int, int]]) -> None:
+        """Add the near rules that fire to ``hits``."""
+        sides: dict[tuple[int, int], tuple[list, list]] = {}
+        for fi, uses, s in near:
+            for rule, side, end in uses:
+                pair = sides.get((fi, rule))
+                if pair is None:
+                    pair = sides[fi, rule] = ([], [])
+                pair[side].append((s, s + end))
+        rules = self._c.rules
+        for (fi, rule), (left, right) in sides.items():
+            if left and right:
+                for s, e in _near_windows(texts[fi], left, right, rules[rule].distance):
+                    hits.append((fi, rule, s, -e))
+
+    def _exclusions(self, texts: tuple[str, str],
+                    excl: list[tuple[int, tuple, int]]) -> list[tuple[int, int, int, int]]:
+        """(field, exclusion, start, end) of every exclusion match."""
+        spans: list[tuple[int, int, int, int]] = []
+        sides: dict[tuple[int, int], tuple[list, list]] = {}
+        for fi, uses, s in excl:
+            for kind, index, side, end in uses:
+                if kind == _EXCL:
+                    spans.append((fi, index, s, s + end))
+                else:
+                    pair = sides.get((fi, index))
+                    if pair is None:
+                        pair = sides[fi, index] = ([], [])
+                    pair[side].append((s, s + end))
+        exclusions = self._c.exclusions
+        for (fi, index), (left, right) in sides.items():
+            if left and right:
+                for s, e in _near_windows(texts[fi], left, right, exclusions[index][2]):
+                    spans.append((fi, index, s, e))
+        return spans
+
+    def _match(self, rule: int, fi: int, s: int, e: int, texts: tuple[str, str]) -> Match:
+        info = self._c.rules[rule]
+        return Match(info.label, info.source, texts[fi][s:e], _FIELDS[fi], s, e,
+                     info.title_weight if fi == 0 else info.weight)
+
+    def _result(self, hits: list[tuple[int, int, int, int]],
+                excl: list[tuple[int, int, int, int]] | None, vetoed: list[Veto] | None,
+                texts: tuple[str, str]) -> Classification:
+        """Drop repeated and vetoed hits, then score what is left."""
+        c = self._c
+        rules, exclusions = c.rules, c.exclusions
+        # Alternatives of a rule ("peace|peace talks", "talk*|talks") can match the same or
+        # nested text: sorted by (field, rule, start, -end), the outermost span comes first.
+        hits.sort()
+        kept: list[tuple[int, int, int, int]] = []  # (field, start, end, rule): reading order
+        last_fi = last_rule = last_end = -1
+        for fi, rule, s, neg_end in hits:
+            e = -neg_end
+            if rule == last_rule and fi == last_fi and e <= last_end:
+                continue
+            last_fi, last_rule, last_end = fi, rule, e
+            if excl:
+                label = rules[rule].label
+                veto = next((x for x in excl if x[0] == fi and s < x[3] and x[2] < e
+                             and exclusions[x[1]][0] == label), None)
+                if veto is not None:
+                    if vetoed is not None:
+                        vetoed.append(Veto(self._match(rule, fi, s, e, texts),
+                                           exclusions[veto[1]][1],
+                                           texts[fi][veto[2]:veto[3]], veto[2], veto[3]))
+                    continue
+            kept.append((fi, s, e, rule))
+        # Reading order: title first, then by position; rules are numbered label by label in
+        # LABELS order, which breaks ties. A rule's first match is in the title if any is.
+        kept.sort()
+        totals = [0.0] * len(LABELS)
+        counted: set[int] = set()
+        evidence = []
+        for fi, s, e, rule in kept:
+            info = rules[rule]
+            weight = info.title_weight if fi == 0 else info.weight
+            if rule not in counted:
+                counted.add(rule)
+                totals[info.label_index] += weight
+            evidence.append(_new_match(info.label, info.source, texts[fi][s:e], _FIELDS[fi],
+                                       s, e, weight))
+        scores = {}
+        labels = []
+        primary, best = None, -1.0
+        for i, label in enumerate(LABELS):
+            total = totals[i]
+            score = scores[label] = round(total, 6) if total else 0.0
+            if total and score >= c.threshold_list[i] - _EPS:
+                labels.append(label)
+                if score > best:  # strictly greater: ties go to the earlier label
+                    primary, best = label, score
+        return _new_classification(tuple(labels), primary, scores, tuple(evidence))

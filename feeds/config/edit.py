@@ -1,0 +1,110 @@
+"""Changing the feed list in the user's config file, on the user's explicit request only
+(``feeds add/remove/enable/disable/import`` and the dashboard's feed screen).
+
+Edits keep the user's comments and layout (tomlkit), are validated by loading the result
+before it replaces the file, and are written atomically. The bundled default config is never
+edited: the first edit copies it to the user's config file (with local paths made absolute)
+and edits that copy, which from then on is the config in use.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import tomlkit
+
+from feeds.config.load import Config, ConfigError, load_config, normalise_feed_url, user_config_path
+
+
+def writable_config_path(config: Config) -> tuple[Path, bool]:
+    """The file to edit, and whether it was just created from the bundled default."""
+    if not config.is_bundled:
+        return config.path, False
+    target = user_config_path()
+    if target.exists():
+        return target, False
+    doc = tomlkit.parse(config.path.read_text(encoding="utf-8"))
+    for table in doc.get("feeds", []):
+        url = str(table.get("url", ""))
+        if url and not url.lower().startswith(("http://", "https://", "feed://")):
+            table["url"] = normalise_feed_url(url, config.path.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, tomlkit.dumps(doc))
+    return target, True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
+    """Apply ``change``, check that the result is a valid config, then replace the file."""
+    original = path.read_text(encoding="utf-8")
+    doc = tomlkit.parse(original)
+    change(doc)
+    text = tomlkit.dumps(doc)
+    tmp_check = path.with_name(f".{path.name}.check")
+    try:
+        tmp_check.write_text(text, encoding="utf-8")
+        load_config(tmp_check)
+    except ConfigError as e:
+        raise ConfigError(path, f"the change would make the config invalid: {e.problem}",
+                          key=e.key) from None
+    finally:
+        tmp_check.unlink(missing_ok=True)
+    _atomic_write(path, text)
+    return load_config(path)
+
+
+def _find(doc: tomlkit.TOMLDocument, name_or_url: str) -> int:
+    for i, table in enumerate(doc.get("feeds", [])):
+        if name_or_url in (str(table.get("name", "")), str(table.get("url", ""))):
+            return i
+    raise KeyError(name_or_url)
+
+
+def add_feeds(path: Path, feeds: list[tuple[str, str, tuple[str, ...]]]) -> Config:
+    """Append ``[[feeds]]`` tables (name, url, tags)."""
+    def change(doc: tomlkit.TOMLDocument) -> None:
+        if "feeds" not in doc:
+            doc.append("feeds", tomlkit.aot())
+        for name, url, tags in feeds:
+            table = tomlkit.table()
+            table["name"] = name
+            table["url"] = url
+            if tags:
+                table["tags"] = list(tags)
+            doc["feeds"].append(table)
+    return _edit(path, change)
+
+
+def remove_feed(path: Path, name_or_url: str) -> Config:
+    def change(doc: tomlkit.TOMLDocument) -> None:
+        del doc["feeds"][_find(doc, name_or_url)]
+    return _edit(path, change)
+
+
+def set_enabled(path: Path, name_or_url: str, enabled: bool) -> Config:
+    def change(doc: tomlkit.TOMLDocument) -> None:
+        table = doc["feeds"][_find(doc, name_or_url)]
+        if enabled and "enabled" in table:
+            del table["enabled"]  # the default; keeps the file tidy
+        elif not enabled:
+            table["enabled"] = False
+    return _edit(path, change)

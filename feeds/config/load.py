@@ -1,0 +1,545 @@
+"""Load and validate the TOML configuration into frozen dataclasses.
+
+Which file: ``--config PATH``, else ``$DIPLOWATCH_CONFIG``, else the user's config
+(platformdirs), else the bundled ``config.toml``. A config that lists only ``[[feeds]]`` takes
+everything else from the bundled one. Every problem raises :class:`ConfigError`, whose message
+names the file, the key (and its line when it can be found) and what was expected.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from feeds.model import FeedSource
+from feeds.config.units import parse_duration, parse_size
+
+APP_NAME = "diplowatch"
+
+
+class ConfigError(Exception):
+    """A problem with a config file: ``str(err)`` is the whole message for the user."""
+
+    def __init__(self, path: Path | str, problem: str, key: str | None = None,
+                 line: int | None = None) -> None:
+        self.path, self.problem, self.key, self.line = Path(path), problem, key, line
+        where = str(path)
+        if line:
+            where += f", line {line}"
+        if key:
+            where += f", {key}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class PollingSettings:
+    interval: float = 900.0
+    min_interval: float = 300.0
+    max_interval: float = 86400.0
+    jitter: float = 0.1
+    concurrency: int = 8
+    per_host: int = 1
+    connect_timeout: float = 10.0
+    timeout: float = 20.0
+    max_body: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    max_items: int = 1000
+    parse_timeout: float = 20.0  # a parse worker that runs longer is killed
+    parse_workers: int = 0  # 0 → one per CPU core (at most 4)
+    user_agent: str = ""  # "" → "diplowatch/<version> (+project URL)"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    path: Path | None = None
+    retention_days: int = 0
+    recent_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class UISettings:
+    theme: str = "textual-dark"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    """Story clusters (feeds.analysis.clusters): which titles count as the same story."""
+
+    enabled: bool = True
+    window: float = 48 * 3600.0  # most time between the published times of two versions
+    horizon: float = 7 * 86400.0  # items published longer ago are not clustered
+    threshold: float = 60.0  # rapidfuzz token_set_ratio of the normalised titles, 0-100
+    min_shared: int = 2  # distinctive words two titles must share
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """Watch terms (feeds.analysis.watch). Patterns are in the rules language, validated at load."""
+
+    terms: tuple[tuple[str, str], ...] = ()  # (name, pattern)
+    exclude: tuple[str, ...] = ()
+    bell: bool = True
+    notify_command: tuple[str, ...] = ()  # argv, run once per matching item; () → none
+    notify_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path  # the file the user's settings came from
+    feeds: tuple[FeedSource, ...]
+    polling: PollingSettings = field(default_factory=PollingSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    ui: UISettings = field(default_factory=UISettings)
+    rules: Any = None  # feeds.classify.rules.RulesSpec
+    is_bundled: bool = False
+    actors: Any = None  # feeds.classify.actors.ActorSpec
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+
+    def feed(self, key_or_name: str) -> FeedSource | None:
+        for f in self.feeds:
+            if key_or_name in (f.key, f.name):
+                return f
+        return None
+
+
+# --- where things live -------------------------------------------------------------------
+
+def bundled_config_path() -> Path:
+    """The default config shipped with diplowatch (repo checkout, else the installed copy)."""
+    here = Path(__file__).resolve().parents[2] / "config.toml"
+    if here.is_file():
+        return here
+    return Path(sys.prefix) / "share" / APP_NAME / "config.toml"
+
+
+def user_config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def resolve_config_path(cli_path: str | Path | None, env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if cli_path:
+        return Path(cli_path).expanduser()
+    if env.get("DIPLOWATCH_CONFIG"):
+        return Path(env["DIPLOWATCH_CONFIG"]).expanduser()
+    user = user_config_path()
+    if user.is_file():
+        return user
+    return bundled_config_path()
+
+
+def resolve_db_path(cli_path: str | Path | None,
+                    config: Config | Callable[[], Config | None] | None,
+                    env: dict[str, str] | None = None) -> Path:
+    """``--db``, else ``$DIPLOWATCH_DB``, else ``[storage] path``, else the user data dir.
+    ``config`` may be a callable returning the Config: called only when it is needed."""
+    env = os.environ if env is None else env
+    if cli_path:
+        return Path(cli_path).expanduser()
+    if env.get("DIPLOWATCH_DB"):
+        return Path(env["DIPLOWATCH_DB"]).expanduser()
+    if callable(config):
+        config = config()
+    if config is not None and config.storage.path is not None:
+        return config.storage.path
+    return platformdirs.user_data_path(APP_NAME) / "store"
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """The parsed document and its text; a ConfigError for a missing file or bad syntax."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, "is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise ConfigError(path, "permission denied") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ConfigError(path, e.strerror or str(e)) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line = int(m.group(1)) if m else None
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        if m:
+            problem += f" (column {m.group(2)})"
+        raise ConfigError(path, f"TOML syntax error: {problem}", line=line) from None
+
+
+def load_config(path: Path | str | None = None, *, bundled: Path | None = None) -> Config:
+    """Load ``path`` (resolved as documented when None) on top of the bundled defaults."""
+    path = resolve_config_path(path) if path is None else Path(path).expanduser()
+    bundled = bundled or bundled_config_path()
+    doc, text = read_toml(path)
+    is_bundled = _same_file(path, bundled)
+    if is_bundled:
+        defaults_doc = doc
+    else:
+        try:
+            defaults_doc, _ = read_toml(bundled)
+        except ConfigError as e:
+            raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
+    return _build(path, doc, text, defaults_doc, is_bundled)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+_TOP_KEYS = {"polling", "storage", "ui", "classify", "rules", "feeds", "actors", "clusters",
+             "watch"}
+
+
+def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -> Config:
+    v = _Validator(path, text)
+    for key in doc:
+        if key not in _TOP_KEYS:
+            v.fail(key, f"unknown section; expected one of {', '.join(sorted(_TOP_KEYS))}")
+    polling = v.section(doc, defaults, "polling", PollingSettings, _POLLING_FIELDS)
+    storage = v.section(doc, defaults, "storage", StorageSettings, _STORAGE_FIELDS)
+    ui = v.section(doc, defaults, "ui", UISettings, _UI_FIELDS)
+    if storage.path is not None and not storage.path.is_absolute():
+        storage = StorageSettings(path=(path.parent / storage.path).resolve(),
+                                  retention_days=storage.retention_days,
+                                  recent_days=storage.recent_days)
+    feeds = v.feeds(doc.get("feeds", []), polling)
+    rules = _rules(path, v, doc, defaults, is_bundled)
+    actors = _actors(path, v, doc, defaults, is_bundled)
+    clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
+    if clusters.horizon < clusters.window:
+        v.fail("clusters.horizon", "must be at least clusters.window")
+    watch = _watch(v, doc, defaults)
+    return Config(path=path, feeds=feeds, polling=polling, storage=storage, ui=ui, rules=rules,
+                  is_bundled=is_bundled, actors=actors, clusters=clusters, watch=watch)
+
+
+def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool) -> Any:
+    from feeds.classify.rules import RuleError, load_rules, merge_rules
+
+    default_table = {k: defaults[k] for k in ("classify", "rules") if k in defaults}
+    user_table = {k: doc[k] for k in ("classify", "rules") if k in doc}
+    try:
+        table = default_table if is_bundled or not user_table else merge_rules(default_table, user_table)
+        return load_rules(table)
+    except RuleError as e:
+        key = getattr(e, "key", None)
+        raise ConfigError(path, str(e), line=v.line_of(key) if key else None) from None
+
+
+def _actors(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool) -> Any:
+    from feeds.classify.actors import ActorError, load_actors
+
+    user = None if is_bundled else doc.get("actors")
+    try:
+        return load_actors(defaults.get("actors", {}), user)
+    except ActorError as e:
+        raise ConfigError(path, e.problem, key=e.key, line=v.line_of(e.key)) from None
+
+
+def _watch(v: "_Validator", doc: dict, defaults: dict) -> WatchSettings:
+    """[watch]: each key the user sets replaces the bundled one (like [polling])."""
+    from feeds.classify.rules import RuleError, parse_pattern
+
+    values: dict[str, Any] = {}
+    for source in (defaults.get("watch", {}), doc.get("watch", {})):
+        if not isinstance(source, dict):
+            v.fail("watch", f"expected a table [watch], got {_show(source)}")
+        for key, raw in source.items():
+            if key not in _WATCH_KEYS:
+                v.fail(f"watch.{key}", f"unknown key; expected one of {', '.join(sorted(_WATCH_KEYS))}")
+            values[key] = raw
+    out: dict[str, Any] = {}
+    terms = values.get("terms", [])
+    if isinstance(terms, list):
+        pairs = [(t, t) for t in terms]
+    elif isinstance(terms, dict):
+        pairs = list(terms.items())
+    else:
+        v.fail("watch.terms", "expected an array of patterns, or a table of name = pattern, "
+               f"got {_show(terms)}")
+    exclude = values.get("exclude", [])
+    if not isinstance(exclude, list):
+        v.fail("watch.exclude", f"expected an array of patterns, got {_show(exclude)}")
+    named = isinstance(terms, dict)  # a table: errors point at the term's own line
+    for key, name, pattern in ([(f"watch.terms.{n}" if named else "watch.terms", n, p)
+                                for n, p in pairs]
+                               + [("watch.exclude", p, p) for p in exclude]):
+        if not isinstance(pattern, str) or not isinstance(name, str) or not name.strip():
+            v.fail(key, f"expected a pattern as a string, got {_show(pattern)}")
+        try:
+            parse_pattern(pattern, key, near=None)
+        except RuleError as e:
+            v.fail(key, f"{pattern!r}: {e.problem}")
+    out["terms"] = tuple((n.strip(), p) for n, p in pairs)
+    out["exclude"] = tuple(exclude)
+    if "bell" in values:
+        if not isinstance(values["bell"], bool):
+            v.fail("watch.bell", f"expected true or false, got {_show(values['bell'])}")
+        out["bell"] = values["bell"]
+    if "notify_command" in values:
+        cmd = values["notify_command"]
+        if isinstance(cmd, str):
+            v.fail("watch.notify_command", "expected an array of arguments such as "
+                   '["notify-send", "diplowatch"], got a string: the command is never run '
+                   "through a shell, so split it into its arguments")
+        if not isinstance(cmd, list) or not all(isinstance(a, str) and a for a in cmd):
+            v.fail("watch.notify_command", "expected an array of non-empty strings "
+                   f"(the program, then its arguments), got {_show(cmd)}")
+        out["notify_command"] = tuple(cmd)
+    if "notify_timeout" in values:
+        try:
+            out["notify_timeout"] = _duration(0.1)(values["notify_timeout"])
+        except ValueError as e:
+            v.fail("watch.notify_timeout", str(e))
+    return WatchSettings(**out)
+
+
+# name → (converter, description of what is expected)
+def _int(lo: int, hi: int | None = None) -> Callable[[Any], int]:
+    def conv(x: Any) -> int:
+        if isinstance(x, bool) or not isinstance(x, int):
+            raise ValueError(f"expected an integer, got {_show(x)}")
+        if x < lo or (hi is not None and x > hi):
+            raise ValueError(f"expected an integer {'between %d and %d' % (lo, hi) if hi is not None else 'of at least %d' % lo}, got {x}")
+        return x
+    return conv
+
+
+def _duration(lo: float = 0.0) -> Callable[[Any], float]:
+    def conv(x: Any) -> float:
+        s = parse_duration(x)
+        if s < lo:
+            raise ValueError(f"must be at least {lo:g} seconds, got {_show(x)}")
+        return s
+    return conv
+
+
+def _fraction(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 0.5:
+        raise ValueError(f"expected a number between 0 and 0.5, got {_show(x)}")
+    return float(x)
+
+
+def _bool(x: Any) -> bool:
+    if not isinstance(x, bool):
+        raise ValueError(f"expected true or false, got {_show(x)}")
+    return x
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], float]:
+    def conv(x: Any) -> float:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not lo <= x <= hi:
+            raise ValueError(f"expected a number between {lo:g} and {hi:g}, got {_show(x)}")
+        return float(x)
+    return conv
+
+
+def _string(x: Any) -> str:
+    if not isinstance(x, str):
+        raise ValueError(f"expected a string, got {_show(x)}")
+    return x
+
+
+def _path(x: Any) -> Path:
+    if not isinstance(x, str) or not x.strip():
+        raise ValueError(f"expected a path as a string, got {_show(x)}")
+    return Path(x).expanduser()
+
+
+def _size(x: Any) -> int:
+    n = parse_size(x)
+    if n < 1024:
+        raise ValueError(f"must be at least 1KiB, got {_show(x)}")
+    return n
+
+
+_POLLING_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "interval": _duration(1), "min_interval": _duration(1), "max_interval": _duration(1),
+    "jitter": _fraction, "concurrency": _int(1, 256), "per_host": _int(1, 64),
+    "connect_timeout": _duration(0.1), "timeout": _duration(0.1), "max_body": _size,
+    "max_redirects": _int(0, 20), "max_items": _int(1), "parse_timeout": _duration(1),
+    "parse_workers": _int(0, 64), "user_agent": _string,
+}
+_STORAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "path": _path, "retention_days": _int(0), "recent_days": _int(1, 3660),
+}
+_UI_FIELDS: dict[str, Callable[[Any], Any]] = {"theme": _string}
+_CLUSTER_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "enabled": _bool, "window": _duration(60), "horizon": _duration(3600),
+    "threshold": _number(0, 100), "min_shared": _int(1, 10),
+}
+# Keys an earlier version read and this one does not: accepted and ignored, so that a config
+# written then still loads. (Fetch processes gave nothing once HTTP parsing moved to llhttp.)
+_OBSOLETE_KEYS = {"polling.fetch_processes"}
+_WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout"}
+_FEED_KEYS = {"name", "url", "tags", "interval", "enabled"}
+
+
+def _show(x: Any) -> str:
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(x), type(x).__name__)
+    text = repr(x)
+    return f"{kind} ({text if len(text) <= 40 else text[:37] + '...'})"
+
+
+def normalise_feed_url(url: str, base: Path) -> str:
+    """Validate a feed location: an http(s) URL, or a local file path (relative to ``base``).
+
+    ``feed://`` is the old browser convention for https. Anything else (file:, ftp:, javascript:…)
+    is refused: a feed must not make the app read arbitrary URLs or local files by a scheme.
+    """
+    url = url.strip()
+    if not url:
+        raise ValueError("expected an http(s) URL or a local file path, got an empty string")
+    if any(ord(c) < 32 for c in url):
+        raise ValueError("the URL contains control characters")
+    lower = url.lower()
+    if lower.startswith("feed://"):
+        url = "https://" + url[7:]
+        lower = url.lower()
+    if lower.startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises on a bad port)
+        except ValueError as e:
+            raise ValueError(f"not a valid URL ({e})") from None
+        if not parts.hostname:
+            raise ValueError(f"the URL has no host: {url!r}")
+        return url
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", url)
+    if scheme and len(scheme.group(1)) > 1:  # one letter would be a Windows drive
+        raise ValueError(
+            f"scheme {scheme.group(1)!r} is not allowed: use an http(s) URL, or a plain path "
+            "for a local file")
+    return str((base / Path(url).expanduser()).resolve())
+
+
+class _Validator:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.lines = path, text.splitlines()
+
+    def fail(self, key: str, problem: str) -> None:
+        raise ConfigError(self.path, problem, key=key, line=self.line_of(key))
+
+    def line_of(self, key: str | None) -> int | None:
+        """Best-effort line of a dotted key such as ``polling.timeout`` or ``feeds[3].url``."""
+        if not key:
+            return None
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", key)
+        start, section = 0, None
+        if parts and len(parts) > 1 and parts[1].startswith("["):
+            n = int(parts[1][1:-1])
+            headers = [i for i, ln in enumerate(self.lines)
+                       if re.match(rf"\s*\[\[\s*{re.escape(parts[0])}\s*\]\]", ln)]
+            if n >= len(headers):
+                return None
+            start, rest = headers[n], parts[2:]
+            end = next((i for i in range(start + 1, len(self.lines))
+                        if re.match(r"\s*\[", self.lines[i])), len(self.lines))
+            if not rest:
+                return start + 1
+            for i in range(start + 1, end):
+                if re.match(rf"\s*\"?{re.escape(rest[0])}\"?\s*=", self.lines[i]):
+                    return i + 1
+            return start + 1
+        for depth in range(len(parts) - 1, 0, -1):
+            section = ".".join(parts[:depth])
+            for i, ln in enumerate(self.lines):
+                if re.match(rf"\s*\[\s*{re.escape(section)}\s*\]", ln):
+                    for j in range(i + 1, len(self.lines)):
+                        if re.match(r"\s*\[", self.lines[j]):
+                            break
+                        if re.match(rf"\s*\"?{re.escape(parts[depth])}\"?\s*[=.]", self.lines[j]):
+                            return j + 1
+                    return i + 1
+        for i, ln in enumerate(self.lines):
+            if re.match(rf"\s*\[?\s*{re.escape(parts[0])}\b", ln):
+                return i + 1
+        return None
+
+    def section(self, doc: dict, defaults: dict, name: str, cls: type, convs: dict) -> Any:
+        values: dict[str, Any] = {}
+        for source, is_user in ((defaults.get(name, {}), False), (doc.get(name, {}), True)):
+            if not isinstance(source, dict):
+                self.fail(name, f"expected a table [{name}], got {_show(source)}")
+            for key, raw in source.items():
+                if f"{name}.{key}" in _OBSOLETE_KEYS:
+                    continue
+                if key not in convs:
+                    self.fail(f"{name}.{key}",
+                              f"unknown key; expected one of {', '.join(sorted(convs))}")
+                try:
+                    values[key] = convs[key](raw)
+                except ValueError as e:
+                    self.fail(f"{name}.{key}", str(e))
+        try:
+            obj = cls(**values)
+        except TypeError as e:  # pragma: no cover - convs and fields are kept in step
+            self.fail(name, str(e))
+        if isinstance(obj, PollingSettings):
+            if obj.min_interval > obj.max_interval:
+                self.fail("polling.min_interval", "must not exceed polling.max_interval")
+        return obj
+
+    def feeds(self, raw: Any, polling: PollingSettings) -> tuple[FeedSource, ...]:
+        if not isinstance(raw, list):
+            self.fail("feeds", "expected [[feeds]] tables (an array of tables)")
+        out: list[FeedSource] = []
+        names: dict[str, int] = {}
+        urls: dict[str, int] = {}
+        for i, t in enumerate(raw):
+            k = f"feeds[{i}]"
+            if not isinstance(t, dict):
+                self.fail(k, f"expected a [[feeds]] table, got {_show(t)}")
+            for key in t:
+                if key not in _FEED_KEYS:
+                    self.fail(f"{k}.{key}", f"unknown key; expected one of {', '.join(sorted(_FEED_KEYS))}")
+            name = t.get("name")
+            if not isinstance(name, str) or not name.strip():
+                self.fail(f"{k}.name", "expected a non-empty string (every feed needs a name)")
+            url = t.get("url")
+            if not isinstance(url, str):
+                self.fail(f"{k}.url", f"expected an http(s) URL or a local file path, got {_show(url) if url is not None else 'nothing'}")
+            try:
+                url = normalise_feed_url(url, self.path.parent)
+            except ValueError as e:
+                self.fail(f"{k}.url", str(e))
+            tags = t.get("tags", [])
+            if not isinstance(tags, list) or not all(isinstance(x, str) and x.strip() for x in tags):
+                self.fail(f"{k}.tags", f"expected an array of non-empty strings, got {_show(tags)}")
+            interval = None
+            if "interval" in t:
+                try:
+                    interval = parse_duration(t["interval"])
+                except ValueError as e:
+                    self.fail(f"{k}.interval", str(e))
+            enabled = t.get("enabled", True)
+            if not isinstance(enabled, bool):
+                self.fail(f"{k}.enabled", f"expected true or false, got {_show(enabled)}")
+            name = name.strip()
+            if name.lower() in names:
+                self.fail(f"{k}.name", f"duplicate feed: the name {name!r} is already used by feeds[{names[name.lower()]}]")
+            if url in urls:
+                self.fail(f"{k}.url", f"duplicate feed: {url!r} is already listed as feeds[{urls[url]}]")
+            names[name.lower()], urls[url] = i, i
+            out.append(FeedSource(name=name, url=url, tags=tuple(x.strip() for x in tags),
+                                  interval=interval, enabled=enabled))
+        return tuple(out)

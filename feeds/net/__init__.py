@@ -1,0 +1,1 @@
+"""HTTP: the fetcher's policy (deadlines, caps, redirects), the llhttp transport, address checks."""

@@ -1,0 +1,1 @@
+"""Bytes → items: XML preparation, the fast and feedparser paths, text cleaning, the worker pool."""

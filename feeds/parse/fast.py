@@ -1,0 +1,179 @@
+"""A fast path for the common case: well-formed RSS 2.0 and Atom 1.0 read with expat directly.
+
+feedparser spends ~14 ms of CPU on a 50-item feed (its SAX handlers, its URI resolution and
+its many format quirks); most real feeds are plain, well-formed RSS 2.0 or Atom 1.0, which the
+C parser of ``xml.etree`` reads in a fraction of a millisecond. This module builds, for such
+documents, the same entry dictionaries feedparser would (the keys :mod:`feeds.parse.document` reads:
+title and its type, summary and content with their types, link, id, dates through
+feedparser's own date parser), so both paths normalise identically. Anything else — not
+well-formed, another format or version, ``xml:base``, inline XHTML or child elements in a
+text field, base64 — returns None and goes to feedparser. A test compares both paths on every
+document of the corpus where the fast path answers.
+
+The input is the document as :func:`feeds.parse.xmlprep.prepare` returns it: UTF-8, no entity
+declarations, so expat has nothing dangerous left to expand.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from feedparser.mixin import _FeedParserMixin
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+# feedparser's own rule for RSS text that may be HTML: the fast path must agree with it.
+_looks_like_html = _FeedParserMixin.looks_like_html
+
+
+class _NotSimple(Exception):
+    """The document needs feedparser."""
+
+
+def _text(el: ET.Element | None) -> str | None:
+    if el is None:
+        return None
+    if len(el):  # child elements in a text field: inline markup feedparser knows how to read
+        raise _NotSimple
+    return (el.text or "").strip()
+
+
+def _date(el: ET.Element | None) -> tuple[str | None, Any]:
+    raw = _text(el)
+    return (raw, _parse_date(raw)) if raw else (None, None)
+
+
+# Item children whose meaning the fast path knows (or that cannot change the fields it
+# reads); any other element — media:description, dcterms:issued, xhtml:body… — is one of
+# feedparser's many mappings, so the document goes to feedparser.
+MEDIA = "{http://search.yahoo.com/mrss/}"
+_RSS_ITEM = {"title", "link", "description", "author", "category", "comments", "enclosure",
+             "guid", "pubDate", "source", CONTENT + "encoded", DC + "creator", DC + "date",
+             DC + "subject", MEDIA + "thumbnail"}
+_ATOM_ENTRY = {ATOM + n for n in ("title", "link", "id", "updated", "published", "summary",
+                                   "content", "author", "category", "contributor", "rights")}
+_ATOM_FEED = {ATOM + n for n in ("title", "subtitle", "link", "id", "updated", "author", "category",
+                                  "contributor", "generator", "icon", "logo", "rights", "entry")}
+# C1 characters (raw, or as character references): feedparser repairs them as windows-1252
+# and mends double-encoded UTF-8; leave those documents to it.
+_C1 = re.compile(rb"\xc2[\x80-\x9f]|&#(?:1[2-5][0-9]|x[89][0-9a-fA-F]);")
+_HTML_TYPES = (None, "text/html", "application/xhtml+xml")
+
+
+def _check(el: ET.Element, allowed: set[str]) -> None:
+    for child in el:
+        if child.tag not in allowed:
+            raise _NotSimple
+
+
+def parse_simple(data: bytes) -> dict[str, Any] | None:
+    """A feedparser-like result (``version``, ``feed``, ``entries``) or None."""
+    if b"xml:base" in data or b"<!DOCTYPE" in data[:2048] or b"<!doctype" in data[:2048]:
+        return None
+    if _C1.search(data):
+        return None
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return None
+    try:
+        if root.tag == "rss" and root.get("version") == "2.0":
+            return _rss(root)
+        if root.tag == ATOM + "feed":
+            return _atom(root)
+    except _NotSimple:
+        return None
+    return None
+
+
+def _rss(root: ET.Element) -> dict[str, Any]:
+    channel = root.find("channel")
+    if channel is None:
+        raise _NotSimple
+    entries = []
+    for item in channel.iterfind("item"):
+        _check(item, _RSS_ITEM)
+        entry: dict[str, Any] = {}
+        title = _text(item.find("title"))
+        if title is not None:
+            entry["title"] = title
+            entry["title_detail"] = {"type": "text/html" if _looks_like_html(title) else "text/plain"}
+        description = _text(item.find("description"))
+        encoded = _text(item.find(CONTENT + "encoded"))
+        if description is not None:
+            entry["summary"] = description
+            entry["summary_detail"] = {"type": "text/html"}
+        if encoded is not None:
+            entry["content"] = [{"value": encoded, "type": "text/html"}]
+            if description is None:
+                entry["summary"] = encoded
+                entry["summary_detail"] = {"type": "text/html"}
+        guid_el = item.find("guid")
+        guid = _text(guid_el)
+        if guid:
+            entry["id"] = guid
+        link = _text(item.find("link"))
+        if link:
+            entry["link"] = link
+        elif guid and guid_el is not None and guid_el.get("isPermaLink", "true").lower() != "false":
+            entry["link"] = guid
+        entry["published"], entry["published_parsed"] = _date(item.find("pubDate"))
+        entry["updated"], entry["updated_parsed"] = _date(item.find(DC + "date"))
+        entries.append(entry)
+    return {"version": "rss20", "entries": entries,
+            "feed": {"title": _text(channel.find("title")) or "", "ttl": _text(channel.find("ttl"))}}
+
+
+_ATOM_TYPES = {"text": "text/plain", "html": "text/html"}
+
+
+def _atom_text(el: ET.Element | None) -> tuple[str | None, str]:
+    if el is None:
+        return None, "text/plain"
+    kind = _ATOM_TYPES.get(el.get("type", "text"))
+    if kind is None or el.get("mode"):  # xhtml, a MIME type, or Atom 0.3 modes
+        raise _NotSimple
+    return _text(el), kind
+
+
+def _atom(root: ET.Element) -> dict[str, Any]:
+    _check(root, _ATOM_FEED)
+    entries = []
+    for item in root.iterfind(ATOM + "entry"):
+        _check(item, _ATOM_ENTRY)
+        entry: dict[str, Any] = {}
+        title, kind = _atom_text(item.find(ATOM + "title"))
+        if title is not None:
+            entry["title"], entry["title_detail"] = title, {"type": kind}
+        summary, kind = _atom_text(item.find(ATOM + "summary"))
+        content_el = item.find(ATOM + "content")
+        if content_el is not None and content_el.get("src"):
+            raise _NotSimple
+        content, ckind = _atom_text(content_el)
+        if summary is not None:
+            entry["summary"], entry["summary_detail"] = summary, {"type": kind}
+        if content is not None:
+            entry["content"] = [{"value": content, "type": ckind}]
+            if summary is None:
+                entry["summary"], entry["summary_detail"] = content, {"type": ckind}
+        ident = _text(item.find(ATOM + "id"))
+        if ident:
+            entry["id"] = ident
+        for link in item.iterfind(ATOM + "link"):  # feedparser: the first HTML alternate
+            if (link.get("rel", "alternate") == "alternate" and link.get("href")
+                    and link.get("type") in _HTML_TYPES):
+                entry["link"] = link.get("href").strip()
+                break
+        else:
+            if ident:  # like an RSS permalink guid, the id stands in for a missing link
+                entry["link"] = ident
+        entry["published"], entry["published_parsed"] = _date(item.find(ATOM + "published"))
+        entry["updated"], entry["updated_parsed"] = _date(item.find(ATOM + "updated"))
+        entries.append(entry)
+    title, _ = _atom_text(root.find(ATOM + "title"))
+    return {"version": "atom10", "entries": entries, "feed": {"title": title or "", "ttl": None}}

@@ -1,0 +1,269 @@
+"""Parse documents in worker processes: on all cores, under a memory limit and a deadline.
+
+feedparser costs ~15–25 ms of CPU per 50-item feed and can be driven to gigabytes by hostile
+input, so it never runs in the app's own process. Each worker is a plain child process
+(``python -m feeds.parse.worker``) with ``RLIMIT_AS`` set, talking over its stdin/stdout; a
+parse that outlives its deadline gets only that worker killed (and replaced), and a worker
+that dies (memory limit, crash) costs only the document it was parsing. Plain subprocesses
+rather than ``multiprocessing``: nothing of the parent (its threads, its ``__main__``) is
+forked or re-imported, which matters inside the dashboard and under test runners.
+
+Workers start lazily, on the first document to parse (an all-304 cycle starts none), and
+live as long as the pool. The classifier and the actor tagger are built once per worker from
+their picklable specs, so labelling and tagging cost the app's own process nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feeds.parse.document import ParsedFeed, parse_document
+from feeds.parse.worker import read_message, write_message
+
+MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
+STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on top of a job's deadline
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+_classifier: Any = None
+_tagger: Any = None
+_watcher: Any = None
+
+
+def init_worker(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None) -> None:
+    """In a worker: build the classifier, the actor tagger and the watch matcher once; pay
+    feedparser's import once."""
+    global _classifier, _tagger, _watcher
+    _watcher = None
+    if watch_spec is not None and watch_spec.terms:
+        from feeds.analysis.watch import WatchMatcher
+
+        _watcher = WatchMatcher(watch_spec)
+    if rules_spec is not None:
+        from feeds.classify.engine import Classifier
+
+        _classifier = Classifier.from_spec(rules_spec)
+    if actors_spec is not None:
+        from feeds.classify.actors import ActorTagger
+
+        _tagger = ActorTagger.from_spec(actors_spec)
+    import feedparser  # noqa: F401
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    body: bytes
+    feed_key: str
+    feed_name: str
+    url: str
+    content_type: str | None
+    now: float
+    max_items: int
+
+
+def run_job(job: ParseJob) -> ParsedFeed:
+    """A worker's entry point for one document (also usable in-process)."""
+    try:
+        parsed = parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
+                                url=job.url, content_type=job.content_type, now=job.now,
+                                max_items=job.max_items, classifier=_classifier, tagger=_tagger)
+        if _watcher is not None and parsed.ok:
+            parsed.watch = {hit.item.id: (hit.terms, hit.evidence)
+                            for hit in _watcher.hits(parsed.items)}
+        return parsed
+    except MemoryError:
+        return ParsedFeed(False, error="document too large to parse (memory limit)")
+
+
+def _spawn() -> subprocess.Popen:
+    """``python -m feeds.parse.worker`` with the package importable; stdin/stdout are its
+    channel, stderr is discarded."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", "feeds.parse.worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=_PACKAGE_ROOT)
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None,
+                 watch_spec: Any = None) -> None:
+        self.proc = _spawn()
+        self.ready = False
+        write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec, watch_spec))
+
+    def _read(self, deadline: float) -> Any:
+        fd = self.proc.stdout.fileno()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise TimeoutError
+        try:
+            return read_message(self.proc.stdout)
+        except (EOFError, OSError) as e:
+            raise _WorkerDied from e
+
+    def ensure_ready(self, deadline: float) -> None:
+        """Wait for the worker's "ready" (its imports done): TimeoutError, _WorkerDied."""
+        if not self.ready:
+            if self._read(deadline) != "ready":
+                raise _WorkerDied
+            self.ready = True
+
+    def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
+        """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
+        self.ensure_ready(time.monotonic() + STARTUP_GRACE)
+        try:
+            write_message(self.proc.stdin, job)
+        except (BrokenPipeError, OSError) as e:
+            raise _WorkerDied from e
+        return self._read(time.monotonic() + timeout)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class ParsePool:
+    """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
+
+    def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
+                 memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None,
+                 watch_spec: Any = None) -> None:
+        self.rules_spec = rules_spec
+        self.actors_spec = actors_spec
+        self.watch_spec = watch_spec  # [watch]: matched in the workers (ParsedFeed.watch)
+        self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
+        self.timeout = timeout
+        self.memory_limit = memory_limit
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._closed = False
+        self._all: set[_Worker] = set()
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _acquire(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("parse pool is closed")
+            spawn = self._started < self.workers
+            if spawn:
+                self._started += 1
+        if spawn:
+            return self._spawn()
+        while True:  # wait for a worker to come back (or for close())
+            try:
+                return self._idle.get(timeout=1.0)
+            except queue.Empty:
+                if self._closed:
+                    raise RuntimeError("parse pool is closed") from None
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a stuck or dead worker and put a fresh one in its place: a thread may be
+        waiting for a worker, and the pool's size must not shrink."""
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+            closed = self._closed
+        if not closed:
+            self._idle.put(self._spawn())
+
+    def warm_up(self) -> None:
+        """Start every worker now (each takes a few hundred ms to import feedparser)."""
+        with self._lock:
+            missing = self.workers - self._started
+            self._started += missing
+        for _ in range(missing):
+            self._idle.put(self._spawn())
+
+    def _take_idle(self) -> list[_Worker]:
+        taken: list[_Worker] = []
+        while True:
+            try:
+                taken.append(self._idle.get_nowait())
+            except queue.Empty:
+                return taken
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the idle workers have finished importing (at most ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        mine = self._take_idle()  # out of the queue while read: nobody else reads their pipes
+        try:
+            for worker in mine:
+                try:
+                    worker.ensure_ready(deadline)
+                except (TimeoutError, _WorkerDied):
+                    pass  # its first job finds out again, and replaces it if need be
+        finally:
+            for worker in mine:
+                self._idle.put(worker)
+
+    def release(self) -> None:
+        """Stop the idle workers now; a later parse starts new ones. A one-shot poll calls
+        this once parsing is over, so that its flush does not add to their memory."""
+        idle = self._take_idle()
+        with self._lock:
+            self._all.difference_update(idle)
+            self._started -= len(idle)
+        for worker in idle:
+            worker.kill()
+
+    def parse_sync(self, job: ParseJob) -> ParsedFeed:
+        """Blocking: run ``job`` on a worker (from any thread)."""
+        for attempt in (1, 2):
+            worker = self._acquire()
+            try:
+                result = worker.call(job, self.timeout)
+            except TimeoutError:
+                self._retire(worker)
+                return ParsedFeed(False, error=f"parsing took longer than {self.timeout:g} s "
+                                               "(worker stopped)")
+            except _WorkerDied:
+                self._retire(worker)
+                if attempt == 2 or worker.ready:
+                    return ParsedFeed(False, error="the parse worker died on this document "
+                                                   "(memory limit or crash)")
+                continue  # it died while starting: try a fresh one once
+            self._idle.put(worker)
+            return result
+        return ParsedFeed(False, error="no parse worker could start")  # pragma: no cover
+
+    async def parse(self, job: ParseJob) -> ParsedFeed:
+        return await asyncio.to_thread(self.parse_sync, job)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill()

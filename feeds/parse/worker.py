@@ -1,0 +1,69 @@
+"""A parse worker process: reads jobs on stdin, writes results on stdout.
+
+Started by :class:`feeds.parse.pool.ParsePool` as ``python -m feeds.parse.worker``. Messages are
+length-prefixed pickles between trusted processes of the same program (the document bytes are
+data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
+setup: the rules spec, its memory limit, the actors spec and the watch settings.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct("!I")
+
+
+def write_message(stream: BinaryIO, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def become_background_worker(memory_limit: int) -> None:
+    """Nice 10 (a dashboard's input and painting must win the CPU) and an address-space
+    limit (a runaway document costs this process only), where the platform allows."""
+    try:
+        os.nice(10)
+    except OSError:  # pragma: no cover - not permitted here
+        pass
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX or lower hard limit
+        pass
+
+
+def main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the channel
+    rules_spec, memory_limit, actors_spec, watch_spec = read_message(stdin)
+    become_background_worker(memory_limit)
+    from feeds.parse import pool as parsepool
+
+    parsepool.init_worker(rules_spec, actors_spec, watch_spec)
+    write_message(stdout, "ready")
+    while True:
+        try:
+            job = read_message(stdin)
+        except EOFError:
+            return
+        write_message(stdout, parsepool.run_job(job))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,411 @@
+"""One poll cycle over the due feeds: fetch → parse (worker processes) → store, politely.
+
+The CLI (``poll --once``), the dashboard and the daemon all call :meth:`Poller.poll_cycle`.
+The items new to the store in a cycle are clustered into stories (before they are stored:
+``Item.cluster``) and matched against the watch terms (``FeedOutcome.watch_hits``; the
+notify command, if any, runs once per hit on a background thread).
+Politeness: a global cap on requests in flight and one request per host at a time;
+conditional GETs; an unchanged body is not parsed again; backoff and Retry-After are honoured
+even by a forced poll. Errors stay per feed; a failed poll never deletes or hides items.
+The store is injected (anything with the :class:`StoreLike` methods); so are the clock, the
+HTTP transport and the address classifier.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from feeds.net import fetch as fetchmod
+from feeds.poll import schedule
+from feeds.config.load import Config
+from feeds.poll.dedup import carry_over_ids, link_key
+from feeds.net.fetch import Fetcher, FetchResult, body_hash, read_local
+from feeds.model import (
+    STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
+    FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
+)
+from feeds.net.policy import AddressClassifier, host_is_internal
+from feeds.parse.document import ParsedFeed
+from feeds.parse.pool import ParseJob, ParsePool
+
+if TYPE_CHECKING:  # imported when used: a poll with clustering and watching off pays nothing
+    from feeds.analysis.clusters import Clusterer
+    from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
+
+T = TypeVar("T")
+log = logging.getLogger("diplowatch.poll")
+
+REDIRECT_CONFIRMATIONS = 3  # consistent 301/308 answers before the stored URL follows them
+# A request still running after this long (a hung or dripping server) stops counting against
+# the global and per-host limits: it cannot be loading the server, and it must not hold up
+# the other feeds of its host for its whole deadline. It still ends at its own deadline.
+SLOT_LEASE = 5.0
+RETENTION_EVERY = 86400.0  # seconds between two retention passes
+RETENTION_KEY = "retention_at"
+
+
+async def _leased(work: Awaitable[T], slots: tuple[asyncio.Semaphore, ...], lease: float) -> T:
+    """Run ``work`` holding ``slots``, giving them back when it ends or after ``lease`` s."""
+    for slot in slots:
+        await slot.acquire()
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait({task}, timeout=lease)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        for slot in slots:
+            slot.release()
+    return await task
+
+
+class StoreLike(Protocol):  # what the poller needs from storage.Store
+    def known(self, item_id: str) -> bool: ...
+    def recent(self, limit: int | None = None) -> list[Item]: ...
+    def upsert_items(self, items: Iterable[Item], *, owned: bool = False) -> list[Item]: ...
+    def feed_state(self, key: str) -> FeedState | None: ...
+    def put_feed_state(self, state: FeedState) -> None: ...
+    def flush(self) -> object: ...
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    source: FeedSource
+    status: str  # one of the feeds.model STATUS_* values
+    new_items: list[Item] = field(default_factory=list)
+    error: str | None = None
+    warning: str | None = None
+    http_status: int | None = None
+    elapsed: float = 0.0
+    state: FeedState | None = None
+    watch_hits: list[WatchHit] = field(default_factory=list)  # new items matching [watch]
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (STATUS_ERROR, STATUS_GONE, STATUS_RATE_LIMITED)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    started: float
+    finished: float = 0.0
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    not_due: int = 0
+    flush_error: str | None = None
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    @property
+    def new_items(self) -> list[Item]:
+        return [it for o in self.outcomes for it in o.new_items]
+
+    @property
+    def watch_hits(self) -> list[WatchHit]:
+        return [hit for o in self.outcomes for hit in o.watch_hits]
+
+    def new_by_label(self) -> dict[str, int]:
+        """New items per label ("unlabelled" for none), in the order labels first appear."""
+        counts: dict[str, int] = {}
+        for item in self.new_items:
+            for label in item.labels or ("unlabelled",):
+                counts[label] = counts.get(label, 0) + 1
+        return counts
+
+
+class Poller:
+    slot_lease = SLOT_LEASE
+
+    def __init__(self, config: Config, store: StoreLike, *, clock: Callable[[], float] = time.time,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 is_internal: AddressClassifier = host_is_internal,
+                 parse_pool: ParsePool | None = None, rng: random.Random | None = None,
+                 clusterer: Clusterer | None = None, watch: WatchMatcher | None = None,
+                 notifier: Notifier | None = None, resident: bool = True) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.transport = transport
+        self.is_internal = is_internal
+        self.rng = rng or random.Random()
+        self._own_pool = parse_pool is None
+        self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
+                                            timeout=config.polling.parse_timeout,
+                                            actors_spec=config.actors, watch_spec=config.watch)
+        # Clustering and watching are on unless the config switches them off; tests and the
+        # dashboard may inject their own (a notifier with an error callback, say).
+        if clusterer is None and config.clusters.enabled:
+            from feeds.analysis.clusters import Clusterer
+
+            clusterer = Clusterer(config.clusters, config.actors)
+        self.clusterer = clusterer
+        self._clusters_built = False  # the index is rebuilt from the store on the first cycle
+        if watch is None and config.watch.terms:
+            from feeds.analysis.watch import WatchMatcher
+
+            watch = WatchMatcher(config.watch)
+        self.watch = watch
+        self._own_notifier = notifier is None
+        if notifier is None and config.watch.notify_command and watch is not None:
+            from feeds.analysis.watch import Notifier
+
+            notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout)
+        self.notifier = notifier
+        self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
+
+    def warm_up(self, wait: float = 0.0) -> None:
+        """Start the parse workers now, so that the first cycle does not wait for their
+        imports; with ``wait``, block until they are ready (at most that many seconds)."""
+        self.pool.warm_up()
+        if wait > 0 and hasattr(self.pool, "wait_ready"):
+            self.pool.wait_ready(wait)
+
+    def close(self) -> None:
+        """Stop the parse workers (if ours); wait for pending notify commands (each has its
+        timeout) so that every watch hit is notified exactly once."""
+        if self._own_pool:
+            self.pool.close()
+        if self._own_notifier and self.notifier is not None:
+            self.notifier.close()
+
+    # --- who is due ----------------------------------------------------------------------
+
+    def blocked_until(self, state: FeedState | None, now: float) -> float | None:
+        """A time before which even a forced poll must not ask (Retry-After), if any."""
+        if state is not None and state.retry_after:
+            until = parse_utc_iso(state.retry_after)
+            if until > now:
+                return until
+        return None
+
+    def due_feeds(self, now: float, *, force: bool = False,
+                  only: Iterable[str] | None = None) -> tuple[list[FeedSource], int]:
+        """Feeds to poll now, and how many enabled feeds are not due yet."""
+        wanted = set(only) if only is not None else None
+        due, not_due = [], 0
+        for source in self.config.feeds:
+            if not source.enabled:
+                continue
+            if wanted is not None and source.key not in wanted and source.name not in wanted:
+                continue
+            state = self.store.feed_state(source.key)
+            if state is not None and state.status == STATUS_GONE:
+                continue
+            if self.blocked_until(state, now) is not None:
+                not_due += 1
+                continue
+            if force or state is None or not state.next_poll or parse_utc_iso(state.next_poll) <= now:
+                due.append(source)
+            else:
+                not_due += 1
+        return due, not_due
+
+    # --- the cycle -----------------------------------------------------------------------
+
+    async def poll_cycle(self, *, force: bool = False, only: Iterable[str] | None = None,
+                         on_feed: Callable[[FeedOutcome], None] | None = None,
+                         flush: bool = True) -> CycleReport:
+        report = CycleReport(started=self.clock())
+        due, report.not_due = self.due_feeds(report.started, force=force, only=only)
+        if due and self.clusterer is not None and not self._clusters_built:
+            # Once per poller: the stories of the last days, from the store's recent window.
+            await asyncio.to_thread(self.clusterer.rebuild, self.store.recent(), report.started)
+            self._clusters_built = True
+        if due:
+            settings = self.config.polling
+            global_slots = asyncio.Semaphore(settings.concurrency)
+            host_slots: dict[str, asyncio.Semaphore] = {}
+            # One fetcher per cycle: polls are minutes apart, longer than any server keeps
+            # an idle connection, so nothing is lost by opening fresh ones each cycle.
+            async with Fetcher(settings, transport=self.transport, is_internal=self.is_internal,
+                               clock=self.clock) as fetcher:
+
+                async def one(source: FeedSource) -> None:
+                    outcome = await self._poll_feed(source, fetcher, global_slots, host_slots)
+                    report.outcomes.append(outcome)
+                    if on_feed is not None:
+                        on_feed(outcome)
+
+                await asyncio.gather(*(one(s) for s in due))
+            if not self.resident and self._own_pool:  # parsing is over: free its memory
+                await asyncio.to_thread(self.pool.release)
+        if flush:
+            try:
+                await asyncio.to_thread(self.store.flush)
+            except Exception as e:  # the store keeps the data dirty and retries next cycle
+                report.flush_error = str(e)
+                log.error("could not save the poll cycle (will retry): %s", e)
+            if self.config.storage.retention_days and report.flush_error is None:
+                await asyncio.to_thread(self._apply_retention, report.started)
+        report.finished = self.clock()
+        for o in report.failed:
+            log.warning("%s: %s: %s", o.source.name, o.status, o.error)
+        log.info("polled %d feeds: %d new items, %d failed, %d not due", len(report.outcomes),
+                 len(report.new_items), len(report.failed), report.not_due)
+        return report
+
+    def _apply_retention(self, now: float) -> None:
+        """At most once a day: drop items older than ``retention_days`` unless starred."""
+        last = self.store.get_meta(RETENTION_KEY) or 0.0
+        if now - float(last) < RETENTION_EVERY:
+            return
+        try:
+            removed = self.store.apply_retention(self.config.storage.retention_days, now)
+            self.store.set_meta(RETENTION_KEY, now)
+            self.store.flush()
+        except Exception as e:  # retention is housekeeping: the next cycle tries again
+            log.error("retention failed (will retry): %s", e)
+            return
+        if removed:
+            log.info("retention: removed %d items older than %d days (starred items kept)",
+                     removed, self.config.storage.retention_days)
+
+    async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
+                         host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
+        started = time.perf_counter()
+        state = self.store.feed_state(source.key) or new_feed_state(source)
+        if source.is_local:
+            result = await asyncio.to_thread(read_local, source.url, self.config.polling.max_body)
+        else:
+            host = (urlsplit(state.url).hostname or "", urlsplit(state.url).port)
+            slot = host_slots.setdefault(f"{host[0]}:{host[1]}",
+                                         asyncio.Semaphore(self.config.polling.per_host))
+            result = await _leased(fetcher.fetch(state.url, etag=state.etag,
+                                                 last_modified=state.last_modified),
+                                   (global_slots, slot), self.slot_lease)
+        try:
+            outcome = await self._settle(source, state, result)
+        except Exception as e:  # a bug must cost one feed, not the cycle
+            outcome = self._failure(source, state, FetchResult(
+                fetchmod.ERROR, state.url, state.url, error=f"internal error: {e.__class__.__name__}: {e}"))
+        outcome.elapsed = time.perf_counter() - started
+        return outcome
+
+    async def _settle(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
+        now = self.clock()
+        state = replace(state, last_attempt=utc_iso(now), http_status=result.http_status)
+        if result.outcome == fetchmod.GONE:
+            state = replace(state, status=STATUS_GONE, error=result.error, next_poll=None,
+                            failures=state.failures + 1,
+                            failing_since=state.failing_since or utc_iso(now))
+            self.store.put_feed_state(state)
+            return FeedOutcome(source, STATUS_GONE, error=result.error,
+                               http_status=result.http_status, state=state)
+        if result.outcome in (fetchmod.ERROR, fetchmod.RATE_LIMITED):
+            return self._failure(source, state, result)
+        if result.outcome == fetchmod.NOT_MODIFIED:
+            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+        digest = body_hash(result.body or b"")
+        if digest == state.body_hash:
+            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+        parsed = await self.pool.parse(ParseJob(
+            body=result.body or b"", feed_key=source.key, feed_name=source.name,
+            url=result.final_url, content_type=result.content_type, now=now,
+            max_items=self.config.polling.max_items))
+        if not parsed.ok:
+            result.error = parsed.error
+            # The old validators stay, so the next poll fetches (and parses) the document again.
+            return self._failure(source, state, result)
+        state = replace(state, body_hash=digest)
+        return self._success(source, state, result, parsed, STATUS_OK)
+
+    def _success(self, source: FeedSource, state: FeedState, result: FetchResult,
+                 parsed: ParsedFeed | None, status: str) -> FeedOutcome:
+        now = self.clock()
+        new: list[Item] = []
+        hits: list[WatchHit] = []
+        if parsed is not None:
+            recent = set(state.recent_ids)
+            items = carry_over_ids(parsed.items, state.recent_ids, state.recent_links,
+                                   {it.id for it in parsed.items if it.id in recent or self.store.known(it.id)})
+            # An id in the last document but no longer in memory lives in an archive week:
+            # it is known, not new (older partitions are never rewritten by a poll).
+            fresh = [it for it in items if self.store.known(it.id) or it.id not in recent]
+            if self.clusterer is not None:
+                # Only items the store has not seen get a cluster: an update keeps its own.
+                unknown = [it for it in fresh if not self.store.known(it.id)]
+                clustered = {it.id: it for it in self.clusterer.assign(unknown, now)}
+                fresh = [clustered.get(it.id, it) for it in fresh]
+            new = self.store.upsert_items(fresh, owned=True)  # parsed for us alone
+            if self.clusterer is not None:
+                self.clusterer.add(new, now)  # later feeds of this cycle can join them
+            if self.watch is not None:
+                hits = self._watch_hits(new, parsed)
+                if hits and self.notifier is not None:
+                    self.notifier.submit(hits)
+            state = replace(state, recent_ids=tuple(it.id for it in items),
+                            recent_links=tuple(link_key(it.link) for it in items),
+                            last_new=len(new))
+        state = replace(
+            state,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+            status=status, error=None, failures=0, failing_since=None, retry_after=None,
+            last_success=utc_iso(now),
+            next_poll=utc_iso(schedule.next_after_success(
+                source, self.config.polling, now, self.rng,
+                ttl=parsed.ttl if parsed else None, max_age=result.max_age)),
+        )
+        state = self._follow_permanent_redirect(state, result)
+        self.store.put_feed_state(state)
+        return FeedOutcome(source, status, new_items=new, http_status=result.http_status,
+                           warning=parsed.warning if parsed else None, state=state,
+                           watch_hits=hits)
+
+    def _watch_hits(self, new: list[Item], parsed: ParsedFeed) -> list[WatchHit]:
+        """The new items that match [watch]: as the parse worker matched them when it had
+        these very terms, else matched here (an injected matcher or pool; an id carried
+        over from an earlier document)."""
+        assert self.watch is not None
+        found = parsed.watch
+        if found is None or getattr(self.pool, "watch_spec", None) != self.watch.settings:
+            return self.watch.hits(new)
+        from feeds.analysis.watch import WatchHit
+
+        parsed_ids = {it.id for it in parsed.items}
+        hits: list[WatchHit] = []
+        for item in new:
+            if item.id not in parsed_ids:
+                hit = self.watch.match(item)
+                if hit is not None:
+                    hits.append(hit)
+            elif item.id in found:
+                terms, evidence = found[item.id]
+                hits.append(WatchHit(item, terms, evidence))
+        return hits
+
+    def _failure(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
+        now = self.clock()
+        failures = state.failures + 1
+        retry_after = result.retry_after
+        status = STATUS_RATE_LIMITED if result.outcome == fetchmod.RATE_LIMITED else STATUS_ERROR
+        state = replace(
+            state, status=status, error=result.error or "unknown error", failures=failures,
+            failing_since=state.failing_since or utc_iso(now),
+            retry_after=utc_iso(retry_after) if retry_after else None,
+            next_poll=utc_iso(schedule.next_after_failure(
+                source, self.config.polling, now, self.rng, failures, retry_after)),
+        )
+        self.store.put_feed_state(state)
+        return FeedOutcome(source, status, error=state.error, http_status=result.http_status,
+                           state=state)
+
+    @staticmethod
+    def _follow_permanent_redirect(state: FeedState, result: FetchResult) -> FeedState:
+        target = result.permanent_redirect
+        if not target:
+            return replace(state, redirect_target=None, redirect_count=0)
+        count = state.redirect_count + 1 if target == state.redirect_target else 1
+        if count >= REDIRECT_CONFIRMATIONS:
+            # Only the stored URL changes; the config file is the user's and is never rewritten.
+            return replace(state, url=target, redirect_target=None, redirect_count=0)
+        return replace(state, redirect_target=target, redirect_count=count)

@@ -1,0 +1,72 @@
+"""When a feed is polled next: the one place that decides intervals, jitter and backoff.
+
+- Success: the feed's interval (or the default), raised to the feed's ``<ttl>`` or the server's
+  ``Cache-Control: max-age``/``Expires``, clamped to [min_interval, max_interval], ±jitter.
+- Failure: exponential backoff from that interval (1×, 2×, 4×… per consecutive failure),
+  capped at max_interval. Never dropped: a dead feed is still tried at least daily.
+- 429/503: not before ``Retry-After`` (an hour without one), and not before the backoff.
+- 410: no schedule at all until the user re-enables the feed.
+
+``seconds_until_due`` tells a scheduler (the daemon's loop) when to run its next cycle.
+"""
+from __future__ import annotations
+
+import random
+from typing import Mapping
+
+from feeds.config.load import Config, PollingSettings
+from feeds.model import STATUS_GONE, FeedSource, FeedState, parse_utc_iso
+
+
+def base_interval(source: FeedSource, settings: PollingSettings, *, ttl: float | None = None,
+                  max_age: float | None = None) -> float:
+    interval = source.interval if source.interval is not None else settings.interval
+    for hint in (ttl, max_age):
+        if hint is not None and hint > interval:
+            interval = hint
+    return min(max(interval, settings.min_interval), settings.max_interval)
+
+
+def jittered(seconds: float, settings: PollingSettings, rng: random.Random) -> float:
+    return seconds * (1.0 + rng.uniform(-settings.jitter, settings.jitter))
+
+
+def next_after_success(source: FeedSource, settings: PollingSettings, now: float,
+                       rng: random.Random, *, ttl: float | None = None,
+                       max_age: float | None = None) -> float:
+    return now + jittered(base_interval(source, settings, ttl=ttl, max_age=max_age), settings, rng)
+
+
+def backoff_delay(source: FeedSource, settings: PollingSettings, failures: int) -> float:
+    """Delay after the ``failures``-th consecutive failure (1 → one interval)."""
+    interval = base_interval(source, settings)
+    exponent = min(max(failures - 1, 0), 30)
+    return min(interval * (2 ** exponent), settings.max_interval)
+
+
+def next_after_failure(source: FeedSource, settings: PollingSettings, now: float,
+                       rng: random.Random, failures: int,
+                       retry_after: float | None = None) -> float:
+    when = now + jittered(backoff_delay(source, settings, failures), settings, rng)
+    if retry_after is not None and retry_after > when:
+        when = retry_after
+    return when
+
+
+def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: float) -> float | None:
+    """When the next enabled feed is due (0 if one is due now); None if none will be
+    (every feed disabled or gone). Retry-After pushes a feed's turn back."""
+    best: float | None = None
+    for source in config.feeds:
+        if not source.enabled:
+            continue
+        state = states.get(source.key)
+        if state is not None and state.status == STATUS_GONE:
+            continue  # (stored with no next poll: it must not read as "due now")
+        if state is None or not state.next_poll:
+            return 0.0
+        due = parse_utc_iso(state.next_poll)
+        if state.retry_after:
+            due = max(due, parse_utc_iso(state.retry_after))
+        best = due - now if best is None else min(best, due - now)
+    return None if best is None else max(best, 0.0)

@@ -1,0 +1,399 @@
+"""The headless service: one process that polls on schedule, owns the store and answers the
+control socket (``diplowatch daemon``).
+
+- Cycles never overlap: the next one starts when the earliest enabled feed is due (clamped
+  to [MIN_DELAY, polling.interval]), or at once when a viewer asks (``poll``); a request
+  during a cycle is queued behind it, and several queued requests merge into one.
+- Every write is followed by a ``changed`` event so viewers reload within a moment: marks are
+  saved before they are answered, and a long cycle saves its new items every FLUSH_EVERY s.
+- The config is re-read between cycles when its file changed (``feeds add`` from the command
+  line), and on SIGHUP; a config that no longer loads is logged and the old one kept.
+- ``stop()`` (SIGTERM/SIGINT) cancels a running cycle: items it already stored are saved,
+  feeds still in flight stay due and are polled by the next run.
+
+The store is injected (the caller opened it as the writer and closes it, releasing the lock).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from feeds import __version__
+from feeds.config.load import Config, ConfigError
+from feeds.service.control import ControlError, ControlServer, Request, RequestError, control_socket_path
+from feeds.model import reset_feed_state
+from feeds.poll.poller import CycleReport, FeedOutcome, Poller
+from feeds.poll.schedule import seconds_until_due
+
+log = logging.getLogger("diplowatch.daemon")
+
+MIN_DELAY = 2.0  # seconds between the end of one cycle and the start of the next
+ERROR_DELAY = 60.0  # after a cycle that failed as a whole (a bug, the store refusing)
+FLUSH_EVERY = 2.0  # seconds: a long cycle's new items reach the viewers in batches
+WARM_UP_WAIT = 10.0  # seconds the first cycle waits, at most, for the workers to be ready
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+DETAIL_LIMIT = 200  # failures and watch hits listed in one poll-finished event
+
+
+def cycle_details(report: CycleReport) -> dict[str, Any]:
+    """What `poll --once` prints of a cycle the daemon ran for it: new items per label, the
+    failed feeds and the watch hits (each list capped: an event is one line of JSON)."""
+    return {
+        "labels": report.new_by_label(), "not_due": report.not_due,
+        "failures": [[o.source.name, o.status, o.error or ""] for o in report.failed][:DETAIL_LIMIT],
+        "watch": [[list(hit.terms), hit.item.title, hit.item.source]
+                  for hit in report.watch_hits][:DETAIL_LIMIT]}
+
+
+class Daemon:
+    """``await Daemon(config, store).run()`` until ``stop()``."""
+
+    def __init__(self, config: Config, store: Any, *,
+                 load_config: Callable[[], Config] | None = None,
+                 make_poller: Callable[[Config], Poller] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 socket_path: Path | None = None, flush_every: float = FLUSH_EVERY) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.flush_every = flush_every
+        self._load_config = load_config
+        self._make_poller = make_poller or (lambda cfg: Poller(cfg, store, clock=clock))
+        self.poller: Poller | None = None
+        self.socket_path = socket_path or control_socket_path(store.path)
+        self.server = ControlServer(self.socket_path, self._handle,
+                                    subscribed=lambda: {"generation": self.store.generation})
+        self.started = time.time()
+        self.cycles = 0
+        self._started_cycles = 0  # serial of the last cycle started; pending requests go to the next
+        self.last_cycle: dict[str, Any] | None = None
+        self._config_stat = _stat(config.path)
+        self._stopping = False
+        self._reload_asked = False
+        self._wake: asyncio.Event | None = None
+        self._pending: tuple[bool, frozenset[str] | None, str] | None = None
+        self._cycle_task: asyncio.Task | None = None
+        self._polling = False
+        self._progress = {"done": 0, "due": 0, "new": 0}  # of the running cycle
+        self._next_at: float | None = None  # monotonic time of the next scheduled cycle
+        self._announced = -1  # the store generation the viewers were last told about
+        self._config_lock: asyncio.Lock | None = None
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve and poll until ``stop()``; then save, say bye and remove the socket."""
+        self._wake = asyncio.Event()
+        self._config_lock = asyncio.Lock()
+        try:
+            await self.server.start()
+        except OSError as e:
+            raise ControlError(f"cannot open the control socket {self.socket_path}: "
+                               f"{e.strerror or e}") from None
+        self.poller = self._make_poller(self.config)
+        # The first cycle starts once the workers have imported: started beside it, their
+        # imports (~0.5 s of CPU) would compete with its parsing on a small machine.
+        await asyncio.to_thread(self.poller.warm_up, WARM_UP_WAIT)
+        self._announced = self.store.generation
+        log.info("daemon started: pid %d, store %s, config %s, control socket %s",
+                 os.getpid(), self.store.path, self.config.path, self.socket_path)
+        try:
+            await self._schedule()
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        """(on the daemon's loop, e.g. a signal handler) Finish: cancel the cycle, save, exit."""
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("stopping%s", " (cancelling the running poll cycle)" if self._polling else "")
+        if self._cycle_task is not None:
+            self._cycle_task.cancel()
+        if self._wake is not None:
+            self._wake.set()
+
+    def reload_config(self) -> None:
+        """(on the loop; SIGHUP) Re-read the config before the next cycle."""
+        self._reload_asked = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _shutdown(self) -> None:
+        task = self._cycle_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        try:
+            await asyncio.to_thread(self.store.flush)
+        except Exception as e:  # noqa: BLE001 - the caller's store.close() tries once more
+            log.error("could not save at shutdown: %s", e)
+        self._announce()
+        await self.server.close()
+        if self.poller is not None:
+            await asyncio.to_thread(self.poller.close)
+        log.info("daemon stopped after %d poll cycles", self.cycles)
+
+    # --- the schedule ----------------------------------------------------------------------
+
+    def _delay(self) -> float:
+        """Seconds until the next cycle should start."""
+        interval = self.config.polling.interval
+        if self.last_cycle is not None and self.last_cycle.get("error"):
+            return ERROR_DELAY
+        due = seconds_until_due(self.config, self.store.feed_states(), self.clock())
+        if due is None:
+            return interval
+        floor = MIN_DELAY if self.cycles else 0.0
+        return min(max(due, floor), interval)
+
+    async def _schedule(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            await self._maybe_reload_config()
+            if self._pending is None:
+                delay = self._delay()
+                self._next_at = time.monotonic() + delay
+                if delay > 0:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                self._wake.clear()
+                if self._stopping:
+                    break
+                if self._pending is None and time.monotonic() < self._next_at - 0.005:
+                    continue  # woken to look again (config changed, feed re-enabled)
+            force, only, what = self._pending or (False, None, "schedule")
+            self._pending = None
+            self._next_at = None
+            self._started_cycles += 1
+            self._cycle_task = asyncio.ensure_future(self._cycle(force, only, what, self._started_cycles))
+            try:
+                await self._cycle_task
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+            finally:
+                self._cycle_task = None
+
+    def _queue_poll(self, force: bool, only: frozenset[str] | None, what: str) -> None:
+        if self._pending is not None:
+            f0, o0, _ = self._pending
+            force = force or f0
+            only = None if only is None or o0 is None else only | o0
+        self._pending = (force, only, what)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _cycle(self, force: bool, only: frozenset[str] | None, what: str, serial: int) -> None:
+        assert self.poller is not None
+        poller = self.poller
+        due, _ = poller.due_feeds(self.clock(), force=force, only=only)
+        started = time.perf_counter()
+        self.server.publish({"event": "poll-started", "due": len(due), "what": what, "cycle": serial})
+        self._polling = True
+        self._progress = {"done": 0, "due": len(due), "new": 0}
+        saver = asyncio.ensure_future(self._save_periodically())
+        report: CycleReport | None = None
+        error = None
+        try:
+            report = await poller.poll_cycle(force=force, only=only, on_feed=self._on_feed)
+        except asyncio.CancelledError:
+            error = "cancelled"
+            raise
+        except Exception as e:  # noqa: BLE001 - logged; the daemon goes on after a pause
+            error = f"{e.__class__.__name__}: {e}"
+            log.exception("poll cycle failed")
+        finally:
+            saver.cancel()
+            self._polling = False
+            self.cycles += 1
+            self.last_cycle = {
+                "finished": time.time(), "seconds": round(time.perf_counter() - started, 3),
+                "what": what, "error": error,
+                "feeds": len(report.outcomes) if report else 0,
+                "new": len(report.new_items) if report else 0,
+                "failed": len(report.failed) if report else 0,
+                "flush_error": report.flush_error if report else None}
+            self._announce()
+            self.server.publish({"event": "poll-finished", "cycle": serial, **{
+                k: self.last_cycle[k] for k in ("new", "failed", "feeds", "error", "flush_error")},
+                **(cycle_details(report) if report is not None else {})})
+
+    def _on_feed(self, outcome: FeedOutcome) -> None:
+        self._progress["done"] += 1
+        self._progress["new"] += len(outcome.new_items)
+        for hit in outcome.watch_hits:
+            log.info("watch: %s: %s (%s)", ", ".join(hit.terms), hit.item.title, hit.item.source)
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_every)
+            if self.store.dirty:
+                with contextlib.suppress(Exception):  # the cycle's own flush reports errors
+                    await asyncio.to_thread(self.store.flush)
+                self._announce()
+
+    def _announce(self) -> None:
+        """Tell the viewers the store was saved (once per new generation)."""
+        try:
+            generation = self.store.generation
+        except Exception:  # noqa: BLE001 - a closed store at exit
+            return
+        if generation != self._announced:
+            self._announced = generation
+            self.server.publish({"event": "changed", "generation": generation})
+
+    async def _save(self) -> None:
+        try:
+            await asyncio.to_thread(self.store.flush)
+        except Exception as e:  # noqa: BLE001 - a StoreError (disk full…): the changes stay pending
+            raise ControlError(f"changed in memory but could not save (retried with the next "
+                               f"save): {e}") from None
+        finally:
+            self._announce()
+
+    # --- the config ------------------------------------------------------------------------
+
+    async def _maybe_reload_config(self) -> None:
+        if self._load_config is None:
+            return
+        asked, self._reload_asked = self._reload_asked, False
+        if not asked and _stat(self.config.path) == self._config_stat:
+            return
+        try:
+            config = await asyncio.to_thread(self._load_config)
+        except ConfigError as e:
+            log.error("config not reloaded, keeping the previous one: %s", e)
+            self._config_stat = _stat(self.config.path)
+            return
+        await self._use_config(config)
+        log.info("config reloaded from %s: %d feeds", config.path, len(config.feeds))
+
+    async def _use_config(self, config: Config) -> None:
+        old = self.config
+        self.config = config
+        self._config_stat = _stat(config.path)
+        same_rules = getattr(old.rules, "fingerprint", None) == getattr(config.rules, "fingerprint", None)
+        same_actors = getattr(old.actors, "fingerprint", None) == getattr(config.actors, "fingerprint", None)
+        same_matchers = old.watch == config.watch and old.clusters == config.clusters
+        if self.poller is not None and same_rules and same_actors and same_matchers:
+            self.poller.config = config  # the feed list changed: the parse workers stay
+            return
+        # The classifier, actor tagger, watch matcher and clusterer are built with the poller
+        # (the first three in its parse workers): a new one.
+        if self.poller is not None:
+            await asyncio.to_thread(self.poller.close)
+        self.poller = self._make_poller(config)
+        await asyncio.to_thread(self.poller.warm_up)  # spawning workers: off the loop
+        if same_rules and same_actors:
+            return  # the stored labels stay
+        from feeds.classify.reclassify import reclassify_if_needed
+
+        changed = await asyncio.to_thread(reclassify_if_needed, self.store, config.rules,
+                                          actors=config.actors)
+        if changed is not None:
+            log.info("rules changed: re-classified %d stored items", changed)
+            self._announce()
+
+    # --- requests from viewers -------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        next_in = None
+        if self._next_at is not None:
+            next_in = round(max(self._next_at - time.monotonic(), 0.0), 3)
+        return {"pid": os.getpid(), "version": __version__, "store": str(Path(self.store.path).absolute()),
+                "config": str(Path(self.config.path).absolute()), "generation": self.store.generation,
+                "polling": self._polling, "queued": self._pending is not None,
+                "progress": dict(self._progress) if self._polling else None,
+                "next_poll_in": next_in, "cycles": self.cycles, "last_cycle": self.last_cycle,
+                "viewers": self.server.subscribers, "started": self.started,
+                "feeds": len(self.config.feeds)}
+
+    async def _handle(self, request: Request) -> dict[str, Any]:
+        if self._stopping and request.op != "status":
+            raise ControlError("the daemon is stopping")
+        if request.op == "status":
+            return self.status()
+        if request.op == "mark":
+            return await self._mark(request)
+        if request.op == "poll":
+            return self._poll(request)
+        if request.op == "enable":
+            return await self._enable(request)
+        raise RequestError(f"unknown op {request.op!r}")  # pragma: no cover - parse_request
+
+    async def _mark(self, request: Request) -> dict[str, Any]:
+        missing = self.store.missing(request.ids)
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise RequestError(f"mark: no such item in the store: {shown} (nothing marked)")
+        marked = self.store.mark_many(request.ids, read=request.read, starred=request.starred)
+        log.info("mark: %d item(s)%s%s", marked,
+                 "" if request.read is None else (" read" if request.read else " unread"),
+                 "" if request.starred is None else (" starred" if request.starred else " unstarred"))
+        await self._save()
+        return {"marked": marked}
+
+    def _poll(self, request: Request) -> dict[str, Any]:
+        only = None
+        if request.feeds is not None:
+            keys = set()
+            for name in request.feeds:
+                source = self.config.feed(name)
+                if source is None:
+                    raise RequestError(f"poll: no feed named {name!r} in {self.config.path}")
+                if not source.enabled:
+                    raise RequestError(f"poll: the feed {source.name!r} is disabled")
+                keys.add(source.key)
+            only = frozenset(keys)
+        running = self._polling
+        self._queue_poll(request.force, only, "viewer")
+        log.info("poll requested (%s)%s", "all due" if only is None else f"{len(only)} feed(s)",
+                 ", after the running cycle" if running else "")
+        # Every pending request goes to the next cycle started: its serial comes back in
+        # that cycle's poll-started and poll-finished events.
+        return {"queued": True, "after_running": running, "cycle": self._started_cycles + 1}
+
+    async def _enable(self, request: Request) -> dict[str, Any]:
+        from feeds.config.edit import set_enabled, writable_config_path
+
+        assert self._config_lock is not None
+        async with self._config_lock:
+            source = self.config.feed(request.feed)
+            if source is None:
+                raise RequestError(f"enable: no feed named {request.feed!r} in {self.config.path}")
+            try:
+                path, created = await asyncio.to_thread(writable_config_path, self.config)
+                config = await asyncio.to_thread(set_enabled, path, source.name, request.enabled)
+            except ConfigError as e:
+                raise ControlError(f"config: {e}") from None
+            except (KeyError, OSError) as e:
+                raise ControlError(f"could not edit the config: {e}") from None
+            if request.enabled:
+                # Re-enabling is how a user asks to retry a gone or backed-off feed.
+                state = self.store.feed_state(source.key)
+                if state is not None:
+                    self.store.put_feed_state(reset_feed_state(state))
+            await self._use_config(config)
+            await self._save()
+        log.info("%s the feed %r in %s", "enabled" if request.enabled else "disabled",
+                 source.name, config.path)
+        self.server.publish({"event": "config", "path": str(config.path)})
+        if request.enabled:
+            self._queue_poll(False, frozenset({source.key}), "enable")  # try it at once
+        return {"config": str(config.path), "created": created}

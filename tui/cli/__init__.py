@@ -1,0 +1,1 @@
+"""The ``diplowatch`` command line (click): one module per command group."""

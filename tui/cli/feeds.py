@@ -1,0 +1,220 @@
+"""``diplowatch feeds …``: the feed list and each feed's health."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feeds.config.load import Config, ConfigError, normalise_feed_url
+from tui.cli.context import AppContext, UserError
+from tui.cli.output import table, to_json
+from tui.render import relative
+
+
+def health_rows(config: Config, store: Any, now: float) -> list[Any]:
+    from feeds.analysis.health import feed_health
+
+    states = store.feed_states()
+    counts = store.items_per_feed()
+    return [feed_health(f, states.get(f.key), counts.get(f.key, 0), now) for f in config.feeds]
+
+
+@click.group()
+def feeds() -> None:
+    """List feeds with their health; add, remove, enable, disable, import, export."""
+
+
+@feeds.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def list_feeds(obj: AppContext, fmt: str) -> None:
+    """Every configured feed with its status, last success, last error and next poll."""
+    store = obj.open_store(readonly=True)
+    now = obj.clock()
+    rows = health_rows(obj.config, store, now)
+    if fmt == "json":
+        click.echo(to_json([h.to_dict() for h in rows]))
+        return
+    click.echo(table(
+        [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
+          str(h.items_stored),
+          relative(h.next_poll, now) if h.next_poll else ("-" if h.status in ("gone", "disabled") else "now"),
+          h.summary if h.failing or h.url != h.key else h.url]
+         for h in rows],
+        ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "NEXT POLL", "DETAIL"]))
+    click.echo(f"\nconfig: {obj.config.path}\nstore:  {obj.store_path}")
+
+
+def _edit_config(obj: AppContext, fn, *args) -> Config:
+    from feeds.config.edit import writable_config_path
+
+    path, created = writable_config_path(obj.config)
+    if created:
+        click.echo(f"created your config {path} from the bundled default; it is used from now on",
+                   err=True)
+    try:
+        return fn(path, *args)
+    except ConfigError as e:
+        raise UserError(f"config: {e}") from None
+    except KeyError as e:
+        raise UserError(f"no feed named {e.args[0]!r} in {path}") from None
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="A name for the feed (default: the host and path).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.pass_obj
+def add_feed(obj: AppContext, url: str, name: str | None, tags: tuple[str, ...]) -> None:
+    """Add a feed by its http(s) URL."""
+    from feeds.config.edit import add_feeds
+
+    try:
+        url = normalise_feed_url(url, Path.cwd())
+    except ValueError as e:
+        raise UserError(f"{url}: {e}") from None
+    if not url.startswith(("http://", "https://")):
+        raise UserError("feeds add takes an http(s) URL; a local file can be listed in the config by hand")
+    if any(f.url == url for f in obj.config.feeds):
+        raise UserError(f"{url} is already in {obj.config.path}")
+    name = name or _default_name(url)
+    config = _edit_config(obj, add_feeds, [(name, url, tags)])
+    click.echo(f"added {name!r} ({url}) to {config.path}")
+
+
+def _default_name(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.hostname or url) + (parts.path.rstrip("/") or "")
+
+
+@feeds.command("remove")
+@click.argument("name")
+@click.pass_obj
+def remove_feed(obj: AppContext, name: str) -> None:
+    """Remove a feed from the config (its stored items stay)."""
+    from feeds.config.edit import remove_feed as do_remove
+
+    config = _edit_config(obj, do_remove, name)
+    click.echo(f"removed {name!r} from {config.path}; its stored items are kept")
+
+
+def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
+    from feeds.config.edit import set_enabled
+    from storage.errors import StoreError
+
+    source = obj.config.feed(name)
+    if source is None:
+        raise UserError(f"no feed named {name!r} in {obj.config.path}")
+    if _enable_through_daemon(obj, source.name, enabled):
+        return
+    config = _edit_config(obj, set_enabled, source.name, enabled)
+    if enabled:  # re-enabling is how a user asks to retry a gone or backed-off feed
+        try:
+            from feeds.model import reset_feed_state
+
+            store = obj.open_store()
+            state = store.feed_state(source.key)
+            if state is not None:
+                store.put_feed_state(reset_feed_state(state))
+                store.flush()
+        except (UserError, StoreError) as e:
+            click.echo(f"note: feed state not reset ({e})", err=True)
+    click.echo(f"{'enabled' if enabled else 'disabled'} {source.name!r} in {config.path}")
+
+
+def _enable_through_daemon(obj: AppContext, name: str, enabled: bool) -> bool:
+    """With a daemon running, it edits its config and resets the feed state itself (and
+    starts polling an enabled feed at once). False if no daemon answers."""
+    from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
+    from storage.lock import lock_holder
+
+    if lock_holder(obj.store_path) is None:
+        return False
+    try:
+        answer = ControlClient(obj.store_path).set_enabled(name, enabled)
+    except DaemonUnavailable:
+        return False
+    except ControlError as e:
+        raise UserError(str(e)) from None
+    if answer.get("created"):
+        click.echo(f"created your config {answer['config']} from the bundled default; it is used "
+                   "from now on", err=True)
+    click.echo(f"{'enabled' if enabled else 'disabled'} {name!r} in {answer['config']} "
+               "(through the running daemon)")
+    return True
+
+
+@feeds.command("enable")
+@click.argument("name")
+@click.pass_obj
+def enable(obj: AppContext, name: str) -> None:
+    """Enable a feed (and clear a gone or backed-off state, to try it again)."""
+    _set_enabled(obj, name, True)
+
+
+@feeds.command("disable")
+@click.argument("name")
+@click.pass_obj
+def disable(obj: AppContext, name: str) -> None:
+    """Disable a feed: it stays listed and its items stay stored."""
+    _set_enabled(obj, name, False)
+
+
+@feeds.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def import_opml(obj: AppContext, opml_file: str) -> None:
+    """Add the feeds of an OPML file (http(s) only; duplicates skipped)."""
+    from feeds.config.edit import add_feeds
+    from feeds.config.opml import OPMLError, read_opml
+
+    try:
+        found = read_opml(Path(opml_file))
+    except OPMLError as e:
+        raise UserError(str(e)) from None
+    urls = {f.url for f in obj.config.feeds}
+    names = {f.name.lower() for f in obj.config.feeds}
+    new, skipped = [], []
+    for f in found:
+        try:
+            url = normalise_feed_url(f.url, Path.cwd())
+        except ValueError as e:
+            skipped.append(f"{f.url}: {e}")
+            continue
+        if not url.startswith(("http://", "https://")):
+            skipped.append(f"{f.url}: not an http(s) URL")
+            continue
+        if url in urls:
+            skipped.append(f"{f.url}: already subscribed")
+            continue
+        name, n = f.name, 2
+        while name.lower() in names:
+            name, n = f"{f.name} ({n})", n + 1
+        urls.add(url)
+        names.add(name.lower())
+        new.append((name, url, f.tags))
+    if new:
+        config = _edit_config(obj, add_feeds, new)
+        click.echo(f"imported {len(new)} feeds into {config.path}")
+    else:
+        click.echo("nothing to import")
+    for line in skipped:
+        click.echo(f"skipped {line}", err=True)
+
+
+@feeds.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.pass_obj
+def export_opml(obj: AppContext, output: str | None) -> None:
+    """The feed list as OPML 2.0."""
+    from feeds.config.opml import write_opml
+
+    text = write_opml(obj.config.feeds)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

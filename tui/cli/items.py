@@ -1,0 +1,229 @@
+"""Reviewing the store offline: list, show, export, mark, recover."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from feeds.model import LABELS, utc_iso
+from feeds.config.units import parse_since
+from tui.cli.context import AppContext, StoreLocked, UserError
+from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
+from tui.render import local_time, relative
+
+
+def filter_options(fn: Callable) -> Callable:
+    """The item filters shared by `list`, `export` and `brief`."""
+    opts = [
+        click.option("--label", type=click.Choice(LABELS + ("none",)), help="Only this label (none: unlabelled)."),
+        click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
+        click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),
+        click.option("--search", metavar="TEXT", help="Words that must all appear (title, summary, source)."),
+        click.option("--actor", metavar="NAME", help="Only items naming this actor (a name or an alias: Kremlin)."),
+        click.option("--unread", is_flag=True, help="Only unread items."),
+        click.option("--starred", is_flag=True, help="Only starred items."),
+        click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N items."),
+        click.option("--archive/--recent", "archive", default=None,
+                     help="Search the whole history, or only the recent window (default: as needed)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def build_filter(obj: AppContext, *, label: str | None, feeds: tuple[str, ...], tags: tuple[str, ...],
+                 since: str | None, search: str | None, actor: str | None, unread: bool,
+                 starred: bool, limit: int | None, archive: bool | None) -> Any:
+    from storage.query import ItemFilter
+
+    config = obj.config
+    keys: set[str] | None = None
+    if feeds or tags:
+        keys = set()
+        for name in feeds:
+            source = config.feed(name)
+            if source is None:
+                raise UserError(f"no feed named {name!r} in {config.path} (see `diplowatch feeds list`)")
+            keys.add(source.key)
+        for tag in tags:
+            tagged = {f.key for f in config.feeds if tag in f.tags}
+            if not tagged:
+                raise UserError(f"no feed has the tag {tag!r} in {config.path}")
+            keys |= tagged
+    since_iso = None
+    if since:
+        try:
+            since_iso = utc_iso(parse_since(since, obj.clock()))
+        except (ValueError, OverflowError, OSError) as e:
+            raise UserError(f"--since: {e}") from None
+    if actor and config.actors is not None:
+        actor = config.actors.resolve(actor) or actor  # "--actor Kremlin" finds Russia
+    return ItemFilter(label=label, feeds=frozenset(keys) if keys is not None else None,
+                      since=since_iso, text=search or None, unread=unread, starred=starred,
+                      actor=actor or None, limit=limit, archive=archive)
+
+
+def _progress(enabled: bool) -> Callable[[int, int], None] | None:
+    """A one-line progress indicator on stderr for scans of the archive."""
+    if not enabled:
+        return None
+
+    def report(done: int, total: int) -> None:
+        click.echo(f"\rsearching the archive: {done}/{total} weeks", err=True, nl=done >= total)
+
+    return report
+
+
+def _rows(obj: AppContext, store: Any, items: list) -> list[dict]:
+    from storage.atomic import paused_gc
+
+    names = {f.key: f.name for f in obj.config.feeds}
+    with paused_gc():  # up to a whole history of acyclic rows
+        return [item_row(it, store.flags(it.id), names.get(it.feed)) for it in items]
+
+
+def with_filters(fn: Callable) -> Callable:
+    @filter_options
+    @functools.wraps(fn)
+    def wrapper(obj: AppContext, label, feeds, tags, since, search, actor, unread, starred, limit,
+                archive, **kw):
+        f = build_filter(obj, label=label, feeds=feeds, tags=tags, since=since, search=search,
+                         actor=actor, unread=unread, starred=starred, limit=limit, archive=archive)
+        return fn(obj, f, **kw)
+    return wrapper
+
+
+@click.command("list")
+@click.pass_obj
+@with_filters
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+def list_items(obj: AppContext, f: Any, fmt: str) -> None:
+    """List stored items, newest first."""
+    import sys
+
+    store = obj.open_store(readonly=True)
+    if f.limit is None and fmt == "table":  # a screenful; --limit or a format for more
+        f = dataclasses.replace(f, limit=50)
+    items = store.query(f, progress=_progress(fmt == "table" and sys.stderr.isatty()))
+    rows = _rows(obj, store, items)
+    if fmt == "json":
+        click.echo(to_json(rows))
+    elif fmt == "csv":
+        click.echo(to_csv(rows), nl=False)
+    elif not rows:
+        click.echo("no items match")
+    else:
+        click.echo(table(
+            [[r["id"], local_time(r["published"]), ",".join(r["labels"]) or "-",
+              ("*" if r["starred"] else "") + ("" if r["read"] else "•"), r["feed"], r["title"]]
+             for r in rows],
+            ["ID", "PUBLISHED", "LABELS", "", "FEED", "TITLE"]))
+
+
+@click.command()
+@click.argument("item_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def show(obj: AppContext, item_id: str, fmt: str) -> None:
+    """One item in full, with the evidence for its labels."""
+    store = obj.open_store(readonly=True)
+    item = _find(store, item_id)
+    row = _rows(obj, store, [item])[0]
+    if fmt == "json":
+        click.echo(to_json(row))
+        return
+    now = obj.clock()
+    lines = [
+        row["title"], "",
+        f"id:        {item.id}",
+        f"feed:      {row['feed']}",
+        f"published: {local_time(item.published, '%Y-%m-%d %H:%M %Z')} ({relative(item.published, now)})"
+        + (" [no date in the feed: first seen]" if item.date_missing else ""),
+        f"link:      {item.link or '-'}",
+        f"labels:    {', '.join(f'{lbl} ({item.scores.get(lbl, 0):g})' for lbl in item.labels) or 'none'}"
+        + (f"; primary {item.primary}" if item.primary else ""),
+        f"flags:     {'read' if row['read'] else 'unread'}{', starred' if row['starred'] else ''}",
+    ]
+    if item.actors:
+        lines.append(f"actors:    {', '.join(item.actors)}")
+    lines += ["", item.summary or "(no summary)", ""]
+    if item.evidence:
+        lines.append("evidence:")
+        for m in item.evidence:
+            lines.append(f"  {m.label:<11} {m.term!r} matched {m.text!r} in the {m.field} "
+                         f"at {m.start}-{m.end} (+{m.weight:g})")
+    else:
+        lines.append("evidence: no rule term fired")
+    click.echo("\n".join(lines))
+
+
+def _find(store: Any, item_id: str) -> Any:
+    item = store.get(item_id)
+    if item is None:
+        raise UserError(f"no item with id {item_id!r} in {store.path}")
+    return item
+
+
+@click.command()
+@click.pass_obj
+@with_filters
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md"]), default="json")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
+def export(obj: AppContext, f: Any, fmt: str, output: str | None) -> None:
+    """Export items (same filters as `list`) as JSON, CSV or Markdown."""
+    store = obj.open_store(readonly=True)
+    rows = _rows(obj, store, store.query(f, progress=_progress(output is not None)))
+    text = {"json": lambda: to_json(rows) + "\n", "csv": lambda: to_csv(rows),
+            "md": lambda: to_markdown(rows)}[fmt]()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(rows)} items to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("item_ids", nargs=-1, required=True)
+@click.option("--read/--unread", "read", default=None, help="Mark read or unread.")
+@click.option("--star/--unstar", "starred", default=None, help="Star or unstar.")
+@click.pass_obj
+def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred: bool | None) -> None:
+    """Mark items read/unread or starred/unstarred."""
+    if read is None and starred is None:
+        raise UserError("mark needs --read, --unread, --star or --unstar")
+    try:
+        store = obj.open_store()
+    except StoreLocked as locked:
+        # A daemon owns the store: it does the marking (and tells its viewers).
+        from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
+
+        try:
+            marked = ControlClient(obj.store_path).mark(list(item_ids), read=read, starred=starred)
+        except DaemonUnavailable:
+            raise locked from None  # not a daemon: the lock holder's message stands
+        except ControlError as e:
+            raise UserError(str(e)) from None
+        click.echo(f"marked {marked} item(s) through the daemon")
+        return
+    for item_id in item_ids:
+        if not store.mark(item_id, read=read, starred=starred):
+            raise UserError(f"no item with id {item_id!r} in {store.path}")
+    store.flush()
+    click.echo(f"marked {len(item_ids)} item(s)")
+
+
+@click.command()
+@click.pass_obj
+def recover(obj: AppContext) -> None:
+    """Salvage a corrupt store: move bad files aside, keep what parses."""
+    from storage.recover import recover as do_recover
+
+    path = obj.store_path
+    if not path.exists():
+        raise UserError(f"no store at {path}")
+    report = do_recover(path)
+    click.echo(str(report))

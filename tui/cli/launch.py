@@ -1,0 +1,110 @@
+"""Starting the dashboard from the command line.
+
+Everything that can fail for a reason the user must fix (bad config, corrupt store, unknown
+theme) fails here, as a UserError, before the terminal switches to the dashboard.
+
+Which dashboard: the store's writer lock is free → this dashboard polls and writes (as
+always); the lock is held by ``diplowatch daemon`` (its control socket answers) → a viewer:
+the store is opened read-only and a :class:`feeds.service.viewer.DaemonBackend` follows the daemon's
+saves live; the lock is held by anything else (another dashboard, ``poll --once``) →
+read-only, following the writer's saves every few seconds. ``--viewer`` (what ``serve`` runs
+per browser tab) never takes the lock: a viewer of the daemon, else a read-only review.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from tui.cli.context import AppContext, StoreLocked, UserError
+
+
+def _readonly_reason(store: Any, backend: Any, *, viewer: bool) -> str:
+    if backend is not None:
+        who = f"pid {backend.pid}" if backend.pid is not None else "running"
+        return (f"viewer: the diplowatch daemon ({who}) polls and saves this store; "
+                "following it live")
+    from storage.lock import lock_holder
+
+    holder = lock_holder(store.path)
+    if holder is None and viewer:
+        return ("read-only review: no diplowatch daemon runs for this store "
+                "(start `diplowatch daemon` to poll)")
+    holder = holder or {}
+    who = f"pid {holder['pid']}" if holder.get("pid") is not None else "another process"
+    return f"read-only: diplowatch ({who}) is writing this store; no polling, no marks here"
+
+
+def build_app(obj: AppContext, *, offline: bool, theme: str | None,
+              parse_pool: Any = None, transport: Any = None, viewer: bool = False) -> Any:
+    """The configured ``DiplowatchApp``, not yet running. ``parse_pool`` and ``transport`` are
+    passed to the poller (tests share one pool; nothing else needs them). ``viewer``: never
+    open the store as its writer.
+
+    A viewer of the daemon gets ``app.backend`` (a started DaemonBackend, closed with
+    ``obj``); it reloads the store after each of the daemon's saves and posts
+    ``StoreChanged`` to the app."""
+    from tui.dashboard.app import DiplowatchApp
+
+    config = obj.config  # a bad config stops here, with its message
+    readonly_reason = None
+    backend = None
+    # The first frame needs the current week only; the app loads the rest of the recent
+    # window right after it (DiplowatchApp._load_deferred).
+    if viewer:
+        store = obj.open_store(readonly=True, defer_older=True)
+    else:
+        try:
+            store = obj.open_store(readonly=False, defer_older=True)
+        except StoreLocked:
+            store = obj.open_store(readonly=True, defer_older=True)
+    if store.readonly:
+        from feeds.service.viewer import DaemonBackend
+
+        backend = DaemonBackend.connect(store)
+        readonly_reason = _readonly_reason(store, backend, viewer=viewer)
+    poller = None
+    if not offline and not store.readonly:
+        from feeds.poll.poller import Poller
+
+        poller = Poller(config, store, clock=obj.clock, parse_pool=parse_pool, transport=transport)
+    theme_name = theme or config.ui.theme
+    app = DiplowatchApp(config, store, poller=poller, clock=obj.clock, theme=theme_name,
+                        readonly_reason=readonly_reason, offline=offline, backend=backend)
+    if theme_name not in app.available_themes:
+        if poller is not None:
+            poller.close()
+        names = ", ".join(sorted(app.available_themes))
+        source = "--theme" if theme else f"[ui] theme in {config.path}"
+        raise UserError(f"{source}: unknown theme {theme_name!r}; available: {names}")
+    if backend is not None:
+        _follow(app, backend)
+        obj.on_close(backend.close)
+    return app
+
+
+def _follow(app: Any, backend: Any) -> None:
+    """Connect the backend's thread to the app: messages only (thread-safe)."""
+
+    def post(message: Any) -> None:
+        if app.is_running:
+            app.post_message(message)
+
+    backend.start(on_change=lambda: post(app.StoreChanged()),
+                  on_event=lambda event: post(app.DaemonEvent(event)),
+                  on_connection=lambda connected: post(app.DaemonConnection(connected)))
+
+
+def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
+                  viewer: bool = False) -> int:
+    """Open the dashboard; returns the exit status."""
+    app = build_app(obj, offline=offline, theme=theme, viewer=viewer)
+    if app.poller is not None:
+        # Start the parse workers while the terminal is still ours
+        # (Textual replaces sys.stderr inside app.run()) and so that the first poll does not
+        # wait for them.
+        app.poller.warm_up()
+    try:
+        app.run()
+    finally:
+        if app.poller is not None:
+            app.poller.close()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""The Textual dashboard: the App, its screens, widgets, messages and state."""

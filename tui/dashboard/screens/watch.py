@@ -1,0 +1,177 @@
+"""Watch (w, or the command palette): the items that matched the ``[watch]`` terms, newest
+first, with the terms they matched.
+
+Alerts of this session (new items that matched as they were polled; each one was also a
+toast and, with ``bell = true``, rang the bell) are marked ◉. Earlier matches are found
+once, in a thread worker, by running the watch terms over the store's recent window.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from feeds.model import Item
+from feeds.parse.text import safe_text
+from storage.query import SORT_KEY
+from tui.render import short_time
+from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
+from tui.dashboard.widgets.header import DashboardHeader
+from tui.dashboard.widgets.item_detail import ItemDetail
+from tui.dashboard.widgets.item_table import FixedCell
+
+if TYPE_CHECKING:
+    from feeds.analysis.watch import WatchHit
+    from tui.dashboard.app import DiplowatchApp
+
+COLUMNS = (("mark", 2), ("time", 7), ("terms", 18), ("source", 13), ("title", 40))
+
+
+class WatchTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", show_header=False, cell_padding=0, **kwargs)
+        self.hits: dict[str, WatchHit] = {}
+        self.alerts: frozenset[str] = frozenset()
+
+    def on_mount(self) -> None:
+        for key, width in COLUMNS:
+            self.add_column("", width=width, key=key)
+
+    def show(self, hits: Iterable["WatchHit"], alerts: Iterable[str], now: float) -> None:
+        """Show ``hits`` newest first (``alerts``: the ids that alerted this session),
+        keeping the cursor on its item."""
+        keep = self.selected_id
+        ordered = sorted(hits, key=lambda h: SORT_KEY(h.item), reverse=True)
+        self.alerts = frozenset(alerts)
+        self.clear()
+        self.hits = {}
+        warn = self.app.get_css_variables().get("text-warning", "")  # once, not per row
+        for hit in ordered:
+            self.hits[hit.item.id] = hit
+            self.add_row(*self._cells(hit, now, warn), key=hit.item.id)
+        if keep in self.hits:
+            self.move_cursor(row=self.get_row_index(keep), scroll=False)
+
+    def _cells(self, hit: "WatchHit", now: float, warn: str) -> list[FixedCell]:
+        item = hit.item
+        alert = item.id in self.alerts
+        return [
+            FixedCell("◉ " if alert else "  ", style=f"bold {warn}".strip(), end=""),
+            FixedCell(short_time(item.published, now).ljust(7), end=""),
+            FixedCell(safe_text(", ".join(hit.terms), 17).ljust(18), style=warn, no_wrap=True,
+                      end=""),
+            FixedCell(safe_text(item.source, 12).ljust(13), style="dim", no_wrap=True, end=""),
+            FixedCell(safe_text(item.title) or "(no title)", no_wrap=True, overflow="ellipsis",
+                      style="bold" if alert else "", end=""),
+        ]
+
+    @property
+    def selected_id(self) -> str | None:
+        return cursor_row_key(self)
+
+    @property
+    def selected_item(self) -> Item | None:
+        iid = self.selected_id
+        return self.hits[iid].item if iid in self.hits else None
+
+    def on_resize(self) -> None:
+        used = sum(w for key, w in COLUMNS if key != "title")
+        fit_column(self, "title", max(self.scrollable_content_region.width - used, 10))
+
+
+class WatchScreen(Screen):
+    BINDINGS = [
+        Binding("escape,w", "app.pop_screen", "Back"),
+        Binding("o", "open_link", "Open link"),
+        Binding("r", "app.refresh", "Poll due"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="watch-screen")
+
+    @property
+    def dw(self) -> "DiplowatchApp":
+        return cast("DiplowatchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield DashboardHeader(id="watch-header")
+        yield Static(id="watch-title")
+        yield WatchTable(id="watch-table")
+        yield ItemDetail(compact=True, id="watch-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.dw.watch_changed.subscribe(self, self._watch_changed)
+        self.dw.watch_seen()
+        self.dw.sync_header(self.query_one(DashboardHeader))
+        self.refresh_hits()
+        self.dw.scan_watch()
+        self.query_one(WatchTable).focus()
+
+    def _watch_changed(self, _: object) -> None:
+        self.dw.watch_seen()
+        self.dw.sync_header(self.query_one(DashboardHeader))
+        self.refresh_hits()
+
+    def refresh_hits(self) -> None:
+        dw = self.dw
+        table = self.query_one(WatchTable)
+        table.show(dw.watch_rows(), dw.watch_alerts, dw.clock())
+        self.query_one("#watch-title", Static).update(self._title(len(table.hits)))
+        self._show_selected()
+
+    def _title(self, shown: int) -> Content:
+        dw = self.dw
+        names = [name for name, _ in dw.config.watch.terms]
+        if not names:
+            return Content.assemble(
+                (" Watch", "bold"), ("  no watch terms: add them under [watch] terms in ", "$text-muted"),
+                (safe_text(str(dw.config.path)), "bold"))
+        parts: list[Content | str | tuple[str, str]] = [
+            (" Watch", "bold"), ("  terms ", "$text-muted"),
+            Content(", ").join(Content.styled(safe_text(n), "$text-warning") for n in names),
+            ("  ·  ", "$text-muted"), (f"◉ {len(dw.watch_alerts)}", "bold $text-warning"),
+            (" this session", "$text-muted"), ("  ·  ", "$text-muted"), f"{shown} shown"]
+        if dw.watch_scanning:
+            parts.append(("  · searching the recent items…", "$text-muted italic"))
+        return Content.assemble(*parts)
+
+    @on(DataTable.RowHighlighted)
+    def _show_selected(self) -> None:
+        item = self.selected_item
+        detail = self.query_one(ItemDetail)
+        if item is None:
+            detail.show(None)
+            return
+        detail.show(self.dw.detail_view(item))
+
+    def refresh_detail(self) -> None:
+        self._show_selected()
+
+    @property
+    def selected_item(self) -> Item | None:
+        return self.query_one(WatchTable).selected_item
+
+    @on(DataTable.RowSelected)
+    def _open_item(self) -> None:
+        """enter or a click on the selected row: the item on its own screen."""
+        item = self.selected_item
+        if item is not None:
+            self.dw.open_item(item)
+
+    def action_open_link(self) -> None:
+        item = self.selected_item
+        if item is None:
+            self.notify("No item selected.", severity="warning", timeout=3, markup=False)
+            return
+        self.dw.open_link(item)

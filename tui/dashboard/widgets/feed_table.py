@@ -1,0 +1,85 @@
+"""Every configured feed with its health, one row per feed keyed by the feed key."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from feeds.analysis.health import FeedHealth
+from feeds.parse.text import safe_text
+from tui.render import relative
+from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
+
+STATUS_VARS = {"ok": "success", "not modified": "success", "error": "error", "gone": "error",
+               "rate limited": "warning", "new": "secondary", "disabled": "foreground-muted"}
+COLUMNS = (("status", "Status", 13), ("feed", "Feed", 26), ("success", "Last success", 12),
+           ("items", "Items", 7), ("next", "Next poll", 11), ("detail", "Detail", 40))
+
+
+def next_poll_words(h: FeedHealth, now: float) -> str:
+    if h.status in ("gone", "disabled"):
+        return "-"
+    return relative(h.next_poll, now, never="now") if h.next_poll else "now"
+
+
+class FeedHealthTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.health: dict[str, FeedHealth] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(Text(label), width=width, key=key)
+
+    def _cells(self, h: FeedHealth, now: float, colors: dict[str, str]) -> list[Text]:
+        color = colors.get(STATUS_VARS.get(h.status, "foreground"), "")
+        failing = h.failing
+        detail = h.summary if (failing or h.status in ("gone", "disabled") or h.url != h.key) \
+            else safe_text(h.url)
+        return [
+            Text(("✗ " if failing else "● ") + h.status, style=f"bold {color}".strip(), end=""),
+            Text(safe_text(h.name), no_wrap=True, overflow="ellipsis", end="",
+                 style="dim" if not h.enabled else ""),
+            Text(relative(h.last_success, now) if h.last_success else "never", end="",
+                 style="" if h.last_success else "dim"),
+            Text(f"{h.items_stored:,}", justify="right", end=""),
+            Text(next_poll_words(h, now), end=""),
+            Text(safe_text(detail), no_wrap=True, overflow="ellipsis", end="",
+                 style=color if failing else "dim"),
+        ]
+
+    def show(self, rows: list[FeedHealth], now: float) -> None:
+        """Update the table to ``rows`` (config order), keeping the cursor's feed."""
+        selected = self.selected_key
+        colors = self.app.get_css_variables()  # once, not per row: it rebuilds every colour
+        if [h.key for h in rows] != list(self.health):  # the feed list itself changed
+            self.clear()
+            self.health = {}
+            for h in rows:
+                self.add_row(*self._cells(h, now, colors), key=h.key)
+                self.health[h.key] = h
+        else:
+            for h in rows:
+                for (col, _, _), cell in zip(COLUMNS, self._cells(h, now, colors)):
+                    self.update_cell(h.key, col, cell)
+                self.health[h.key] = h
+        if selected in self.health:
+            self.move_cursor(row=self.get_row_index(selected), scroll=False)
+
+    @property
+    def selected_key(self) -> str | None:
+        return cursor_row_key(self)
+
+    @property
+    def selected(self) -> FeedHealth | None:
+        key = self.selected_key
+        return self.health.get(key) if key else None
+
+    def on_resize(self) -> None:
+        used = sum(w + 2 for key, _, w in COLUMNS if key != "detail")
+        fit_column(self, "detail", max(self.scrollable_content_region.width - used - 2, 20))
