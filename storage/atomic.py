@@ -196,55 +196,77 @@ def _temp_sibling(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
 
 
-def atomic_write(path: Path, payload: bytes, *, backup: bool = True,
-                 durable: bool = True) -> os.stat_result:
-    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file.
+def replace_file(path: Path, payload: bytes, *, backup: bool = False, durable: bool = True,
+                 mode: int | None = None) -> os.stat_result:
+    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file: the one
+    atomic write of the project (store files, config edits, briefings).
 
     ``backup``: first hard-link the current file to ``<name>.bak`` (atomically, via a temp
     name), so the previous good version survives. ``durable=False`` skips the fsyncs (for
-    rebuildable caches). Returns the new file's stat (same inode after the rename).
-    Raises StoreWriteError; on any exception the temp files are removed.
+    rebuildable caches). ``mode``: the new file's permission bits; by default an existing
+    file keeps its own and a new one gets mkstemp's 0600. Returns the new file's stat (same
+    inode after the rename). Raises OSError; on any exception the temp files are removed.
     """
     fd = -1
     tmp: str | None = None
-    bak_tmp: Path | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
         _write_all(fd, payload)
+        if mode is None:
+            with contextlib.suppress(FileNotFoundError):
+                mode = path.stat().st_mode & 0o777
+        if mode is not None:
+            os.fchmod(fd, mode)
         if durable:
             os.fsync(fd)
         st = os.fstat(fd)
         os.close(fd)
         fd = -1
         if backup:
-            bak_tmp = _temp_sibling(path)
-            try:
-                os.link(path, bak_tmp)
-            except FileNotFoundError:
-                bak_tmp = None  # nothing to keep yet
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK,
-                                     errno.EOPNOTSUPP):
-                    raise
-                shutil.copyfile(path, bak_tmp)  # filesystem without hard links
-            if bak_tmp is not None:
-                os.replace(bak_tmp, backup_path(path))
-                bak_tmp = None
+            _keep_backup(path)
         os.replace(tmp, path)
         tmp = None
         if durable:
             fsync_dir(path.parent)
         return st
-    except OSError as exc:
-        raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
     finally:
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        for leftover in (tmp, bak_tmp):
-            if leftover is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(leftover)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _keep_backup(path: Path) -> None:
+    """Hard-link (or copy) ``path`` to ``<name>.bak`` through a temp name, so the previous
+    good version survives the replace."""
+    bak_tmp = _temp_sibling(path)
+    try:
+        os.link(path, bak_tmp)
+    except FileNotFoundError:
+        return  # nothing to keep yet
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK,
+                             errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(path, bak_tmp)  # filesystem without hard links
+    try:
+        os.replace(bak_tmp, backup_path(path))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(bak_tmp)
+        raise
+
+
+def atomic_write(path: Path, payload: bytes, *, backup: bool = True,
+                 durable: bool = True) -> os.stat_result:
+    """:func:`replace_file` for the store: keeps a ``.bak`` by default and raises
+    StoreWriteError (naming the file and the reason) instead of OSError."""
+    try:
+        return replace_file(path, payload, backup=backup, durable=durable)
+    except OSError as exc:
+        raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
 
 
 class AtomicJSONStorage(Storage):

@@ -18,11 +18,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
+from pathlib import Path
 from typing import Iterable, Mapping
 
 from feeds.analysis.clusters import ClusterView, group_by_cluster
 from feeds.model import LABELS, Item, parse_utc_iso
 from feeds.parse.text import clip, safe_link
+from storage.atomic import replace_file
 
 OTHER = "other"
 FORMATS = ("md", "html")
@@ -230,3 +232,25 @@ def _html(groups: list[BriefingGroup], title: str, subtitle: str | None, stamp: 
         out.append("</section>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    text: str  # the rendered document
+    stories: int
+    items: int
+
+
+def compose_briefing(items: list[Item], fmt: str, now: float, title: str, *,
+                     subtitle: str | None = None, feed_names: Mapping[str, str] | None = None,
+                     include_other: bool = False) -> Briefing:
+    """Items → the rendered briefing with its story and item counts (CLI and dashboard)."""
+    groups = build_briefing(items, include_other=include_other)
+    text = render_briefing(groups, fmt, now, title, subtitle=subtitle, feed_names=feed_names)
+    return Briefing(text, sum(len(g.clusters) for g in groups), sum(g.items for g in groups))
+
+
+def save_briefing(path: Path, briefing: Briefing) -> None:
+    """Write atomically: a crash or a full disk leaves the previous file or the new one whole.
+    Raises OSError."""
+    replace_file(path, briefing.text.encode("utf-8"))

@@ -8,14 +8,29 @@ and edits that copy, which from then on is the config in use.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Protocol
 
 import tomlkit
 
 from feeds.config.load import Config, ConfigError, load_config, normalise_feed_url, user_config_path
+from feeds.model import FeedState, reset_feed_state
+from storage.atomic import replace_file
+
+
+class FeedStates(Protocol):
+    """What enabling a feed needs of the store."""
+
+    def feed_state(self, key: str) -> FeedState | None: ...
+    def put_feed_state(self, state: FeedState) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEdit:
+    config: Config  # the config as edited
+    path: Path  # the file edited
+    created: bool  # True when that file was just copied from the bundled default
 
 
 def writable_config_path(config: Config) -> tuple[Path, bool]:
@@ -36,21 +51,7 @@ def writable_config_path(config: Config) -> tuple[Path, bool]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(path, text.encode("utf-8"))  # keeps the file's permission bits
 
 
 def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
@@ -108,3 +109,21 @@ def set_enabled(path: Path, name_or_url: str, enabled: bool) -> Config:
         elif not enabled:
             table["enabled"] = False
     return _edit(path, change)
+
+
+def enable_feed(config: Config, name_or_url: str, enabled: bool,
+                store: FeedStates | None) -> FeedEdit:
+    """Enable or disable a feed in the user's config (copied from the bundled one first if
+    need be). Re-enabling is how a user asks to retry a gone or backed-off feed: its state in
+    ``store`` (None when read-only) forgets the failure and keeps the validators; the caller
+    saves the store. Raises KeyError (no such feed), ConfigError or OSError."""
+    source = config.feed(name_or_url)
+    if source is None:
+        raise KeyError(name_or_url)
+    path, created = writable_config_path(config)
+    edited = set_enabled(path, source.name, enabled)
+    if enabled and store is not None:
+        state = store.feed_state(source.key)
+        if state is not None:
+            store.put_feed_state(reset_feed_state(state))
+    return FeedEdit(edited, path, created)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from feeds import __version__
 from feeds.config.load import Config, ConfigError
 from feeds.service.control import ControlError, ControlServer, Request, RequestError, control_socket_path
-from feeds.model import reset_feed_state
+from feeds.poll.queue import PollQueue, PollRequest
 from feeds.poll.poller import CycleReport, FeedOutcome, Poller
 from feeds.poll.schedule import seconds_until_due
 
@@ -85,7 +85,7 @@ class Daemon:
         self._stopping = False
         self._reload_asked = False
         self._wake: asyncio.Event | None = None
-        self._pending: tuple[bool, frozenset[str] | None, str] | None = None
+        self._requests = PollQueue()  # asked for while a cycle runs: one merged cycle follows
         self._cycle_task: asyncio.Task | None = None
         self._polling = False
         self._progress = {"done": 0, "due": 0, "new": 0}  # of the running cycle
@@ -166,7 +166,7 @@ class Daemon:
         assert self._wake is not None
         while not self._stopping:
             await self._maybe_reload_config()
-            if self._pending is None:
+            if not self._requests:
                 delay = self._delay()
                 self._next_at = time.monotonic() + delay
                 if delay > 0:
@@ -175,10 +175,10 @@ class Daemon:
                 self._wake.clear()
                 if self._stopping:
                     break
-                if self._pending is None and time.monotonic() < self._next_at - 0.005:
+                if not self._requests and time.monotonic() < self._next_at - 0.005:
                     continue  # woken to look again (config changed, feed re-enabled)
-            force, only, what = self._pending or (False, None, "schedule")
-            self._pending = None
+            request = self._requests.take() or PollRequest()
+            force, only, what = request.force, request.only, request.what
             self._next_at = None
             self._started_cycles += 1
             self._cycle_task = asyncio.ensure_future(self._cycle(force, only, what, self._started_cycles))
@@ -191,11 +191,7 @@ class Daemon:
                 self._cycle_task = None
 
     def _queue_poll(self, force: bool, only: frozenset[str] | None, what: str) -> None:
-        if self._pending is not None:
-            f0, o0, _ = self._pending
-            force = force or f0
-            only = None if only is None or o0 is None else only | o0
-        self._pending = (force, only, what)
+        self._requests.put(force, only, what)
         if self._wake is not None:
             self._wake.set()
 
@@ -318,7 +314,7 @@ class Daemon:
             next_in = round(max(self._next_at - time.monotonic(), 0.0), 3)
         return {"pid": os.getpid(), "version": __version__, "store": str(Path(self.store.path).absolute()),
                 "config": str(Path(self.config.path).absolute()), "generation": self.store.generation,
-                "polling": self._polling, "queued": self._pending is not None,
+                "polling": self._polling, "queued": bool(self._requests),
                 "progress": dict(self._progress) if self._polling else None,
                 "next_poll_in": next_in, "cycles": self.cycles, "last_cycle": self.last_cycle,
                 "viewers": self.server.subscribers, "started": self.started,
@@ -370,7 +366,7 @@ class Daemon:
         return {"queued": True, "after_running": running, "cycle": self._started_cycles + 1}
 
     async def _enable(self, request: Request) -> dict[str, Any]:
-        from feeds.config.edit import set_enabled, writable_config_path
+        from feeds.config.edit import enable_feed
 
         assert self._config_lock is not None
         async with self._config_lock:
@@ -378,17 +374,13 @@ class Daemon:
             if source is None:
                 raise RequestError(f"enable: no feed named {request.feed!r} in {self.config.path}")
             try:
-                path, created = await asyncio.to_thread(writable_config_path, self.config)
-                config = await asyncio.to_thread(set_enabled, path, source.name, request.enabled)
+                edit = await asyncio.to_thread(enable_feed, self.config, source.name,
+                                               request.enabled, self.store)
             except ConfigError as e:
                 raise ControlError(f"config: {e}") from None
             except (KeyError, OSError) as e:
                 raise ControlError(f"could not edit the config: {e}") from None
-            if request.enabled:
-                # Re-enabling is how a user asks to retry a gone or backed-off feed.
-                state = self.store.feed_state(source.key)
-                if state is not None:
-                    self.store.put_feed_state(reset_feed_state(state))
+            config, created = edit.config, edit.created
             await self._use_config(config)
             await self._save()
         log.info("%s the feed %r in %s", "enabled" if request.enabled else "disabled",

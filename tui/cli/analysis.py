@@ -89,14 +89,13 @@ def brief(obj: AppContext, label, feeds, tags, since, search, actor, unread, sta
           archive, fmt: str, output: str | None, include_other: bool, title: str) -> None:
     """A briefing of the last 24 hours (or --since): by label, one entry per story with
     every source's version, newest first; Markdown or HTML."""
-    from feeds.analysis.briefing import build_briefing, render_briefing
+    from feeds.analysis.briefing import compose_briefing, save_briefing
 
     since = since or "24h"
     f = build_filter(obj, label=label, feeds=feeds, tags=tags, since=since, search=search,
                      actor=actor, unread=unread, starred=starred, limit=limit, archive=archive)
     store = obj.open_store(readonly=True)
     items = store.query(f)
-    groups = build_briefing(items, include_other=include_other or label == "none")
     subtitle = f"Items published since {local_time(f.since, '%Y-%m-%d %H:%M')}"
     details = [f"label {label}" if label else "", f"actor {f.actor}" if f.actor else "",
                f"feeds {', '.join(feeds)}" if feeds else "", f"tags {', '.join(tags)}" if tags else "",
@@ -104,14 +103,17 @@ def brief(obj: AppContext, label, feeds, tags, since, search, actor, unread, sta
     if any(details):
         subtitle += " · " + " · ".join(d for d in details if d)
     names = {s.key: s.name for s in obj.config.feeds}
-    text = render_briefing(groups, fmt, obj.clock(), title, subtitle=subtitle, feed_names=names)
+    briefing = compose_briefing(items, fmt, obj.clock(), title, subtitle=subtitle,
+                                feed_names=names, include_other=include_other or label == "none")
     if output:
-        Path(output).write_text(text, encoding="utf-8")
-        stories = sum(len(g.clusters) for g in groups)
-        click.echo(f"wrote a briefing of {stories} stories ({len(items)} items) to {output}",
+        try:
+            save_briefing(Path(output), briefing)
+        except OSError as e:
+            raise UserError(f"could not write the briefing to {output}: {e.strerror or e}") from None
+        click.echo(f"wrote a briefing of {briefing.stories} stories ({len(items)} items) to {output}",
                    err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(briefing.text, nl=False)
 
 
 # --- clusters ------------------------------------------------------------------------------

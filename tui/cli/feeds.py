@@ -102,7 +102,7 @@ def remove_feed(obj: AppContext, name: str) -> None:
 
 
 def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
-    from feeds.config.edit import set_enabled
+    from feeds.config.edit import enable_feed
     from storage.errors import StoreError
 
     source = obj.config.feed(name)
@@ -110,19 +110,29 @@ def _set_enabled(obj: AppContext, name: str, enabled: bool) -> None:
         raise UserError(f"no feed named {name!r} in {obj.config.path}")
     if _enable_through_daemon(obj, source.name, enabled):
         return
-    config = _edit_config(obj, set_enabled, source.name, enabled)
-    if enabled:  # re-enabling is how a user asks to retry a gone or backed-off feed
+    store, note = None, ""
+    if enabled:  # re-enabling resets the feed's failure state in the store
         try:
-            from feeds.model import reset_feed_state
-
             store = obj.open_store()
-            state = store.feed_state(source.key)
-            if state is not None:
-                store.put_feed_state(reset_feed_state(state))
-                store.flush()
         except (UserError, StoreError) as e:
-            click.echo(f"note: feed state not reset ({e})", err=True)
-    click.echo(f"{'enabled' if enabled else 'disabled'} {source.name!r} in {config.path}")
+            note = f"note: feed state not reset ({e})"
+    try:
+        edit = enable_feed(obj.config, source.name, enabled, store)
+    except ConfigError as e:
+        raise UserError(f"config: {e}") from None
+    except KeyError as e:
+        raise UserError(f"no feed named {e.args[0]!r} in {obj.config.path}") from None
+    if edit.created:
+        click.echo(f"created your config {edit.path} from the bundled default; it is used from "
+                   "now on", err=True)
+    if store is not None:
+        try:
+            store.flush()
+        except StoreError as e:
+            note = f"note: feed state not reset ({e})"
+    if note:
+        click.echo(note, err=True)
+    click.echo(f"{'enabled' if enabled else 'disabled'} {source.name!r} in {edit.config.path}")
 
 
 def _enable_through_daemon(obj: AppContext, name: str, enabled: bool) -> bool:

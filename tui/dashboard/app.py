@@ -1386,28 +1386,21 @@ class DiplowatchApp(App[int]):
 
     @work(thread=True, group="briefing", exit_on_error=False, name="save briefing")
     def _write_briefing(self, request: BriefingRequest, view: ViewFilter) -> None:
-        from feeds.analysis.briefing import build_briefing, render_briefing
+        from feeds.analysis.briefing import compose_briefing, save_briefing
 
         items = self.store.query(view.item_filter(None, limit=BRIEFING_LIMIT),
                                  progress=self._progress_callback("reading older weeks"))
-        groups = build_briefing(items, include_other=request.include_other)
-        stories = sum(len(g.clusters) for g in groups)
-        covered = sum(g.items for g in groups)
-        text = render_briefing(groups, request.fmt, self.clock(), BRIEFING_TITLE,
-                               subtitle=self._briefing_subtitle(view, items),
-                               feed_names={f.key: f.name for f in self.config.feeds})
+        briefing = compose_briefing(items, request.fmt, self.clock(), BRIEFING_TITLE,
+                                    subtitle=self._briefing_subtitle(view, items),
+                                    feed_names={f.key: f.name for f in self.config.feeds},
+                                    include_other=request.include_other)
         path = request.path
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, path)
+            save_briefing(path, briefing)
         except OSError as e:
-            try:
-                temp.unlink(missing_ok=True)
-            except OSError:
-                pass
             self.post_message(self.BriefingSaved(path, 0, 0, False, e.strerror or str(e)))
             return
+        stories, covered = briefing.stories, briefing.items
         self.post_message(self.BriefingSaved(path, stories, covered,
                                              len(items) >= BRIEFING_LIMIT))
 
