@@ -16,7 +16,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/diplowatch $(ARGS)
 
+# The layering contracts first (pyproject.toml, [tool.importlinter]), then the suite.
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n auto -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, Iterable
 
 LABELS: tuple[str, ...] = ("talks", "sanctions", "statements")
@@ -139,14 +140,21 @@ class Item:
         )
 
 
+class FeedStatus(StrEnum):
+    """Feed health as the user reads it. Members equal their strings: stored feed states, JSON
+    output and printed lines carry the plain values."""
 
-# Feed health as the user reads it.
-STATUS_NEW = "new"  # never polled
-STATUS_OK = "ok"
-STATUS_NOT_MODIFIED = "not modified"  # 304, or a body identical to the last one
-STATUS_ERROR = "error"
-STATUS_GONE = "gone"  # 410: polling stopped until the user re-enables the feed
-STATUS_RATE_LIMITED = "rate limited"  # 429/503: waiting for Retry-After
+    NEW = "new"  # never polled
+    OK = "ok"
+    NOT_MODIFIED = "not modified"  # 304, or a body identical to the last one
+    ERROR = "error"
+    GONE = "gone"  # 410: polling stopped until the user re-enables the feed
+    RATE_LIMITED = "rate limited"  # 429/503: waiting for Retry-After
+    DISABLED = "disabled"  # shown only (FeedHealth): never stored in a FeedState
+
+
+# The statuses of a feed that is failing (the user should look at it).
+FAILING_STATUSES: tuple[FeedStatus, ...] = (FeedStatus.ERROR, FeedStatus.GONE, FeedStatus.RATE_LIMITED)
 
 
 @dataclass(slots=True)
@@ -158,7 +166,7 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-    status: str = STATUS_NEW
+    status: str = FeedStatus.NEW  # a FeedStatus (a plain str when read back from the store)
     http_status: int | None = None
     error: str | None = None  # last error, in words
     last_attempt: str | None = None
@@ -198,7 +206,7 @@ def new_feed_state(source: FeedSource) -> FeedState:
 def reset_feed_state(state: FeedState) -> FeedState:
     """The user asked to try a feed again (re-enabled it): forget failures, backoff and a
     gone status; keep the validators and what the last document held."""
-    return replace(state, status=STATUS_NEW, error=None, failures=0, failing_since=None,
+    return replace(state, status=FeedStatus.NEW, error=None, failures=0, failing_since=None,
                    next_poll=None, retry_after=None, http_status=None)
 
 

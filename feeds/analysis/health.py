@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from feeds.model import (
-    STATUS_ERROR, STATUS_GONE, STATUS_NEW, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED,
-    FeedSource, FeedState, parse_utc_iso,
-)
+from feeds.model import FAILING_STATUSES, FeedSource, FeedState, FeedStatus, parse_utc_iso
 from feeds.config.units import format_duration
 
 
@@ -17,7 +14,7 @@ class FeedHealth:
     url: str  # effective URL (differs from key after a confirmed permanent redirect)
     tags: tuple[str, ...]
     enabled: bool
-    status: str  # ok, not modified, error, gone, rate limited, new, disabled
+    status: str  # a FeedStatus: ok, not modified, error, gone, rate limited, new, disabled
     summary: str  # the status in words: "failing since 3h: connection refused"
     error: str | None
     http_status: int | None
@@ -32,7 +29,7 @@ class FeedHealth:
 
     @property
     def failing(self) -> bool:
-        return self.status in (STATUS_ERROR, STATUS_GONE, STATUS_RATE_LIMITED)
+        return self.status in FAILING_STATUSES
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__} | {"tags": list(self.tags)}
@@ -48,25 +45,25 @@ def _until(iso: str | None, now: float) -> str:
 
 def feed_health(source: FeedSource, state: FeedState | None, items_stored: int,
                 now: float) -> FeedHealth:
-    status = state.status if state else STATUS_NEW
+    status = state.status if state else FeedStatus.NEW
     if not source.enabled:
-        status_shown, summary = "disabled", "disabled in the config"
-    elif status == STATUS_GONE:
-        status_shown, summary = STATUS_GONE, "gone (HTTP 410): polling stopped; enable it to try again"
-    elif status == STATUS_RATE_LIMITED:
-        status_shown = STATUS_RATE_LIMITED
+        status_shown, summary = FeedStatus.DISABLED, "disabled in the config"
+    elif status == FeedStatus.GONE:
+        status_shown, summary = FeedStatus.GONE, "gone (HTTP 410): polling stopped; enable it to try again"
+    elif status == FeedStatus.RATE_LIMITED:
+        status_shown = FeedStatus.RATE_LIMITED
         summary = f"rate limited: backing off for {_until(state.retry_after or state.next_poll, now)}"
-    elif status == STATUS_ERROR:
-        status_shown = STATUS_ERROR
+    elif status == FeedStatus.ERROR:
+        status_shown = FeedStatus.ERROR
         summary = f"failing since {_ago(state.failing_since, now)} ago: {state.error}"
         if state.failures > 1 and state.next_poll:
             summary += f" (backing off; next try in {_until(state.next_poll, now)})"
-    elif status == STATUS_NOT_MODIFIED:
-        status_shown, summary = STATUS_NOT_MODIFIED, "ok, not modified since the last poll"
-    elif status == STATUS_OK:
-        status_shown, summary = STATUS_OK, "ok"
+    elif status == FeedStatus.NOT_MODIFIED:
+        status_shown, summary = FeedStatus.NOT_MODIFIED, "ok, not modified since the last poll"
+    elif status == FeedStatus.OK:
+        status_shown, summary = FeedStatus.OK, "ok"
     else:
-        status_shown, summary = STATUS_NEW, "not polled yet"
+        status_shown, summary = FeedStatus.NEW, "not polled yet"
     url = state.url if state else source.url
     if url != source.url:
         summary += f" (moved permanently to {url})"
@@ -78,7 +75,8 @@ def feed_health(source: FeedSource, state: FeedState | None, items_stored: int,
         last_attempt=state.last_attempt if state else None,
         failing_since=state.failing_since if state else None,
         failures=state.failures if state else 0,
-        next_poll=None if status == STATUS_GONE or not source.enabled else (state.next_poll if state else None),
+        next_poll=(None if status == FeedStatus.GONE or not source.enabled
+                   else (state.next_poll if state else None)),
         retry_after=state.retry_after if state else None,
         items_stored=items_stored,
         redirect_pending=state.redirect_target if state else None,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
-from feeds.model import LABELS, Classification, Match
+from feeds.model import LABELS, NO_LABEL, Classification, Match
 
 if TYPE_CHECKING:
     from feeds.classify.engine import Explanation
@@ -123,7 +123,7 @@ class EvalReport:
 
 
 def _label_set(labels: Iterable[str]) -> str:
-    return "+".join(labels) or "none"
+    return "+".join(labels) or NO_LABEL
 
 
 def read_tsv(path: str | Path) -> list[Row]:
@@ -166,7 +166,7 @@ def read_tsv(path: str | Path) -> list[Row]:
 def evaluate(classifier: _Classifies, rows: Iterable[Row]) -> EvalReport:
     """Classify each row's text (as the summary, empty title) and count per label."""
     counts = {label: [0, 0, 0] for label in LABELS}  # tp, fp, fn
-    predicted_sets: dict[str, Counter] = {label: Counter() for label in LABELS + ("none",)}
+    predicted_sets: dict[str, Counter] = {label: Counter() for label in (*LABELS, NO_LABEL)}
     errors: list[RowError] = []
     n = 0
     for row in rows:
@@ -182,7 +182,7 @@ def evaluate(classifier: _Classifies, rows: Iterable[Row]) -> EvalReport:
             elif label in gold:
                 c[2] += 1
         shown = _label_set(lb for lb in LABELS if lb in predicted)
-        for label in row.labels or ("none",):
+        for label in row.labels or (NO_LABEL,):
             predicted_sets[label][shown] += 1
         if gold != predicted:
             errors.append(RowError(

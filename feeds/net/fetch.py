@@ -24,23 +24,28 @@ import time
 import urllib.request
 import zlib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import AsyncIterator
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from feeds import __version__
 from feeds.config.load import PollingSettings
 from feeds.net.policy import AddressClassifier, host_is_internal
 from feeds.net.h1 import H1Transport
+from feeds.net.httpx_adapter import httpx
 from feeds.config.units import format_duration
 
-OK = "ok"
-NOT_MODIFIED = "not_modified"
-ERROR = "error"
-GONE = "gone"
-RATE_LIMITED = "rate_limited"
+
+class FetchOutcome(StrEnum):
+    """How one fetch ended (the poller turns it into a feeds.model.FeedStatus)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+
 
 DEFAULT_RETRY_AFTER = 3600.0  # 429/503 without Retry-After: wait at least an hour
 MAX_RETRY_AFTER = 86400.0  # a hostile Retry-After cannot park a feed for years
@@ -53,7 +58,7 @@ def default_user_agent() -> str:
 
 @dataclass(slots=True)
 class FetchResult:
-    outcome: str  # OK, NOT_MODIFIED, ERROR, GONE, RATE_LIMITED
+    outcome: FetchOutcome
     url: str  # the URL asked for
     final_url: str  # after redirects
     http_status: int | None = None
@@ -69,7 +74,7 @@ class FetchResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in (OK, NOT_MODIFIED)
+        return self.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
 
 
 class FetchFailed(Exception):
@@ -189,25 +194,25 @@ class Fetcher:
                     last_modified: str | None = None) -> FetchResult:
         """GET ``url`` (an http(s) URL) under the total deadline."""
         started = time.perf_counter()
-        result = FetchResult(ERROR, url, url)
+        result = FetchResult(FetchOutcome.ERROR, url, url)
         try:
             async with asyncio.timeout(self.settings.timeout):
                 await self._fetch(url, etag, last_modified, result)
         except TimeoutError:
-            result.outcome = ERROR
+            result.outcome = FetchOutcome.ERROR
             result.body = None
             result.error = (f"took longer than {format_duration(self.settings.timeout)} "
                             "(total deadline for the request and its body)")
         except FetchFailed as e:
-            result.outcome, result.error, result.body = ERROR, str(e), None
+            result.outcome, result.error, result.body = FetchOutcome.ERROR, str(e), None
             result.http_status = e.status or result.http_status
         except httpx.HTTPError as e:
-            result.outcome, result.error, result.body = ERROR, describe_http_error(e), None
+            result.outcome, result.error, result.body = FetchOutcome.ERROR, describe_http_error(e), None
         except (httpx.InvalidURL, ValueError) as e:  # a Location no URL parser accepts
-            result.outcome, result.body = ERROR, None
+            result.outcome, result.body = FetchOutcome.ERROR, None
             result.error = f"the server sent an invalid address ({e})"
         except (OSError, ssl.SSLError) as e:  # pragma: no cover - httpx wraps these; belt and braces
-            result.outcome, result.error, result.body = ERROR, describe_os_error(e), None
+            result.outcome, result.error, result.body = FetchOutcome.ERROR, describe_os_error(e), None
         result.elapsed = time.perf_counter() - started
         return result
 
@@ -250,18 +255,19 @@ class Fetcher:
                 self._read_headers(resp, result)
                 status = resp.status_code
                 if status == 304:
-                    result.outcome = NOT_MODIFIED
+                    result.outcome = FetchOutcome.NOT_MODIFIED
                     return
                 if status == 200:
                     result.body = await read_capped(resp, self.settings.max_body)
-                    result.outcome = OK
+                    result.outcome = FetchOutcome.OK
                     return
                 if status == 410:
-                    result.outcome, result.error = GONE, "HTTP 410 Gone: the publisher removed this feed"
+                    result.outcome = FetchOutcome.GONE
+                    result.error = "HTTP 410 Gone: the publisher removed this feed"
                     return
                 if status in (429, 503):
                     wait = parse_retry_after(resp.headers.get("retry-after"), self._clock())
-                    result.outcome = RATE_LIMITED
+                    result.outcome = FetchOutcome.RATE_LIMITED
                     result.retry_after = self._clock() + wait
                     phrase = "Too Many Requests" if status == 429 else "Service Unavailable"
                     result.error = f"HTTP {status} {phrase}: asked to wait {format_duration(wait)}"
@@ -422,7 +428,7 @@ def parse_max_age(cache_control: str | None, expires: str | None, date: str | No
 
 def read_local(path: str, cap: int) -> FetchResult:
     """A feed that is a local file named in the config (blocking: call it off the event loop)."""
-    result = FetchResult(ERROR, path, path)
+    result = FetchResult(FetchOutcome.ERROR, path, path)
     try:
         with open(Path(path), "rb") as fh:
             body = fh.read(cap + 1)
@@ -438,7 +444,7 @@ def read_local(path: str, cap: int) -> FetchResult:
     if len(body) > cap:
         result.error = f"file larger than {_mib(cap)}"
         return result
-    result.outcome, result.body = OK, body
+    result.outcome, result.body = FetchOutcome.OK, body
     return result
 
 

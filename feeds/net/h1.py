@@ -22,7 +22,8 @@ import time
 from typing import AsyncIterator
 
 import httptools
-import httpx
+
+from feeds.net.httpx_adapter import httpx
 
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept; servers close theirs at 5–60 s
 MAX_IDLE = 2  # idle connections kept per origin (the poller sends one or two at a time)

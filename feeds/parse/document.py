@@ -53,28 +53,51 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
 
     ``classifier`` (feeds.classify.engine.Classifier) labels each item; ``tagger``
     (feeds.classify.actors.ActorTagger) tags the actors it names."""
-    import feedparser  # heavy imports, only in the worker that parses
-
-    from feeds.parse.fast import parse_simple
-
     if not body.strip():
         return ParsedFeed(False, error="empty document (the server sent no content)")
     try:
         data, encoding, notes = prepare(body, content_type)
     except UnsafeDocument as e:
         return ParsedFeed(False, error=f"refused: {e}")
+    try:
+        result = _read(data)
+    except _Unreadable as e:
+        return ParsedFeed(False, error=str(e))
+    parsed = _check(result, body, data, encoding, notes)
+    if parsed.ok:
+        _add_items(parsed, result.get("entries", []), max_items, feed_key, feed_name, url, now,
+                   classifier, tagger)
+    return parsed
+
+
+class _Unreadable(Exception):
+    """feedparser gave up on the document (the message says why, in words)."""
+
+
+def _read(data: bytes) -> Any:
+    """The document as feedparser's result (a dict-like with version, feed, entries…)."""
+    import feedparser  # heavy imports, only in the worker that parses
+
+    from feeds.parse.fast import parse_simple
+
     result = parse_simple(data)  # well-formed RSS 2.0 / Atom 1.0: expat directly, ~10× faster
-    if result is None:
-        # Relative links are resolved by _normalise against the document's URL; feedparser
-        # resolving every element against a content-location costs a third of its time.
-        try:
-            result = feedparser.parse(io.BytesIO(data),
-                                      response_headers={"content-type": "application/xml; charset=utf-8"},
-                                      sanitize_html=False, resolve_relative_uris=False)
-        except MemoryError:
-            return ParsedFeed(False, error="document too large to parse (memory limit)")
-        except Exception as e:  # feedparser raises on some hostile input (see reliability notes)
-            return ParsedFeed(False, error=f"feedparser failed: {e.__class__.__name__}: {_short(e)}")
+    if result is not None:
+        return result
+    # Relative links are resolved by _normalise against the document's URL; feedparser
+    # resolving every element against a content-location costs a third of its time.
+    try:
+        return feedparser.parse(io.BytesIO(data),
+                                response_headers={"content-type": "application/xml; charset=utf-8"},
+                                sanitize_html=False, resolve_relative_uris=False)
+    except MemoryError:
+        raise _Unreadable("document too large to parse (memory limit)") from None
+    except Exception as e:  # feedparser raises on some hostile input (see reliability notes)
+        raise _Unreadable(f"feedparser failed: {e.__class__.__name__}: {_short(e)}") from None
+
+
+def _check(result: Any, body: bytes, data: bytes, encoding: str, notes: list[str]) -> ParsedFeed:
+    """A failed ParsedFeed when ``result`` is not a usable feed, else an empty one (no items
+    yet) with the feed's title, version, ttl and the warnings about the document."""
     version = result.get("version") or ""
     bozo = result.get("bozo_exception") if result.get("bozo") else None
     if not version and not (result.get("entries") and not _HTML_SNIFF.search(body[:2048])):
@@ -89,10 +112,14 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
     if encoding != "utf-8":
         warning = "; ".join(filter(None, [warning, f"decoded as {encoding}"]))
     feed_info = result.get("feed", {})
-    parsed = ParsedFeed(True, warning=warning, version=version,
-                        title=plain_text(feed_info.get("title"), TITLE_MAX),
-                        ttl=_ttl(feed_info.get("ttl")))
-    entries = result.get("entries", [])
+    return ParsedFeed(True, warning=warning, version=version,
+                      title=plain_text(feed_info.get("title"), TITLE_MAX),
+                      ttl=_ttl(feed_info.get("ttl")))
+
+
+def _add_items(parsed: ParsedFeed, entries: list[Any], max_items: int, feed_key: str,
+               feed_name: str, url: str, now: float, classifier: Any, tagger: Any) -> None:
+    """Normalise, classify and tag the first ``max_items`` entries into ``parsed.items``."""
     parsed.entries_total = len(entries)
     seen: dict[str, int] = {}
     first_seen = utc_iso(now)  # one moment for the whole document
@@ -110,7 +137,6 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
         if tagger is not None:
             item.actors = tagger.tag(item.title, item.summary)
         parsed.items.append(item)
-    return parsed
 
 
 def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,

@@ -19,16 +19,12 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from feedparser.datetimes import _parse_date
-from feedparser.mixin import _FeedParserMixin
+# feedparser's own date parser and rule for RSS text that may be HTML: the fast path must agree.
+from feeds.parse.feedparser_adapter import looks_like_html, parse_date
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-
-
-# feedparser's own rule for RSS text that may be HTML: the fast path must agree with it.
-_looks_like_html = _FeedParserMixin.looks_like_html
 
 
 class _NotSimple(Exception):
@@ -45,7 +41,7 @@ def _text(el: ET.Element | None) -> str | None:
 
 def _date(el: ET.Element | None) -> tuple[str | None, Any]:
     raw = _text(el)
-    return (raw, _parse_date(raw)) if raw else (None, None)
+    return (raw, parse_date(raw)) if raw else (None, None)
 
 
 # Item children whose meaning the fast path knows (or that cannot change the fields it
@@ -102,7 +98,7 @@ def _rss(root: ET.Element) -> dict[str, Any]:
         title = _text(item.find("title"))
         if title is not None:
             entry["title"] = title
-            entry["title_detail"] = {"type": "text/html" if _looks_like_html(title) else "text/plain"}
+            entry["title_detail"] = {"type": "text/html" if looks_like_html(title) else "text/plain"}
         description = _text(item.find("description"))
         encoded = _text(item.find(CONTENT + "encoded"))
         if description is not None:

@@ -20,16 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
-from feeds.net import fetch as fetchmod
 from feeds.poll import schedule
 from feeds.config.load import Config
 from feeds.poll.dedup import carry_over_ids, link_key
-from feeds.net.fetch import Fetcher, FetchResult, body_hash, read_local
+from feeds.net.fetch import Fetcher, FetchOutcome, FetchResult, body_hash, read_local
+from feeds.net.httpx_adapter import httpx
 from feeds.model import (
-    STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED, FeedSource,
-    FeedState, Item, new_feed_state, parse_utc_iso, utc_iso,
+    FAILING_STATUSES, FeedSource, FeedState, FeedStatus, Item, new_feed_state, parse_utc_iso, utc_iso,
 )
 from feeds.net.policy import AddressClassifier, host_is_internal
 from feeds.parse.document import ParsedFeed
@@ -79,7 +76,7 @@ class StoreLike(Protocol):  # what the poller needs from storage.Store
 @dataclass(slots=True)
 class FeedOutcome:
     source: FeedSource
-    status: str  # one of the feeds.model STATUS_* values
+    status: FeedStatus
     new_items: list[Item] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None
@@ -90,7 +87,7 @@ class FeedOutcome:
 
     @property
     def failed(self) -> bool:
-        return self.status in (STATUS_ERROR, STATUS_GONE, STATUS_RATE_LIMITED)
+        return self.status in FAILING_STATUSES
 
 
 @dataclass(slots=True)
@@ -198,7 +195,7 @@ class Poller:
             if wanted is not None and source.key not in wanted and source.name not in wanted:
                 continue
             state = self.store.feed_state(source.key)
-            if state is not None and state.status == STATUS_GONE:
+            if state is not None and state.status == FeedStatus.GONE:
                 continue
             if self.blocked_until(state, now) is not None:
                 not_due += 1
@@ -286,27 +283,28 @@ class Poller:
             outcome = await self._settle(source, state, result)
         except Exception as e:  # a bug must cost one feed, not the cycle
             outcome = self._failure(source, state, FetchResult(
-                fetchmod.ERROR, state.url, state.url, error=f"internal error: {e.__class__.__name__}: {e}"))
+                FetchOutcome.ERROR, state.url, state.url,
+                error=f"internal error: {e.__class__.__name__}: {e}"))
         outcome.elapsed = time.perf_counter() - started
         return outcome
 
     async def _settle(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
         now = self.clock()
         state = replace(state, last_attempt=utc_iso(now), http_status=result.http_status)
-        if result.outcome == fetchmod.GONE:
-            state = replace(state, status=STATUS_GONE, error=result.error, next_poll=None,
+        if result.outcome == FetchOutcome.GONE:
+            state = replace(state, status=FeedStatus.GONE, error=result.error, next_poll=None,
                             failures=state.failures + 1,
                             failing_since=state.failing_since or utc_iso(now))
             self.store.put_feed_state(state)
-            return FeedOutcome(source, STATUS_GONE, error=result.error,
+            return FeedOutcome(source, FeedStatus.GONE, error=result.error,
                                http_status=result.http_status, state=state)
-        if result.outcome in (fetchmod.ERROR, fetchmod.RATE_LIMITED):
+        if result.outcome in (FetchOutcome.ERROR, FetchOutcome.RATE_LIMITED):
             return self._failure(source, state, result)
-        if result.outcome == fetchmod.NOT_MODIFIED:
-            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+        if result.outcome == FetchOutcome.NOT_MODIFIED:
+            return self._success(source, state, result, None, FeedStatus.NOT_MODIFIED)
         digest = body_hash(result.body or b"")
         if digest == state.body_hash:
-            return self._success(source, state, result, None, STATUS_NOT_MODIFIED)
+            return self._success(source, state, result, None, FeedStatus.NOT_MODIFIED)
         parsed = await self.pool.parse(ParseJob(
             body=result.body or b"", feed_key=source.key, feed_name=source.name,
             url=result.final_url, content_type=result.content_type, now=now,
@@ -316,10 +314,10 @@ class Poller:
             # The old validators stay, so the next poll fetches (and parses) the document again.
             return self._failure(source, state, result)
         state = replace(state, body_hash=digest)
-        return self._success(source, state, result, parsed, STATUS_OK)
+        return self._success(source, state, result, parsed, FeedStatus.OK)
 
     def _success(self, source: FeedSource, state: FeedState, result: FetchResult,
-                 parsed: ParsedFeed | None, status: str) -> FeedOutcome:
+                 parsed: ParsedFeed | None, status: FeedStatus) -> FeedOutcome:
         now = self.clock()
         new: list[Item] = []
         hits: list[WatchHit] = []
@@ -387,7 +385,7 @@ class Poller:
         now = self.clock()
         failures = state.failures + 1
         retry_after = result.retry_after
-        status = STATUS_RATE_LIMITED if result.outcome == fetchmod.RATE_LIMITED else STATUS_ERROR
+        status = FeedStatus.RATE_LIMITED if result.outcome == FetchOutcome.RATE_LIMITED else FeedStatus.ERROR
         state = replace(
             state, status=status, error=result.error or "unknown error", failures=failures,
             failing_since=state.failing_since or utc_iso(now),

@@ -15,7 +15,7 @@ import random
 from typing import Mapping
 
 from feeds.config.load import Config, PollingSettings
-from feeds.model import STATUS_GONE, FeedSource, FeedState, parse_utc_iso
+from feeds.model import FeedSource, FeedState, FeedStatus, parse_utc_iso
 
 
 def base_interval(source: FeedSource, settings: PollingSettings, *, ttl: float | None = None,
@@ -61,7 +61,7 @@ def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: floa
         if not source.enabled:
             continue
         state = states.get(source.key)
-        if state is not None and state.status == STATUS_GONE:
+        if state is not None and state.status == FeedStatus.GONE:
             continue  # (stored with no next poll: it must not read as "due now")
         if state is None or not state.next_poll:
             return 0.0

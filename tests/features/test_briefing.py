@@ -1,6 +1,7 @@
 """The briefing: grouping by label and story, content, escaping for Markdown and HTML, CLI."""
 from __future__ import annotations
 
+import os
 import re
 from datetime import timezone
 from html.parser import HTMLParser
@@ -176,3 +177,41 @@ def test_cli_brief_filters(stored, write_config, run_cli) -> None:
     r = run_cli(config, "brief", "--label", "sanctions")
     assert "EU adopts" in r.output and "Istanbul" not in r.output
     assert run_cli(config, "brief", "--since", "yesterday-ish").exit_code == 2
+
+
+def test_save_briefing_replaces_the_file_atomically(tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    from feeds.analysis.briefing import compose_briefing, save_briefing
+    from storage import atomic
+
+    path = tmp_path / "brief.md"
+    first = compose_briefing(story_items(), "md", T0, "First")
+    save_briefing(path, first)
+    assert path.read_text(encoding="utf-8") == first.text
+    inode = path.stat().st_ino
+    second = compose_briefing(story_items(), "md", T0, "Second")
+    save_briefing(path, second)
+    assert path.read_text(encoding="utf-8") == second.text
+    assert path.stat().st_ino != inode  # a new file renamed over the old one, not rewritten in place
+
+    def disk_full(fd: int, payload: bytes) -> None:
+        os.write(fd, payload[: len(payload) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_write_all", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_briefing(path, compose_briefing(story_items(), "md", T0, "Third"))
+    assert path.read_text(encoding="utf-8") == second.text  # the previous briefing, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.md"]  # no temp file left
+
+
+def test_cli_brief_into_a_missing_directory_is_one_line_and_exit_2(stored, write_config, run_cli,
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "no such dir" / "brief.md"
+    r = run_cli(write_config(), "brief", "-o", str(out))
+    assert r.exit_code == 2, r.output
+    assert isinstance(r.exception, SystemExit)  # not an uncaught OSError
+    assert r.output.splitlines() == [
+        f"diplowatch: could not write the briefing to {out}: No such file or directory"]
+    assert not out.parent.exists()

@@ -13,12 +13,12 @@ import subprocess
 from pathlib import Path
 from typing import Awaitable, Callable
 
-import httpx
 import pytest
 
 from feeds.config.load import PollingSettings
-from feeds.net.fetch import ERROR, NOT_MODIFIED, OK, Fetcher, PerHostTransport
+from feeds.net.fetch import Fetcher, FetchOutcome, PerHostTransport
 from feeds.net.h1 import MAX_HEAD, H1Transport
+from feeds.net.httpx_adapter import httpx
 
 SETTINGS = PollingSettings(timeout=5.0, connect_timeout=2.0)
 Script = Callable[["ScriptedServer", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -82,7 +82,7 @@ async def fetch(url: str, **kw: str) -> object:
 async def test_bare_lf_line_ends_are_read_as_h11_read_them() -> None:
     async with ScriptedServer(answer(b"HTTP/1.1 200 OK\nContent-Length: 5\nETag: \"v1\"\n\nhello")) as srv:
         r = await fetch(srv.url())
-    assert (r.outcome, r.body, r.etag) == (OK, b"hello", '"v1"')
+    assert (r.outcome, r.body, r.etag) == (FetchOutcome.OK, b"hello", '"v1"')
 
 
 async def test_an_informational_answer_before_the_real_one_is_skipped() -> None:
@@ -107,23 +107,23 @@ async def test_a_body_without_length_ends_when_the_server_closes() -> None:
     async with ScriptedServer(answer(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n<rss>" + b"x" * 100_000)) as srv:
         async with Fetcher(SETTINGS) as f:
             r = await f.fetch(srv.url())
-            assert (r.outcome, len(r.body)) == (OK, 100_005)
+            assert (r.outcome, len(r.body)) == (FetchOutcome.OK, 100_005)
             r = await f.fetch(srv.url())  # not reused: the first connection has ended
-            assert r.outcome == OK
+            assert r.outcome == FetchOutcome.OK
         assert srv.connections == 2
 
 
 async def test_a_body_cut_short_is_an_error_in_words() -> None:
     async with ScriptedServer(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")) as srv:
         r = await fetch(srv.url())
-    assert r.outcome == ERROR and r.error == "the server closed the connection before the whole body arrived"
+    assert r.outcome == FetchOutcome.ERROR and r.error == "the server closed the connection before the whole body arrived"
 
 
 async def test_a_chunked_body_is_joined() -> None:
     async with ScriptedServer(answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                             b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")) as srv:
         r = await fetch(srv.url())
-    assert (r.outcome, r.body) == (OK, b"abcdefg")
+    assert (r.outcome, r.body) == (FetchOutcome.OK, b"abcdefg")
 
 
 async def test_a_kept_alive_connection_is_reused_for_the_next_request() -> None:
@@ -131,7 +131,7 @@ async def test_a_kept_alive_connection_is_reused_for_the_next_request() -> None:
     async with ScriptedServer(answer(ok, ok, ok, keep_open=True)) as srv:
         async with Fetcher(SETTINGS) as f:
             for _ in range(3):
-                assert (await f.fetch(srv.url(), etag="e")).outcome == NOT_MODIFIED
+                assert (await f.fetch(srv.url(), etag="e")).outcome == FetchOutcome.NOT_MODIFIED
         assert srv.connections == 1 and len(srv.requests) == 3
 
 
@@ -140,7 +140,7 @@ async def test_connection_close_is_not_reused() -> None:
     async with ScriptedServer(answer(close, keep_open=True)) as srv:
         async with Fetcher(SETTINGS) as f:
             for _ in range(2):
-                assert (await f.fetch(srv.url())).outcome == NOT_MODIFIED
+                assert (await f.fetch(srv.url())).outcome == FetchOutcome.NOT_MODIFIED
         assert srv.connections == 2
 
 
@@ -156,9 +156,9 @@ async def test_an_idle_connection_closed_by_the_server_is_retried_on_a_new_one()
     srv = ScriptedServer(script)
     async with srv:
         async with Fetcher(SETTINGS) as f:
-            assert (await f.fetch(srv.url())).outcome == OK
+            assert (await f.fetch(srv.url())).outcome == FetchOutcome.OK
             r = await f.fetch(srv.url())
-        assert (r.outcome, r.body) == (OK, b"ok")
+        assert (r.outcome, r.body) == (FetchOutcome.OK, b"ok")
         assert srv.connections == 2
 
 
@@ -169,7 +169,7 @@ async def test_a_server_that_hangs_up_without_answering_on_a_new_connection_is_a
     srv = ScriptedServer(script)
     async with srv:
         r = await fetch(srv.url())
-    assert r.outcome == ERROR and "without sending a response" in r.error
+    assert r.outcome == FetchOutcome.ERROR and "without sending a response" in r.error
     assert srv.connections == 1  # a new connection is never retried
 
 
@@ -185,13 +185,13 @@ async def test_endless_headers_are_cut_at_the_cap() -> None:
     srv = ScriptedServer(script)
     async with srv:
         r = await fetch(srv.url())
-    assert r.outcome == ERROR and f"headers larger than {MAX_HEAD // 1024} KiB" in r.error, r.error
+    assert r.outcome == FetchOutcome.ERROR and f"headers larger than {MAX_HEAD // 1024} KiB" in r.error, r.error
 
 
 async def test_garbage_instead_of_http_is_an_invalid_response() -> None:
     async with ScriptedServer(answer(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")) as srv:
         r = await fetch(srv.url())
-    assert r.outcome == ERROR and r.error.startswith("the server sent an invalid HTTP response")
+    assert r.outcome == FetchOutcome.ERROR and r.error.startswith("the server sent an invalid HTTP response")
 
 
 async def test_a_stored_validator_with_a_line_break_is_never_sent() -> None:
@@ -199,7 +199,7 @@ async def test_a_stored_validator_with_a_line_break_is_never_sent() -> None:
     async with ScriptedServer(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) as srv:
         r = await fetch(srv.url(), etag='"x"\r\nX-Injected: 1')
         await asyncio.sleep(0.05)
-    assert r.outcome == ERROR and "line break" in r.error
+    assert r.outcome == FetchOutcome.ERROR and "line break" in r.error
     assert srv.requests == []
 
 
@@ -258,9 +258,9 @@ async def test_https_with_a_trusted_certificate(certificate: tuple[Path, Path]) 
         trusted = ssl.create_default_context(cafile=str(cert))
         async with Fetcher(SETTINGS, transport=PerHostTransport(ssl_context=trusted)) as f:
             r = await f.fetch(f"https://127.0.0.1:{port}/feed")
-        assert (r.outcome, r.body) == (OK, b"<rss/>")
+        assert (r.outcome, r.body) == (FetchOutcome.OK, b"<rss/>")
         r = await fetch(f"https://127.0.0.1:{port}/feed")  # the default trust store: refused
-        assert r.outcome == ERROR and "TLS certificate not trusted" in r.error, r.error
+        assert r.outcome == FetchOutcome.ERROR and "TLS certificate not trusted" in r.error, r.error
     finally:
         server.close()
 

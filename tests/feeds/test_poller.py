@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from feeds.config.load import load_config
-from feeds.model import STATUS_ERROR, STATUS_GONE, STATUS_NOT_MODIFIED, STATUS_OK, STATUS_RATE_LIMITED
+from feeds.model import FeedStatus
 from feeds.parse.pool import ParsePool
 from feeds.poll.poller import REDIRECT_CONFIRMATIONS, Poller
 from storage.query import ItemFilter
@@ -51,7 +51,7 @@ async def test_second_poll_is_conditional_and_304_refreshes_validators(setup, fe
     feed_server.route("/a.xml", Response(body=doc("Peace talks resume in Istanbul"), etag='"v1"'))
     poller = make([("A", "/a.xml")])
     r1 = await poller.poll_cycle()
-    assert [o.status for o in r1.outcomes] == [STATUS_OK] and len(r1.new_items) == 1
+    assert [o.status for o in r1.outcomes] == [FeedStatus.OK] and len(r1.new_items) == 1
     assert "if-none-match" not in feed_server.requests("/a.xml")[0].headers
 
     def not_modified_with_new_etag(req):
@@ -60,7 +60,7 @@ async def test_second_poll_is_conditional_and_304_refreshes_validators(setup, fe
 
     feed_server.route("/a.xml", not_modified_with_new_etag)
     r2 = await poller.poll_cycle(force=True)
-    assert [o.status for o in r2.outcomes] == [STATUS_NOT_MODIFIED] and r2.new_items == []
+    assert [o.status for o in r2.outcomes] == [FeedStatus.NOT_MODIFIED] and r2.new_items == []
     assert feed_server.requests("/a.xml")[1].headers["if-none-match"] == '"v1"'
     state = store.feed_state(feed_server.url("/a.xml"))
     assert state.etag == '"v2"'  # taken from the 304
@@ -77,7 +77,7 @@ async def test_unchanged_body_is_not_parsed_again(setup, feed_server: FeedServer
     assert poller.pool.calls == 1
     r = await poller.poll_cycle(force=True)
     assert poller.pool.calls == 1
-    assert r.outcomes[0].status == STATUS_NOT_MODIFIED
+    assert r.outcomes[0].status == FeedStatus.NOT_MODIFIED
 
 
 async def test_repolling_never_duplicates_and_adds_only_new_items(setup, feed_server: FeedServer, tmp_path: Path, clock: Clock) -> None:
@@ -114,8 +114,8 @@ async def test_a_failing_feed_does_not_stop_the_others(setup, feed_server: FeedS
     poller = make([("Good", "/good.xml"), ("Html", "/html"), ("Err", "/500"), ("Dead", "http://127.0.0.1:9/x")])
     r = await poller.poll_cycle()
     by_name = {o.source.name: o for o in r.outcomes}
-    assert by_name["Good"].status == STATUS_OK and len(by_name["Good"].new_items) == 1
-    assert by_name["Html"].status == STATUS_ERROR and "HTML page" in by_name["Html"].error
+    assert by_name["Good"].status == FeedStatus.OK and len(by_name["Good"].new_items) == 1
+    assert by_name["Html"].status == FeedStatus.ERROR and "HTML page" in by_name["Html"].error
     assert by_name["Err"].error == "HTTP 500 Internal Server Error"
     assert by_name["Dead"].error == "connection refused"
     assert len(r.failed) == 3
@@ -129,7 +129,7 @@ async def test_failed_poll_keeps_stored_items(setup, feed_server: FeedServer) ->
     for bad in (Response(body=b""), Response(body=rss([])[:60]), Response(500)):
         feed_server.route("/a.xml", bad)
         r = await poller.poll_cycle(force=True)
-        assert r.outcomes[0].status == STATUS_ERROR
+        assert r.outcomes[0].status == FeedStatus.ERROR
         assert sorted(i.title for i in store.recent()) == ["One", "Two"]
     feed_server.route("/a.xml", Response(body=rss([])))  # a valid, empty feed deletes nothing either
     await poller.poll_cycle(force=True)
@@ -165,7 +165,7 @@ async def test_backoff_grows_and_resets_on_success(setup, feed_server: FeedServe
     feed_server.route("/a.xml", Response(body=doc("Back")))
     await poller.poll_cycle(force=True)
     state = store.feed_state(key)
-    assert (state.failures, state.failing_since, state.status) == (0, None, STATUS_OK)
+    assert (state.failures, state.failing_since, state.status) == (0, None, FeedStatus.OK)
     assert round(_ts(state.next_poll) - clock.now) == 600
 
 
@@ -183,14 +183,14 @@ async def test_retry_after_is_respected_even_by_a_forced_poll(setup, feed_server
     feed_server.route("/a.xml", Response(429, headers={"Retry-After": "120"}))
     poller = make([("A", "/a.xml")])
     r = await poller.poll_cycle()
-    assert r.outcomes[0].status == STATUS_RATE_LIMITED
+    assert r.outcomes[0].status == FeedStatus.RATE_LIMITED
     r = await poller.poll_cycle(force=True)
     assert r.outcomes == [] and r.not_due == 1
     assert len(feed_server.requests("/a.xml")) == 1
     clock.advance(121)
     feed_server.route("/a.xml", Response(body=doc("ok")))
     r = await poller.poll_cycle(force=True)
-    assert r.outcomes[0].status == STATUS_OK
+    assert r.outcomes[0].status == FeedStatus.OK
 
 
 async def test_503_without_retry_after_waits_an_hour(setup, feed_server: FeedServer, clock: Clock) -> None:
@@ -209,7 +209,7 @@ async def test_gone_stops_polling(setup, feed_server: FeedServer, clock: Clock) 
     feed_server.route("/a.xml", Response(410))
     poller = make([("A", "/a.xml")])
     r = await poller.poll_cycle()
-    assert r.outcomes[0].status == STATUS_GONE
+    assert r.outcomes[0].status == FeedStatus.GONE
     clock.advance(10 * 86400)
     assert (await poller.poll_cycle(force=True)).outcomes == []
     assert len(feed_server.requests("/a.xml")) == 1
@@ -295,7 +295,7 @@ async def test_a_hung_request_stops_holding_its_host_after_the_lease(setup, feed
     poller = make([("Hang", "/hang.xml"), ("Second", "/second.xml")], timeout=20.0)
     poller.slot_lease = 0.3
     r = await poller.poll_cycle()
-    assert {o.source.name: o.status for o in r.outcomes} == {"Hang": STATUS_OK, "Second": STATUS_OK}
+    assert {o.source.name: o.status for o in r.outcomes} == {"Hang": FeedStatus.OK, "Second": FeedStatus.OK}
 
 
 async def test_retention_drops_old_unstarred_items_once_a_day(tmp_path: Path, write_config, feed_server: FeedServer,
@@ -348,7 +348,7 @@ async def test_a_one_shot_poll_stops_its_parse_workers_before_it_saves(
                 feed_server.route("/a.xml", Response(body=rss([rss_item(f"Ceasefire talks, day {n}",
                                                                         guid=f"a{n}")])))
                 report = await poller.poll_cycle(force=True)
-                assert [o.status for o in report.outcomes] == [STATUS_OK] and len(report.new_items) == 1
+                assert [o.status for o in report.outcomes] == [FeedStatus.OK] and len(report.new_items) == 1
         finally:
             poller.close()
             store.flush = flush

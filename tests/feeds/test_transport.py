@@ -1,12 +1,12 @@
 """feeds.net.fetch.PerHostTransport: one llhttp pool per origin, environment proxies, real sockets."""
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from feeds.config.load import PollingSettings
-from feeds.net.fetch import OK, Fetcher, PerHostTransport
+from feeds.net.fetch import Fetcher, FetchOutcome, PerHostTransport
 from feeds.net.h1 import H1Transport
+from feeds.net.httpx_adapter import httpx
 from tests.feedserver import FeedServer, Response, rss, rss_item
 
 SETTINGS = PollingSettings(timeout=5.0, connect_timeout=2.0)
@@ -20,7 +20,7 @@ async def test_transport_keeps_one_llhttp_connection_per_host_alive(feed_server:
     feed_server.route("/a.xml", Response(body=doc(6)))
     async with Fetcher(SETTINGS, transport=PerHostTransport()) as f:
         for _ in range(3):
-            assert (await f.fetch(feed_server.url("/a.xml"))).outcome == OK
+            assert (await f.fetch(feed_server.url("/a.xml"))).outcome == FetchOutcome.OK
         (pool,) = f._transport._pools.values()
         assert isinstance(pool, H1Transport) and len(pool._idle) == 1
     assert len({q.client_port for q in feed_server.requests()}) == 1  # one connection, reused
@@ -41,5 +41,5 @@ async def test_environment_proxies_are_honoured(monkeypatch: pytest.MonkeyPatch)
         assert transport.proxy_for(httpx.URL("https://feeds.example/a.xml")) is None  # no https_proxy
         async with Fetcher(SETTINGS, transport=transport) as f:
             r = await f.fetch("http://feeds.example/a.xml")
-        assert (r.outcome, r.body) == (OK, doc(7))
+        assert (r.outcome, r.body) == (FetchOutcome.OK, doc(7))
         assert [q.path for q in proxy.requests()] == ["http://feeds.example/a.xml"]

@@ -19,7 +19,7 @@ import pytest
 
 from feeds.config.load import PollingSettings, load_config
 from feeds.net.fetch import Fetcher
-from feeds.model import STATUS_ERROR, STATUS_OK
+from feeds.model import FeedStatus
 from feeds.parse.pool import ParseJob, ParsePool, run_job
 from feeds.poll.poller import Poller
 from feeds.parse.text import strip_controls
@@ -164,9 +164,9 @@ async def test_hung_and_dripping_servers_do_not_hold_up_other_feeds(pipeline, fe
     finally:
         silent.close()
     by = {o.source.name: o for o in report.outcomes}
-    assert all(by[f"Good {k}"].status == STATUS_OK for k in range(4))
-    assert by["Silent"].status == STATUS_ERROR and "deadline" in by["Silent"].error
-    assert by["Drip"].status == STATUS_ERROR and "deadline" in by["Drip"].error
+    assert all(by[f"Good {k}"].status == FeedStatus.OK for k in range(4))
+    assert by["Silent"].status == FeedStatus.ERROR and "deadline" in by["Silent"].error
+    assert by["Drip"].status == FeedStatus.ERROR and "deadline" in by["Drip"].error
     assert set(order[:4]) == {f"Good {k}" for k in range(4)}  # the good ones were not held up
 
 
@@ -242,7 +242,7 @@ async def test_huge_documents_are_capped(pipeline, feed_server: FeedServer) -> N
     feed_server.route("/long.xml", Response(body=long))
     report, store = await pipeline({"Many": "/many.xml", "Long": "/long.xml"}, max_items=500)
     by = {o.source.name: o for o in report.outcomes}
-    assert by["Many"].status == STATUS_OK and len(by["Many"].new_items) == 500
+    assert by["Many"].status == FeedStatus.OK and len(by["Many"].new_items) == 500
     (item,) = by["Long"].new_items
     assert len(item.title) <= 500 and len(item.summary) <= 2000
 

@@ -17,7 +17,7 @@ from feeds.service.control import (MAX_IDS, MAX_LINE, ControlClient, ControlErro
                            DaemonUnavailable, Request, RequestError, control_socket_path,
                            parse_request)
 from feeds.service.daemon import Daemon
-from feeds.model import STATUS_NEW
+from feeds.model import FeedStatus
 from feeds.poll.poller import Poller
 from feeds.poll.schedule import seconds_until_due
 from storage.errors import StoreLockedError
@@ -311,7 +311,7 @@ async def test_enable_edits_the_config_and_retries_the_feed(daemon: Daemon, wire
     assert "enabled = false" not in service_config.read_text()
     await until_async(lambda: daemon.cycles > before and not daemon.status()["polling"], "the retry")
     state = daemon.store.feed_state(key)
-    assert state.status != STATUS_NEW and state.last_attempt is not None
+    assert state.status != FeedStatus.NEW and state.last_attempt is not None
 
 
 async def test_stop_says_bye_and_removes_the_socket(tmp_path: Path, service_config: Path,

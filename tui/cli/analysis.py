@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from feeds.model import utc_iso
+from feeds.model import NO_LABEL, utc_iso
 from tui.cli.items import build_filter, filter_options
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
 from tui.render import local_time
 
-_LABEL_NAMES = {"none": "unlabelled"}
+_LABEL_NAMES = {NO_LABEL: "unlabelled"}
 
 
 # --- trends --------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def brief(obj: AppContext, label, feeds, tags, since, search, actor, unread, sta
         subtitle += " · " + " · ".join(d for d in details if d)
     names = {s.key: s.name for s in obj.config.feeds}
     briefing = compose_briefing(items, fmt, obj.clock(), title, subtitle=subtitle,
-                                feed_names=names, include_other=include_other or label == "none")
+                                feed_names=names, include_other=include_other or label == NO_LABEL)
     if output:
         try:
             save_briefing(Path(output), briefing)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from feeds.config.load import Config, ConfigError, normalise_feed_url
+from feeds.model import FeedStatus
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
 from tui.render import relative
@@ -18,6 +19,9 @@ def health_rows(config: Config, store: Any, now: float) -> list[Any]:
     states = store.feed_states()
     counts = store.items_per_feed()
     return [feed_health(f, states.get(f.key), counts.get(f.key, 0), now) for f in config.feeds]
+
+
+_NEVER_DUE = (FeedStatus.GONE, FeedStatus.DISABLED)  # no next poll: "-", not "now"
 
 
 @click.group()
@@ -39,7 +43,7 @@ def list_feeds(obj: AppContext, fmt: str) -> None:
     click.echo(table(
         [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
           str(h.items_stored),
-          relative(h.next_poll, now) if h.next_poll else ("-" if h.status in ("gone", "disabled") else "now"),
+          relative(h.next_poll, now) if h.next_poll else ("-" if h.status in _NEVER_DUE else "now"),
           h.summary if h.failing or h.url != h.key else h.url]
          for h in rows],
         ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "NEXT POLL", "DETAIL"]))

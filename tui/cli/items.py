@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import click
 
-from feeds.model import LABELS, utc_iso
+from feeds.model import LABELS, NO_LABEL, utc_iso
 from feeds.config.units import parse_since
 from tui.cli.context import AppContext, StoreLocked, UserError
 from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
@@ -18,7 +18,7 @@ from tui.render import local_time, relative
 def filter_options(fn: Callable) -> Callable:
     """The item filters shared by `list`, `export` and `brief`."""
     opts = [
-        click.option("--label", type=click.Choice(LABELS + ("none",)), help="Only this label (none: unlabelled)."),
+        click.option("--label", type=click.Choice((*LABELS, NO_LABEL)), help="Only this label (none: unlabelled)."),
         click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
         click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
         click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),

@@ -116,6 +116,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     from feeds.poll import aio
     from feeds.poll.poller import Poller
     from feeds.classify.reclassify import reclassify_if_needed
+    from feeds.model import FeedStatus
     from tui.render import relative
 
     changed = reclassify_if_needed(store, config.rules, actors=config.actors)
@@ -132,7 +133,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
             continue
         if o.failed:
             detail = o.error or ""
-            if o.state is not None and o.state.next_poll and o.status != "gone":
+            if o.state is not None and o.state.next_poll and o.status != FeedStatus.GONE:
                 detail += f" (next try {relative(o.state.next_poll, obj.clock())})"
         else:
             detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
