@@ -84,6 +84,10 @@ class RecoverReport:
     __str__ = summary
 
 
+def _ws(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]
+
+
 def salvage_tables(raw: bytes) -> tuple[Tables, int]:
     """Decode document by document what is left of a TinyDB JSON file.
 
@@ -95,71 +99,70 @@ def salvage_tables(raw: bytes) -> tuple[Tables, int]:
     tables: Tables = {}
     skipped = 0
     n = len(text)
-
-    def ws(i: int) -> int:
-        return _WS.match(text, i).end()  # type: ignore[union-attr]
-
-    pos = ws(0)
+    pos = _ws(text, 0)
     if pos >= n or text[pos] != "{":
         return tables, 1 if n else 0
     pos += 1
     while True:  # tables
-        pos = ws(pos)
+        pos = _ws(text, pos)
         if pos >= n or text[pos] == "}":
             break
         try:
             name, pos = dec.raw_decode(text, pos)
-            pos = ws(pos)
+            pos = _ws(text, pos)
             if not isinstance(name, str) or text[pos] != ":":
                 break
-            pos = ws(pos + 1)
+            pos = _ws(text, pos + 1)
             if text[pos] != "{":
                 break
         except (ValueError, IndexError):
             break
-        table = tables.setdefault(name, {})
-        pos += 1
-        ended = False
-        while True:  # documents of one table
-            pos = ws(pos)
-            if pos >= n:
-                ended = True
-                break
-            if text[pos] == "}":
-                pos += 1
-                break
-            try:
-                key, nxt = dec.raw_decode(text, pos)
-                nxt = ws(nxt)
-                if not (isinstance(key, str) and key.isdigit()) or text[nxt] != ":":
-                    raise ValueError("not a document key")
-                doc, nxt = dec.raw_decode(text, ws(nxt + 1))
-                if not isinstance(doc, dict):
-                    raise ValueError("not a document")
-                table[key] = doc
-                pos = ws(nxt)
-                if pos < n and text[pos] == ",":
-                    pos += 1
-                    continue
-                if pos < n and text[pos] == "}":
-                    pos += 1
-                    break
-                raise ValueError("no separator")
-            except (ValueError, IndexError):
-                m = _DOC_START.search(text, pos + 1)
-                if m is None:
-                    ended = True
-                    break
-                skipped += 1
-                pos = m.start()
+        pos, bad, ended = _salvage_documents(text, pos + 1, dec, tables.setdefault(name, {}))
+        skipped += bad
         if ended:
             break
-        pos = ws(pos)
+        pos = _ws(text, pos)
         if pos < n and text[pos] == ",":
             pos += 1
             continue
         break
     return tables, skipped
+
+
+def _salvage_documents(text: str, pos: int, dec: json.JSONDecoder,
+                       table: dict[str, Any]) -> tuple[int, int, bool]:
+    """The documents of one table, from ``pos`` (just after its "{"), into ``table``.
+    Returns (where the table ends, damaged regions skipped, whether the data ended)."""
+    n = len(text)
+    skipped = 0
+    while True:
+        pos = _ws(text, pos)
+        if pos >= n:
+            return pos, skipped, True
+        if text[pos] == "}":
+            return pos + 1, skipped, False
+        try:
+            key, nxt = dec.raw_decode(text, pos)
+            nxt = _ws(text, nxt)
+            if not (isinstance(key, str) and key.isdigit()) or text[nxt] != ":":
+                raise ValueError("not a document key")
+            doc, nxt = dec.raw_decode(text, _ws(text, nxt + 1))
+            if not isinstance(doc, dict):
+                raise ValueError("not a document")
+            table[key] = doc
+            pos = _ws(text, nxt)
+            if pos < n and text[pos] == ",":
+                pos += 1
+                continue
+            if pos < n and text[pos] == "}":
+                return pos + 1, skipped, False
+            raise ValueError("no separator")
+        except (ValueError, IndexError):
+            m = _DOC_START.search(text, pos + 1)
+            if m is None:
+                return pos, skipped, True
+            skipped += 1
+            pos = m.start()
 
 
 def _usable(name: str, table: str, doc_key: str, doc: dict[str, Any]) -> bool:

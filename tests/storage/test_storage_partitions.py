@@ -8,8 +8,10 @@ from dataclasses import replace
 import orjson
 import pytest
 
+import storage.archive as archive_module
 import storage.atomic as atomic
-import storage.store as store_module
+import storage.codec as codec
+import storage.weeks as weeks_module
 from storage import Flags, ItemFilter, Store
 from tests.storage.storage_helpers import DAY, NOW, make_item, tricky_items
 
@@ -42,8 +44,8 @@ def reads(monkeypatch):
     def spy(path):
         seen.append(path.name)
         return real(path)
-    monkeypatch.setattr(atomic, "read_raw", spy)
-    monkeypatch.setattr(store_module, "read_raw", spy)
+    for module in (atomic, archive_module, weeks_module):  # every reader of store files
+        monkeypatch.setattr(module, "read_raw", spy)
     return seen
 
 
@@ -355,8 +357,8 @@ def test_a_deferred_week_is_read_one_document_at_a_time_and_equals_a_whole_read(
     with Store.open(path, clock=clock) as s:
         s.upsert_items(tricky)
     whole_decodes: list[str] = []
-    real = store_module.decode_tables
-    monkeypatch.setattr(store_module, "decode_tables",
+    real = codec.decode_tables
+    monkeypatch.setattr(codec, "decode_tables",
                         lambda raw, p: (whole_decodes.append(p.name), real(raw, p))[1])
     with Store.open(path, readonly=True, clock=clock, defer_older=True) as s:
         whole_decodes.clear()

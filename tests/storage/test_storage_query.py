@@ -10,9 +10,9 @@ import pytest
 
 from feeds.model import Item
 from storage import Flags, ItemFilter, Store
-from storage.partition import docs_containing, prefilter_terms
+from storage.codec import item_from_doc
 from storage.query import Matcher
-from storage.store import _item_from_doc
+from storage.rawdocs import docs_containing, prefilter_terms
 from tests.storage.storage_helpers import make_item, tricky_items
 
 
@@ -23,15 +23,15 @@ def test_fast_item_decoding_equals_from_dict():
         # to_dict is spelled out by hand: every field, in field order
         assert list(item.to_dict()) == [f.name for f in fields(Item)]
         doc = orjson.loads(orjson.dumps(item.to_dict()))
-        assert _item_from_doc(dict(doc)) == Item.from_dict(doc) == item
+        assert item_from_doc(dict(doc)) == Item.from_dict(doc) == item
     # any other document shape goes through from_dict itself
     legacy = {"id": "00000000000000aa", "feed": "f", "published": "2024-01-01T00:00:00Z",
               "first_seen": "2024-01-01T00:00:00Z", "title": "old"}
-    assert _item_from_doc(legacy) == Item.from_dict(legacy)
+    assert item_from_doc(legacy) == Item.from_dict(legacy)
     odd = make_item().to_dict()
     odd["evidence"] = [{"label": "talks", "term": "t", "text": "t", "field": "title",
                         "start": "1", "end": 2, "weight": 1}]
-    assert _item_from_doc(dict(odd)) == Item.from_dict(odd)
+    assert item_from_doc(dict(odd)) == Item.from_dict(odd)
 
 
 @pytest.mark.parametrize("text", ["stop", '"stop"', "c:\\data", '},"12":{', "strasse",
@@ -93,7 +93,7 @@ PLAIN = ["Peace talks resume in Zürich", "Sanctions on “shadow fleet” tanke
                                   "12", "id", "café", "shadow fleet", "nothing-like-this", "geneva"])
 def test_raw_prefilter_ascii_fast_path_never_misses_a_match(text):
     """Words in ASCII over a file with no character that folds to ASCII: the bytes path."""
-    from storage import partition
+    from storage import rawdocs
 
     rnd = random.Random(7)
     items = [make_item(0x2000 + i, title=f"{rnd.choice(PLAIN)} {i}", summary=rnd.choice(PLAIN))
@@ -102,7 +102,7 @@ def test_raw_prefilter_ascii_fast_path_never_misses_a_match(text):
     raw = orjson.dumps({"items": docs})
     m = Matcher(ItemFilter(text=text))
     terms = prefilter_terms(m.terms)
-    assert partition._no_char_folds_to_ascii(raw)  # the fast path is the one tested here
+    assert rawdocs._no_char_folds_to_ascii(raw)  # the fast path is the one tested here
     expected = [d for d in docs.values() if m.doc(d, Flags())]
     got = docs_containing(raw, terms, len(docs))
     assert got is not None
@@ -111,11 +111,11 @@ def test_raw_prefilter_ascii_fast_path_never_misses_a_match(text):
 
 
 def test_a_character_folding_to_ascii_sends_the_file_to_the_careful_path():
-    from storage import partition
+    from storage import rawdocs
 
-    assert partition._no_char_folds_to_ascii(orjson.dumps({"items": {"1": {"id": "x", "t": "Zürich café"}}}))
+    assert rawdocs._no_char_folds_to_ascii(orjson.dumps({"items": {"1": {"id": "x", "t": "Zürich café"}}}))
     for ch in "\u00df\u0130\ufb01\u212a":
-        assert not partition._no_char_folds_to_ascii(orjson.dumps({"t": f"a{ch}b"}))
+        assert not rawdocs._no_char_folds_to_ascii(orjson.dumps({"t": f"a{ch}b"}))
 
 
 def test_raw_prefilter_reads_only_the_searched_fields():

@@ -1,0 +1,486 @@
+"""The item partitions of one store directory together, and every change to their items.
+
+In memory: the partitions whose week overlaps the last ``recent_days`` (their items in the
+RecentWindow); the live manifest (counts per partition, kept current on every change); for
+older partitions only their id index. Archives are read on demand (an old id re-seen or
+marked, retention, re-classification) and dropped again. ``sync`` keeps all this in line
+with the files on disk (at open, and when a viewer reloads).
+
+Not thread-safe: the Store calls it under its lock.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from tinydb import TinyDB
+from tinydb.table import Document
+
+from feeds.model import Item
+
+from . import archive
+from .atomic import AtomicJSONStorage, backup_path, read_raw, read_tables
+from .codec import encodable_doc, items_from_docs, items_from_raw
+from .errors import StoreWriteError, os_reason
+from .manifest import ManifestEntry
+from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, doc_id, index_name, item_id_of,
+                        partition_key_of, stat_key, week_bounds, week_key, week_key_at,
+                        write_index)
+from .query import Flags, ItemFilter
+from .window import RecentWindow
+
+# What flush() writes for one partition: (partition, its storage, payload, version, the
+# manifest entry that describes the payload).
+FlushJob = tuple[Partition, AtomicJSONStorage, bytes, int, ManifestEntry]
+
+
+def _merge(old: Item, new: Item) -> Item:
+    """A re-seen item: new text and classification; identity and history stay.
+
+    first_seen, source, feed and guid are kept; actors/cluster only change if the incoming
+    item sets them. A dateless item's published is the fetch time, which would move every
+    poll, so an incoming ``date_missing`` item keeps the stored date.
+    """
+    published, date_missing = new.published, new.date_missing
+    if new.date_missing:
+        published, date_missing = old.published, old.date_missing
+    return replace(old, title=new.title, summary=new.summary, link=new.link,
+                   published=published, date_missing=date_missing, labels=tuple(new.labels),
+                   primary=new.primary, scores=dict(new.scores), evidence=tuple(new.evidence),
+                   actors=tuple(new.actors) if new.actors else old.actors,
+                   cluster=new.cluster if new.cluster is not None else old.cluster)
+
+
+class Weeks:
+    """The partitions of a store, its two manifests and its recent window."""
+
+    def __init__(self, directory: Path, *, readonly: bool, recent_days: int,
+                 clock: Callable[[], float], defer_older: bool) -> None:
+        self.directory = directory
+        self.readonly = readonly
+        self.recent_days = recent_days
+        self.clock = clock
+        self.defer_older = defer_older  # older weeks of the window wait for load_deferred()
+        # Two manifests: the durable one describes the files on disk (with their stat, saved
+        # in state.json); the live one includes changes not flushed yet (answers queries).
+        self.disk_manifest: dict[str, ManifestEntry] = {}
+        self.manifest: dict[str, ManifestEntry] = {}
+        self.parts: dict[str, Partition] = {}
+        self.window = RecentWindow()
+
+    @property
+    def dirty(self) -> bool:
+        return any(p.dirty for p in self.parts.values())
+
+    def window_start(self) -> float:
+        return self.clock() - self.recent_days * DAY
+
+    def resident_start(self) -> float:
+        """Partitions ending after this are held in memory: the recent window, or only the
+        current week while the older ones are deferred."""
+        start = self.window_start()
+        if self.defer_older:
+            start = max(start, week_bounds(week_key_at(self.clock()))[0])
+        return start
+
+    # --- in line with the disk ----------------------------------------------------------
+    def sync(self) -> tuple[bool, bool]:
+        """Bring the partitions in line with the files on disk (open, and viewer reload).
+
+        Resident weeks are loaded into memory; archives get their id index (from the
+        sidecar if it matches the file, else rebuilt). A manifest entry whose stat does not
+        match its file (crash between a partition write and state.json) is recomputed.
+        Returns (anything changed, the saved manifest was corrected).
+        """
+        disk = self._files_on_disk()
+        changed = False
+        for key in list(self.parts):
+            p = self.parts[key]
+            if key not in disk and p.stat is not None and not p.dirty:
+                self.drop(p)  # deleted on disk (retention by the writer)
+                changed = True
+        window_start = self.resident_start()
+        current = week_key_at(self.clock())
+        added: list[Item] = []
+        fixed = False
+        for key in sorted(disk):
+            st = disk[key]
+            p = self.parts.get(key)
+            if p is not None and (p.stat == st or p.dirty):
+                continue
+            if p is None:
+                p = self.parts[key] = Partition(key, self.directory)
+            changed = True
+            durable = self.disk_manifest.get(key)
+            if durable is not None and durable.stat != st:
+                durable = None
+            if p.end > window_start:
+                entry = self._load_resident(p, not self.readonly and key == current,
+                                            durable is None, added)
+            else:
+                entry = self._load_archive(p, st, durable is None)
+            if entry is not None:
+                entry.stat = st
+                self.disk_manifest[key] = durable = entry
+                fixed = True
+            p.stat = st
+            self.manifest[key] = durable.live_copy()  # type: ignore[union-attr]  (set above)
+        for key in [k for k in self.disk_manifest if k not in disk]:
+            del self.disk_manifest[key]
+            if key not in self.parts:
+                self.manifest.pop(key, None)
+            fixed = True
+        self.window.add(added)
+        return changed, fixed
+
+    def _files_on_disk(self) -> dict[str, list[int]]:
+        """week key → stat of each partition file in the directory."""
+        disk: dict[str, list[int]] = {}
+        with os.scandir(self.directory) as it:
+            for entry in it:
+                key = partition_key_of(entry.name)
+                if key is not None and entry.is_file():
+                    disk[key] = stat_key(entry.stat())
+        return disk
+
+    def _load_resident(self, p: Partition, keep_db: bool, need_entry: bool,
+                       added: list[Item]) -> ManifestEntry | None:
+        """Bring a week of the window into memory (its items into ``added``, to be
+        ordered); returns its recomputed manifest entry when ``need_entry``."""
+        docs = self.load_db(p).docs() if keep_db else (read_tables(p.path) or {}).get("items", {})
+        p.index = None
+        if p.resident and self.readonly:
+            # A viewer following the writer: the current week was rewritten with a few new
+            # items; rebuilding all of its items would cost ~0.5 s at 25k.
+            added.extend(self.window.refresh(p, docs))
+        else:
+            if p.resident:
+                self.window.forget(p)
+            p.resident = True
+            added.extend(self.window.hold(p, items_from_docs(p.path, docs)))
+        return ManifestEntry.of_partition(p.path, docs) if need_entry else None
+
+    def _load_archive(self, p: Partition, st: list[int],
+                      need_entry: bool) -> ManifestEntry | None:
+        """Make a week an archive: only its id index in memory."""
+        if p.resident:
+            self.window.forget(p)
+            p.resident = False
+        index, entry, rebuilt = archive.load_index(p, st, need_entry)
+        if rebuilt:
+            p.stat = st
+            self.save_index(p, index)
+        p.index = index
+        return entry
+
+    def load_deferred(self) -> int:
+        """Bring the older weeks of the recent window into memory; returns how many items
+        that added."""
+        self.defer_older = False
+        window_start = self.window_start()
+        added: list[Item] = []
+        for p in self.parts.values():
+            if p.resident or p.end <= window_start:
+                continue
+            if p.db is not None:
+                items = items_from_docs(p.path, p.docs())
+            else:
+                items = self._items_of_file(p.path)
+            added.extend(self.window.hold(p, items))
+            p.resident, p.index = True, None
+        self.window.add(added)
+        return len(added)
+
+    @staticmethod
+    def _items_of_file(path: Path) -> list[Item]:
+        # A function of its own so that the file's bytes are freed before the next week's
+        # are read.
+        raw = read_raw(path)
+        return [] if raw is None else items_from_raw(raw, path)
+
+    def load_db(self, p: Partition) -> Partition:
+        """Make the partition's TinyDB resident (reads the file once)."""
+        if p.db is None:
+            db = TinyDB(p.path, storage=AtomicJSONStorage, readonly=self.readonly)
+            db.storage.read()  # surface CorruptStoreError now
+            p.db = db
+        return p
+
+    def release_db(self, p: Partition) -> None:
+        """Drop a clean partition's raw documents unless it is the current week's.
+
+        An archive's id index is refreshed from the documents first (it may have grown).
+        """
+        if p.db is None or p.dirty:
+            return
+        if p.key == week_key_at(self.clock()) and p.resident and not self.readonly:
+            return
+        if not p.resident:
+            p.index = IdIndex.from_doc_ids(int(k) for k in p.docs())
+            if p.stat is not None:
+                self.save_index(p, p.index)
+        p.db = None
+
+    def save_index(self, p: Partition, index: IdIndex) -> None:
+        if self.readonly or p.stat is None:
+            return
+        with contextlib.suppress(StoreWriteError):  # a cache: rebuilt if missing
+            write_index(self.directory / index_name(p.key), index, p.stat)
+
+    def save_resident_indexes(self) -> None:
+        """At close: the resident weeks' id indexes, for the next open's archives."""
+        for p in self.parts.values():
+            if p.resident and p.stat is not None:
+                self.save_index(p, IdIndex.from_doc_ids(map(doc_id, p.ids)))
+
+    def drop(self, p: Partition) -> None:
+        if p.resident:
+            self.window.forget(p)
+        self.parts.pop(p.key, None)
+        self.manifest.pop(p.key, None)
+
+    def evict_aged(self) -> bool:
+        """Partitions that left the recent window become archives (long-running process)."""
+        window_start = self.window_start()
+        evicted = False
+        for p in self.parts.values():
+            if p.resident and p.end <= window_start and not p.dirty and p.stat is not None:
+                index = IdIndex.from_doc_ids(map(doc_id, p.ids))
+                self.save_index(p, index)
+                self.window.forget(p)
+                p.resident = False
+                p.index = index
+                p.db = None
+                evicted = True
+        return evicted
+
+    # --- flush ----------------------------------------------------------------------------
+    def snapshots(self) -> list[FlushJob]:
+        """Every dirty partition serialized now, with the manifest entry it will match."""
+        jobs = []
+        for p in self.parts.values():
+            p.sync()
+            storage = p.storage
+            if storage is not None and storage.dirty:
+                snap = storage.snapshot()
+                if snap is not None:
+                    entry = self.manifest.get(p.key) or ManifestEntry()
+                    jobs.append((p, storage, snap[0], snap[1], entry.live_copy()))
+        return jobs
+
+    def saved(self, job: FlushJob, st: os.stat_result) -> bool:
+        """A partition's payload is on disk; False if retention deleted it meanwhile."""
+        p, storage, _payload, version, entry = job
+        storage.mark_saved(version)
+        if self.parts.get(p.key) is not p:
+            # Deleted by retention while we wrote it: do not resurrect it.
+            with contextlib.suppress(OSError):
+                p.path.unlink()
+            return False
+        p.stat = stat_key(st)
+        entry.stat = p.stat
+        self.disk_manifest[p.key] = entry
+        return True
+
+    def after_flush(self) -> None:
+        for p in list(self.parts.values()):
+            self.release_db(p)
+        self.evict_aged()
+
+    # --- finding items --------------------------------------------------------------------
+    def holds(self, item_id: str) -> bool:
+        """Is the id stored: in memory, or in a partition's id index or pending changes?"""
+        return item_id in self.window.items or (ITEM_ID_RE.fullmatch(item_id) is not None
+                                                and self.locate(item_id) is not None)
+
+    def locate(self, item_id: str) -> Partition | None:
+        """Which partition holds this id (memory, pending changes or id index)."""
+        did = doc_id(item_id)
+        skey = str(did)
+        for p in self.parts.values():
+            if p.resident:
+                if item_id in p.ids:
+                    return p
+            elif p.db is not None:
+                if skey in p.docs():
+                    return p
+            elif p.index is not None and did in p.index:
+                return p
+        return None
+
+    def find(self, item_id: str) -> tuple[Partition | None, Item | None]:
+        item = self.window.items.get(item_id)
+        if item is not None:
+            for p in self.parts.values():
+                if p.resident and item_id in p.ids:
+                    return p, item
+        p = self.locate(item_id)
+        if p is None or p.resident:
+            return None, None
+        doc = self.load_db(p).docs().get(str(doc_id(item_id)))
+        return (p, Item.from_dict(doc)) if doc is not None else (None, None)
+
+    def archive_plan(self, f: ItemFilter, flags: dict[str, Flags]) -> archive.Plan:
+        """The archives a query must read (see archive.plan)."""
+        starred_homes: set[str] | None = None
+        if f.starred:
+            starred_homes = set()
+            for iid, fl in flags.items():
+                if fl.starred and iid not in self.window.items:
+                    home = self.locate(iid)
+                    if home is not None:
+                        starred_homes.add(home.key)
+        return archive.plan(self.parts.values(), self.manifest, f, starred_homes)
+
+    # --- changing items -------------------------------------------------------------------
+    def upsert(self, batch: list[Item], owned: bool) -> list[Item]:
+        """Store.upsert_items on checked items."""
+        fresh: dict[str, Item] = {}  # new in this batch → stored copy
+        changed: dict[str, tuple[Partition, Item, Item]] = {}  # id → (home, old, new)
+        for inc in batch:
+            iid = inc.id
+            if iid in fresh:
+                fresh[iid] = _merge(fresh[iid], inc)
+                continue
+            if iid in changed:
+                home, old, cur = changed[iid]
+                changed[iid] = (home, old, _merge(cur, inc))
+                continue
+            home, old = self.find(iid)
+            if old is None:
+                # A private copy: the caller may go on mutating its object.
+                fresh[iid] = inc if owned else replace(
+                    inc, labels=tuple(inc.labels), scores=dict(inc.scores),
+                    evidence=tuple(inc.evidence), actors=tuple(inc.actors))
+                continue
+            assert home is not None
+            merged = _merge(old, inc)
+            if merged != old:
+                changed[iid] = (home, old, merged)
+        # Serialized once: the check that refuses what would make every later flush fail
+        # also yields the document handed to TinyDB.
+        docs = {iid: encodable_doc(item) for iid, item in fresh.items()}
+        docs.update((iid, encodable_doc(new)) for iid, (_h, _o, new) in changed.items())
+
+        by_week: dict[str, list[Item]] = {}
+        for item in fresh.values():
+            by_week.setdefault(week_key(item.first_seen), []).append(item)
+        for key, new_items in by_week.items():
+            self._insert(self._partition_for_insert(key), new_items, docs)
+
+        by_home: dict[str, dict[str, tuple[Item, Item]]] = {}
+        for iid, (home, old, new) in changed.items():
+            if new != old:
+                by_home.setdefault(home.key, {})[iid] = (old, new)
+        for key, ups in by_home.items():
+            self.update(self.parts[key], ups, docs)
+        return list(fresh.values())
+
+    def _partition_for_insert(self, key: str) -> Partition:
+        p = self.parts.get(key)
+        if p is None:
+            p = self.parts[key] = Partition(key, self.directory)
+            p.resident = p.end > self.window_start()
+            self.manifest.setdefault(key, ManifestEntry())
+        return self.load_db(p)
+
+    def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]]) -> None:
+        """``docs``: each item's document, already checked by ``encodable_doc``."""
+        p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
+                         for it in items)
+        add = self.manifest.setdefault(p.key, ManifestEntry()).add
+        for it in items:
+            add(it.feed, it.published, it.labels)
+        if p.resident:
+            self.window.insert(p, items)
+
+    def update(self, p: Partition, ups: dict[str, tuple[Item, Item]],
+               docs: dict[str, dict[str, Any]]) -> None:
+        """``docs``: each new version's document, already checked by ``encodable_doc``."""
+        self.load_db(p)
+        new_docs = {iid: docs[iid] for iid in ups}
+
+        def apply(doc: dict[str, Any]) -> None:
+            fresh = new_docs[doc["id"]]
+            doc.clear()
+            doc.update(fresh)
+
+        p.table().update(apply, doc_ids=[doc_id(i) for i in new_docs])
+        add = self.manifest.setdefault(p.key, ManifestEntry()).add
+        for old, new in ups.values():
+            add(old.feed, old.published, old.labels, -1)
+            add(new.feed, new.published, new.labels, +1)
+        if p.resident:
+            self.window.replace(ups.values())
+
+    def transform(self, p: Partition, transform: Callable[[Item], Item]) -> int:
+        """Store.replace_all for one partition; returns how many items changed."""
+        ups: dict[str, tuple[Item, Item]] = {}
+        docs: dict[str, dict[str, Any]] = {}
+        if p.resident:
+            olds: Iterable[Item] = [self.window.items[i] for i in p.ids]
+        else:
+            olds = [Item.from_dict(d) for d in self.load_db(p).docs().values()]
+        for old in olds:
+            new = transform(old)
+            if new is old or new == old:
+                continue
+            if (new.id, new.feed, new.first_seen) != (old.id, old.feed, old.first_seen):
+                raise ValueError(f"replace_all: transform changed the identity of "
+                                 f"item {old.id} (id, feed and first_seen must stay)")
+            docs[old.id] = encodable_doc(new)
+            ups[old.id] = (old, new)
+        if ups:
+            self.update(p, ups, docs)
+        return len(ups)
+
+    def retain(self, cutoff_ts: float, cutoff: str, starred: set[str]) -> list[str]:
+        """Store.apply_retention's removals; returns the ids removed."""
+        gone_ids: list[str] = []
+        for key in sorted(self.parts):
+            p = self.parts[key]
+            if p.start >= cutoff_ts:
+                continue
+            ids = self._partition_ids(p)
+            if p.end <= cutoff_ts and not any(i in starred for i in ids):
+                self._delete(p)
+                gone_ids.extend(ids)
+                continue
+            docs = self.load_db(p).docs()
+            victims = [d["id"] for d in docs.values()
+                       if d["first_seen"] < cutoff and d["id"] not in starred]
+            if victims:
+                self._remove(p, victims)
+                gone_ids.extend(victims)
+        return gone_ids
+
+    def _partition_ids(self, p: Partition) -> list[str]:
+        if p.resident:
+            return list(p.ids)
+        if p.db is not None:
+            return [item_id_of(k) for k in p.docs()]
+        return p.index.item_ids() if p.index is not None else []
+
+    def _remove(self, p: Partition, victims: list[str]) -> None:
+        self.load_db(p)
+        p.table().remove(doc_ids=[doc_id(i) for i in victims])
+        # Exact recount (min/max published may shrink).
+        self.manifest[p.key] = ManifestEntry.from_docs(p.docs().values())
+        if p.resident:
+            self.window.discard(p, victims)
+
+    def _delete(self, p: Partition) -> None:
+        """Delete a whole partition's files (retention); state.json is flushed after."""
+        for path in (p.path, backup_path(p.path), self.directory / index_name(p.key)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
+        p.db = None
+        self.drop(p)
+        self.disk_manifest.pop(p.key, None)
