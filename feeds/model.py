@@ -35,6 +35,9 @@ class FeedSource:
     tags: tuple[str, ...] = ()
     interval: float | None = None  # seconds; None → the polling default
     enabled: bool = True
+    # May reach internal addresses (a name on the LAN); a URL naming one itself
+    # (127.0.0.1, localhost) may anyway (feeds.net.policy).
+    allow_internal: bool = False
 
     @property
     def key(self) -> str:

@@ -47,6 +47,33 @@ class StoreLockedError(StoreError):
         )
 
 
+class WriterLockLostError(StoreError):
+    """This process was the store's writer, but the store folder it locked is no longer the
+    one at ``path`` (deleted, renamed, re-created) or its writer.lock was replaced: it must
+    not write there any more."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            path,
+            f"stopped writing the store {Path(path)}: {reason}. This process is no longer its "
+            f"writer, so it saves nothing more (its unsaved changes are not written); start "
+            f"diplowatch again to go on with the store now at that path.",
+        )
+
+
+class StoreUnwritableError(StoreError):
+    """The store cannot be opened as the writer: its folder refuses writes."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            path,
+            f"cannot write to the store {Path(path)}: {reason}. Nothing was changed; it can "
+            f"still be read (e.g. `diplowatch list`).",
+        )
+
+
 class StoreWriteError(StoreError):
     """Saving failed. The previous file is intact and the change is still pending."""
 

@@ -23,8 +23,9 @@ from feeds.model import FeedState, Item
 
 from .atomic import AtomicJSONStorage, backup_path, read_tables, remove_stray_temps
 from .errors import CorruptStoreError, StoreError
-from .lock import LOCK_NAME, WriterLock
+from .lock import WriterLock
 from .partition import index_name, partition_key_of
+from .state import STATE_NAME
 
 Tables = dict[str, dict[str, Any]]
 
@@ -237,22 +238,28 @@ def recover_file(path: Path, problem: str, *, stamp: str) -> FileRecovery:
     return rec
 
 
+def _is_store_file(name: str) -> bool:
+    return name == STATE_NAME or partition_key_of(name) is not None
+
+
 def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> RecoverReport:
-    """Check every file of the store at ``path`` (a store directory, or one store file) and
-    recover the corrupt ones. Takes the writer lock: refuses (StoreLockedError) while
-    diplowatch is running on this store."""
+    """Check every file of the store at ``path`` (a store directory, or one store file:
+    state.json or items-YYYY-Www.json, nothing else) and recover the corrupt ones. Takes the
+    writer lock: refuses (StoreLockedError) while diplowatch is running on this store."""
     target = Path(path).expanduser()
     directory = target if target.is_dir() else target.parent
-    if not directory.is_dir():
+    if not directory.is_dir() or not (target.is_dir() or target.exists()):
         raise StoreError(target, f"no store at {target}")
-    lock = None
-    if target.is_dir() or (directory / LOCK_NAME).exists():
-        lock = WriterLock(directory).acquire()
+    if not target.is_dir() and not _is_store_file(target.name):
+        # Never "recover" (replace) a file that is not one of a store's: a mistyped path.
+        raise StoreError(target, f"{target} is not a store folder nor one of its files "
+                                 f"(state.json, items-YYYY-Www.json)")
+    lock = WriterLock(directory).acquire()
     try:
         report = RecoverReport(directory=directory)
         report.stray_temps_removed = remove_stray_temps(directory)
         if target.is_dir():
-            files = [directory / "state.json"] + sorted(
+            files = [directory / STATE_NAME] + sorted(
                 p for p in directory.iterdir() if partition_key_of(p.name) is not None)
             files = [p for p in files if p.exists()]
         else:

@@ -2,7 +2,7 @@
 
 A store is a directory::
 
-    writer.lock            one writer at a time (storage.lock)
+    writer.lock            who is the writer (storage.lock: the lock is on the folder itself)
     state.json             TinyDB: feeds (FeedState per feed key), flags (read/starred per item
                            id, only items with a flag set), meta (schema, generation, manifest…)
     items-YYYY-Www.json    TinyDB, table "items": the items first seen in that ISO week
@@ -36,7 +36,7 @@ from feeds.model import LABELS, NO_LABEL, FeedState, Item, utc_iso
 from . import archive
 from .atomic import paused_gc, release_free_heap, remove_stray_temps
 from .codec import checked_item
-from .errors import ReadOnlyStoreError, StoreError, os_reason
+from .errors import ReadOnlyStoreError, StoreError, WriterLockLostError, os_reason
 from .lock import WriterLock
 from .manifest import daily_label_counts, feed_totals, label_totals
 from .partition import DAY, ITEM_ID_RE, doc_id
@@ -73,6 +73,7 @@ class Store:
         self._lock = threading.RLock()
         self._flush_lock = threading.Lock()
         self._closed = False
+        self._lost: WriterLockLostError | None = None
         self._state = StateFile(path, readonly=readonly)
         self._weeks = Weeks(path, readonly=readonly, recent_days=recent_days, clock=clock,
                             defer_older=defer_older)
@@ -90,13 +91,15 @@ class Store:
         until :meth:`load_deferred`. The dashboard paints the current week first: at a
         million stored items that halves what its first frame waits for.
 
-        A writer takes the writer lock (StoreLockedError if another process has it); a
-        readonly store takes no lock and never writes. Corrupt files raise CorruptStoreError
-        and are left untouched.
+        A writer takes the writer lock (StoreLockedError if another process has it;
+        StoreUnwritableError on a read-only or full filesystem); a readonly store takes no
+        lock and never writes. Corrupt files raise CorruptStoreError and are left untouched.
         """
         if recent_days < 1:
             raise ValueError("recent_days must be >= 1")
         directory = Path(path).expanduser()
+        if directory.exists() and not directory.is_dir():
+            raise StoreError(directory, f"{directory} is a file, not a store folder")
         if readonly:
             if not directory.is_dir():
                 raise StoreError(directory, f"no store at {directory} (nothing to open read-only)")
@@ -104,7 +107,7 @@ class Store:
             try:
                 directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except FileExistsError:
-                raise StoreError(directory, f"{directory} exists and is not a directory") from None
+                raise StoreError(directory, f"{directory} is a file, not a store folder") from None
             except OSError as exc:
                 raise StoreError(directory, f"cannot create the store directory {directory}: "
                                             f"{os_reason(exc)}") from None
@@ -135,14 +138,18 @@ class Store:
             self._state.storage.touch()  # save the corrected manifest with the next flush
         return changed
 
-    def close(self) -> None:
-        """Flush if dirty (writer), write the id indexes, release the lock."""
+    def close(self, *, save: bool = True) -> None:
+        """Flush if dirty (writer), write the id indexes, release the lock. ``save=False``:
+        leave unsaved changes unsaved (a one-shot command whose save already failed)."""
         if self._closed:
             return
         try:
-            # (a forked child no longer holds the lock: it leaves saving to its parent)
-            if not self.readonly and self._writer_lock is not None and self._writer_lock.held:
+            # (a forked child no longer holds the lock: it leaves saving to its parent; a
+            # writer that lost the store writes nothing more)
+            lock = self._writer_lock
+            if save and not self.readonly and lock is not None and lock.held and self._lost is None:
                 self.flush()
+                self._check_owner()  # the id indexes too go only into our own folder
                 with self._lock:
                     self._weeks.save_resident_indexes()
         finally:
@@ -168,6 +175,25 @@ class Store:
     def _require_writer(self, action: str) -> None:
         if self.readonly:
             raise ReadOnlyStoreError(self.path, action)
+        if self._lost is not None:
+            raise self._lost
+
+    @property
+    def lost(self) -> WriterLockLostError | None:
+        """Set once a save found this writer no longer owns the store folder at ``path``
+        (deleted, renamed, replaced): from then on nothing is written."""
+        return self._lost
+
+    def _check_owner(self) -> None:
+        """Before writing anything: still the writer of the folder at ``path``?"""
+        if self._lost is not None:
+            raise self._lost
+        if self._writer_lock is not None:
+            try:
+                self._writer_lock.verify()
+            except WriterLockLostError as exc:
+                self._lost = exc
+                raise
 
     # ------------------------------------------------------------------ items
     def upsert_items(self, items: Iterable[Item], *, owned: bool = False) -> list[Item]:
@@ -314,6 +340,7 @@ class Store:
         now = self._clock() if now is None else now
         cutoff_ts = now - days * DAY
         cutoff = utc_iso(cutoff_ts)
+        self._check_owner()  # retention deletes files before its flush
         with self._lock:
             self._require_open()
             starred = {i for i, fl in self._state.flags.items() if fl.starred}
@@ -404,6 +431,8 @@ class Store:
         file's stat: after a crash in between, the stale manifest entry is detected and
         recomputed at open. On StoreWriteError nothing more is written, the files on disk are
         the previous good ones and the changes stay pending for the next flush.
+        WriterLockLostError (then also :attr:`lost`): the folder at ``path`` is no longer the
+        one this writer locked; from then on nothing more is written.
         """
         t0 = time.perf_counter()
         if self.readonly:
@@ -422,6 +451,7 @@ class Store:
                     return FlushReport(0, 0, time.perf_counter() - t0)
             for job in jobs:
                 _p, storage, payload, _version, _entry = job
+                self._check_owner()  # before every file: never into a folder not ours
                 st = storage.commit(payload)
                 with self._lock:
                     if not self._weeks.saved(job, st):
@@ -430,6 +460,7 @@ class Store:
                 written += len(payload)
             with self._lock:
                 payload, version = self._state.stage(self._weeks.disk_manifest)
+            self._check_owner()
             st = self._state.storage.commit(payload)
             with self._lock:
                 self._state.saved(version, st)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from feeds.model import LABELS, parse_utc_iso
+from feeds.model import LABELS, NO_LABEL, Item, parse_utc_iso
 from feeds.config.units import format_duration
-from feeds.model import NO_LABEL
 
 OTHER = "other"  # the pane (and CSS class) of items that carry no label
 PANES: tuple[str, ...] = (*LABELS, OTHER)
@@ -23,6 +22,14 @@ PANE_TITLES = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statem
 def store_label(pane: str) -> str:
     """The store's label for a pane (counts, filters, trends): "other" holds "none"."""
     return NO_LABEL if pane == OTHER else pane
+
+
+def panes_of(item: Item) -> tuple[str, ...]:
+    """The panes an item appears in: each of its labels, or Other."""
+    shown = tuple(label for label in item.labels if label in LABELS)
+    return shown or (OTHER,)
+
+
 # Theme variables, so a theme switch recolours labels everywhere (Content resolves them).
 # The text-* variants stay readable on the background; the plain ones fill blocks.
 LABEL_VARS = {"talks": "text-success", "sanctions": "text-error", "statements": "text-warning",

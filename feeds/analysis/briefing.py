@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 from feeds.analysis.clusters import ClusterView, group_by_cluster
 from feeds.model import LABELS, Item, parse_utc_iso
 from feeds.parse.text import clip, safe_link
-from storage.atomic import replace_file
+from feeds.files import write_private
 
 OTHER = "other"
 FORMATS = ("md", "html")
@@ -109,7 +109,7 @@ def _local(iso: str, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _source(item: Item, names: Mapping[str, str] | None) -> str:
-    return (names or {}).get(item.feed) or item.source or item.feed
+    return (names or {}).get(item.feed) or item.source or redact_url(item.feed)
 
 
 def _lede(view: ClusterView) -> str:
@@ -252,5 +252,5 @@ def compose_briefing(items: list[Item], fmt: str, now: float, title: str, *,
 
 def save_briefing(path: Path, briefing: Briefing) -> None:
     """Write atomically: a crash or a full disk leaves the previous file or the new one whole.
-    Raises OSError."""
-    replace_file(path, briefing.text.encode("utf-8"))
+    A new file is 0600 in 0700 folders (feeds.files). Raises OSError."""
+    write_private(path, briefing.text.encode("utf-8"))

@@ -122,7 +122,7 @@ Errors
 ------
 Unknown keys and labels, wrong types, empty patterns, alternatives or arrays, a misplaced
 wildcard, an unsupported character, a malformed near pattern, a near pattern in ``terms``
-or a plain phrase in ``near``, duplicate patterns, thresholds <= 0 and negative weights
+or a plain phrase in ``near``, duplicate patterns, thresholds <= 0, negative weights and numbers above 1000
 raise :class:`RuleError`. Its message names the rule, then the problem, e.g.
 ``rules.sanctions.near."impos* ~x sanction*": malformed near pattern: expected 'A ~N B' …``.
 """
@@ -263,6 +263,9 @@ def _type_name(value: Any) -> str:
             list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
 
 
+MAX_NUMBER = 1000.0  # weights, thresholds, title_bonus
+
+
 def _number(value: Any, where: str, *, positive: bool = False) -> float:
     # bool is an int subclass: `weight = true` must not silently mean 1.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -274,6 +277,8 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
         raise RuleError(where, f"must be greater than 0, got {value}")
     if number < 0:
         raise RuleError(where, f"must not be negative, got {value}")
+    if number > MAX_NUMBER:  # sums of absurd weights overflow to inf and every label applies
+        raise RuleError(where, f"must be at most {MAX_NUMBER:g}, got {value}")
     return number
 
 

@@ -8,6 +8,7 @@ and edits that copy, which from then on is the config in use.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -16,6 +17,7 @@ import tomlkit
 
 from feeds.config.load import Config, ConfigError, load_config, normalise_feed_url, user_config_path
 from feeds.model import FeedState, reset_feed_state
+from feeds.files import write_private
 from storage.atomic import replace_file
 
 
@@ -45,31 +47,36 @@ def writable_config_path(config: Config) -> tuple[Path, bool]:
         url = str(table.get("url", ""))
         if url and not url.lower().startswith(("http://", "https://", "feed://")):
             table["url"] = normalise_feed_url(url, config.path.parent)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, tomlkit.dumps(doc))
+    # A new file, 0600, in the user's config folder (created 0700 if need be).
+    write_private(target, tomlkit.dumps(doc).encode("utf-8"), make_dirs=True)
     return target, True
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    replace_file(path, text.encode("utf-8"))  # keeps the file's permission bits
+    write_private(path, text.encode("utf-8"))  # an existing file keeps its permission bits
 
 
 def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
-    """Apply ``change``, check that the result is a valid config, then replace the file."""
-    original = path.read_text(encoding="utf-8")
+    """Apply ``change``, check that the result is a valid config, then replace the file.
+
+    A config that is a symlink (dotfiles kept in a repository) is edited where it points:
+    the target is replaced, the link stays."""
+    target = Path(os.path.realpath(path))
+    original = target.read_text(encoding="utf-8")
     doc = tomlkit.parse(original)
     change(doc)
     text = tomlkit.dumps(doc)
-    tmp_check = path.with_name(f".{path.name}.check")
+    # Beside the target, so that relative local paths resolve as they will in the config.
+    tmp_check = target.with_name(f".{target.name}.check")
     try:
-        tmp_check.write_text(text, encoding="utf-8")
+        replace_file(tmp_check, text.encode("utf-8"), durable=False)  # 0600: it may hold credentials
         load_config(tmp_check)
     except ConfigError as e:
         raise ConfigError(path, f"the change would make the config invalid: {e.problem}",
                           key=e.key) from None
     finally:
         tmp_check.unlink(missing_ok=True)
-    _atomic_write(path, text)
+    _atomic_write(target, text)
     return load_config(path)
 
 

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from feeds.model import FeedSource
-from feeds.config.units import parse_duration, parse_size
+from feeds.redact import redact_text
+from feeds.config.units import format_duration, parse_duration, parse_size
 
 APP_NAME = "diplowatch"
 
@@ -35,7 +36,7 @@ class ConfigError(Exception):
             where += f", line {line}"
         if key:
             where += f", {key}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(redact_text(f"{where}: {problem}"))  # (a feed URL may be quoted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class PollingSettings:
     parse_timeout: float = 20.0  # a parse worker that runs longer is killed
     parse_workers: int = 0  # 0 → one per CPU core (at most 4)
     user_agent: str = ""  # "" → "diplowatch/<version> (+project URL)"
+    allow_internal: bool = False  # every feed may reach internal addresses (feeds.net.policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class WatchSettings:
     bell: bool = True
     notify_command: tuple[str, ...] = ()  # argv, run once per matching item; () → none
     notify_timeout: float = 10.0
+    notify_budget: float = 60.0  # all the notify commands of one poll cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,30 +307,52 @@ def _watch(v: "_Validator", doc: dict, defaults: dict) -> WatchSettings:
             v.fail("watch.notify_command", "expected an array of non-empty strings "
                    f"(the program, then its arguments), got {_show(cmd)}")
         out["notify_command"] = tuple(cmd)
-    if "notify_timeout" in values:
-        try:
-            out["notify_timeout"] = _duration(0.1)(values["notify_timeout"])
-        except ValueError as e:
-            v.fail("watch.notify_timeout", str(e))
+    for key in ("notify_timeout", "notify_budget"):
+        if key in values:
+            try:
+                out[key] = _duration(0.1, MAX_TIMEOUT)(values[key])
+            except ValueError as e:
+                v.fail(f"watch.{key}", str(e))
     return WatchSettings(**out)
 
 
-# name → (converter, description of what is expected)
-def _int(lo: int, hi: int | None = None) -> Callable[[Any], int]:
+# Upper bounds: a value past them is a typo or an attack on the poller (an interval of nan
+# or 1e308 s never schedules, a timeout of inf removes the deadline, a 100 GiB body cap lets a
+# gzip bomb inflate until memory runs out). Each is far above any sensible setting.
+DAY = 86400.0
+MAX_DURATION = 30 * DAY  # intervals, backoff, cluster windows
+MAX_TIMEOUT = 600.0  # a fetch, a parse, a notify command
+MAX_CONNECT_TIMEOUT = 120.0
+MAX_BODY = 1024**3  # 1 GiB of decoded feed
+MAX_ITEMS = 100_000  # entries kept from one document
+MAX_RETENTION_DAYS = 36_500
+MAX_HORIZON = 365 * DAY
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
     def conv(x: Any) -> int:
         if isinstance(x, bool) or not isinstance(x, int):
             raise ValueError(f"expected an integer, got {_show(x)}")
-        if x < lo or (hi is not None and x > hi):
-            raise ValueError(f"expected an integer {'between %d and %d' % (lo, hi) if hi is not None else 'of at least %d' % lo}, got {x}")
+        if not lo <= x <= hi:
+            raise ValueError(f"expected an integer between {lo} and {hi}, got {x}")
         return x
     return conv
 
 
-def _duration(lo: float = 0.0) -> Callable[[Any], float]:
+def _span(seconds: float) -> str:
+    """A bound in words: "0.1s", "10m", "30d"."""
+    return f"{seconds:g}s" if seconds < 60 else format_duration(seconds)
+
+
+def _duration(lo: float, hi: float = MAX_DURATION) -> Callable[[Any], float]:
     def conv(x: Any) -> float:
-        s = parse_duration(x)
-        if s < lo:
-            raise ValueError(f"must be at least {lo:g} seconds, got {_show(x)}")
+        bounds = f"between {_span(lo)} and {_span(hi)}"
+        try:
+            s = parse_duration(x)
+        except ValueError as e:
+            raise ValueError(f"{e} (allowed: {bounds})") from None
+        if not lo <= s <= hi:
+            raise ValueError(f"expected a duration {bounds}, got {_show(x)}")
         return s
     return conv
 
@@ -365,32 +390,36 @@ def _path(x: Any) -> Path:
 
 
 def _size(x: Any) -> int:
-    n = parse_size(x)
-    if n < 1024:
-        raise ValueError(f"must be at least 1KiB, got {_show(x)}")
+    try:
+        n = parse_size(x)
+    except ValueError as e:
+        raise ValueError(f"{e} (allowed: between 1KiB and 1GiB)") from None
+    if not 1024 <= n <= MAX_BODY:
+        raise ValueError(f"expected a size between 1KiB and 1GiB, got {_show(x)}")
     return n
 
 
 _POLLING_FIELDS: dict[str, Callable[[Any], Any]] = {
     "interval": _duration(1), "min_interval": _duration(1), "max_interval": _duration(1),
     "jitter": _fraction, "concurrency": _int(1, 256), "per_host": _int(1, 64),
-    "connect_timeout": _duration(0.1), "timeout": _duration(0.1), "max_body": _size,
-    "max_redirects": _int(0, 20), "max_items": _int(1), "parse_timeout": _duration(1),
-    "parse_workers": _int(0, 64), "user_agent": _string,
+    "connect_timeout": _duration(0.1, MAX_CONNECT_TIMEOUT), "timeout": _duration(0.1, MAX_TIMEOUT),
+    "max_body": _size, "max_redirects": _int(0, 20), "max_items": _int(1, MAX_ITEMS),
+    "parse_timeout": _duration(1, MAX_TIMEOUT),
+    "parse_workers": _int(0, 64), "user_agent": _string, "allow_internal": _bool,
 }
 _STORAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "path": _path, "retention_days": _int(0), "recent_days": _int(1, 3660),
+    "path": _path, "retention_days": _int(0, MAX_RETENTION_DAYS), "recent_days": _int(1, 3660),
 }
 _UI_FIELDS: dict[str, Callable[[Any], Any]] = {"theme": _string}
 _CLUSTER_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "enabled": _bool, "window": _duration(60), "horizon": _duration(3600),
+    "enabled": _bool, "window": _duration(60), "horizon": _duration(3600, MAX_HORIZON),
     "threshold": _number(0, 100), "min_shared": _int(1, 10),
 }
 # Keys an earlier version read and this one does not: accepted and ignored, so that a config
 # written then still loads. (Fetch processes gave nothing once HTTP parsing moved to llhttp.)
 _OBSOLETE_KEYS = {"polling.fetch_processes"}
-_WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout"}
-_FEED_KEYS = {"name", "url", "tags", "interval", "enabled"}
+_WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout", "notify_budget"}
+_FEED_KEYS = {"name", "url", "tags", "interval", "enabled", "allow_internal"}
 
 
 def _show(x: Any) -> str:
@@ -528,12 +557,13 @@ class _Validator:
             interval = None
             if "interval" in t:
                 try:
-                    interval = parse_duration(t["interval"])
+                    interval = _duration(1)(t["interval"])
                 except ValueError as e:
                     self.fail(f"{k}.interval", str(e))
-            enabled = t.get("enabled", True)
-            if not isinstance(enabled, bool):
-                self.fail(f"{k}.enabled", f"expected true or false, got {_show(enabled)}")
+            enabled, allow_internal = t.get("enabled", True), t.get("allow_internal", False)
+            for key, value in (("enabled", enabled), ("allow_internal", allow_internal)):
+                if not isinstance(value, bool):
+                    self.fail(f"{k}.{key}", f"expected true or false, got {_show(value)}")
             name = name.strip()
             if name.lower() in names:
                 self.fail(f"{k}.name", f"duplicate feed: the name {name!r} is already used by feeds[{names[name.lower()]}]")
@@ -541,5 +571,6 @@ class _Validator:
                 self.fail(f"{k}.url", f"duplicate feed: {url!r} is already listed as feeds[{urls[url]}]")
             names[name.lower()], urls[url] = i, i
             out.append(FeedSource(name=name, url=url, tags=tuple(x.strip() for x in tags),
-                                  interval=interval, enabled=enabled))
+                                  interval=interval, enabled=enabled,
+                                  allow_internal=allow_internal))
         return tuple(out)

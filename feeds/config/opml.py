@@ -1,12 +1,25 @@
-"""OPML subscription lists in and out (the format every feed reader exchanges)."""
+"""OPML subscription lists in and out (the format every feed reader exchanges).
+
+An OPML file to import comes from elsewhere, so reading it is bounded: at most
+MAX_OPML_BYTES, MAX_OUTLINES outlines and MAX_DEPTH levels of folders, read by expat's
+event callbacks (no recursion: a 5,000-deep nesting is an error in words, not a
+RecursionError). Entity declarations are refused as the parser reports them, that is after
+the document is decoded, whatever its encoding (UTF-16 included).
+"""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+import xml.parsers.expat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeds.model import FeedSource
 from feeds.parse.text import plain_text
+from feeds.redact import redact_url
+
+MAX_OPML_BYTES = 10 * 1024 * 1024
+MAX_OUTLINES = 10_000
+MAX_DEPTH = 64  # nested outlines (folders)
 
 
 class OPMLError(ValueError):
@@ -20,38 +33,83 @@ class OPMLFeed:
     tags: tuple[str, ...]
 
 
+@dataclass(slots=True)
+class _Frame:
+    kind: str  # "root", "body", "folder", "feed" or "other"
+    folders: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Expat callbacks: the outlines of the first <body> of an <opml> root."""
+
+    path: Path
+    stack: list[_Frame] = field(default_factory=list)
+    feeds: list[OPMLFeed] = field(default_factory=list)
+    outlines: int = 0
+    body_seen: bool = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        parent = self.stack[-1] if self.stack else None
+        if parent is None:
+            if tag.lower() != "opml":
+                raise OPMLError(f"{self.path}: not an OPML file (root element <{tag}>, expected <opml>)")
+            self.stack.append(_Frame("root"))
+            return
+        if len(self.stack) > MAX_DEPTH + 2:
+            raise OPMLError(f"{self.path}: outlines nested more than {MAX_DEPTH} deep")
+        if parent.kind == "root" and tag == "body" and not self.body_seen:
+            self.body_seen = True
+            self.stack.append(_Frame("body"))
+        elif parent.kind in ("body", "folder") and tag == "outline":
+            self.stack.append(self._outline(attrs, parent.folders))
+        else:
+            self.stack.append(_Frame("other"))
+
+    def _outline(self, attrs: dict[str, str], folders: tuple[str, ...]) -> _Frame:
+        self.outlines += 1
+        if self.outlines > MAX_OUTLINES:
+            raise OPMLError(f"{self.path}: more than {MAX_OUTLINES} outlines")
+        name = plain_text(attrs.get("title") or attrs.get("text") or "", 200, is_html=False)
+        url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
+        if not url:
+            return _Frame("folder", folders + ((name,) if name else ()))
+        cats = tuple(c.strip().strip("/") for c in (attrs.get("category") or "").split(",")
+                     if c.strip().strip("/"))
+        self.feeds.append(OPMLFeed(name or url, url, folders + cats))
+        return _Frame("feed")
+
+    def end(self, tag: str) -> None:
+        self.stack.pop()
+
+    def refuse_entity(self, *args: object) -> None:
+        # A subscription list has no business declaring entities (billion laughs, XXE).
+        raise OPMLError(f"{self.path}: refused: the file declares XML entities")
+
+
 def read_opml(path: Path) -> list[OPMLFeed]:
     """Every outline with an ``xmlUrl``; enclosing folder outlines become tags."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_OPML_BYTES + 1)
     except OSError as e:
         raise OPMLError(f"{path}: {e.strerror or e}") from None
-    if b"<!ENTITY" in data:  # a subscription list has no business declaring entities
-        raise OPMLError(f"{path}: refused: the file declares XML entities")
+    if len(data) > MAX_OPML_BYTES:
+        raise OPMLError(f"{path}: larger than {MAX_OPML_BYTES // (1024 * 1024)} MiB")
+    reader = _Reader(path)
+    parser = xml.parsers.expat.ParserCreate()
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
+    parser.EntityDeclHandler = reader.refuse_entity
+    parser.UnparsedEntityDeclHandler = reader.refuse_entity
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as e:
-        raise OPMLError(f"{path}: not well-formed XML ({e})") from None
-    if root.tag.lower() != "opml":
-        raise OPMLError(f"{path}: not an OPML file (root element <{root.tag}>, expected <opml>)")
-    body = root.find("body")
-    if body is None:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as e:
+        raise OPMLError(f"{path}: not well-formed XML ({xml.parsers.expat.ErrorString(e.code)}: "
+                        f"line {e.lineno}, column {e.offset})") from None
+    if not reader.body_seen:
         raise OPMLError(f"{path}: the OPML file has no <body> element")
-    out: list[OPMLFeed] = []
-
-    def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
-        for child in node.findall("outline"):
-            name = plain_text(child.get("title") or child.get("text") or "", 200, is_html=False)
-            url = (child.get("xmlUrl") or child.get("xmlurl") or "").strip()
-            if url:
-                cats = tuple(c.strip().strip("/") for c in (child.get("category") or "").split(",")
-                             if c.strip().strip("/"))
-                out.append(OPMLFeed(name or url, url, folders + cats))
-            else:
-                walk(child, folders + ((name,) if name else ()))
-
-    walk(body, ())
-    return out
+    return reader.feeds
 
 
 def write_opml(feeds: tuple[FeedSource, ...], title: str = "diplowatch feeds") -> str:
@@ -62,7 +120,8 @@ def write_opml(feeds: tuple[FeedSource, ...], title: str = "diplowatch feeds") -
     for f in feeds:
         if f.is_local:
             continue  # a local path means nothing on another machine
-        attrs = {"type": "rss", "text": f.name, "title": f.name, "xmlUrl": f.url}
+        # A subscription list gets shared: credentials in a URL stay in the config.
+        attrs = {"type": "rss", "text": f.name, "title": f.name, "xmlUrl": redact_url(f.url)}
         if f.tags:
             attrs["category"] = ",".join(f.tags)
         ET.SubElement(body, "outline", attrs)

@@ -1,6 +1,7 @@
 """Human units in the config and on the command line: durations ("15m", "7d") and sizes ("5MiB")."""
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -11,20 +12,30 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
                "gb": 1000**3, "gib": 1024**3, None: 1}
 
 
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def parse_duration(value: object) -> float:
     """"90s", "15m", "2h", "1d", "1w", or a number of seconds → seconds. ValueError otherwise."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as \"15m\"")
     if isinstance(value, (int, float)):
-        if value < 0:
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        unit = m.group(2).lower() if m.group(2) else None
+        seconds = float(m.group(1)) * _DURATION_UNITS[unit]
+    else:
+        seconds = None
+    if seconds is not None:
+        # nan compares false with everything, so it would slip past every later bound check.
+        if not math.isfinite(seconds):
+            raise ValueError(f"expected a finite duration, got {_brief(value)}")
+        if seconds < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            unit = m.group(2).lower() if m.group(2) else None
-            return float(m.group(1)) * _DURATION_UNITS[unit]
-    raise ValueError(f"expected a duration such as \"90s\", \"15m\", \"2h\", \"1d\", got {value!r}")
+        return seconds
+    raise ValueError(f"expected a duration such as \"90s\", \"15m\", \"2h\", \"1d\", got {_brief(value)}")
 
 
 def parse_size(value: object) -> int:
@@ -39,8 +50,11 @@ def parse_size(value: object) -> int:
         m = _SIZE.match(value)
         if m:
             unit = m.group(2).lower() if m.group(2) else None
-            return int(float(m.group(1)) * _SIZE_UNITS[unit])
-    raise ValueError(f"expected a size such as \"5MiB\" or \"512KiB\", got {value!r}")
+            size = float(m.group(1)) * _SIZE_UNITS[unit]
+            if not math.isfinite(size):  # "9999…9GiB" overflows to inf: int() would raise
+                raise ValueError(f"expected a finite size, got {_brief(value)}")
+            return int(size)
+    raise ValueError(f"expected a size such as \"5MiB\" or \"512KiB\", got {_brief(value)}")
 
 
 def parse_since(value: str, now: float) -> float:

@@ -2,8 +2,10 @@
 
 One :class:`Fetcher` drives one httpx transport. A fetch:
 - sends the stored validators (``If-None-Match`` / ``If-Modified-Since``);
-- follows at most ``max_redirects`` redirects by hand, checking every hop: http(s) only, and
-  a public host may not redirect to a loopback/private/link-local address;
+- follows at most ``max_redirects`` redirects by hand, checking every hop: http(s) only;
+- never connects to an internal address (loopback, private, link-local, special-purpose)
+  unless the feed allows it (:mod:`feeds.net.policy`): the address checked is the one the
+  socket connected to, on every hop, so DNS rebinding and adopted redirects are covered;
 - streams the raw body and decodes gzip/deflate itself with a cap on the *decoded* size
   (httpx would inflate a whole network chunk, a gzip bomb, before any cap could look at it);
 - runs under one total deadline (httpx only has per-phase timeouts: a body dripping a byte at
@@ -13,6 +15,7 @@ The outcome, good or bad, is a :class:`FetchResult` with the error in words.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.utils
 import errno
@@ -31,10 +34,14 @@ from urllib.parse import urljoin, urlsplit
 
 from feeds import __version__
 from feeds.config.load import PollingSettings
-from feeds.net.policy import AddressClassifier, host_is_internal
-from feeds.net.h1 import H1Transport
+from feeds.net.policy import (
+    AddressClassifier, AddressRefused, PeerCheck, host_is_internal, is_local_name,
+    names_internal_address, parse_ip, peer_check,
+)
+from feeds.net.h1 import PEER_CHECK, H1Transport
 from feeds.net.httpx_adapter import httpx
 from feeds.config.units import format_duration
+from feeds.poll.schedule import MAX_RETRY_AFTER
 
 
 class FetchOutcome(StrEnum):
@@ -48,7 +55,6 @@ class FetchOutcome(StrEnum):
 
 
 DEFAULT_RETRY_AFTER = 3600.0  # 429/503 without Retry-After: wait at least an hour
-MAX_RETRY_AFTER = 86400.0  # a hostile Retry-After cannot park a feed for years
 _CHUNK = 64 * 1024
 
 
@@ -124,12 +130,30 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = self._new_pool(url)
+        check: PeerCheck | None = request.extensions.get(PEER_CHECK)
+        if check is not None and not isinstance(pool, H1Transport):
+            await _check_proxied(url.host, check)
         return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.aclose()
+
+
+async def _check_proxied(host: str, check: PeerCheck) -> None:
+    """Through a proxy the socket's peer is the proxy, so the target is judged by what its
+    name resolves to here. A name that does not resolve here is the proxy's to resolve (a
+    network that only reaches out through a proxy often has no public DNS)."""
+    if parse_ip(host) is not None or is_local_name(host):
+        await check(host)
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return
+    for address in dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos):
+        await check(address)
 
 
 @functools.cache
@@ -153,7 +177,7 @@ class Fetcher:
     by hand, and a feed fetch carries no cookies.
 
     ``transport`` is injectable (an ``httpx.AsyncBaseTransport``) and so is ``is_internal``,
-    the address classifier used for the redirect policy.
+    the address classifier of the connect-time address policy.
     """
 
     def __init__(self, settings: PollingSettings, *, transport: httpx.AsyncBaseTransport | None = None,
@@ -181,23 +205,43 @@ class Fetcher:
         await self._transport.aclose()
 
     @contextlib.asynccontextmanager
-    async def _get(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
+    async def _get(self, url: str, headers: dict[str, str], check: PeerCheck | None,
+                   hop: int) -> AsyncIterator[httpx.Response]:
+        extensions: dict = {"timeout": self._timeout}
+        if check is not None:
+            extensions[PEER_CHECK] = check
         request = httpx.Request("GET", url, headers={**self._headers, **headers},
-                                extensions={"timeout": self._timeout})
-        response = await self._transport.handle_async_request(request)
+                                extensions=extensions)
+        if request.url.userinfo:
+            # Credentials in the feed URL: HTTP Basic, for this URL's own host only (a redirect
+            # elsewhere carries none unless its Location names them).
+            pair = f"{request.url.username}:{request.url.password}".encode("utf-8")
+            request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        try:
+            response = await self._transport.handle_async_request(request)
+        except AddressRefused as e:
+            what = "a redirect to" if hop else "to connect to"
+            raise FetchFailed(f"refused {what} an internal address ({e.address}, {e.reason}): "
+                              "set allow_internal = true on the feed to allow it") from None
         try:
             yield response
         finally:
             await response.aclose()
 
-    async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """GET ``url`` (an http(s) URL) under the total deadline."""
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                    allow_internal: bool | None = None) -> FetchResult:
+        """GET ``url`` (an http(s) URL) under the total deadline. ``allow_internal``: may it
+        reach internal addresses? None: only if ``url`` names one itself (127.0.0.1,
+        localhost); the poller decides from the configured URL, not a redirected one."""
         started = time.perf_counter()
         result = FetchResult(FetchOutcome.ERROR, url, url)
         try:
             async with asyncio.timeout(self.settings.timeout):
-                await self._fetch(url, etag, last_modified, result)
+                if allow_internal is None:
+                    allow_internal = await names_internal_address(urlsplit(url).hostname or "",
+                                                                  self._is_internal)
+                check = None if allow_internal else peer_check(self._is_internal)
+                await self._fetch(url, etag, last_modified, result, check)
         except TimeoutError:
             result.outcome = FetchOutcome.ERROR
             result.body = None
@@ -217,26 +261,18 @@ class Fetcher:
         return result
 
     async def _fetch(self, url: str, etag: str | None, last_modified: str | None,
-                     result: FetchResult) -> None:
+                     result: FetchResult, check: PeerCheck | None) -> None:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        origin_internal: bool | None = None
         permanent: str | None = None
         permanent_chain = True
         current = url
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(current, first=hop == 0)
-            if hop:
-                if origin_internal is None:
-                    origin_internal = await self._is_internal(urlsplit(url).hostname or "")
-                target_host = urlsplit(current).hostname or ""
-                if not origin_internal and await self._is_internal(target_host):
-                    raise FetchFailed(f"refused a redirect from a public host to an internal "
-                                      f"address ({target_host})")
-            async with self._get(current, headers) as resp:
+            async with self._get(current, headers, check, hop) as resp:
                 result.final_url = current
                 result.http_status = resp.status_code
                 if resp.status_code in (301, 302, 303, 307, 308):

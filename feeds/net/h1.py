@@ -8,7 +8,9 @@ Node.js's HTTP parser, as it arrives on an asyncio protocol, and the request is 
 Only what a feed fetch needs: ``GET`` without a body, keep-alive with a short expiry, TLS,
 bodies by ``Content-Length``, chunked or until close, response headers capped at 64 KiB.
 The caller (:class:`feeds.net.fetch.Fetcher`) keeps the policy: the total deadline, body caps,
-decoding, redirects. Faults come out as httpx's own exceptions, chained to the OS error, so
+decoding, redirects. Its address policy comes as a request extension (:data:`PEER_CHECK`): the
+resolved addresses it refuses are never connected to, and the address a connection actually
+reached (the socket's peer) is checked before every request sent on it, new or reused. Faults come out as httpx's own exceptions, chained to the OS error, so
 :func:`feeds.net.fetch.describe_http_error` names them. A kept-alive connection that the server
 closed while it sat idle is retried once on a new one, as browsers and urllib3 retry an
 idempotent request.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import select
+import socket
 import ssl
 import time
 from typing import AsyncIterator
@@ -24,12 +27,16 @@ from typing import AsyncIterator
 import httptools
 
 from feeds.net.httpx_adapter import httpx
+from feeds.net.policy import AddressRefused, PeerCheck
 
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept; servers close theirs at 5–60 s
 MAX_IDLE = 2  # idle connections kept per origin (the poller sends one or two at a time)
 MAX_HEAD = 64 * 1024  # status line and headers; h11's own limit is 16 KiB
 _PAUSE_ABOVE = 256 * 1024  # body bytes buffered before the socket stops being read
 _FORBIDDEN_IN_HEADERS = (b"\r", b"\n", b"\0")
+# Request extension: a feeds.net.policy.PeerCheck, async (address) -> None, raising
+# AddressRefused for an address the request must not reach.
+PEER_CHECK = "diplowatch.peer_check"
 
 
 class _StaleConnection(Exception):
@@ -49,6 +56,7 @@ class _Connection(asyncio.Protocol):
         self.unsolicited = False  # bytes arrived while no request was waiting
         self.used = False
         self.idle_since = 0.0
+        self.peer = ""  # the IP address the socket is connected to
         self._waiter: asyncio.Future | None = None
         self._paused = False
 
@@ -56,6 +64,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]).split("%")[0] if peer else ""
 
     def data_received(self, data: bytes) -> None:
         parser = self.parser
@@ -241,32 +251,64 @@ class H1Transport(httpx.AsyncBaseTransport):
         if request.method != "GET" or request.headers.get("content-length", "0") != "0":
             raise httpx.UnsupportedProtocol("this transport sends only GET without a body")
         timeouts = request.extensions.get("timeout", {})
+        check: PeerCheck | None = request.extensions.get(PEER_CHECK)
         head = _request_head(request)
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
             if conn.reusable(now):
+                await _checked(conn, check)  # another feed's policy may have opened it
                 try:
                     return await self._exchange(conn, head, request, timeouts)
                 except _StaleConnection:
                     pass  # closed by the server while idle: try the next, or a new one
             else:
                 conn.close()
-        conn = await self._connect(request, timeouts.get("connect"))
+        conn = await _checked(await self._connect(request, timeouts.get("connect"), check), check)
         return await self._exchange(conn, head, request, timeouts)  # (never stale: not reused)
 
-    async def _connect(self, request: httpx.Request, timeout: float | None) -> _Connection:
-        loop = asyncio.get_running_loop()
+    async def _connect(self, request: httpx.Request, timeout: float | None,
+                       check: PeerCheck | None) -> _Connection:
         try:
             async with asyncio.timeout(timeout):
-                _, conn = await loop.create_connection(
-                    _Connection, self._host, self._port, ssl=self._ssl,
-                    server_hostname=self._host if self._ssl else None)
+                if check is None:
+                    return await self._open(self._host)
+                return await self._open_checked(check)
         except TimeoutError as e:
             raise httpx.ConnectTimeout("no connection within the connect timeout", request=request) from e
         except (OSError, ssl.SSLError) as e:
             raise httpx.ConnectError(str(e) or e.__class__.__name__, request=request) from e
+
+    async def _open(self, address: str) -> _Connection:
+        _, conn = await asyncio.get_running_loop().create_connection(
+            _Connection, address, self._port, ssl=self._ssl,
+            server_hostname=self._host if self._ssl else None)
         return conn
+
+    async def _open_checked(self, check: PeerCheck) -> _Connection:
+        """Resolve the host once and connect only to addresses ``check`` lets through: the
+        address checked is the address connected to (a second lookup could rebind)."""
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            self._host, self._port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        refused: AddressRefused | None = None
+        failed: OSError | None = None
+        for address in addresses:
+            try:
+                await check(address.split("%")[0])
+            except AddressRefused as e:  # skip this address, keep the reason
+                refused = refused or e
+                continue
+            try:
+                return await self._open(address)
+            except OSError as e:  # (ssl.SSLError is an OSError: a TLS failure is final)
+                if isinstance(e, ssl.SSLError):
+                    raise
+                failed = e
+        if failed is not None:
+            raise failed
+        assert refused is not None  # getaddrinfo returns at least one address or raises
+        raise refused
 
     async def _exchange(self, conn: _Connection, head: bytes, request: httpx.Request,
                         timeouts: dict) -> httpx.Response:
@@ -314,6 +356,17 @@ class H1Transport(httpx.AsyncBaseTransport):
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+async def _checked(conn: _Connection, check: PeerCheck | None) -> _Connection:
+    """``conn`` if its peer passes ``check``; else it is closed and the refusal raised."""
+    if check is not None:
+        try:
+            await check(conn.peer)
+        except BaseException:
+            conn.close()
+            raise
+    return conn
 
 
 def _request_head(request: httpx.Request) -> bytes:

@@ -28,8 +28,9 @@ from feeds.net.httpx_adapter import httpx
 from feeds.model import (
     FAILING_STATUSES, FeedSource, FeedState, FeedStatus, Item, new_feed_state, parse_utc_iso, utc_iso,
 )
-from feeds.net.policy import AddressClassifier, host_is_internal
+from feeds.net.policy import AddressClassifier, host_is_internal, names_internal_address
 from feeds.parse.document import ParsedFeed
+from feeds.redact import redact_text, redact_url
 from feeds.parse.pool import ParseJob, ParsePool
 
 if TYPE_CHECKING:  # imported when used: a poll with clustering and watching off pays nothing
@@ -97,6 +98,7 @@ class CycleReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     not_due: int = 0
     flush_error: str | None = None
+    flush_exception: Exception | None = None  # what the failed save raised
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -155,9 +157,13 @@ class Poller:
         if notifier is None and config.watch.notify_command and watch is not None:
             from feeds.analysis.watch import Notifier
 
-            notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout)
+            notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout,
+                                budget=config.watch.notify_budget)
         self.notifier = notifier
         self.resident = resident  # lives on across cycles (daemon, dashboard), or one-shot
+        # Hits whose items are not saved yet: notified after the cycle's save succeeds (a
+        # failed save keeps them, with the items, for the next one).
+        self._unsaved_hits: list[WatchHit] = []
 
     def warm_up(self, wait: float = 0.0) -> None:
         """Start the parse workers now, so that the first cycle does not wait for their
@@ -166,13 +172,14 @@ class Poller:
         if wait > 0 and hasattr(self.pool, "wait_ready"):
             self.pool.wait_ready(wait)
 
-    def close(self) -> None:
-        """Stop the parse workers (if ours); wait for pending notify commands (each has its
-        timeout) so that every watch hit is notified exactly once."""
+    def close(self, notify_grace: float | None = None) -> None:
+        """Stop the parse workers (if ours); wait for pending notify commands (each cycle's
+        within its budget) so that every watch hit is notified once; with ``notify_grace``
+        (a daemon stopping), wait that long at most and kill what is left."""
         if self._own_pool:
             self.pool.close()
         if self._own_notifier and self.notifier is not None:
-            self.notifier.close()
+            self.notifier.close(notify_grace)
 
     # --- who is due ----------------------------------------------------------------------
 
@@ -194,7 +201,7 @@ class Poller:
                 continue
             if wanted is not None and source.key not in wanted and source.name not in wanted:
                 continue
-            state = self.store.feed_state(source.key)
+            state = self._sane_state(self.store.feed_state(source.key), now)
             if state is not None and state.status == FeedStatus.GONE:
                 continue
             if self.blocked_until(state, now) is not None:
@@ -206,12 +213,26 @@ class Poller:
                 not_due += 1
         return due, not_due
 
+    def _sane_state(self, state: FeedState | None, now: float) -> FeedState | None:
+        """The stored state with stamps from a clock that has since jumped back pulled in;
+        a fixed state is stored, so that the feed's turn stops moving with the clock."""
+        if state is None:
+            return None
+        fixed = schedule.sane_state(state, self.config.polling, now)
+        if fixed is not state:
+            log.warning("%s: stored times were ahead of the clock (did it jump back?): next "
+                        "poll %s → %s", redact_url(state.key), state.next_poll, fixed.next_poll)
+            self.store.put_feed_state(fixed)
+        return fixed
+
     # --- the cycle -----------------------------------------------------------------------
 
     async def poll_cycle(self, *, force: bool = False, only: Iterable[str] | None = None,
                          on_feed: Callable[[FeedOutcome], None] | None = None,
                          flush: bool = True) -> CycleReport:
         report = CycleReport(started=self.clock())
+        if self.notifier is not None:
+            self.notifier.new_cycle()  # this cycle's hits share one notify budget
         due, report.not_due = self.due_feeds(report.started, force=force, only=only)
         if due and self.clusterer is not None and not self._clusters_built:
             # Once per poller: the stories of the last days, from the store's recent window.
@@ -239,8 +260,12 @@ class Poller:
             try:
                 await asyncio.to_thread(self.store.flush)
             except Exception as e:  # the store keeps the data dirty and retries next cycle
-                report.flush_error = str(e)
+                report.flush_error, report.flush_exception = str(e), e
                 log.error("could not save the poll cycle (will retry): %s", e)
+            else:
+                hits, self._unsaved_hits = self._unsaved_hits, []
+                if hits and self.notifier is not None:
+                    self.notifier.submit(hits)
             if self.config.storage.retention_days and report.flush_error is None:
                 await asyncio.to_thread(self._apply_retention, report.started)
         report.finished = self.clock()
@@ -252,8 +277,8 @@ class Poller:
 
     def _apply_retention(self, now: float) -> None:
         """At most once a day: drop items older than ``retention_days`` unless starred."""
-        last = self.store.get_meta(RETENTION_KEY) or 0.0
-        if now - float(last) < RETENTION_EVERY:
+        last = float(self.store.get_meta(RETENTION_KEY) or 0.0)
+        if 0.0 <= now - last < RETENTION_EVERY:  # (a stamp ahead of the clock is stale)
             return
         try:
             removed = self.store.apply_retention(self.config.storage.retention_days, now)
@@ -269,15 +294,18 @@ class Poller:
     async def _poll_feed(self, source: FeedSource, fetcher: Fetcher, global_slots: asyncio.Semaphore,
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
-        state = self.store.feed_state(source.key) or new_feed_state(source)
+        state = (self._sane_state(self.store.feed_state(source.key), self.clock())
+                 or new_feed_state(source))
         if source.is_local:
             result = await asyncio.to_thread(read_local, source.url, self.config.polling.max_body)
         else:
             host = (urlsplit(state.url).hostname or "", urlsplit(state.url).port)
             slot = host_slots.setdefault(f"{host[0]}:{host[1]}",
                                          asyncio.Semaphore(self.config.polling.per_host))
+            allow = await self._allows_internal(source)
             result = await _leased(fetcher.fetch(state.url, etag=state.etag,
-                                                 last_modified=state.last_modified),
+                                                 last_modified=state.last_modified,
+                                                 allow_internal=allow),
                                    (global_slots, slot), self.slot_lease)
         try:
             outcome = await self._settle(source, state, result)
@@ -288,9 +316,18 @@ class Poller:
         outcome.elapsed = time.perf_counter() - started
         return outcome
 
+    async def _allows_internal(self, source: FeedSource) -> bool:
+        """May this feed reach internal addresses? Decided from the config, never from where
+        the feed has (permanently) redirected to."""
+        if source.allow_internal or self.config.polling.allow_internal:
+            return True
+        return await names_internal_address(urlsplit(source.url).hostname or "", self.is_internal)
+
     async def _settle(self, source: FeedSource, state: FeedState, result: FetchResult) -> FeedOutcome:
         now = self.clock()
         state = replace(state, last_attempt=utc_iso(now), http_status=result.http_status)
+        if result.error:  # what is stored, shown and sent on never carries URL credentials
+            result.error = redact_text(result.error)
         if result.outcome == FetchOutcome.GONE:
             state = replace(state, status=FeedStatus.GONE, error=result.error, next_poll=None,
                             failures=state.failures + 1,
@@ -339,7 +376,7 @@ class Poller:
             if self.watch is not None:
                 hits = self._watch_hits(new, parsed)
                 if hits and self.notifier is not None:
-                    self.notifier.submit(hits)
+                    self._unsaved_hits.extend(hits)
             state = replace(state, recent_ids=tuple(it.id for it in items),
                             recent_links=tuple(link_key(it.link) for it in items),
                             last_new=len(new))
@@ -387,7 +424,7 @@ class Poller:
         retry_after = result.retry_after
         status = FeedStatus.RATE_LIMITED if result.outcome == FetchOutcome.RATE_LIMITED else FeedStatus.ERROR
         state = replace(
-            state, status=status, error=result.error or "unknown error", failures=failures,
+            state, status=status, error=redact_text(result.error or "unknown error"), failures=failures,
             failing_since=state.failing_since or utc_iso(now),
             retry_after=utc_iso(retry_after) if retry_after else None,
             next_poll=utc_iso(schedule.next_after_failure(

@@ -6,16 +6,24 @@
   capped at max_interval. Never dropped: a dead feed is still tried at least daily.
 - 429/503: not before ``Retry-After`` (an hour without one), and not before the backoff.
 - 410: no schedule at all until the user re-enables the feed.
+- Clock jumps: a next poll is never more than ``max_interval`` away (a Retry-After at most a
+  day), and no stamp is later than now. A state written under a clock that has since jumped
+  back (a poll while the clock was two years ahead) is pulled in by :func:`sane_state`, so a
+  feed is never parked for years and "last success" is never in the future.
 
 ``seconds_until_due`` tells a scheduler (the daemon's loop) when to run its next cycle.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Mapping
 
 from feeds.config.load import Config, PollingSettings
-from feeds.model import FeedSource, FeedState, FeedStatus, parse_utc_iso
+from feeds.model import FeedSource, FeedState, FeedStatus, parse_utc_iso, utc_iso
+
+MAX_RETRY_AFTER = 86400.0  # a hostile Retry-After cannot park a feed for longer
+_PAST_STAMPS = ("last_success", "last_attempt", "failing_since")
 
 
 def base_interval(source: FeedSource, settings: PollingSettings, *, ttl: float | None = None,
@@ -34,7 +42,8 @@ def jittered(seconds: float, settings: PollingSettings, rng: random.Random) -> f
 def next_after_success(source: FeedSource, settings: PollingSettings, now: float,
                        rng: random.Random, *, ttl: float | None = None,
                        max_age: float | None = None) -> float:
-    return now + jittered(base_interval(source, settings, ttl=ttl, max_age=max_age), settings, rng)
+    delay = jittered(base_interval(source, settings, ttl=ttl, max_age=max_age), settings, rng)
+    return now + min(delay, settings.max_interval)
 
 
 def backoff_delay(source: FeedSource, settings: PollingSettings, failures: int) -> float:
@@ -47,15 +56,37 @@ def backoff_delay(source: FeedSource, settings: PollingSettings, failures: int) 
 def next_after_failure(source: FeedSource, settings: PollingSettings, now: float,
                        rng: random.Random, failures: int,
                        retry_after: float | None = None) -> float:
-    when = now + jittered(backoff_delay(source, settings, failures), settings, rng)
+    when = now + min(jittered(backoff_delay(source, settings, failures), settings, rng),
+                     settings.max_interval)
     if retry_after is not None and retry_after > when:
-        when = retry_after
+        when = min(retry_after, now + MAX_RETRY_AFTER)
     return when
+
+
+def sane_state(state: FeedState, settings: PollingSettings, now: float) -> FeedState:
+    """``state`` as seen from ``now``: stamps written under a clock that has since jumped
+    back are pulled in (a next poll to at most ``max_interval`` away, a Retry-After to at
+    most a day, past events to now). The same object when nothing needed fixing."""
+    changes: dict[str, str] = {}
+    for name in _PAST_STAMPS:
+        stamp = getattr(state, name)
+        if stamp and parse_utc_iso(stamp) > now:
+            changes[name] = utc_iso(now)
+    retry_after = parse_utc_iso(state.retry_after) if state.retry_after else None
+    if retry_after is not None and retry_after > now + MAX_RETRY_AFTER:
+        retry_after = now + MAX_RETRY_AFTER
+        changes["retry_after"] = utc_iso(retry_after)
+    if state.next_poll:
+        limit = max(now + settings.max_interval, retry_after or 0.0)
+        if parse_utc_iso(state.next_poll) > limit:
+            changes["next_poll"] = utc_iso(limit)
+    return replace(state, **changes) if changes else state
 
 
 def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: float) -> float | None:
     """When the next enabled feed is due (0 if one is due now); None if none will be
-    (every feed disabled or gone). Retry-After pushes a feed's turn back."""
+    (every feed disabled or gone). Retry-After pushes a feed's turn back; a turn stored
+    under a clock that was ahead counts as at most ``max_interval`` away."""
     best: float | None = None
     for source in config.feeds:
         if not source.enabled:
@@ -65,6 +96,7 @@ def seconds_until_due(config: Config, states: Mapping[str, FeedState], now: floa
             continue  # (stored with no next poll: it must not read as "due now")
         if state is None or not state.next_poll:
             return 0.0
+        state = sane_state(state, config.polling, now)
         due = parse_utc_iso(state.next_poll)
         if state.retry_after:
             due = max(due, parse_utc_iso(state.retry_after))

@@ -20,6 +20,12 @@ and size (:func:`parse_request`); the daemon checks that ids and feeds exist. Th
 mode 0600 in the store directory (itself 0700) and the server also refuses peers of another
 uid (SO_PEERCRED): the channel is for the store's owner on this machine only.
 
+Browser tabs (``diplowatch serve``) say so in every request (``"tab": "readonly"`` or
+``"writable"``, from $DIPLOWATCH_TAB): a read-only tab may only ask for status and subscribe,
+tabs together may ask for one poll per TAB_POLL_EVERY seconds (visitors cannot make the daemon
+hammer publishers), and tabs never take the last LOCAL_SLOTS connections (a full house of tabs
+cannot lock the owner's command line and dashboards out).
+
 No textual, no rich; nothing here touches the store.
 """
 from __future__ import annotations
@@ -29,15 +35,19 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import socket
 import struct
 import tempfile
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
+
+from feeds.redact import redact_text
 
 log = logging.getLogger("diplowatch.control")
 
@@ -48,9 +58,16 @@ MAX_FEEDS = 1_000  # feeds named in one poll request
 MAX_NAME = 2_000  # characters of a feed name or URL
 MAX_CLIENTS = 64  # connections served at once (viewers subscribe: one each)
 IDLE_TIMEOUT = 30.0  # seconds a non-subscribed connection may stay silent
+MAX_PER_UID = MAX_CLIENTS - 8  # connections of one user: the rest stays open to the others
+DRAIN_TIMEOUT = 10.0  # seconds a subscriber may leave its events unread before it is dropped
+MAX_DEPTH = 32  # nesting of a request's JSON (a request is two levels deep)
 QUEUE_LIMIT = 256  # events buffered per subscriber; a viewer that falls behind is dropped
 CONNECT_TIMEOUT = 1.0
 REQUEST_TIMEOUT = 5.0
+TAB_ENV = "DIPLOWATCH_TAB"  # set by `serve` in a browser tab's process
+TAB_MODES = ("readonly", "writable")
+LOCAL_SLOTS = 16  # of MAX_CLIENTS, never given to browser tabs
+TAB_POLL_EVERY = 30.0  # seconds between poll requests from browser tabs, all tabs together
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the NUL
 
 OPS = ("status", "mark", "poll", "enable", "subscribe")
@@ -114,6 +131,7 @@ class Request:
     force: bool = True
     feed: str = ""
     enabled: bool = True
+    tab: str | None = None  # a browser tab's mode (TAB_MODES); None: the owner's own tools
 
     def to_json(self) -> dict[str, Any]:
         if self.op == "mark":
@@ -143,12 +161,21 @@ def parse_request(line: bytes | str) -> Request:
     """One request line → a checked :class:`Request` (RequestError says what is wrong)."""
     if isinstance(line, bytes) and len(line) > MAX_LINE:
         raise RequestError(f"request too large (more than {MAX_LINE} bytes)")
+    if _nesting(line) > MAX_DEPTH:  # json.loads would recurse (RecursionError) before failing
+        raise RequestError(f"request nested more than {MAX_DEPTH} levels deep")
     try:
         data = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError("not a JSON request") from None
     if not isinstance(data, dict):
         raise RequestError("a request is a JSON object")
+    tab = data.pop("tab", None)  # any op may come from a browser tab
+    if tab is not None and tab not in TAB_MODES:
+        raise RequestError(f"tab must be one of: {', '.join(TAB_MODES)}")
+    return replace(_parse_fields(data), tab=tab)
+
+
+def _parse_fields(data: dict[str, Any]) -> Request:
     op = data.get("op")
     if op not in _FIELDS:
         raise RequestError(f"unknown op {op!r} (known: {', '.join(OPS)})")
@@ -185,13 +212,40 @@ def parse_request(line: bytes | str) -> Request:
     return Request(op)
 
 
+def _nesting(line: bytes | str) -> int:
+    """An upper bound of the JSON nesting depth (brackets inside strings count too); 0 when
+    the line has too few brackets to go past MAX_DEPTH (then it is not counted)."""
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # every sane request: no scan
+        return 0
+    depth = most = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            most = max(most, depth)
+        elif ch in "]}":
+            depth -= 1
+    return most
+
+
 def _encode(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _encode_out(message: dict[str, Any]) -> bytes:
+    """An answer or event the daemon sends: no URL credentials, whatever field holds one."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return redact_text(text).encode("utf-8") + b"\n"
 
 
 # --- the server (inside the daemon's event loop) --------------------------------------------
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
+
+
+@dataclass(eq=False)
+class _Connection:
+    tab: bool = False  # counted among the browser tabs' connections
 
 
 @dataclass(eq=False)
@@ -213,6 +267,9 @@ class ControlServer:
         self._subscribers: set[_Subscriber] = set()
         self._tasks: set[asyncio.Task] = set()
         self._clients = 0
+        self._per_uid: dict[int, int] = {}  # connections per peer uid
+        self._tabs = 0  # connections of browser tabs (at most MAX_CLIENTS - LOCAL_SLOTS)
+        self._tab_poll_at = -math.inf  # monotonic time of the last poll a tab asked for
 
     @property
     def subscribers(self) -> int:
@@ -265,28 +322,41 @@ class ControlServer:
         if task is not None:
             self._tasks.add(task)
         self._clients += 1
+        conn = _Connection()
+        uid = _peer_uid(writer)
+        self._per_uid[uid] = self._per_uid.get(uid, 0) + 1
         try:
-            if not _same_user(writer):
+            if uid not in (os.getuid(), 0, -1):
                 log.warning("control: refused a connection from another user")
                 return
-            if self._clients > MAX_CLIENTS:
+            if self._clients > MAX_CLIENTS or self._per_uid[uid] > MAX_PER_UID:
+                log.warning("control: refused a connection: %d open (%d of uid %d)",
+                            self._clients - 1, self._per_uid[uid] - 1, uid)
                 writer.write(_encode({"ok": False, "error": "too many connections"}))
+                await _linger(reader, writer)
                 return
-            await self._requests(reader, writer)
+            await self._requests(reader, writer, conn)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._clients -= 1
+            self._per_uid[uid] -= 1
+            if not self._per_uid[uid]:
+                del self._per_uid[uid]
+            if conn.tab:
+                self._tabs -= 1
             if task is not None:
                 self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                        conn: _Connection) -> None:
         while True:
             try:
                 line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
             except (ValueError, asyncio.LimitOverrunError):
+                log.warning("control: refused a request larger than %d bytes", MAX_LINE)
                 writer.write(_encode({"ok": False,
                                       "error": f"request too large (more than {MAX_LINE} bytes)"}))
                 await writer.drain()
@@ -299,17 +369,53 @@ class ControlServer:
                 continue
             try:
                 request = parse_request(line)
+                if request.tab is not None and not self._admit_tab(conn):
+                    writer.write(_encode({"ok": False, "error": "too many browser tabs are "
+                                          "connected to the daemon (the rest is kept for the "
+                                          "local command line)"}))
+                    await writer.drain()
+                    return  # closed at once: its connection slot is free again
+                self._check_tab(request)
                 if request.op == "subscribe":
                     await self._stream(reader, writer)
                     return
                 answer = {"ok": True, **await self.handler(request)}
-            except (RequestError, ControlError) as e:
+            except RequestError as e:  # malformed: one line in the log, never a traceback
+                log.warning("control: refused a request: %s", e)
+                answer = {"ok": False, "error": str(e)}
+            except ControlError as e:
                 answer = {"ok": False, "error": str(e)}
             except Exception as e:  # noqa: BLE001 - a bug costs one request, not the daemon
                 log.exception("control: %s failed", line[:200])
                 answer = {"ok": False, "error": f"internal error: {e.__class__.__name__}: {e}"}
-            writer.write(_encode(answer))
+            writer.write(_encode_out(answer))
             await writer.drain()
+
+    def _admit_tab(self, conn: _Connection) -> bool:
+        """Count a browser tab's connection once; False when tabs hold all but LOCAL_SLOTS."""
+        if conn.tab:
+            return True
+        if self._tabs >= MAX_CLIENTS - LOCAL_SLOTS:
+            log.warning("control: refused a browser tab (%d tab connections)", self._tabs)
+            return False
+        self._tabs += 1
+        conn.tab = True
+        return True
+
+    def _check_tab(self, request: Request) -> None:
+        """Refuse (ControlError) what a browser tab may not ask for now."""
+        if request.tab is None or request.op in ("status", "subscribe"):
+            return
+        if request.tab != "writable":
+            raise ControlError(f"read-only browser tab: {request.op} is not allowed (`diplowatch "
+                               "serve --allow-writes` allows marks, polls and feed changes)")
+        if request.op == "poll":
+            now = time.monotonic()
+            wait = self._tab_poll_at + TAB_POLL_EVERY - now
+            if wait > 0:
+                raise ControlError(f"rate-limited, try in {math.ceil(wait)} s (browser tabs may "
+                                   f"ask for one poll every {TAB_POLL_EVERY:g} s)")
+            self._tab_poll_at = now
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sub = _Subscriber()
@@ -329,24 +435,38 @@ class ControlServer:
                     event = get.result()
                     if event is None:
                         return
-                    writer.write(_encode(event))
-                    await writer.drain()
+                    writer.write(_encode_out(event))
+                    try:  # a viewer that stopped reading must not hold its slot forever
+                        await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
+                    except asyncio.TimeoutError:
+                        log.warning("control: dropped a subscriber that stopped reading")
+                        return
             finally:
                 hangup.cancel()
         finally:
             self._subscribers.discard(sub)
 
 
-def _same_user(writer: asyncio.StreamWriter) -> bool:
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Let a refused client read its answer: closing with its request unread would reset
+    the connection before the answer is read."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.drain(), 1.0)
+        await asyncio.wait_for(reader.read(MAX_LINE), 1.0)
+
+
+def _peer_uid(writer: asyncio.StreamWriter) -> int:
+    """The peer's uid (SO_PEERCRED); -1 where the platform cannot tell (the socket's mode
+    0600 is the guard there), -2 when asking failed (refused)."""
     sock = writer.get_extra_info("socket")
     if sock is None or not hasattr(socket, "SO_PEERCRED"):
-        return True  # not Linux: the socket's mode 0600 is the guard
+        return -1
     try:
         creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     except OSError:
-        return False
+        return -2
     _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid in (os.getuid(), 0)
+    return uid
 
 
 # --- the client (viewers, CLI; blocking, any thread) ----------------------------------------
@@ -361,6 +481,14 @@ class ControlClient:
         self.socket_path = control_socket_path(self.store_path)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        self.tab = tab_mode()
+
+    def _message(self, request: Request) -> bytes:
+        """The request's line, marked as a browser tab's when this process is one."""
+        data = request.to_json()
+        if self.tab is not None:
+            data["tab"] = self.tab
+        return _encode(data)
 
     def _connect(self) -> socket.socket:
         try:
@@ -389,7 +517,7 @@ class ControlClient:
         sock = self._connect()
         try:
             sock.settimeout(timeout or self.timeout)
-            sock.sendall(_encode(request.to_json()))
+            sock.sendall(self._message(request))
             answer = _read_line(sock)
         except socket.timeout:
             raise DaemonUnavailable(f"the diplowatch daemon of {self.store_path} did not answer "
@@ -449,6 +577,14 @@ class ControlClient:
         return Subscription(self)
 
 
+def tab_mode() -> str | None:
+    """This process's browser-tab mode ($DIPLOWATCH_TAB); an unknown value reads as read-only."""
+    mode = os.environ.get(TAB_ENV)
+    if not mode:
+        return None
+    return mode if mode in TAB_MODES else "readonly"
+
+
 class Subscription:
     """The event stream: ``first`` is the subscribe answer; iterate for events. Iteration
     ends when the daemon goes away; ``close()`` (from any thread) ends it too."""
@@ -460,7 +596,7 @@ class Subscription:
         self._buffer = b""
         try:
             self._sock.settimeout(client.timeout)
-            self._sock.sendall(_encode(Request("subscribe").to_json()))
+            self._sock.sendall(client._message(Request("subscribe")))
             first = _read_line(self._sock, self)
         except (OSError, socket.timeout):
             self.close()

@@ -36,6 +36,7 @@ MIN_DELAY = 2.0  # seconds between the end of one cycle and the start of the nex
 ERROR_DELAY = 60.0  # after a cycle that failed as a whole (a bug, the store refusing)
 FLUSH_EVERY = 2.0  # seconds: a long cycle's new items reach the viewers in batches
 WARM_UP_WAIT = 10.0  # seconds the first cycle waits, at most, for the workers to be ready
+NOTIFY_GRACE = 2.0  # seconds a stopping daemon gives pending notify commands
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -92,6 +93,7 @@ class Daemon:
         self._next_at: float | None = None  # monotonic time of the next scheduled cycle
         self._announced = -1  # the store generation the viewers were last told about
         self._config_lock: asyncio.Lock | None = None
+        self._lost: Exception | None = None  # the store no longer takes this process's writes
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -115,6 +117,8 @@ class Daemon:
             await self._schedule()
         finally:
             await self._shutdown()
+        if self._lost is not None:
+            raise self._lost  # the command exits non-zero with its message
 
     def stop(self) -> None:
         """(on the daemon's loop, e.g. a signal handler) Finish: cancel the cycle, save, exit."""
@@ -140,13 +144,16 @@ class Daemon:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         try:
-            await asyncio.to_thread(self.store.flush)
+            if self._lost is None:
+                await asyncio.to_thread(self.store.flush)
         except Exception as e:  # noqa: BLE001 - the caller's store.close() tries once more
             log.error("could not save at shutdown: %s", e)
         self._announce()
         await self.server.close()
         if self.poller is not None:
-            await asyncio.to_thread(self.poller.close)
+            # However many watch hits are pending, a stop ends within seconds (the rest is
+            # counted and logged as not notified).
+            await asyncio.to_thread(self.poller.close, NOTIFY_GRACE)
         log.info("daemon stopped after %d poll cycles", self.cycles)
 
     # --- the schedule ----------------------------------------------------------------------
@@ -154,8 +161,9 @@ class Daemon:
     def _delay(self) -> float:
         """Seconds until the next cycle should start."""
         interval = self.config.polling.interval
-        if self.last_cycle is not None and self.last_cycle.get("error"):
-            return ERROR_DELAY
+        if self.last_cycle is not None and (self.last_cycle.get("error")
+                                            or self.last_cycle.get("flush_error")):
+            return ERROR_DELAY  # (a failed save is retried then, due feeds or not)
         due = seconds_until_due(self.config, self.store.feed_states(), self.clock())
         if due is None:
             return interval
@@ -226,6 +234,7 @@ class Daemon:
                 "failed": len(report.failed) if report else 0,
                 "flush_error": report.flush_error if report else None}
             self._announce()
+            self._check_owner()
             self.server.publish({"event": "poll-finished", "cycle": serial, **{
                 k: self.last_cycle[k] for k in ("new", "failed", "feeds", "error", "flush_error")},
                 **(cycle_details(report) if report is not None else {})})
@@ -258,10 +267,22 @@ class Daemon:
         try:
             await asyncio.to_thread(self.store.flush)
         except Exception as e:  # noqa: BLE001 - a StoreError (disk full…): the changes stay pending
+            if self._check_owner():
+                raise ControlError(f"not saved: {e}") from None
             raise ControlError(f"changed in memory but could not save (retried with the next "
                                f"save): {e}") from None
         finally:
             self._announce()
+
+    def _check_owner(self) -> bool:
+        """Has the store stopped taking this process's writes (its folder deleted or moved,
+        see storage.lock)? Then log it in one line and stop; ``run()`` raises it."""
+        lost = getattr(self.store, "lost", None)
+        if lost is not None and self._lost is None:
+            self._lost = lost
+            log.error("%s", lost)
+            self.stop()
+        return lost is not None
 
     # --- the config ------------------------------------------------------------------------
 

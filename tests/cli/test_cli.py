@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feedserver import FeedServer, Response, rss, rss_item
+from storage.store import Store
 from tui.cli.main import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +141,7 @@ def test_feeds_add_remove_enable_disable(env, tmp_path: Path) -> None:
     assert env("feeds", "add", "javascript:alert(1)").exit_code == 2
     assert env("feeds", "disable", "Example").exit_code == 0
     assert "enabled = false" in (tmp_path / "config.toml").read_text()
+    assert env("poll", "--once", "--feed", "Seed").exit_code == 0  # creates the store
     feeds = {f["name"]: f for f in json.loads(env("feeds", "list", "--format", "json").output)}
     assert feeds["Example"]["status"] == "disabled"
     assert env("feeds", "enable", "Example").exit_code == 0
@@ -157,6 +159,7 @@ def test_feeds_add_to_bundled_config_copies_it_to_the_user_config(tmp_path: Path
     assert user.is_file() and "https://example.org/a.xml" in user.read_text()
     assert str(SEED) in user.read_text()  # the relative seed path was made absolute
     assert "example.org/a.xml" not in (REPO / "config.toml").read_text()  # bundled file untouched
+    Store.open(store).close()  # `feeds list` reads a store, it does not create one
     r = CliRunner().invoke(cli, ["--db", str(store), "feeds", "list", "--format", "json"])
     names = [f["name"] for f in json.loads(r.output)]
     assert "example.org/a.xml" in names and any(n.startswith("Seed") for n in names)

@@ -150,7 +150,7 @@ async def test_redirect_from_public_to_internal_is_refused() -> None:
             return host == "127.0.0.2"
 
         r = await fetch(public.url("/feed"), is_internal=is_internal)
-        assert r.outcome == FetchOutcome.ERROR and "public host to an internal address (127.0.0.2)" in r.error
+        assert r.outcome == FetchOutcome.ERROR and "refused a redirect to an internal address (127.0.0.2" in r.error
         assert internal.requests() == []
         # A feed the user configured on an internal address may redirect within it.
         internal.route("/a", Response(302, headers={"Location": "/secret"}))

@@ -2,7 +2,11 @@
 polls it, and ``diplowatch daemon`` started as a real subprocess on a store in tmp_path."""
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -141,3 +145,120 @@ def start_daemon(tmp_path: Path, service_config: Path) -> Iterator[Callable[...,
     yield start
     for d in started:
         d.kill()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """``diplowatch serve`` in a subprocess; ``url`` is the URL it printed (with its token)."""
+
+    def __init__(self, config: Path, store: Path, log: Path, args: list[str], host: str) -> None:
+        self.config, self.store, self.log, self.args = config, store, log, args
+        self.host = host
+        self.port = free_port(host)
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self, env: dict[str, str] | None = None) -> "ServeProcess":
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tui.cli.main", "--config", str(self.config), "--db",
+                 str(self.store), "serve", "--host", self.host, "--port", str(self.port),
+                 *self.args], cwd=REPO, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, env=env)
+        self.url = until(self._printed_url, timeout=30, what=f"serve's URL (log: {self.log})")
+        return self
+
+    def _printed_url(self) -> str | None:
+        assert self.proc is not None
+        found = re.search(r"; open (\S+)", self.output())
+        if found is None and self.proc.poll() is not None:
+            raise AssertionError(f"serve exited {self.proc.returncode}:\n{self.output()}")
+        return found.group(1) if found else None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def base(self) -> str:
+        """The URL without its query: the page's address once the token became a cookie."""
+        return self.url.split("?", 1)[0].rstrip("/")
+
+    @property
+    def origin(self) -> str:
+        return self.base
+
+    @property
+    def token(self) -> str:
+        return self.url.split("token=", 1)[1]
+
+    @property
+    def cookie(self) -> str:
+        return f"diplowatch-token-{self.port}={self.token}"
+
+    def tabs(self) -> list[int]:
+        """Pids of serve's children: the tab processes running now."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        tabs = self.tabs()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                self.proc.kill()
+                self.proc.wait(10)
+        for pid in tabs:  # tabs it started and did not wait for
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def start_serve(tmp_path: Path, service_config: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """``start_serve(*args, host=...)``: serve the store of tmp_path (that of ``start_daemon``)."""
+    started: list[ServeProcess] = []
+
+    def start(*args: str, host: str = "127.0.0.1", env: dict[str, str] | None = None) -> ServeProcess:
+        s = ServeProcess(service_config, tmp_path / "store", tmp_path / f"serve-{len(started)}.log",
+                         list(args), host)
+        started.append(s)
+        return s.start(env)
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For CliRunner tests of a `serve` that must refuse: serving would never return."""
+    from textual_serve.server import Server
+
+    from tui.cli.serve_guard import GuardedServer
+
+    def served(self, debug: bool = False) -> None:
+        raise AssertionError("serve started serving instead of refusing")
+
+    monkeypatch.setattr(Server, "serve", served)
+    monkeypatch.setattr(GuardedServer, "serve", served)

@@ -11,6 +11,7 @@ from tests.service.conftest import SEED_TITLE, Wire
 from tests.tui.helpers import rows, screen_text, settle
 from tui.cli.context import AppContext
 from tui.cli.launch import build_app
+from tui.dashboard.messages import FeedToggled
 
 DOHA = "Envoys hold peace talks in Doha"
 GENEVA = "Mediators resume ceasefire negotiations in Geneva"
@@ -35,8 +36,8 @@ async def test_a_daemon_and_two_viewer_dashboards(start_daemon, service_config: 
     try:
         apps = [build_app(obj, offline=False, theme=None) for obj in contexts]
         for app in apps:  # viewers: nothing of theirs can write
-            assert app.backend is not None and app.backend.pid == daemon.pid
-            assert app.store.readonly and app.poller is None
+            assert app.backend.mode == "viewer" and app.backend.daemon.pid == daemon.pid
+            assert app.store.readonly and app.backend.poller is None
         one, two = apps
         async with one.run_test(size=(120, 40), notifications=True) as p1, \
                 two.run_test(size=(120, 40), notifications=True) as p2:
@@ -48,21 +49,21 @@ async def test_a_daemon_and_two_viewer_dashboards(start_daemon, service_config: 
 
             # New items appear in both viewers (the poll asked for from one of them).
             wire.add(DOHA)
-            await asyncio.to_thread(one.backend.poll_now, ["Wire"])
+            await asyncio.to_thread(one.backend.daemon.poll_now, ["Wire"])
             await until_shown(pilots, lambda: DOHA in rows(one, "talks") and DOHA in rows(two, "talks"),
                               "the new item in both dashboards")
 
             # A read mark made in one reaches the other.
             seed = next(i for i in one.store.recent() if i.title == SEED_TITLE)
-            assert not two.flags_of(seed.id).read
-            assert await asyncio.to_thread(one.backend.mark, [seed.id], read=True) == 1
-            await until_shown(pilots, lambda: two.flags_of(seed.id).read and one.flags_of(seed.id).read,
+            assert not two.marks.flags_of(seed.id).read
+            assert await asyncio.to_thread(one.backend.daemon.mark, [seed.id], read=True) == 1
+            await until_shown(pilots, lambda: two.marks.flags_of(seed.id).read and one.marks.flags_of(seed.id).read,
                               "the mark in both dashboards")
             assert lock_holder(store)["pid"] == daemon.pid  # only the daemon wrote
 
             # The daemon dies: both stay usable, read-only, and say so.
             daemon.stop(signal.SIGKILL)
-            await until_shown(pilots, lambda: all(not a.backend.connected for a in apps),
+            await until_shown(pilots, lambda: all(not a.backend.daemon.connected for a in apps),
                               "the viewers to notice")
             await settle(p1)
             assert "daemon stopped" in screen_text(one) and "daemon stopped" in screen_text(two)
@@ -72,14 +73,14 @@ async def test_a_daemon_and_two_viewer_dashboards(start_daemon, service_config: 
 
             # Restarted, it resumes: the viewers reconnect and follow it again.
             restarted = start_daemon()
-            await until_shown(pilots, lambda: all(a.backend.connected for a in apps),
+            await until_shown(pilots, lambda: all(a.backend.daemon.connected for a in apps),
                               "the viewers to reconnect")
-            assert one.backend.pid == two.backend.pid == restarted.pid
+            assert one.backend.daemon.pid == two.backend.daemon.pid == restarted.pid
             wire.add(GENEVA)
-            await asyncio.to_thread(two.backend.poll_now, ["Wire"])
+            await asyncio.to_thread(two.backend.daemon.poll_now, ["Wire"])
             await until_shown(pilots, lambda: GENEVA in rows(one, "talks") and GENEVA in rows(two, "talks"),
                               "the restarted daemon's item in both dashboards")
-            assert two.flags_of(seed.id).read  # the mark survived the kill
+            assert two.marks.flags_of(seed.id).read  # the mark survived the kill
             assert restarted.stop() == 0
     finally:
         for obj in contexts:
@@ -101,17 +102,17 @@ async def test_a_viewers_keys_act_through_the_daemon(start_daemon, service_confi
             pilots = (p1, p2)
             await settle(p1)
             await settle(p2)
-            assert all(a.is_viewer and a.can_write for a in apps)
+            assert all(a.backend.mode == "viewer" and a.backend.can_write for a in apps)
             assert "VIEWER" in screen_text(one)
             seed = next(i for i in one.store.recent() if i.title == SEED_TITLE)
             assert one.dashboard.pane("talks").table.selected_id == seed.id
 
             await p1.press("m")  # read, through the daemon
-            await until_shown(pilots, lambda: two.flags_of(seed.id).read, "the mark in the other viewer")
+            await until_shown(pilots, lambda: two.marks.flags_of(seed.id).read, "the mark in the other viewer")
             await p1.press("m")  # unread again: the other viewer must drop its flag
-            await until_shown(pilots, lambda: not two.flags_of(seed.id).read, "the unmark in the other viewer")
+            await until_shown(pilots, lambda: not two.marks.flags_of(seed.id).read, "the unmark in the other viewer")
             await p1.press("s")
-            await until_shown(pilots, lambda: two.flags_of(seed.id).starred, "the star in the other viewer")
+            await until_shown(pilots, lambda: two.marks.flags_of(seed.id).starred, "the star in the other viewer")
 
             wire.add(DOHA)
             await p2.press("r")  # the daemon polls, both viewers show the new item
@@ -119,7 +120,7 @@ async def test_a_viewers_keys_act_through_the_daemon(start_daemon, service_confi
                               "the item polled at the viewer's request")
 
             wire_key = next(f.key for f in one.config.feeds if f.name == "Wire")
-            one.set_feed_enabled(wire_key, False)
+            one.post_message(FeedToggled(wire_key, False))
             await until_shown(pilots, lambda: "enabled = false" in service_config.read_text(),
                               "the daemon editing its config")
             assert lock_holder(store)["pid"] == daemon.pid  # the viewers never took the lock

@@ -1,7 +1,9 @@
 """One writer per store; a killed writer's lock is recovered by the kernel."""
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from storage import Store, StoreLockedError, WriterLock, lock_holder
+from storage.errors import WriterLockLostError
+from storage.lock import LOCK_NAME
+from tests.storage.storage_helpers import make_item
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +104,175 @@ def test_forked_child_does_not_keep_a_dead_writers_lock(tmp_path):
         Store.open(db).close()
     finally:
         os.kill(worker, signal.SIGKILL)
+
+
+# --- the lock is on the folder: deleting or moving files cannot let a second writer in -----
+
+WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from storage import Store
+from storage.errors import StoreError
+from tests.storage.storage_helpers import make_item
+store = Store.open({path!r})
+store.upsert_items([make_item(n) for n in (1, 2, 3)])
+store.flush()
+print("ready", flush=True)
+for line in sys.stdin:  # "star N": star item N and save; every answer is one line
+    n = int(line.split()[1])
+    try:
+        store.mark(f"{{n:016x}}", starred=True)
+        store.flush()
+        print("saved", flush=True)
+    except StoreError as e:
+        print(f"{{type(e).__name__}}: {{e}}", flush=True)
+store.close()
+"""
+
+OPENER = """
+import sys
+sys.path.insert(0, {root!r})
+from storage import Store, StoreLockedError
+from tests.storage.storage_helpers import make_item
+try:
+    store = Store.open({path!r})
+except StoreLockedError as e:
+    print(f"refused: {{e}}")
+    sys.exit(0)
+store.upsert_items([make_item(9)])
+store.close()
+print("opened")
+"""
+
+
+class Writer:
+    """A writer process driven line by line: ``star(n)`` returns its one-line answer."""
+
+    def __init__(self, db: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(db))],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def star(self, n: int) -> str:
+        self.proc.stdin.write(f"star {n}\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(20)
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def second_writer(db: Path) -> str:
+    out = subprocess.run([sys.executable, "-c", OPENER.format(root=str(ROOT), path=str(db))],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def starred(db: Path) -> list[str]:
+    with Store.open(db, readonly=True) as view:
+        return [f"{n:016x}" for n in (1, 2, 3, 9) if view.flags(f"{n:016x}").starred]
+
+
+def test_deleting_writer_lock_does_not_let_a_second_writer_in(tmp_path):
+    db = tmp_path / "db"
+    with Writer(db) as first:
+        assert first.star(1) == "saved"  # acknowledged
+        (db / LOCK_NAME).unlink()
+        answer = second_writer(db)
+        assert answer.startswith("refused: diplowatch is already running"), answer
+        assert lock_holder(db) == {}  # a live writer, its record gone with the file
+        assert first.star(2) == "saved"  # still the one writer; the record is put back
+        assert lock_holder(db)["pid"] == first.proc.pid
+    assert starred(db) == [f"{1:016x}", f"{2:016x}"]
+    assert second_writer(db) == "opened"  # free once the first has closed
+
+
+def test_a_writer_whose_folder_was_moved_away_stops_writing(tmp_path):
+    db, moved = tmp_path / "db", tmp_path / "moved"
+    with Writer(db) as first:
+        assert first.star(1) == "saved"
+        db.rename(moved)
+        assert second_writer(db) == "opened"  # a new store at the old path: allowed
+        answer = first.star(2)
+        assert answer.startswith(f"WriterLockLostError: stopped writing the store {db}: the "
+                                 f"store folder was replaced"), answer
+        assert first.star(3).startswith("WriterLockLostError")  # and stays stopped
+    assert starred(moved) == [f"{1:016x}"]  # the acknowledged star is where it was saved
+    with Store.open(db, readonly=True) as other:  # nothing of the first writer got in
+        assert other.get(f"{9:016x}") is not None and other.get(f"{1:016x}") is None
+    assert starred(db) == []
+
+
+def test_a_writer_whose_folder_was_deleted_stops_writing(tmp_path):
+    db = tmp_path / "db"
+    with Writer(db) as first:
+        assert first.star(1) == "saved"
+        shutil.rmtree(db)
+        answer = first.star(2)
+        assert "stopped writing the store" in answer and "deleted or moved away" in answer
+        assert not db.exists()  # not re-created by the writer that lost it
+
+
+def test_a_replaced_writer_lock_stops_the_writer(tmp_path, clock):
+    store = Store.open(tmp_path / "db", clock=clock)
+    try:
+        store.upsert_items([make_item()])
+        other = tmp_path / "db" / "other.lock"
+        other.write_text("{}")
+        os.replace(other, tmp_path / "db" / LOCK_NAME)
+        with pytest.raises(WriterLockLostError, match="writer.lock was replaced") as err:
+            store.flush()
+        assert err.value.path == tmp_path / "db"
+        assert store.lost is err.value and store.dirty
+        with pytest.raises(WriterLockLostError):
+            store.mark(make_item().id, read=True)
+    finally:
+        store.close()  # releases the lock without writing
+
+
+def test_an_older_version_holding_only_writer_lock_still_excludes(tmp_path):
+    db = tmp_path / "db"
+    db.mkdir()
+    fd = os.open(db / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(StoreLockedError):
+            Store.open(db)
+        assert lock_holder(db) == {}
+    finally:
+        os.close(fd)
+    Store.open(db).close()
+
+
+def test_retention_of_a_writer_that_lost_its_folder_deletes_nothing(tmp_path, clock):
+    """Retention deletes whole week files by name: never in a folder that is not its own."""
+    db = tmp_path / "db"
+    old = Store.open(db, clock=clock)
+    try:
+        old.upsert_items([make_item(1, first_seen="2024-01-10T10:00:00Z")])
+        old.flush()
+        db.rename(tmp_path / "moved")
+        with Store.open(db, clock=clock) as other:  # the same week's file, another store
+            other.upsert_items([make_item(2, first_seen="2024-01-10T10:00:00Z")])
+        before = sorted(p.name for p in db.iterdir())
+        with pytest.raises(WriterLockLostError, match="the store folder was replaced"):
+            old.apply_retention(30)
+        assert sorted(p.name for p in db.iterdir()) == before
+    finally:
+        old.close()
+    with Store.open(db, readonly=True, clock=clock) as other:
+        assert other.get(f"{2:016x}") is not None

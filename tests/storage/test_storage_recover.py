@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from feeds.model import FeedState
-from storage import CorruptStoreError, ItemFilter, Store, StoreLockedError, recover
+from storage import CorruptStoreError, ItemFilter, Store, StoreError, StoreLockedError, recover
 from storage.recover import salvage_tables
 from tests.storage.storage_helpers import make_item
 
@@ -108,3 +108,12 @@ def test_recover_leaves_healthy_files_alone_and_refuses_while_running(db, clock)
     with Store.open(db, clock=clock):
         with pytest.raises(StoreLockedError):
             recover(db)
+
+
+def test_recover_refuses_a_file_that_is_not_a_store_file(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not JSON at all\n")
+    with pytest.raises(StoreError, match="is not a store folder nor one of its files"):
+        recover(notes)
+    assert notes.read_text() == "not JSON at all\n"  # never "recovered" into an empty store file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -16,6 +16,7 @@ from tests.feedserver import FeedServer
 from tests.helpers import Clock
 from tests.tui.helpers import T0, seed_store
 from tui.dashboard.app import DiplowatchApp
+from tui.dashboard.backend import LocalBackend, ReadOnlyTab
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,8 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
 
     def make(feeds: list[tuple[str, str]] = (), *, items: list[Item] = (),
              states: list[FeedState] = (), offline: bool = False, auto_poll: bool = False,
-             extra: str = "", store_dir: str = "store", **kwargs) -> DiplowatchApp:
+             extra: str = "", store_dir: str = "store", browser_tab: str | None = None,
+             **kwargs) -> DiplowatchApp:
         config = load_config(write_config(
             [(n, feed_server.url(p) if p.startswith("/") else p) for n, p in feeds], extra=extra))
         with Store.open(tmp_path / store_dir, clock=clock) as seeding:
@@ -59,8 +61,11 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
         store = Store.open(tmp_path / store_dir, clock=clock, defer_older=True)
         stores.append(store)
         poller = None if offline else Poller(config, store, clock=clock, parse_pool=warm_pool)
-        return DiplowatchApp(config, store, poller=poller, clock=clock, auto_poll=auto_poll,
-                             **kwargs)
+        backend = LocalBackend(store, poller)
+        if browser_tab == "readonly":  # as tui.cli.launch builds a read-only browser tab
+            backend = ReadOnlyTab(backend)
+        return DiplowatchApp(config, backend, clock=clock, auto_poll=auto_poll,
+                             browser_tab=browser_tab, **kwargs)
 
     yield make
     for store in stores:

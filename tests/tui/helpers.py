@@ -15,6 +15,7 @@ from feeds.model import FeedState, Item, parse_utc_iso, utc_iso
 from feeds.parse.document import item_id
 from feeds.classify.reclassify import ACTORS_FINGERPRINT_KEY, FINGERPRINT_KEY
 from tests.helpers import bundled_config
+from tui.dashboard.textual_adapter import composed_screen
 
 T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z, the frozen "now" of every dashboard test
 FEED = "http://127.0.0.1:9/feed.xml"
@@ -83,8 +84,7 @@ def screen_text(app) -> str:
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
+    console.print(composed_screen(app))
     return console.export_text(styles=False)
 
 
@@ -98,7 +98,7 @@ async def settle(pilot, rounds: int = 200) -> None:
         except WorkerCancelled:
             pass  # an exclusive worker superseded by a newer one (the sparklines after a poll)
         await pilot.pause(0.02)
-        busy = app.polling or app.inserts_pending or app.window_loading or any(
+        busy = app.poll.polling or app.dashboard.inserts_pending or app.dashboard.window_loading or any(
             w.is_running for w in app.workers)
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:

@@ -61,11 +61,11 @@ async def test_a_watch_hit_toasts_rings_and_lists_once_across_two_polls(
         for _ in range(2):  # the second poll sees the same item again: no second alert
             await pilot.press("r")
             await settle(pilot)
-            app.poller.notifier.wait()
+            app.backend.poller.notifier.wait()
         watch_toasts = [(t, m) for t, m in toasts if t.startswith("◉ Watch")]
         assert watch_toasts == [(f"◉ Watch: {TERM}", f"{hit_title}\nWire A")]
         assert bells == [1]
-        assert [h.item.title for h in app.watch_alerts.values()] == [hit_title]
+        assert [h.item.title for h in app.watchlist.alerts.values()] == [hit_title]
         assert len(log.read_text().splitlines()) == 1  # the notify command ran once
         notified = json.loads(log.read_text())
         assert notified["title"] == hit_title and notified["watch_terms"] == [TERM]
@@ -81,7 +81,7 @@ async def test_a_watch_hit_toasts_rings_and_lists_once_across_two_polls(
         assert table.get_cell_at((0, 0)).plain == "◉ "  # an alert of this session
         text = screen_text(app)
         assert hit_title in text and "[b]Truce[/b]" in text
-        assert app.watch_unseen == 0
+        assert app.watchlist.unseen == 0
         await pilot.press("enter")  # the item, with the term it matched
         await settle(pilot)
         assert "◉ watch" in screen_text(app) and "[b]Truce[/b] [@click=app.quit]watch[/]" in \
@@ -206,7 +206,7 @@ async def test_actor_filter_narrows_the_panes_and_takes_aliases(make_app) -> Non
         await pilot.pause()
         await pilot.press(*"kremlin", "enter")  # an alias of Russia
         await settle(pilot)
-        assert app.view_filter.actor == "Russia"
+        assert app.dashboard.view_filter.actor == "Russia"
         assert rows(app, "talks") == [RUSSIA.title]
         assert rows(app, "sanctions") == []
         assert "actor Russia" in screen_text(app)
@@ -214,10 +214,10 @@ async def test_actor_filter_narrows_the_panes_and_takes_aliases(make_app) -> Non
         await pilot.pause()
         await pilot.press(*"qat", "enter")  # the first actor listed for what was typed
         await settle(pilot)
-        assert app.view_filter.actor == "Qatar" and rows(app, "talks") == [QATAR.title]
+        assert app.dashboard.view_filter.actor == "Qatar" and rows(app, "talks") == [QATAR.title]
         await pilot.press("escape")
         await settle(pilot)
-        assert app.view_filter.actor is None and rows(app, "talks") == [RUSSIA.title, QATAR.title]
+        assert app.dashboard.view_filter.actor is None and rows(app, "talks") == [RUSSIA.title, QATAR.title]
 
 
 # --- trends ------------------------------------------------------------------------------------

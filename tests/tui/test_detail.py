@@ -96,7 +96,7 @@ async def test_copy_link(make_app) -> None:
 
 async def test_mark_read_and_star_are_saved_and_shown(make_app, tmp_path) -> None:
     app = make_app(items=[TALK, SANCTION], offline=True)
-    app.flush_delay = 0.05
+    app.marks.flush.delay = 0.05
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.dashboard.pane("talks").table

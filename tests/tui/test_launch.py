@@ -31,7 +31,7 @@ async def test_offline_never_makes_a_request(tmp_path, write_config, feed_server
     obj = AppContext(config_path=str(config), db_path=str(stored(tmp_path / "db", TALK)))
     app = build_app(obj, offline=True, theme=None)
     try:
-        assert app.poller is None
+        assert app.backend.poller is None and app.backend.mode == "offline"
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await settle(pilot)
             assert rows(app, "talks") == [TALK.title]
@@ -55,7 +55,8 @@ async def test_a_locked_store_opens_read_only(tmp_path, write_config, feed_serve
     obj = AppContext(config_path=str(config), db_path=str(db))
     try:
         app = build_app(obj, offline=False, theme=None)
-        assert app.poller is None and app.store.readonly
+        assert app.backend.poller is None and app.store.readonly
+        assert app.backend.mode == "read-only" and not app.backend.can_write
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await settle(pilot)
             text = screen_text(app)
@@ -68,7 +69,7 @@ async def test_a_locked_store_opens_read_only(tmp_path, write_config, feed_serve
             newer = make_item("Envoys hold talks in Doha", "Negotiations.", published=T0 - 60)
             writer.upsert_items([newer])
             writer.flush()
-            app._reload_store()
+            app.reload_store()
             await settle(pilot)
             assert rows(app, "talks") == [newer.title, TALK.title]
         assert feed_server.requests() == []
@@ -134,7 +135,7 @@ async def test_bundled_config_without_network_shows_the_seed_in_talks(
             await pilot.press("escape", "j", "k")  # still usable
             assert app.screen is app.dashboard
     finally:
-        app.poller.close()
+        app.backend.poller.close()
         obj.close()
 
 

@@ -88,7 +88,7 @@ async def test_refresh_during_a_poll_queues_one_more(make_app, feed_server: Feed
         await settle(pilot)
         await pilot.press("r")
         await pilot.pause(0.1)
-        assert app.polling
+        assert app.poll.polling
         await pilot.press("r")  # queued, never overlapping
         await settle(pilot)
         assert len(feed_server.requests("/slow.xml")) == 2

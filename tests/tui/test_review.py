@@ -135,7 +135,7 @@ async def test_command_palette_lists_the_app_actions(make_app) -> None:
         assert isinstance(app.screen, FeedHealthScreen)
         await pilot.press("escape")
         await run_command(pilot, "unread only")
-        assert app.view_filter.unread_only
+        assert app.dashboard.view_filter.unread_only
         titles = [c.title for c in app.get_system_commands(app.dashboard)]
         for wanted in ("Refresh: poll now", "Feed health", "Filter by words", "Open link",
                        "Mark read / unread", "Star / unstar", "Load more", "Theme", "Quit"):
@@ -173,7 +173,8 @@ async def test_the_rest_of_the_recent_window_follows_the_first_paint(make_app) -
         await settle(pilot)
         assert not app.store.deferred
         assert rows(app, "talks") == [this_week.title, last_week.title]
-        assert app.clusters is not None and app.clusters.size(cluster_of(last_week)) == 1
+        stories = app.stories.directory
+        assert stories is not None and stories.size(cluster_of(last_week)) == 1
 
 
 def test_admitted_is_admits_for_a_batch() -> None:

@@ -15,6 +15,7 @@ from tests.helpers import Clock, bundled_config
 from tests.tui.helpers import T0, seed_store, settle
 from tests.tui.scene import mark_scene, scene_items, scene_states
 from tui.dashboard.app import DiplowatchApp
+from tui.dashboard.backend import LocalBackend
 
 
 def scene_config():
@@ -34,7 +35,7 @@ def scene_app(directory: Path) -> DiplowatchApp:
     items = scene_items(config)
     seed_store(store, config, items, scene_states(config))
     mark_scene(store, items)
-    return DiplowatchApp(config, store, clock=clock, offline=True)
+    return DiplowatchApp(config, LocalBackend(store), clock=clock)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """What every command needs, loaded once and only when needed: the config, the store.
 
-Problems the user can fix (bad config, corrupt or locked store) become :class:`UserError`
-with a message naming the file; the CLI prints it and exits with status 2, never a traceback.
+Problems the user can fix (bad config, corrupt or locked store, a store that cannot be
+written) become :class:`UserError` with a message naming the file; the CLI prints it and exits
+with status 2, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,6 +22,23 @@ class UserError(Exception):
         self.code = code
 
 
+def store_error_text(exc: BaseException, action: str = "save this command's changes",
+                     hint: str = "") -> str:
+    """A StoreError (or OSError) of a one-shot command in one line naming the store and the
+    problem. A failed save is not "kept in memory and retried" here: the process exits."""
+    from storage.errors import StoreError, StoreWriteError, os_reason
+
+    if isinstance(exc, StoreWriteError):
+        return (f"store {exc.path.parent}: could not {action}: {exc.reason} (writing "
+                f"{exc.path.name}). Its files are intact (each is the previous or the new "
+                f"version){'; ' + hint if hint else ''}.")
+    if isinstance(exc, StoreError):
+        return f"store: {exc.message}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"store: could not {action}: {exc.filename}: {os_reason(exc)}"
+    return f"store: could not {action}: {os_reason(exc)}"
+
+
 class StoreLocked(UserError):
     """Another process holds the store's writer lock; ``holder`` says which (pid, started…)."""
 
@@ -29,11 +47,19 @@ class StoreLocked(UserError):
         self.holder = holder or {}
 
 
+class StoreUnwritable(UserError):
+    """The store's folder refuses writes (a read-only mount, no permission): readable still."""
+
+
 @dataclass
 class AppContext:
     config_path: str | None = None
     db_path: str | None = None
     clock: Callable[[], float] = time.time
+    # Only the writers that run on their own (poll, daemon, the dashboard) create a missing
+    # store; the review commands say "no store at PATH" (a mistyped --db creates nothing).
+    creates_store: bool = True
+    _save_failed: bool = field(default=False, repr=False)
     _config: Config | None = field(default=None, repr=False)
     _store: Any = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -58,21 +84,45 @@ class AppContext:
             if not readonly and self._store.readonly:
                 raise UserError("internal: store already opened read-only")  # pragma: no cover
             return self._store
-        from storage.errors import StoreError, StoreLockedError
+        from storage.errors import StoreError, StoreLockedError, StoreUnwritableError
         from storage.store import Store
 
+        path = self.store_path
+        if path.exists() and not path.is_dir():
+            raise UserError(f"store: {path} is a file, not a store folder (the store is the "
+                            f"folder named by --db, $DIPLOWATCH_DB or [storage] path)")
+        if not path.exists() and not self.creates_store:
+            raise UserError(f"no store at {path}: is the path mistyped? (`diplowatch poll "
+                            f"--once` or `diplowatch daemon` create a store)")
         try:
-            if readonly and not self.store_path.exists():
+            if readonly and not path.exists():
                 # Nothing stored yet: create the empty store so a reader sees "no items".
-                Store.open(self.store_path, clock=self.clock).close()
-            self._store = Store.open(self.store_path, readonly=readonly,
+                Store.open(path, clock=self.clock).close()
+            self._store = Store.open(path, readonly=readonly,
                                      recent_days=self.config.storage.recent_days, clock=self.clock,
                                      defer_older=defer_older)
         except StoreLockedError as e:
             raise StoreLocked(f"store: {e}", getattr(e, "holder", None)) from None
+        except StoreUnwritableError as e:
+            raise StoreUnwritable(store_error_text(e)) from None
         except StoreError as e:
-            raise UserError(f"store: {e}") from None
+            raise UserError(store_error_text(e)) from None
         return self._store
+
+    def save_failed(self, exc: BaseException, action: str, hint: str = "") -> UserError:
+        """The error to raise for a save that failed: closing the store then does not try
+        again (the command has reported it; nothing is retried after exit)."""
+        self._save_failed = True
+        return UserError(store_error_text(exc, action, hint))
+
+    def save(self, store: Any, action: str, hint: str = "") -> None:
+        """``store.flush()``; a failure becomes one line (UserError, exit 2)."""
+        from storage.errors import StoreError
+
+        try:
+            store.flush()
+        except StoreError as e:
+            raise self.save_failed(e, action, hint) from None
 
     def on_close(self, closer: Callable[[], None]) -> None:
         """Run ``closer`` (e.g. stop a viewer's follower thread) before the store closes."""
@@ -82,5 +132,10 @@ class AppContext:
         while self._closers:
             self._closers.pop()()
         if self._store is not None:
+            from storage.errors import StoreError
+
             store, self._store = self._store, None
-            store.close()
+            try:
+                store.close(save=not self._save_failed)
+            except StoreError as e:  # the final save of a command that changed the store
+                raise UserError(store_error_text(e)) from None

@@ -8,6 +8,7 @@ import click
 
 from feeds.config.load import Config, ConfigError, normalise_feed_url
 from feeds.model import FeedStatus
+from feeds.redact import redact_url
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
 from tui.render import relative
@@ -18,7 +19,8 @@ def health_rows(config: Config, store: Any, now: float) -> list[Any]:
 
     states = store.feed_states()
     counts = store.items_per_feed()
-    return [feed_health(f, states.get(f.key), counts.get(f.key, 0), now) for f in config.feeds]
+    return [feed_health(f, states.get(f.key), counts.get(f.key, 0), now, config.polling)
+            for f in config.feeds]
 
 
 _NEVER_DUE = (FeedStatus.GONE, FeedStatus.DISABLED)  # no next poll: "-", not "now"
@@ -44,7 +46,7 @@ def list_feeds(obj: AppContext, fmt: str) -> None:
         [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
           str(h.items_stored),
           relative(h.next_poll, now) if h.next_poll else ("-" if h.status in _NEVER_DUE else "now"),
-          h.summary if h.failing or h.url != h.key else h.url]
+          h.summary if h.failing or h.url != h.shown_key else h.url]
          for h in rows],
         ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "NEXT POLL", "DETAIL"]))
     click.echo(f"\nconfig: {obj.config.path}\nstore:  {obj.store_path}")
@@ -77,14 +79,14 @@ def add_feed(obj: AppContext, url: str, name: str | None, tags: tuple[str, ...])
     try:
         url = normalise_feed_url(url, Path.cwd())
     except ValueError as e:
-        raise UserError(f"{url}: {e}") from None
+        raise UserError(f"{redact_url(url)}: {redact_url(str(e))}") from None
     if not url.startswith(("http://", "https://")):
         raise UserError("feeds add takes an http(s) URL; a local file can be listed in the config by hand")
     if any(f.url == url for f in obj.config.feeds):
-        raise UserError(f"{url} is already in {obj.config.path}")
+        raise UserError(f"{redact_url(url)} is already in {obj.config.path}")
     name = name or _default_name(url)
     config = _edit_config(obj, add_feeds, [(name, url, tags)])
-    click.echo(f"added {name!r} ({url}) to {config.path}")
+    click.echo(f"added {name!r} ({redact_url(url)}) to {config.path}")
 
 
 def _default_name(url: str) -> str:
@@ -196,13 +198,13 @@ def import_opml(obj: AppContext, opml_file: str) -> None:
         try:
             url = normalise_feed_url(f.url, Path.cwd())
         except ValueError as e:
-            skipped.append(f"{f.url}: {e}")
+            skipped.append(f"{redact_url(f.url)}: {e}")
             continue
         if not url.startswith(("http://", "https://")):
-            skipped.append(f"{f.url}: not an http(s) URL")
+            skipped.append(f"{redact_url(f.url)}: not an http(s) URL")
             continue
         if url in urls:
-            skipped.append(f"{f.url}: already subscribed")
+            skipped.append(f"{redact_url(f.url)}: already subscribed")
             continue
         name, n = f.name, 2
         while name.lower() in names:
@@ -228,7 +230,12 @@ def export_opml(obj: AppContext, output: str | None) -> None:
 
     text = write_opml(obj.config.feeds)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        from feeds.files import write_private
+
+        try:
+            write_private(Path(output), text.encode("utf-8"))  # 0600 in 0700 folders
+        except OSError as e:
+            raise UserError(f"could not write {output}: {e.strerror or e}") from None
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -10,7 +10,8 @@ import click
 
 from feeds.model import LABELS, NO_LABEL, utc_iso
 from feeds.config.units import parse_since
-from tui.cli.context import AppContext, StoreLocked, UserError
+from feeds.files import write_private
+from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text
 from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
 from tui.render import local_time, relative
 
@@ -180,7 +181,10 @@ def export(obj: AppContext, f: Any, fmt: str, output: str | None) -> None:
     text = {"json": lambda: to_json(rows) + "\n", "csv": lambda: to_csv(rows),
             "md": lambda: to_markdown(rows)}[fmt]()
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            write_private(Path(output), text.encode("utf-8"))  # 0600 in 0700 folders
+        except OSError as e:  # a full disk, a read-only folder: one line, not a traceback
+            raise UserError(f"could not write the export to {output}: {e.strerror or e}") from None
         click.echo(f"wrote {len(rows)} items to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -212,7 +216,7 @@ def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred:
     for item_id in item_ids:
         if not store.mark(item_id, read=read, starred=starred):
             raise UserError(f"no item with id {item_id!r} in {store.path}")
-    store.flush()
+    obj.save(store, "save the marks", "nothing was marked")
     click.echo(f"marked {len(item_ids)} item(s)")
 
 
@@ -220,10 +224,17 @@ def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred:
 @click.pass_obj
 def recover(obj: AppContext) -> None:
     """Salvage a corrupt store: move bad files aside, keep what parses."""
+    from storage.errors import StoreError
     from storage.recover import recover as do_recover
 
     path = obj.store_path
     if not path.exists():
         raise UserError(f"no store at {path}")
-    report = do_recover(path)
+    if not path.is_dir():
+        raise UserError(f"store: {path} is a file, not a store folder")
+    try:
+        report = do_recover(path)
+    except (StoreError, OSError) as e:  # locked by a running diplowatch, disk full, read-only
+        raise UserError(store_error_text(e, "recover", "run `diplowatch recover` again once "
+                                                       "fixed")) from None
     click.echo(str(report))

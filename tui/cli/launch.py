@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.cli.context import AppContext, StoreLocked, UserError
+from feeds.service.control import tab_mode
+from tui.cli.context import AppContext, StoreLocked, StoreUnwritable, UserError
 
 
-def _readonly_reason(store: Any, backend: Any, *, viewer: bool) -> str:
+def _readonly_reason(store: Any, backend: Any, *, viewer: bool,
+                     unwritable: str | None = None) -> str:
+    if unwritable:
+        return f"read-only: {unwritable.removeprefix('store: ')}"
     if backend is not None:
         who = f"pid {backend.pid}" if backend.pid is not None else "running"
         return (f"viewer: the diplowatch daemon ({who}) polls and saves this store; "
@@ -39,16 +43,20 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
     passed to the poller (tests share one pool; nothing else needs them). ``viewer``: never
     open the store as its writer.
 
-    A viewer of the daemon gets ``app.backend`` (a started DaemonBackend, closed with
-    ``obj``); it reloads the store after each of the daemon's saves and posts
-    ``StoreChanged`` to the app."""
+    Its backend (tui.dashboard.backend) says who writes the store: this dashboard (a
+    LocalBackend, with a Poller unless ``offline``), the daemon (a DaemonViewerBackend,
+    following it from now on and closed with ``obj``; it reloads the store after each of the
+    daemon's saves and posts ``StoreChanged`` to the app), or another process (read-only)."""
     from tui.dashboard.app import DiplowatchApp
+    from tui.dashboard.backend import (Backend, DaemonViewerBackend, LocalBackend, ReadOnlyBackend,
+                                       ReadOnlyTab)
 
     config = obj.config  # a bad config stops here, with its message
-    readonly_reason = None
-    backend = None
+    tab = tab_mode()  # a browser tab of `serve` never writes the store, --viewer or not
+    viewer = viewer or tab is not None
     # The first frame needs the current week only; the app loads the rest of the recent
-    # window right after it (DiplowatchApp._load_deferred).
+    # window right after it (DashboardScreen._load_deferred).
+    unwritable = None  # why the store, not locked by anyone, could not be opened for writing
     if viewer:
         store = obj.open_store(readonly=True, defer_older=True)
     else:
@@ -56,26 +64,36 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
             store = obj.open_store(readonly=False, defer_older=True)
         except StoreLocked:
             store = obj.open_store(readonly=True, defer_older=True)
+        except StoreUnwritable as e:
+            unwritable = str(e)
+            store = obj.open_store(readonly=True, defer_older=True)
+    daemon = None
     if store.readonly:
         from feeds.service.viewer import DaemonBackend
 
-        backend = DaemonBackend.connect(store)
-        readonly_reason = _readonly_reason(store, backend, viewer=viewer)
-    poller = None
-    if not offline and not store.readonly:
-        from feeds.poll.poller import Poller
+        daemon = DaemonBackend.connect(store)
+        reason = _readonly_reason(store, daemon, viewer=viewer, unwritable=unwritable)
+        backend: Backend = DaemonViewerBackend(store, daemon, reason) if daemon is not None \
+            else ReadOnlyBackend(store, reason)
+    else:
+        poller = None
+        if not offline:
+            from feeds.poll.poller import Poller
 
-        poller = Poller(config, store, clock=obj.clock, parse_pool=parse_pool, transport=transport)
+            poller = Poller(config, store, clock=obj.clock, parse_pool=parse_pool,
+                            transport=transport)
+        backend = LocalBackend(store, poller)
     theme_name = theme or config.ui.theme
-    app = DiplowatchApp(config, store, poller=poller, clock=obj.clock, theme=theme_name,
-                        readonly_reason=readonly_reason, offline=offline, backend=backend)
+    if tab == "readonly":
+        backend = ReadOnlyTab(backend)
+    app = DiplowatchApp(config, backend, clock=obj.clock, theme=theme_name, browser_tab=tab)
     if theme_name not in app.available_themes:
-        if poller is not None:
-            poller.close()
+        if backend.poller is not None:
+            backend.poller.close()
         names = ", ".join(sorted(app.available_themes))
         source = "--theme" if theme else f"[ui] theme in {config.path}"
         raise UserError(f"{source}: unknown theme {theme_name!r}; available: {names}")
-    if backend is not None:
+    if daemon is not None:
         _follow(app, backend)
         obj.on_close(backend.close)
     return app
@@ -88,23 +106,22 @@ def _follow(app: Any, backend: Any) -> None:
         if app.is_running:
             app.post_message(message)
 
-    backend.start(on_change=lambda: post(app.StoreChanged()),
-                  on_event=lambda event: post(app.DaemonEvent(event)),
-                  on_connection=lambda connected: post(app.DaemonConnection(connected)))
+    backend.follow(post)
 
 
 def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
                   viewer: bool = False) -> int:
     """Open the dashboard; returns the exit status."""
     app = build_app(obj, offline=offline, theme=theme, viewer=viewer)
-    if app.poller is not None:
+    poller = app.backend.poller
+    if poller is not None:
         # Start the parse workers while the terminal is still ours
         # (Textual replaces sys.stderr inside app.run()) and so that the first poll does not
         # wait for them.
-        app.poller.warm_up()
+        poller.warm_up()
     try:
         app.run()
     finally:
-        if app.poller is not None:
-            app.poller.close()
+        if poller is not None:
+            poller.close()
     return app.return_code or 0

@@ -3,7 +3,8 @@ run as a service (``daemon``, ``serve``), review the store offline, manage feeds
 the rules.
 
 Exit status: 0 success; 1 a poll in which some feed failed; 2 a problem for the user to fix
-(bad config, corrupt or locked store, bad arguments) — always with a message, never a traceback.
+(bad config, corrupt, locked, missing or unwritable store, bad arguments) — always with a
+message, never a traceback.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import click
 
 from feeds import __version__
-from tui.cli.context import AppContext, StoreLocked, UserError
+from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text
 
 
 # Commands in other modules, imported when used: `poll --once` and the dashboard do not pay
@@ -26,6 +27,8 @@ _LAZY_COMMANDS = {
     "brief": ("tui.cli.analysis", "brief"), "clusters": ("tui.cli.analysis", "clusters"),
     "daemon": ("tui.cli.service", "daemon"), "serve": ("tui.cli.service", "serve"),
 }
+# The commands that create the store when there is none (with the dashboard: no command).
+_CREATE_STORE = (None, "poll", "daemon", "serve")
 
 
 class _Group(click.Group):
@@ -45,17 +48,27 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # the store's last save may fail too: reported below, like the rest
+                obj = ctx.find_object(AppContext)
+                if obj is not None:
+                    obj.close()
         except UserError as e:
             click.echo(f"diplowatch: {e}", err=True)
             ctx.exit(e.code)
         except KeyboardInterrupt:
             click.echo("diplowatch: interrupted", err=True)
             ctx.exit(130)
-        finally:
-            obj = ctx.find_object(AppContext)
-            if obj is not None:
-                obj.close()
+        except click.exceptions.Exit:
+            raise
+        except Exception as e:
+            from storage.errors import StoreError  # a store that stopped taking writes…
+
+            if not isinstance(e, StoreError):
+                raise
+            click.echo(f"diplowatch: {store_error_text(e)}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=_Group, invoke_without_command=True,
@@ -76,7 +89,8 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, offlin
 
     Without a command, opens the dashboard.
     """
-    ctx.obj = AppContext(config_path=config_path, db_path=db_path)
+    ctx.obj = AppContext(config_path=config_path, db_path=db_path,
+                         creates_store=ctx.invoked_subcommand in _CREATE_STORE)
     if ctx.invoked_subcommand in (None, "poll", "serve"):  # `daemon` adds stderr: its own call
         from tui.cli.logs import setup_logging
 
@@ -116,8 +130,6 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     from feeds.poll import aio
     from feeds.poll.poller import Poller
     from feeds.classify.reclassify import reclassify_if_needed
-    from feeds.model import FeedStatus
-    from tui.render import relative
 
     changed = reclassify_if_needed(store, config.rules, actors=config.actors)
     if changed is not None:
@@ -127,6 +139,24 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         report = aio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
     finally:
         poller.close()
+    failed_save = None
+    if report.flush_exception is not None:  # this process exits: nothing is kept for a retry
+        hint = "" if store.lost else "poll again once fixed: what was fetched is fetched again"
+        failed_save = obj.save_failed(report.flush_exception, "save this poll", hint)
+    _print_poll_report(obj, report, quiet)
+    if failed_save is not None:  # no watch lines: those items were not saved
+        raise failed_save
+    _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
+                      obj)
+    if report.failed:
+        sys.exit(1)
+
+
+def _print_poll_report(obj: AppContext, report: Any, quiet: bool) -> None:
+    """A line per polled feed (failures only with ``quiet``), then the summary."""
+    from feeds.model import FeedStatus
+    from tui.render import relative
+
     rows = []
     for o in sorted(report.outcomes, key=lambda o: o.source.name.lower()):
         if quiet and not o.failed:
@@ -142,13 +172,6 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     _print_feed_lines(rows, width=max([len(o.source.name) for o in report.outcomes] + [4]))
     _print_summary(len(report.outcomes), len(report.new_items), report.new_by_label(),
                    len(report.failed), report.not_due)
-    _print_watch_hits([(hit.terms, hit.item.title, hit.item.source) for hit in report.watch_hits],
-                      obj)
-    if report.flush_error:
-        click.echo(f"diplowatch: could not save: {report.flush_error} (will retry)", err=True)
-        sys.exit(1)
-    if report.failed:
-        sys.exit(1)
 
 
 def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]) -> bool:
@@ -169,11 +192,12 @@ def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]
     _print_summary(int(done.get("feeds") or 0), int(done.get("new") or 0),
                    {plain(k): int(v) for k, v in (done.get("labels") or {}).items()},
                    int(done.get("failed") or 0), int(done.get("not_due") or 0), through_daemon=True)
+    if done.get("flush_error"):  # the daemon keeps the items (no watch lines yet), retries
+        raise UserError(f"the daemon could not save the cycle: {plain(done['flush_error'])}")
     _print_watch_hits([(tuple(map(plain, terms)), plain(title), plain(source))
                        for terms, title, source in done.get("watch") or []], obj)
-    if done.get("error") or done.get("flush_error"):
-        click.echo(f"diplowatch: the daemon's cycle failed: {plain(done.get('error') or done.get('flush_error'))}",
-                   err=True)
+    if done.get("error"):
+        click.echo(f"diplowatch: the daemon's cycle failed: {plain(done['error'])}", err=True)
         sys.exit(1)
     if done.get("failed"):
         sys.exit(1)

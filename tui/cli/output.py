@@ -12,6 +12,7 @@ import orjson
 
 from feeds.model import Item
 from feeds.parse.text import strip_controls
+from feeds.redact import redact_url
 from tui.render import local_time
 
 CSV_FIELDS = ("id", "published", "feed", "labels", "primary", "title", "summary", "link",
@@ -22,7 +23,7 @@ def item_row(item: Item, flags: Any, feed_name: str | None = None) -> dict[str, 
     """The JSON shape of an item (also the basis of CSV and Markdown)."""
     return {
         "id": item.id, "title": item.title, "summary": item.summary, "link": item.link,
-        "feed": feed_name or item.source, "feed_url": item.feed, "published": item.published,
+        "feed": feed_name or item.source, "feed_url": redact_url(item.feed), "published": item.published,
         "first_seen": item.first_seen, "date_missing": item.date_missing,
         "labels": list(item.labels), "primary": item.primary, "scores": item.scores,
         "evidence": [m.to_dict() for m in item.evidence],

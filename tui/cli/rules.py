@@ -74,5 +74,11 @@ def apply_rules(obj: AppContext) -> None:
     def progress(done: int, total: int) -> None:
         click.echo(f"\rre-classifying: {done}/{total} weeks", err=True, nl=done >= total)
 
-    changed = reclassify(store, obj.config.rules, progress=progress, actors=obj.config.actors)
+    from storage.errors import StoreError
+
+    try:
+        changed = reclassify(store, obj.config.rules, progress=progress, actors=obj.config.actors)
+    except StoreError as e:  # weeks are saved one by one: the ones done keep their labels
+        raise obj.save_failed(e, "save the re-classification",
+                              "run `diplowatch rules apply` again once fixed") from None
     click.echo(f"re-classified stored items: {changed} changed")

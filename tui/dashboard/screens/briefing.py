@@ -2,8 +2,10 @@
 
 The modal chooses the format and confirms the path (default
 ``~/diplowatch-briefing-YYYY-MM-DD.md``); a file that exists is replaced only after a second
-"Save". The app then queries the store with the current filter (every pane, bounded), builds
-the briefing with ``feeds.analysis.briefing`` and writes it in a thread worker.
+"Save". In a browser tab of ``serve`` the modal asks only for a file name: the briefing is
+downloaded by the browser, never written on the server. The dashboard then queries the store with the current filter (every pane, bounded),
+builds the briefing with ``feeds.analysis.briefing`` and writes it in a thread worker
+(:func:`write_briefing`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,7 +25,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from feeds.parse.text import safe_text
+from tui.dashboard.messages import BriefingSaved
+from tui.render import local_time
 
+if TYPE_CHECKING:
+    from feeds.model import Item
+    from tui.dashboard.widgets.filter_bar import ViewFilter
+
+BRIEFING_LIMIT = 1000  # items of the current view a briefing covers (the newest)
+BRIEFING_TITLE = "diplowatch briefing"
 FORMATS = (("md", "Markdown (.md)"), ("html", "HTML (.html)"))
 EXTENSIONS = {"md": ".md", "html": ".html"}
 
@@ -32,12 +43,19 @@ class BriefingRequest:
     path: Path  # expanded, absolute
     fmt: str  # "md" or "html"
     include_other: bool  # unlabelled items too
+    download: bool = False  # a browser tab: ``path`` is only the file name offered
 
 
 def default_path(now: float, fmt: str = "md") -> str:
     """``~/diplowatch-briefing-YYYY-MM-DD.md`` (local date), as the user would type it."""
     day = datetime.fromtimestamp(now).strftime("%Y-%m-%d")
     return f"~/diplowatch-briefing-{day}{EXTENSIONS[fmt]}"
+
+
+def download_name(typed: str, fmt: str) -> str:
+    """The file name a browser is offered: the typed name without folders."""
+    name = Path(typed.strip().replace("\\", "/")).name.strip(". ") or "diplowatch-briefing"
+    return name if Path(name).suffix in EXTENSIONS.values() else name + EXTENSIONS[fmt]
 
 
 def expand(typed: str) -> Path:
@@ -54,8 +72,9 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
             super().__init__()
             self.path, self.exists, self.problem = path, exists, problem
 
-    def __init__(self, now: float, scope: str, limit: int) -> None:
+    def __init__(self, now: float, scope: str, limit: int, *, download: bool = False) -> None:
         super().__init__()
+        self.download = download
         self.now = now
         self.scope = scope  # the current filter in words ("" = everything)
         self.limit = limit
@@ -63,7 +82,8 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="brief-box"):
-            yield Static(Content.styled("Save the current view as a briefing", "bold"))
+            yield Static(Content.styled("Download the current view as a briefing" if self.download
+                                        else "Save the current view as a briefing", "bold"))
             what = Content.assemble(
                 ("Items: ", "$text-muted"),
                 (safe_text(self.scope), "bold") if self.scope else ("every pane, no filter", "bold"),
@@ -74,10 +94,12 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
                 for i, (_, name) in enumerate(FORMATS):
                     yield RadioButton(name, value=i == 0)
             yield Checkbox("Include Other (unlabelled items)", value=False, id="brief-other")
-            yield Input(default_path(self.now), id="brief-path")
+            typed = default_path(self.now)
+            yield Input(typed.removeprefix("~/") if self.download else typed, id="brief-path")
             yield Static(id="brief-note")
             with Horizontal(id="brief-buttons"):
-                yield Button("Save", variant="primary", id="brief-save")
+                yield Button("Download" if self.download else "Save", variant="primary",
+                             id="brief-save")
                 yield Button("Cancel", id="brief-cancel")
 
     def on_mount(self) -> None:
@@ -101,7 +123,7 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
     @on(Input.Changed, "#brief-path")
     def _path_changed(self) -> None:
         self._confirmed = None
-        self.query_one("#brief-save", Button).label = "Save"
+        self.query_one("#brief-save", Button).label = "Download" if self.download else "Save"
         self._note("")
 
     @on(Input.Submitted, "#brief-path")
@@ -110,6 +132,10 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
         typed = self.query_one("#brief-path", Input).value
         if not typed.strip():
             self._note("Type where to save the briefing.", warn=True)
+            return
+        if self.download:  # nothing is written here: the browser saves it
+            self.dismiss(BriefingRequest(Path(download_name(typed, self.fmt)), self.fmt,
+                                         self.query_one("#brief-other", Checkbox).value, True))
             return
         path = expand(typed)
         if path == self._confirmed:
@@ -151,3 +177,51 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
     def _note(self, text: str, *, warn: bool = False) -> None:
         self.query_one("#brief-note", Static).update(
             Content.styled(safe_text(text), "$text-warning" if warn else "$text-muted"))
+
+
+# --- writing it (the dashboard's "briefing" worker) --------------------------------------------
+
+def write_briefing(store: Any, config: Any, view: "ViewFilter", request: BriefingRequest,
+                   clock: Callable[[], float], progress: Callable[[int, int], None]
+                   ) -> BriefingSaved:
+    """(worker thread) Query the view, compose the briefing and save it."""
+    from feeds.analysis.briefing import compose_briefing, save_briefing
+
+    items = store.query(view.item_filter(None, limit=BRIEFING_LIMIT), progress=progress)
+    briefing = compose_briefing(items, request.fmt, clock(), BRIEFING_TITLE,
+                                subtitle=_subtitle(view, items),
+                                feed_names={f.key: f.name for f in config.feeds},
+                                include_other=request.include_other)
+    path = request.path
+    limited = len(items) >= BRIEFING_LIMIT
+    if request.download:
+        return BriefingSaved(path, briefing.stories, briefing.items, limited, text=briefing.text)
+    try:
+        save_briefing(path, briefing)
+    except OSError as e:
+        return BriefingSaved(path, 0, 0, False, e.strerror or str(e))
+    return BriefingSaved(path, briefing.stories, briefing.items, limited)
+
+
+def _subtitle(view: "ViewFilter", items: list["Item"]) -> str:
+    scope = view.describe() or "every pane, no filter"
+    text = f"The dashboard's view: {scope}"
+    if items:
+        newest, oldest = items[0].published, items[-1].published
+        text += (f" · {len(items):,} items published {local_time(oldest)} to "
+                 f"{local_time(newest)}")
+        if len(items) >= BRIEFING_LIMIT:
+            text += f" (the newest {BRIEFING_LIMIT:,})"
+    return text
+
+
+def briefing_saved_text(message: BriefingSaved) -> tuple[str, str, bool]:
+    """The toast for a briefing written (or not): (title, text, is an error)."""
+    if message.error:
+        return "Briefing", (f"Could not save the briefing to {message.path}: "
+                            f"{safe_text(message.error, 200)}"), True
+    limited = f" (the newest {BRIEFING_LIMIT:,} items of the view)" if message.limited else ""
+    return "Briefing downloaded" if message.text is not None else "Briefing saved", (f"{message.path}\n{message.stories} "
+                              f"{'story' if message.stories == 1 else 'stories'} from "
+                              f"{message.items} item{'s' if message.items != 1 else ''}"
+                              f"{limited}"), False

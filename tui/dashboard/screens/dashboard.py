@@ -4,12 +4,28 @@ the selected item, the filter line, the status line and the footer.
 Layout follows the terminal width (breakpoint classes on the screen, styled in app.tcss):
 narrow terminals stack the panes with only the active one open and the detail below; normal
 ones stack them beside the detail; wide ones tile them two by two.
+
+The screen loads its panes, each load in a thread worker (queries in pane_queries):
+
+- ``startup``: re-classify the store if the rules changed (progress in the status line), then
+  the first load of the panes: the recent window's current week (the store was opened with
+  ``defer_older``); ``deferred`` then reads the window's older days and the panes are queried
+  again with them, after which stories, sparklines and the first poll follow.
+- ``load`` (exclusive): the panes' queries again after a filter change. ``more``: one pane's
+  next page ("load more", or the cursor reaching the bottom).
+- A poll's new items are inserted at the top of their panes, in a few batches.
+- ``sparklines``: items per label per day for the pane titles. ``briefing``: ``b`` writes the
+  current view as a Markdown or HTML briefing.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import asyncio
+import gc
+import io
+from dataclasses import replace
+from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -17,18 +33,32 @@ from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
+from textual.worker import Worker, get_current_worker
 
+from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
-from tui.render import PANES
-from tui.dashboard.widgets.filter_bar import FilterBar
+from feeds.parse.text import safe_text
+from tui.dashboard.links import copy_link, open_link
+from tui.dashboard.messages import (BriefingSaved, DeferredLoaded, MoreLoaded, PanesLoaded,
+                                    Progress, Reclassified, SparklinesLoaded)
+from tui.dashboard.screens import pane_queries
+from tui.dashboard.screens.actor import ActorChoice, ActorScreen
+from tui.dashboard.screens.briefing import (BRIEFING_LIMIT, BriefingRequest, BriefingScreen,
+                                            briefing_saved_text, write_briefing)
+from tui.dashboard.screens.scope import Scope, ScopeScreen
+from tui.dashboard.services import DashboardServices
+from tui.dashboard.widgets.filter_bar import FilterBar, ViewFilter
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import ItemDetail
 from tui.dashboard.widgets.item_table import ItemTable
-from tui.dashboard.widgets.label_pane import LabelPane
+from tui.dashboard.widgets.label_pane import SPARK_DAYS, LabelPane
 from tui.dashboard.widgets.status_line import StatusLine
+from tui.dashboard.workers import failure_text, progress_callback
+from tui.render import PANES, store_label
 
-if TYPE_CHECKING:
-    from tui.dashboard.app import DiplowatchApp
+INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
+BURST_DELAY = 2.0  # during a poll cycle: batches land every 2 s, and at its end
+FULL_COLLECTION_EVERY = 100  # middle-generation collections between two full ones (default 10)
 
 
 class DashboardScreen(Screen):
@@ -58,21 +88,31 @@ class DashboardScreen(Screen):
 
     active: reactive[str] = reactive("talks")
 
-    def __init__(self, *, page_size: int) -> None:
+    def __init__(self, services: DashboardServices, *, page_size: int) -> None:
         super().__init__(id="dashboard")
+        self.services = services
         self.page_size = page_size
-
-    @property
-    def dw(self) -> "DiplowatchApp":
-        return cast("DiplowatchApp", self.app)
+        self.view_filter = ViewFilter()
+        self.grouped = False  # one row per story in the panes (c)
+        self.loaded = False  # the first load of the panes has been shown
+        # The older days of the recent window are being loaded after the first paint (the
+        # store was opened with defer_older); stories, top-ups and the first poll wait.
+        self.window_loading = False
+        self._window_queried = False  # the panes were queried again with the whole window
+        self._generation = 0  # bumped when the filter changes: stale loads are dropped
+        self._pending_new: list[Item] = []
+        self._insert_timer: Any = None
+        self._inserting = False
+        self.spark_day: int | None = None  # the day the sparklines were counted
 
     def compose(self) -> ComposeResult:
+        s = self.services
         yield DashboardHeader(id="header")
         with Container(id="body"):
             with Container(id="panes"):
                 for pane in PANES:
-                    yield LabelPane(pane, clock=self.dw.clock, flags_of=self.dw.flags_of,
-                                    page_size=self.page_size, sources_of=self.dw.story_sources)
+                    yield LabelPane(pane, clock=s.clock, flags_of=s.marks.flags_of,
+                                    page_size=self.page_size, sources_of=s.stories.sources)
             yield ItemDetail(compact=True, id="detail")
         yield FilterBar(id="filter-bar")
         yield StatusLine(id="status")
@@ -80,7 +120,15 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self.watch_active(self.active)
-        self.dw.dashboard_mounted()
+        s = self.services
+        header = self.header
+        s.sync_header(header)
+        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
+        s.marks.changed.subscribe(self, self._flags_changed)
+        s.stories.changed.subscribe(self, self._stories_changed)
+        text, busy, problem = s.backend.startup_status()
+        self.set_status(text, busy=busy, problem=problem)
+        self._startup()
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -103,12 +151,16 @@ class DashboardScreen(Screen):
         return self.query_one("#detail", ItemDetail)
 
     @property
-    def active_table(self) -> ItemTable:
-        return self.pane(self.active).table
-
-    @property
     def selected_item(self) -> Item | None:
-        return self.active_table.selected_item
+        return self.pane(self.active).selected_item
+
+    def set_status(self, text: str, *, busy: bool = False, problem: bool = False) -> None:
+        status = self.status
+        status.activity, status.busy, status.problem = text, busy, problem
+
+    def _idle_unless_polling(self) -> None:
+        if not self.services.poll.polling:
+            self.services.poll.show_idle()
 
     # --- the active pane and the detail that follows it ----------------------------------
 
@@ -119,7 +171,25 @@ class DashboardScreen(Screen):
 
     def show_selected(self) -> None:
         item = self.selected_item
-        self.detail.show(self.dw.detail_view(item) if item else None)
+        self.detail.show(self.services.detail_view(item) if item else None)
+
+    def _flags_changed(self, item_id: str) -> None:
+        for pane in self.panes():
+            pane.refresh_item(item_id)
+        self.show_selected()
+
+    def _stories_changed(self, clusters: set[str] | None) -> None:
+        """Badges of the stories that grew, and the detail if it shows one of them."""
+        for pane in self.panes():
+            pane.refresh_badges(clusters)
+        item = self.detail.item
+        if item is not None and (clusters is None or cluster_of(item) in clusters):
+            self.show_selected()
+
+    def restyle(self) -> None:
+        """The theme changed: the rows' colours."""
+        for pane in self.panes():
+            pane.restyle()
 
     @on(DescendantFocus)
     def _follow_focus(self, event: DescendantFocus) -> None:
@@ -133,8 +203,8 @@ class DashboardScreen(Screen):
             self.show_selected()
             # Reached the bottom: page older items in (not while the recent window is
             # still loading: its answer replaces the rows, and tops short panes up itself).
-            if event.cursor_row >= table.row_count - 1 and not self.dw.window_loading:
-                self.dw.load_more(table.pane)
+            if event.cursor_row >= table.row_count - 1 and not self.window_loading:
+                self.load_more(table.pane)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -143,7 +213,7 @@ class DashboardScreen(Screen):
             self.active = table.pane
             item = table.selected_item
             if item is not None:
-                self.dw.open_item(item)
+                self.services.open_item(item)
 
     def action_cycle_pane(self, step: int) -> None:
         index = (PANES.index(self.active) + step) % len(PANES)
@@ -151,7 +221,7 @@ class DashboardScreen(Screen):
 
     def action_show_pane(self, name: str) -> None:
         self.active = name
-        self.pane(name).table.focus()
+        self.pane(name).focus_table()
 
     # --- actions on the selected item ----------------------------------------------------
 
@@ -163,23 +233,31 @@ class DashboardScreen(Screen):
 
     def action_open_link(self) -> None:
         if item := self._selected_or_hint():
-            self.dw.open_link(item)
+            open_link(self.app, item)
 
     def action_copy_link(self) -> None:
         if item := self._selected_or_hint():
-            self.dw.copy_link(item)
+            copy_link(self.app, item)
 
     def action_toggle_read(self) -> None:
         if item := self._selected_or_hint():
-            self.dw.toggle_read(item)
+            self.services.marks.toggle_read(item)
 
     def action_toggle_star(self) -> None:
         if item := self._selected_or_hint():
-            self.dw.toggle_star(item)
+            self.services.marks.toggle_star(item)
 
     def action_load_more(self) -> None:
-        if not self.dw.load_more(self.active):
-            self.notify("Nothing more stored for this pane (or already loading).", timeout=3, markup=False)
+        if not self.load_more(self.active):
+            self.notify("Nothing more stored for this pane (or already loading).", timeout=3,
+                        markup=False)
+
+    async def action_toggle_stories(self) -> None:
+        """One row per item, or one row per story (its newest item, "N▸" = N feeds)."""
+        self.grouped = not self.grouped
+        for pane in self.panes():
+            await pane.set_grouped(self.grouped)
+        self.show_selected()
 
     # --- filters -------------------------------------------------------------------------
 
@@ -190,34 +268,334 @@ class DashboardScreen(Screen):
 
     @on(FilterBar.FilterChanged)
     def _filter_changed(self, event: FilterBar.FilterChanged) -> None:
-        self.dw.set_filter(self.dw.view_filter.with_text(event.text))
+        self.set_filter(self.view_filter.with_text(event.text))
         if event.done:
             bar = self.query_one(FilterBar)
             if not bar.value:
                 bar.remove_class("-shown")
-            self.active_table.focus()
+            self.pane(self.active).focus_table()
 
-    def action_scope(self) -> None:
-        self.dw.choose_scope()
-
-    def action_actor(self) -> None:
-        self.dw.choose_actor()
-
-    async def action_toggle_stories(self) -> None:
-        await self.dw.toggle_grouped()
-
-    def action_briefing(self) -> None:
-        self.dw.save_briefing()
-
-    def action_unread_only(self) -> None:
-        self.dw.toggle_unread_only()
-
-    def action_starred_only(self) -> None:
-        self.dw.toggle_starred_only()
+    def set_filter(self, view: ViewFilter) -> None:
+        if view == self.view_filter:
+            return
+        self.view_filter = view
+        self.status.scope = view.describe()
+        self.reload_panes()
 
     def action_clear_filters(self) -> None:
         bar = self.query_one(FilterBar)
         with bar.prevent(FilterBar.Changed):
             bar.value = ""
         bar.remove_class("-shown")
-        self.dw.clear_filters()
+        self.clear_filters()
+
+    def clear_filters(self) -> None:
+        if self.view_filter.active:
+            self.set_filter(ViewFilter())
+
+    def action_unread_only(self) -> None:
+        self.set_filter(replace(self.view_filter, unread_only=not self.view_filter.unread_only))
+
+    def action_starred_only(self) -> None:
+        self.set_filter(replace(self.view_filter, starred_only=not self.view_filter.starred_only))
+
+    def action_scope(self) -> None:
+        def chosen(scope: Scope | None) -> None:
+            if scope is not None:
+                self.set_filter(replace(self.view_filter, feeds=scope.feeds,
+                                        scope_name=scope.name))
+
+        self.app.push_screen(ScopeScreen(self.services.config, self.view_filter.feeds), chosen)
+
+    def action_actor(self) -> None:
+        """Filter every pane to the items naming one actor (a name or any alias)."""
+        actors = self.services.config.actors
+        if actors is None or not getattr(actors, "actors", ()):
+            self.notify("No actors: the [actors] gazetteer is empty.", severity="warning",
+                        timeout=4, markup=False)
+            return
+
+        def chosen(choice: ActorChoice | None) -> None:
+            if choice is not None:
+                self.set_filter(replace(self.view_filter, actor=choice.actor))
+
+        self.app.push_screen(ActorScreen(actors, self.view_filter.actor), chosen)
+
+    # --- the first load --------------------------------------------------------------------
+
+    @work(thread=True, group="startup", exit_on_error=False, name="startup")
+    def _startup(self) -> None:
+        s = self.services
+        changed, error = None, None
+        if s.backend.writable:
+            changed, error = pane_queries.reclassify(
+                s.store, s.config, self._progress("re-classifying stored items"))
+        self.post_message(Reclassified(changed, error))
+        self._query_panes(self._generation, self.view_filter,
+                          {p: self.page_size for p in PANES}, initial=True)
+
+    @on(Reclassified)
+    def _reclassified(self, message: Reclassified) -> None:
+        if message.error:
+            text = (f"The rules changed but re-classifying the stored items failed: "
+                    f"{safe_text(message.error, 300)}. Items keep their old labels.")
+            self.notify(text, title="Rules", severity="error", timeout=10, markup=False)
+        elif message.changed is not None:
+            text = f"The rules changed: re-classified {message.changed:,} stored items."
+            self.notify(text, title="Rules", timeout=6, markup=False)
+
+    def _progress(self, what: str) -> Any:
+        return progress_callback(self.post_message, what, lambda: self.services.poll.closing)
+
+    def _query_panes(self, generation: int, view: ViewFilter, limits: dict[str, int],
+                     initial: bool) -> None:
+        """(worker thread) Query each pane's page and post them together."""
+        worker = get_current_worker()
+        progress = self._progress("searching the archive") if view.active else None
+        loaded = pane_queries.query_panes(self.services.store, generation, view, limits,
+                                          initial, progress, lambda: worker.is_cancelled)
+        if loaded is not None and not worker.is_cancelled:
+            self.post_message(loaded)
+
+    def reload_panes(self) -> None:
+        """Query the panes again (after a filter change), each with its current page size."""
+        self._generation += 1
+        limits = {pane.pane: pane.limit for pane in self.panes()}  # a page at least
+        if self.view_filter.active:
+            self.set_status("searching…", busy=True)
+        self._load_panes(self._generation, self.view_filter, limits)
+
+    @work(thread=True, group="load", exclusive=True, exit_on_error=False, name="load panes")
+    def _load_panes(self, generation: int, view: ViewFilter, limits: dict[str, int]) -> None:
+        self._query_panes(generation, view, limits, initial=False)
+
+    @on(PanesLoaded)
+    async def _panes_loaded(self, message: PanesLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        s = self.services
+        s.marks.reloaded((it for items, _ in message.results.values() for it in items),
+                         message.flags)
+        s.poll.note(message.counts, message.last_poll)
+        s.headers_changed.publish(None)
+        filtered = self.view_filter.active
+        for pane in self.panes():
+            items, has_more = message.results[pane.pane]
+            await pane.show(items, has_more=has_more, filtered=filtered,
+                            total=message.counts.get(store_label(pane.pane)))
+        self.show_selected()
+        self.status.scope = self.view_filter.describe()
+        if message.initial:
+            self.loaded = True
+            # Everything alive now (Textual, the modules, the store's recent window) lives as
+            # long as the app: out of the collector's reach, a full collection during a poll
+            # walks only what the poll allocates, and pauses the UI for a fraction as long.
+            gc.freeze()
+            # Frozen objects do not count as long-lived, so full collections would follow
+            # every tenth middle one; during a cold poll that meant two passes of 20-45 ms
+            # inside the worst heartbeat gaps. One full pass per hundred instead.
+            young, middle, _old = gc.get_threshold()
+            gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+            if getattr(s.store, "deferred", False):
+                # The first frame showed the current week; the rest of the recent window
+                # comes next, and the panes are queried again with it.
+                self.window_loading = True
+                self.app.call_after_refresh(self._load_deferred)
+            else:
+                self._window_loaded()
+        elif self.window_loading and self._window_queried:
+            self.window_loading = False  # the first answer with the whole window (or a filter)
+            self._window_loaded()
+        elif not s.poll.polling:
+            s.poll.show_idle()
+
+    @work(thread=True, group="deferred", exit_on_error=False, name="recent weeks")
+    def _load_deferred(self) -> None:
+        try:
+            added, error = self.services.store.load_deferred(), None
+        except Exception as e:  # noqa: BLE001 - a corrupt older week: say so, keep the current one
+            added, error = 0, f"{e.__class__.__name__}: {e}"
+        self.post_message(DeferredLoaded(added, error))
+
+    @on(DeferredLoaded)
+    def _deferred_loaded(self, message: DeferredLoaded) -> None:
+        if message.error:
+            self.notify(f"Could not load the older days of the recent window: "
+                        f"{safe_text(message.error, 300)}", title="Store",
+                        severity="error", timeout=10, markup=False)
+        # Query the panes again, now with the whole recent window. The next answer (this
+        # one, or a filter's typed meanwhile) ends the start-up: _window_loaded.
+        self._window_queried = True
+        self.reload_panes()
+
+    def _window_loaded(self) -> None:
+        """The recent window is on screen: top-ups, then the app's stories, sparklines and
+        first poll."""
+        if not self.view_filter.active:
+            # Panes the recent window did not fill are topped up from older weeks.
+            for pane in self.panes():
+                if missing := pane.short_of(self.page_size):
+                    self.load_more(pane.pane, missing)
+        self.services.window_loaded()
+
+    # --- load more -------------------------------------------------------------------------
+
+    def load_more(self, pane_name: str, count: int | None = None) -> bool:
+        """Page the next older items (``count``, default a page) of a pane in. False if
+        there is nothing more."""
+        pane = self.pane(pane_name)
+        if not pane.can_load_more:
+            return False
+        offset = pane.start_loading_more()
+        self._load_more(self._generation, pane_name, self.view_filter, offset,
+                        count or self.page_size)
+        return True
+
+    @work(thread=True, group="more", exit_on_error=False, name="load more")
+    def _load_more(self, generation: int, pane: str, view: ViewFilter, offset: int,
+                   limit: int) -> None:
+        try:
+            loaded = pane_queries.query_more(self.services.store, generation, pane, view,
+                                             offset, limit, self._progress("reading older weeks"))
+        except BaseException:
+            self.post_message(MoreLoaded(-1, pane, [], True, {}))  # the pane may retry
+            raise
+        self.post_message(loaded)
+
+    @on(MoreLoaded)
+    async def _more_loaded(self, message: MoreLoaded) -> None:
+        current = message.generation == self._generation
+        if current:
+            self.services.marks.flags.update(message.flags)
+        await self.pane(message.pane).more_loaded(message.items if current else None,
+                                                  message.has_more)
+        self._idle_unless_polling()
+
+    @on(Progress)
+    def _show_progress(self, message: Progress) -> None:
+        self.set_status(message.text, busy=True)
+
+    # --- new items from a poll -------------------------------------------------------------
+
+    @property
+    def inserts_pending(self) -> bool:
+        return bool(self._pending_new) or self._insert_timer is not None or self._inserting
+
+    def add_new(self, items: list[Item]) -> None:
+        """A feed's new items: inserted with the others landing in the same burst."""
+        self._pending_new.extend(items)
+        if self._insert_timer is None:
+            # A cold poll lands thousands of items: insert them in a few large batches
+            # (each a refill of the panes), not in many small ones.
+            delay = BURST_DELAY if self.services.poll.polling else INSERT_DELAY
+            self._insert_timer = self.set_timer(delay, self.insert_pending)
+
+    async def flush_new(self) -> None:
+        """The poll ended: what landed is inserted now."""
+        if self._insert_timer is not None:
+            self._insert_timer.stop()
+        await self.insert_pending()
+
+    async def insert_pending(self) -> None:
+        """Put the items that landed since the last call at the top of their panes, one
+        pane per turn of the event loop (a refill costs a few tens of milliseconds)."""
+        self._insert_timer = None
+        if self._inserting:
+            return  # the running pass picks up what has landed since
+        self._inserting = True
+        try:
+            while self._pending_new:
+                items, self._pending_new = self._pending_new, []
+                await self._insert(items)
+        finally:
+            self._inserting = False
+
+    async def _insert(self, items: list[Item]) -> None:
+        view, poll = self.view_filter, self.services.poll
+        by_pane = pane_queries.by_pane(items)
+        await asyncio.sleep(0)
+        for pane in self.panes():
+            pane_items = by_pane.get(pane.pane)
+            if pane_items and view.active:
+                pane_items = view.admitted(pane_items, pane.pane)
+            if pane_items:
+                await pane.insert(pane_items)
+                await asyncio.sleep(0)
+            pane.set_total(poll.counts.get(store_label(pane.pane)))
+        self.services.headers_changed.publish(None)
+        self.services.stories.redraw()
+
+    # --- sparklines and briefings -----------------------------------------------------------
+
+    @work(thread=True, group="sparklines", exclusive=True, exit_on_error=False,
+          name="sparklines")
+    def load_sparklines(self) -> None:
+        from feeds.analysis.trends import build_trends
+
+        now = self.services.clock()
+        counts = self.services.store.daily_counts(SPARK_DAYS, now)
+        trends = build_trends(counts, (), SPARK_DAYS, now)
+        self.post_message(SparklinesLoaded(trends.labels, int(now // 86400)))
+
+    @on(SparklinesLoaded)
+    def _sparklines_loaded(self, message: SparklinesLoaded) -> None:
+        self.spark_day = message.day
+        for pane in self.panes():
+            pane.set_trend(message.labels.get(store_label(pane.pane), ()))
+
+    def tick(self) -> None:
+        """(every 30 s) A new day: the sparklines move on."""
+        if self.loaded and self.spark_day is not None and \
+                int(self.services.clock() // 86400) != self.spark_day:
+            self.load_sparklines()
+
+    def action_briefing(self) -> None:
+        """Save the current view (every pane, the current filter) as a briefing."""
+        view = self.view_filter
+
+        def chosen(request: BriefingRequest | None) -> None:
+            if request is not None:
+                self.set_status("writing the briefing…", busy=True)
+                self._write_briefing(request, view)
+
+        screen = BriefingScreen(self.services.clock(), view.describe(), BRIEFING_LIMIT,
+                                download=self.services.browser_tab is not None)
+        self.app.push_screen(screen, chosen)
+
+    @work(thread=True, group="briefing", exit_on_error=False, name="save briefing")
+    def _write_briefing(self, request: BriefingRequest, view: ViewFilter) -> None:
+        s = self.services
+        self.post_message(write_briefing(s.store, s.config, view, request, s.clock,
+                                         self._progress("reading older weeks")))
+
+    @on(BriefingSaved)
+    def _briefing_saved(self, message: BriefingSaved) -> None:
+        self._idle_unless_polling()
+        if message.text is not None:
+            html = message.path.suffix == ".html"
+            self.services.deliver_text(io.StringIO(message.text),
+                                       save_filename=message.path.name, open_method="download",
+                                       mime_type="text/html" if html else "text/markdown")
+        title, text, error = briefing_saved_text(message)
+        self.notify(text, title=title, severity="error" if error else "information",
+                    timeout=10 if error else 8, markup=False)
+
+    # --- failures --------------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """This screen's workers that failed (workers never exit the app)."""
+        worker = event.worker
+        text = failure_text(worker)
+        if text is None:
+            return
+        self.notify(text, title="Something went wrong", severity="error", timeout=10,
+                    markup=False)
+        if worker.group == "startup" and not self.loaded:
+            self.loaded = True
+            self.set_status("could not read the store: " + safe_text(str(worker.error), 200),
+                            problem=True)
+        elif worker.group in ("load", "more"):
+            self.services.poll.show_idle()
+        elif worker.group == "briefing":  # as _briefing_saved
+            self._idle_unless_polling()

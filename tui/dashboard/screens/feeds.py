@@ -3,8 +3,6 @@ error in words, items stored and next poll. Enable or disable a feed (the user's
 is edited, on this explicit request) or poll one now."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,18 +15,18 @@ from textual.worker import get_current_worker
 from feeds.analysis.health import FeedHealth, feed_health
 from feeds.parse.text import safe_text
 from tui.render import local_time, relative
+from tui.dashboard.messages import FeedToggled, PollRequested
+from tui.dashboard.services import DashboardServices
 from tui.dashboard.widgets.feed_table import FeedHealthTable, next_poll_words
 from tui.dashboard.widgets.header import DashboardHeader
-
-if TYPE_CHECKING:
-    from tui.dashboard.app import DiplowatchApp
 
 
 def describe(h: FeedHealth, now: float) -> Content:
     """The selected feed in full, for the box under the table."""
     rows: list[tuple[str, str | Content]] = [
         ("feed", safe_text(h.name)),
-        ("url", safe_text(h.url) + ("" if h.url == h.key else f"  (configured: {safe_text(h.key)})")),
+        ("url", safe_text(h.url) + ("" if h.url == h.shown_key
+                                     else f"  (configured: {safe_text(h.shown_key)})")),
         ("status", safe_text(h.summary)),
         ("tags", ", ".join(safe_text(t) for t in h.tags) or "-"),
         ("last success", f"{local_time(h.last_success)} ({relative(h.last_success, now)})"
@@ -65,13 +63,10 @@ class FeedHealthScreen(Screen):
             self.rows = rows
             self.now = now
 
-    def __init__(self) -> None:
+    def __init__(self, services: DashboardServices) -> None:
         super().__init__(id="feeds-screen")
+        self.services = services
         self._pending_refresh = None
-
-    @property
-    def dw(self) -> "DiplowatchApp":
-        return cast("DiplowatchApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(id="feeds-header")
@@ -81,14 +76,17 @@ class FeedHealthScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.dw.sync_header(self.query_one(DashboardHeader))
-        self.dw.feeds_changed.subscribe(self, self._feeds_changed)
+        s = self.services
+        header = self.query_one(DashboardHeader)
+        s.sync_header(header)
+        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
+        s.feeds_changed.subscribe(self, self._feeds_changed)
         self.load_health()
         self.set_interval(10, self.load_health)  # relative times and backoffs move on
         self.query_one(FeedHealthTable).focus()
 
     def _feeds_changed(self, _: object) -> None:
-        if not self.dw.polling:
+        if not self.services.poll.polling:
             self._reload_after_burst()
         # 200 feeds finishing in a burst: one reload, a moment after the burst.
         elif self._pending_refresh is None:
@@ -98,15 +96,17 @@ class FeedHealthScreen(Screen):
         if self._pending_refresh is not None:
             self._pending_refresh.stop()
             self._pending_refresh = None
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        self.services.sync_header(self.query_one(DashboardHeader))
         self.load_health()
 
     @work(thread=True, group="health", exclusive=True, exit_on_error=False)
     def load_health(self) -> None:
-        store, config, now = self.dw.store, self.dw.config, self.dw.clock()
+        s = self.services
+        store, config, now = s.store, s.config, s.clock()
         states = store.feed_states()
         counts = store.items_per_feed()
-        rows = [feed_health(f, states.get(f.key), counts.get(f.key, 0), now) for f in config.feeds]
+        rows = [feed_health(f, states.get(f.key), counts.get(f.key, 0), now, config.polling)
+                for f in config.feeds]
         if not get_current_worker().is_cancelled:
             self.post_message(self.HealthLoaded(rows, now))
 
@@ -124,7 +124,7 @@ class FeedHealthScreen(Screen):
     def _describe_selected(self) -> None:
         h = self.query_one(FeedHealthTable).selected
         box = self.query_one("#feed-detail", Static)
-        box.update(describe(h, self.dw.clock()) if h else
+        box.update(describe(h, self.services.clock()) if h else
                    Content.styled("No feeds configured.", "$text-muted"))
         self.call_after_refresh(box.refresh, layout=True)  # see ItemDetail.show
 
@@ -136,12 +136,12 @@ class FeedHealthScreen(Screen):
 
     def action_poll_feed(self) -> None:
         if h := self._selected():
-            self.dw.request_poll(force=True, only=[h.key], what=h.name)
+            self.post_message(PollRequested(force=True, only=[h.key], what=h.name))
 
     def action_enable(self) -> None:
         if h := self._selected():
-            self.dw.set_feed_enabled(h.key, True)
+            self.post_message(FeedToggled(h.key, True))
 
     def action_disable(self) -> None:
         if h := self._selected():
-            self.dw.set_feed_enabled(h.key, False)
+            self.post_message(FeedToggled(h.key, False))

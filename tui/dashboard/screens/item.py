@@ -1,19 +1,17 @@
 """One item on its own screen (enter): the full detail, scrollable, with its actions."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
+from tui.dashboard.links import copy_link, open_link
+from tui.dashboard.services import DashboardServices
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import ItemDetail
-
-if TYPE_CHECKING:
-    from tui.dashboard.app import DiplowatchApp
 
 
 class ItemScreen(Screen):
@@ -27,13 +25,10 @@ class ItemScreen(Screen):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: Item, services: DashboardServices) -> None:
         super().__init__(id="item-screen")
         self.item = item
-
-    @property
-    def dw(self) -> "DiplowatchApp":
-        return cast("DiplowatchApp", self.app)
+        self.services = services
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(id="item-header")
@@ -41,25 +36,38 @@ class ItemScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        s = self.services
+        header = self.query_one(DashboardHeader)
+        s.sync_header(header)
+        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
+        s.marks.changed.subscribe(self, self._flags_changed)
+        s.stories.changed.subscribe(self, self._stories_changed)
         self.refresh_detail()
         self.query_one(ItemDetail).focus()
 
+    def _flags_changed(self, item_id: str) -> None:
+        if item_id == self.item.id:
+            self.refresh_detail()
+
+    def _stories_changed(self, clusters: set[str] | None) -> None:
+        if clusters is None or cluster_of(self.item) in clusters:
+            self.refresh_detail()
+
     def refresh_detail(self) -> None:
         for detail in self.query(ItemDetail):
-            detail.show(self.dw.detail_view(self.item))
+            detail.show(self.services.detail_view(self.item))
 
     def action_open_link(self) -> None:
-        self.dw.open_link(self.item)
+        open_link(self.app, self.item)
 
     def action_copy_link(self) -> None:
-        self.dw.copy_link(self.item)
+        copy_link(self.app, self.item)
 
     def action_toggle_read(self) -> None:
-        self.dw.toggle_read(self.item)
+        self.services.marks.toggle_read(self.item)
 
     def action_toggle_star(self) -> None:
-        self.dw.toggle_star(self.item)
+        self.services.marks.toggle_star(self.item)
 
     def action_scroll_down(self) -> None:
         self.query_one(ItemDetail).scroll_down()

@@ -9,7 +9,7 @@ polls like feed health does.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -27,11 +27,11 @@ from feeds.model import NO_LABEL
 from feeds.parse.text import safe_text
 from feeds.analysis.trends import change
 from tui.render import PANE_TITLES, PANES, label_style, store_label
+from tui.dashboard.services import DashboardServices
 from tui.dashboard.widgets.header import DashboardHeader
 
 if TYPE_CHECKING:
     from feeds.analysis.trends import Trends
-    from tui.dashboard.app import DiplowatchApp
 
 SPANS = (14, 30)
 TOP_ACTORS = 10
@@ -87,15 +87,12 @@ class TrendsScreen(Screen):
             super().__init__()
             self.trends, self.days = trends, days
 
-    def __init__(self, days: int = SPANS[0]) -> None:
+    def __init__(self, services: DashboardServices, days: int = SPANS[0]) -> None:
         super().__init__(id="trends-screen")
+        self.services = services
         self.set_reactive(TrendsScreen.days, days)
         self.trends: Trends | None = None
         self._pending_refresh: Any = None
-
-    @property
-    def dw(self) -> "DiplowatchApp":
-        return cast("DiplowatchApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(id="trends-header")
@@ -111,38 +108,41 @@ class TrendsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        s = self.services
+        header = self.query_one(DashboardHeader)
+        s.sync_header(header)
+        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
         table = self.query_one("#trend-days", DataTable)
         table.add_column(Text(" Day"), width=7, key="day")
         for key, name in DAY_COLUMNS:
             table.add_column(Text(name, justify="right"), width=6, key=key)
-        self.dw.feeds_changed.subscribe(self, self._feeds_changed)
+        self.services.feeds_changed.subscribe(self, self._feeds_changed)
         self.load()
         table.focus()
 
     # --- loading -------------------------------------------------------------------------
 
     def load(self) -> None:
-        self._compute(self.days, self.dw.clock())
+        self._compute(self.days, self.services.clock())
 
     @work(thread=True, group="trends", exclusive=True, exit_on_error=False, name="trends")
     def _compute(self, days: int, now: float) -> None:
         from feeds.analysis.trends import compute_trends
 
-        trends = compute_trends(self.dw.store, days, now, top=TOP_ACTORS)
+        trends = compute_trends(self.services.store, days, now, top=TOP_ACTORS)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(trends, days))
 
     def _feeds_changed(self, _: object) -> None:
         # A poll lands feed by feed: count again once, when it has ended.
-        if self.dw.polling:
+        if self.services.poll.polling:
             return
         if self._pending_refresh is None:
             self._pending_refresh = self.set_timer(0.3, self._refresh_after_poll)
 
     def _refresh_after_poll(self) -> None:
         self._pending_refresh = None
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        self.services.sync_header(self.query_one(DashboardHeader))
         self.load()
 
     def watch_days(self) -> None:

@@ -7,7 +7,7 @@ once, in a thread worker, by running the watch terms over the store's recent win
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, cast
+from typing import TYPE_CHECKING, Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,9 +16,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
 from feeds.parse.text import safe_text
 from storage.query import SORT_KEY
+from tui.dashboard.links import open_link
+from tui.dashboard.messages import WatchScanRequested
+from tui.dashboard.services import DashboardServices
 from tui.render import short_time
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
 from tui.dashboard.widgets.header import DashboardHeader
@@ -27,7 +31,6 @@ from tui.dashboard.widgets.item_table import FixedCell
 
 if TYPE_CHECKING:
     from feeds.analysis.watch import WatchHit
-    from tui.dashboard.app import DiplowatchApp
 
 COLUMNS = (("mark", 2), ("time", 7), ("terms", 18), ("source", 13), ("title", 40))
 
@@ -96,12 +99,9 @@ class WatchScreen(Screen):
         Binding("r", "app.refresh", "Poll due"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, services: DashboardServices) -> None:
         super().__init__(id="watch-screen")
-
-    @property
-    def dw(self) -> "DiplowatchApp":
-        return cast("DiplowatchApp", self.app)
+        self.services = services
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(id="watch-header")
@@ -111,38 +111,52 @@ class WatchScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.dw.watch_changed.subscribe(self, self._watch_changed)
-        self.dw.watch_seen()
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        s = self.services
+        s.watchlist.changed.subscribe(self, self._watch_changed)
+        header = self._header
+        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
+        s.stories.changed.subscribe(self, self._stories_changed)
+        s.watchlist.seen()
+        s.sync_header(self._header)
         self.refresh_hits()
-        self.dw.scan_watch()
+        if s.watchlist.begin_scan(s.config.watch):
+            self.post_message(WatchScanRequested())  # earlier matches, found by the App
         self.query_one(WatchTable).focus()
 
+    @property
+    def _header(self) -> DashboardHeader:
+        return self.query_one(DashboardHeader)
+
     def _watch_changed(self, _: object) -> None:
-        self.dw.watch_seen()
-        self.dw.sync_header(self.query_one(DashboardHeader))
+        self.services.watchlist.seen()
+        self.services.sync_header(self._header)
         self.refresh_hits()
 
+    def _stories_changed(self, clusters: set[str] | None) -> None:
+        item = self.selected_item
+        if item is not None and (clusters is None or cluster_of(item) in clusters):
+            self.refresh_detail()
+
     def refresh_hits(self) -> None:
-        dw = self.dw
+        watch = self.services.watchlist
         table = self.query_one(WatchTable)
-        table.show(dw.watch_rows(), dw.watch_alerts, dw.clock())
+        table.show(watch.rows(), watch.alerts, self.services.clock())
         self.query_one("#watch-title", Static).update(self._title(len(table.hits)))
         self._show_selected()
 
     def _title(self, shown: int) -> Content:
-        dw = self.dw
-        names = [name for name, _ in dw.config.watch.terms]
+        config, watch = self.services.config, self.services.watchlist
+        names = [name for name, _ in config.watch.terms]
         if not names:
             return Content.assemble(
                 (" Watch", "bold"), ("  no watch terms: add them under [watch] terms in ", "$text-muted"),
-                (safe_text(str(dw.config.path)), "bold"))
+                (safe_text(str(config.path)), "bold"))
         parts: list[Content | str | tuple[str, str]] = [
             (" Watch", "bold"), ("  terms ", "$text-muted"),
             Content(", ").join(Content.styled(safe_text(n), "$text-warning") for n in names),
-            ("  ·  ", "$text-muted"), (f"◉ {len(dw.watch_alerts)}", "bold $text-warning"),
+            ("  ·  ", "$text-muted"), (f"◉ {len(watch.alerts)}", "bold $text-warning"),
             (" this session", "$text-muted"), ("  ·  ", "$text-muted"), f"{shown} shown"]
-        if dw.watch_scanning:
+        if watch.scanning:
             parts.append(("  · searching the recent items…", "$text-muted italic"))
         return Content.assemble(*parts)
 
@@ -153,7 +167,7 @@ class WatchScreen(Screen):
         if item is None:
             detail.show(None)
             return
-        detail.show(self.dw.detail_view(item))
+        detail.show(self.services.detail_view(item))
 
     def refresh_detail(self) -> None:
         self._show_selected()
@@ -167,11 +181,11 @@ class WatchScreen(Screen):
         """enter or a click on the selected row: the item on its own screen."""
         item = self.selected_item
         if item is not None:
-            self.dw.open_item(item)
+            self.services.open_item(item)
 
     def action_open_link(self) -> None:
         item = self.selected_item
         if item is None:
             self.notify("No item selected.", severity="warning", timeout=3, markup=False)
             return
-        self.dw.open_link(item)
+        open_link(self.app, item)

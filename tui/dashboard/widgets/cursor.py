@@ -4,6 +4,8 @@ from __future__ import annotations
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
+from tui.dashboard.textual_adapter import dimensions_changed
+
 
 def cursor_row_key(table: DataTable) -> str | None:
     """The key of the row under the cursor (tables here key rows by item id or feed key)."""
@@ -22,6 +24,5 @@ def fit_column(table: DataTable, key: str, width: int) -> None:
         return
     column.width = width
     column.auto_width = False
-    # DataTable has no public "resize column": flag its dimensions for recomputation.
-    table._require_update_dimensions = True
+    dimensions_changed(table)
     table.refresh()

@@ -6,18 +6,22 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from feeds.analysis.health import FeedHealth
+from feeds.model import FeedStatus
 from feeds.parse.text import safe_text
 from tui.render import relative
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
 
-STATUS_VARS = {"ok": "success", "not modified": "success", "error": "error", "gone": "error",
-               "rate limited": "warning", "new": "secondary", "disabled": "foreground-muted"}
+STATUS_VARS = {FeedStatus.OK: "success", FeedStatus.NOT_MODIFIED: "success",
+               FeedStatus.ERROR: "error", FeedStatus.GONE: "error",
+               FeedStatus.RATE_LIMITED: "warning", FeedStatus.NEW: "secondary",
+               FeedStatus.DISABLED: "foreground-muted"}
+QUIET = (FeedStatus.GONE, FeedStatus.DISABLED)  # never polled: no next poll to show
 COLUMNS = (("status", "Status", 13), ("feed", "Feed", 26), ("success", "Last success", 12),
            ("items", "Items", 7), ("next", "Next poll", 11), ("detail", "Detail", 40))
 
 
 def next_poll_words(h: FeedHealth, now: float) -> str:
-    if h.status in ("gone", "disabled"):
+    if h.status in QUIET:
         return "-"
     return relative(h.next_poll, now, never="now") if h.next_poll else "now"
 
@@ -39,7 +43,7 @@ class FeedHealthTable(DataTable):
     def _cells(self, h: FeedHealth, now: float, colors: dict[str, str]) -> list[Text]:
         color = colors.get(STATUS_VARS.get(h.status, "foreground"), "")
         failing = h.failing
-        detail = h.summary if (failing or h.status in ("gone", "disabled") or h.url != h.key) \
+        detail = h.summary if (failing or h.status in QUIET or h.url != h.shown_key) \
             else safe_text(h.url)
         return [
             Text(("✗ " if failing else "● ") + h.status, style=f"bold {color}".strip(), end=""),

@@ -17,6 +17,7 @@ from textual.widgets import Input
 from feeds.model import Item
 from storage.query import NO_FLAGS, Flags, ItemFilter, matches
 from tui.render import store_label
+from tui.dashboard.debounce import Debounce
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +86,24 @@ class FilterBar(Input):
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder="filter: words that must all appear (title, summary, source)",
                          **kwargs)
-        self._timer = None
+        self._pause = Debounce(self.set_timer, self.DEBOUNCE, self._emit)
 
     @on(Input.Changed)
-    def _debounce(self, event: Input.Changed) -> None:
+    def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(self.DEBOUNCE, self._emit)
+        self._pause.poke()
 
     def _emit(self, done: bool = False) -> None:
-        self._timer = None
         self.post_message(self.FilterChanged(self.value, done))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
+        self._pause.cancel()
         self._emit(done=True)
 
     def action_clear_filter(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._pause.cancel()
         with self.prevent(Input.Changed):
             self.value = ""
         self._emit(done=True)

@@ -58,22 +58,42 @@ def highlighted(text: str, matches: list[Match], base: str = "") -> Content:
 
 
 def render_detail(view: DetailView) -> Content:
-    item, flags, now = view.item, view.flags, view.now
+    item = view.item
     title = safe_text(item.title) or "(no title)"
     summary = safe_text(item.summary)
     by_field: dict[str, list[Match]] = {"title": [], "summary": []}
     for m in item.evidence:
         by_field.setdefault(m.field, []).append(m)
 
-    lines: list[Content] = [highlighted(title, by_field["title"], "bold")]
+    lines: list[Content] = [highlighted(title, by_field["title"], "bold"), *_about(view)]
+    lines += [Content(""), _chips(item, view.compact)]
+    if len(view.versions) > 1:
+        lines += [Content(""), render_versions(view)]
+    if item.evidence:
+        lines += [Content(""), Content.styled("Evidence", "bold underline")]
+        lines += _evidence(item, view.compact)
 
+    lines += [Content(""), Content.styled("Summary", "bold underline")]
+    lines.append(highlighted(summary, by_field["summary"]) if summary
+                 else Content.styled("(no summary)", "$text-muted"))
+
+    link = safe_link(item.link)
+    lines += [Content(""), Content.styled("Link", "bold underline")]
+    lines.append(Content.styled(safe_text(link), "$text-primary underline") if link
+                 else Content.styled("(no web link that can be opened)", "$text-muted"))
+    return Content("\n").join(lines)
+
+
+def _about(view: DetailView) -> list[Content]:
+    """Source and dates; read, starred and first seen; the actors; the watch terms."""
+    item, flags, now = view.item, view.flags, view.now
     source = safe_text(view.feed_name or item.source) or "?"
     meta: list[Content | str | tuple[str, str]] = [(source, "$accent")]
     published = local_time(item.published, "%a %d %b %Y %H:%M")
     meta += ["  ·  ", published, (f" ({relative(item.published, now)})", "$text-muted")]
     if item.date_missing:
         meta.append((" (no date in the feed: first seen)", "$text-warning"))
-    lines.append(Content.assemble(*meta))
+    lines = [Content.assemble(*meta)]
 
     state: list[Content | str | tuple[str, str]] = []
     if flags.starred:
@@ -89,51 +109,45 @@ def render_detail(view: DetailView) -> Content:
     if view.watch_terms:
         lines.append(Content.assemble(("◉ watch  ", "bold $text-warning"), Content(", ").join(
             Content.styled(safe_text(t), "$text-warning") for t in view.watch_terms)))
+    return lines
 
+
+def _chips(item: Item, compact: bool) -> Content:
+    """The labels as coloured chips with their scores, and the other scores."""
     chips: list[Content] = []
     labels = set(item.labels)
     for label in label_order(set(item.scores) | labels | set(LABELS)):
         score = item.scores.get(label, 0.0)
         if label in labels:
             chips.append(Content.styled(f" {label} {score:.1f} ", label_chip_style(label)))
-        elif score > 0 or not view.compact:
+        elif score > 0 or not compact:
             chips.append(Content.styled(f"{label} {score:.1f}", "$text-muted"))
     if not labels:
         chips.insert(0, Content.styled(" unlabelled ", label_chip_style(OTHER)))
-    lines += [Content(""), Content("  ").join(chips)]
+    return Content("  ").join(chips)
 
-    if len(view.versions) > 1:
-        lines += [Content(""), render_versions(view)]
 
-    if item.evidence:
-        lines += [Content(""), Content.styled("Evidence", "bold underline")]
-        for label in label_order({m.label for m in item.evidence}):
-            rules: dict[tuple[str, str], str] = {}
-            for m in item.evidence:
-                if m.label == label:
-                    rules.setdefault((safe_text(m.text), m.field), safe_text(m.term))
-            if view.compact:  # one flowing line per label: what matched, and where
-                hits = [Content.assemble((f"“{matched}”", "bold"), (f" {field}", "$text-muted"))
-                        for (matched, field) in rules]
-                lines.append(Content.assemble((f"{label}  ", label_style(label, "bold")),
-                                              Content(", ").join(hits)))
-                continue
-            for (matched, field), term in rules.items():
-                lines.append(Content.assemble(
-                    (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
-                    (f" in the {field}", "$text-muted")))
-                lines.append(Content.assemble((" " * 13 + "rule ", "$text-muted"),
-                                              (term, "italic $text-muted")))
-
-    lines += [Content(""), Content.styled("Summary", "bold underline")]
-    lines.append(highlighted(summary, by_field["summary"]) if summary
-                 else Content.styled("(no summary)", "$text-muted"))
-
-    link = safe_link(item.link)
-    lines += [Content(""), Content.styled("Link", "bold underline")]
-    lines.append(Content.styled(safe_text(link), "$text-primary underline") if link
-                 else Content.styled("(no web link that can be opened)", "$text-muted"))
-    return Content("\n").join(lines)
+def _evidence(item: Item, compact: bool) -> list[Content]:
+    """What matched, per label (with the rule that matched, unless ``compact``)."""
+    lines = []
+    for label in label_order({m.label for m in item.evidence}):
+        rules: dict[tuple[str, str], str] = {}
+        for m in item.evidence:
+            if m.label == label:
+                rules.setdefault((safe_text(m.text), m.field), safe_text(m.term))
+        if compact:  # one flowing line per label: what matched, and where
+            hits = [Content.assemble((f"“{matched}”", "bold"), (f" {field}", "$text-muted"))
+                    for (matched, field) in rules]
+            lines.append(Content.assemble((f"{label}  ", label_style(label, "bold")),
+                                          Content(", ").join(hits)))
+            continue
+        for (matched, field), term in rules.items():
+            lines.append(Content.assemble(
+                (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
+                (f" in the {field}", "$text-muted")))
+            lines.append(Content.assemble((" " * 13 + "rule ", "$text-muted"),
+                                          (term, "italic $text-muted")))
+    return lines
 
 
 def render_versions(view: DetailView) -> Content:

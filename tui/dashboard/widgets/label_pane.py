@@ -6,7 +6,7 @@ stay in the store and are paged in on demand or reached through the filter.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Sparkline, Static
 
 from feeds.model import Item
-from storage.query import Flags
+from storage.query import SORT_KEY, Flags
 from tui.render import PANE_TITLES, label_style
 from tui.dashboard.widgets.item_table import ItemTable
 
@@ -106,8 +106,76 @@ class LabelPane(Vertical):
 
     @on(PaneHead.Clicked)
     def _focus_table(self) -> None:
-        self.table.focus()
+        self.focus_table()
 
     @property
     def can_load_more(self) -> bool:
         return self.has_more and not self.loading_more and len(self.table.items) < MAX_ROWS
+
+    # --- rows (the dashboard's loads and inserts) ------------------------------------------
+
+    @property
+    def shown(self) -> int:
+        """Items of the pane's page (grouped by story, rows may be fewer)."""
+        return len(self.table.items)
+
+    def short_of(self, page: int) -> int:
+        """How many items the pane lacks to fill ``page``, if the store holds more."""
+        return page - self.shown if self.has_more and self.shown < page else 0
+
+    @property
+    def selected_item(self) -> Item | None:
+        return self.table.selected_item
+
+    async def show(self, items: list[Item], *, has_more: bool, filtered: bool,
+                   total: int | None) -> None:
+        """A query's answer: exactly ``items`` (newest first)."""
+        await self.table.replace_items(items)
+        self.has_more = has_more
+        self.filtered = filtered
+        self.total = total
+        self.update_title()
+
+    def start_loading_more(self) -> int:
+        """A page of older items is being read; returns the offset to read it from."""
+        self.loading_more = True
+        self.update_title()
+        return len(self.table.items)
+
+    async def more_loaded(self, items: list[Item] | None, has_more: bool) -> None:
+        """Older items at the bottom (None: the answer is stale or failed, nothing added)."""
+        self.loading_more = False
+        if items is not None:
+            added = await self.table.append_items(items)
+            self.limit = max(self.limit, len(self.table.items))
+            self.has_more = has_more and added > 0
+        self.update_title()
+
+    async def insert(self, items: list[Item]) -> None:
+        """New items into their place, keeping the pane's cap."""
+        # Only the newest can stay in a capped pane: a cold poll lands thousands at once,
+        # and each row built is UI time.
+        if len(items) > self.limit:
+            items = sorted(items, key=SORT_KEY, reverse=True)[:self.limit]
+        await self.table.insert_items(items, self.limit)
+
+    def set_total(self, total: int | None) -> None:
+        self.total = total
+        self.update_title()
+
+    async def set_grouped(self, grouped: bool) -> None:
+        await self.table.set_grouped(grouped)
+        self.update_title()
+
+    def restyle(self) -> None:
+        self.table.restyle()
+        self.update_title()
+
+    def refresh_badges(self, clusters: Iterable[str] | None = None) -> None:
+        self.table.refresh_badges(clusters)
+
+    def refresh_item(self, item_id: str) -> None:
+        self.table.refresh_item(item_id)
+
+    def focus_table(self) -> None:
+        self.table.focus()

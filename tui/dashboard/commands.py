@@ -1,0 +1,58 @@
+"""The command palette's entries (ctrl+p), each with its key: the app's, and the main
+screen's while it is shown."""
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from textual.app import SystemCommand
+
+from tui.render import PANE_TITLES, PANES
+
+if TYPE_CHECKING:
+    from tui.dashboard.screens.dashboard import DashboardScreen
+
+
+def app_commands(refresh: Callable[[], Any], show: Callable[[str], Any]
+                 ) -> Iterable[SystemCommand]:
+    """``show(name)`` shows one of the app's screens (feeds, trends, watch, help)."""
+    yield SystemCommand("Refresh: poll now", "Poll the due feeds now (r)", refresh)
+    yield SystemCommand("Feed health", "Every feed with its status; enable, disable, poll one (f)",
+                        partial(show, "feeds"))
+    yield SystemCommand("Trends", "Items per label per day, 14 or 30 days, and the top actors (T)",
+                        partial(show, "trends"))
+    yield SystemCommand("Watch alerts", "The items that matched the [watch] terms (w)",
+                        partial(show, "watch"))
+    yield SystemCommand("Help: keys", "The keys and screens (?)", partial(show, "help"))
+
+
+def dashboard_commands(d: "DashboardScreen") -> Iterable[SystemCommand]:
+    yield SystemCommand("Filter by words", "Filter every pane; searches the whole store (/)",
+                        d.action_filter)
+    yield SystemCommand("Filter by feed or tag", "Only one feed, or the feeds with a tag (t)",
+                        d.action_scope)
+    yield SystemCommand("Filter by actor", "Only items naming an actor; aliases work (a)",
+                        d.action_actor)
+    yield SystemCommand("Stories: one row per story / per item",
+                        "Group the panes by story, with how many feeds carry each (c)",
+                        d.action_toggle_stories)
+    yield SystemCommand("Save view as briefing",
+                        "The current view as a Markdown or HTML briefing (b)",
+                        d.action_briefing)
+    yield SystemCommand("Unread only", "Toggle showing only unread items (u)",
+                        d.action_unread_only)
+    yield SystemCommand("Starred only", "Toggle showing only starred items (S)",
+                        d.action_starred_only)
+    yield SystemCommand("Clear filters", "Show everything again (esc)", d.clear_filters)
+    yield SystemCommand("Load more", "Page older items into the active pane (L)",
+                        d.action_load_more)
+    yield SystemCommand("Open link", "Open the selected item's link in the browser (o)",
+                        d.action_open_link)
+    yield SystemCommand("Copy link", "Copy the selected item's link (y)", d.action_copy_link)
+    yield SystemCommand("Mark read / unread", "Toggle read on the selected item (m)",
+                        d.action_toggle_read)
+    yield SystemCommand("Star / unstar", "Toggle the star on the selected item (s)",
+                        d.action_toggle_star)
+    for n, pane in enumerate(PANES, 1):
+        yield SystemCommand(f"Go to {PANE_TITLES[pane]}", f"Focus the {PANE_TITLES[pane]} "
+                            f"pane ({n})", lambda p=pane: d.action_show_pane(p))

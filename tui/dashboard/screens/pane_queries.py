@@ -1,0 +1,84 @@
+"""The dashboard's store reads, run in its thread workers: each pane's page through the
+filter (older weeks are read only when the filter needs them), a pane's next page, the
+flags of what was read, and re-classifying the store when the rules changed."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Iterable
+
+from feeds.model import FeedState, Item
+from storage.query import NO_FLAGS, Flags
+from tui.dashboard.messages import MoreLoaded, PanesLoaded
+from tui.dashboard.widgets.filter_bar import ViewFilter
+from tui.dashboard.workers import Abort
+from tui.render import PANES, panes_of, store_label
+
+Progress = Callable[[int, int], None]
+
+
+def last_polled(states: Iterable[FeedState]) -> str | None:
+    attempts = [s.last_attempt for s in states if s.last_attempt]
+    return max(attempts) if attempts else None
+
+
+def flags_for(store: Any, items: Iterable[Item]) -> dict[str, Flags]:
+    """The flags of the flagged ones among ``items``."""
+    out = {}
+    for item in items:
+        flags = store.flags(item.id)
+        if flags != NO_FLAGS:
+            out[item.id] = flags
+    return out
+
+
+def query_panes(store: Any, generation: int, view: ViewFilter, limits: dict[str, int],
+                initial: bool, progress: Progress | None,
+                cancelled: Callable[[], bool]) -> PanesLoaded | None:
+    """Each pane's page, together (None if cancelled meanwhile)."""
+    results: dict[str, tuple[list[Item], bool]] = {}
+    counts = store.counts_by_label()
+    for pane in PANES:
+        if cancelled():
+            return None
+        query = view.item_filter(pane, limit=limits[pane])
+        if initial and not view.active:
+            # The first paint shows the recent window (in memory); older weeks stay on
+            # disk until "load more" or a filter asks for them.
+            query = replace(query, archive=False)
+        items = store.query(query, progress=progress)
+        total = counts.get(store_label(pane), 0)
+        more = len(items) >= limits[pane] or (not view.active and total > len(items))
+        results[pane] = (items, more)
+    flags = flags_for(store, (item for items, _ in results.values() for item in items))
+    last = last_polled(store.feed_states().values())
+    return PanesLoaded(generation, results, flags, counts, last, initial)
+
+
+def query_more(store: Any, generation: int, pane: str, view: ViewFilter, offset: int,
+               limit: int, progress: Progress) -> MoreLoaded:
+    """A pane's next ``limit`` items after ``offset``."""
+    items = store.query(view.item_filter(pane, limit=limit, offset=offset), progress=progress)
+    return MoreLoaded(generation, pane, items, len(items) >= limit, flags_for(store, items))
+
+
+def reclassify(store: Any, config: Any, progress: Progress) -> tuple[int | None, str | None]:
+    """Re-classify the stored items if the rules changed: (items changed, error)."""
+    from feeds.classify.reclassify import reclassify_if_needed
+
+    if config.rules is None:
+        return None, None
+    try:
+        return reclassify_if_needed(store, config.rules, progress, actors=config.actors), None
+    except Abort:
+        raise
+    except Exception as e:  # noqa: BLE001 - the stored labels stay; say so, go on
+        return None, f"{e.__class__.__name__}: {e}"
+
+
+def by_pane(items: Iterable[Item]) -> dict[str, list[Item]]:
+    """New items grouped by the panes they appear in."""
+    out: dict[str, list[Item]] = {}
+    for item in items:
+        for pane in panes_of(item):
+            out.setdefault(pane, []).append(item)
+    return out

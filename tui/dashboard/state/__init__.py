@@ -1,0 +1,1 @@
+"""The dashboard's state, in plain classes the screens follow through signals."""
