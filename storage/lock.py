@@ -96,6 +96,26 @@ def _identity(st: os.stat_result) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
+def store_directory(path: Path | str, *, create: bool) -> Path:
+    """The store folder at ``path``, created (mode 0700) for a writer; StoreError in words
+    for a file in its place, a missing folder (a reader) or one that cannot be made."""
+    directory = Path(path).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise StoreError(directory, f"{directory} is a file, not a store folder")
+    if not create:
+        if not directory.is_dir():
+            raise StoreError(directory, f"no store at {directory} (nothing to open read-only)")
+        return directory
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StoreError(directory, f"{directory} is a file, not a store folder") from None
+    except OSError as exc:
+        raise StoreError(directory, f"cannot create the store directory {directory}: "
+                                    f"{os_reason(exc)}") from None
+    return directory
+
+
 class WriterLock:
     """Exclusive, non-blocking writer lock for a store directory.
 

@@ -36,8 +36,8 @@ from feeds.model import LABELS, NO_LABEL, FeedState, Item, utc_iso
 from . import archive
 from .atomic import paused_gc, release_free_heap, remove_stray_temps
 from .codec import checked_item
-from .errors import ReadOnlyStoreError, StoreError, WriterLockLostError, os_reason
-from .lock import WriterLock
+from .errors import ReadOnlyStoreError, StoreError, WriterLockLostError
+from .lock import WriterLock, store_directory
 from .manifest import daily_label_counts, feed_totals, label_totals
 from .partition import DAY, ITEM_ID_RE, doc_id
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
@@ -97,20 +97,7 @@ class Store:
         """
         if recent_days < 1:
             raise ValueError("recent_days must be >= 1")
-        directory = Path(path).expanduser()
-        if directory.exists() and not directory.is_dir():
-            raise StoreError(directory, f"{directory} is a file, not a store folder")
-        if readonly:
-            if not directory.is_dir():
-                raise StoreError(directory, f"no store at {directory} (nothing to open read-only)")
-        else:
-            try:
-                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except FileExistsError:
-                raise StoreError(directory, f"{directory} is a file, not a store folder") from None
-            except OSError as exc:
-                raise StoreError(directory, f"cannot create the store directory {directory}: "
-                                            f"{os_reason(exc)}") from None
+        directory = store_directory(path, create=not readonly)
         lock = None if readonly else WriterLock(directory).acquire()
         try:
             store = cls(directory, readonly=readonly, recent_days=recent_days, clock=clock,

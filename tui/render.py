@@ -1,7 +1,7 @@
 """Feed text → things Textual can show without ever reading it as markup.
 
 Every string that came from a feed (title, summary, source, link, error text) passes through
-``feeds.parse.text.safe_text`` before a widget shows it: control characters are stripped (again: the store
+``feeds.text.safe_text`` before a widget shows it: control characters are stripped (again: the store
 only holds stripped text, but a renderer must not trust its input). Widgets then wrap the
 plain string in ``rich.text.Text`` or ``textual.content.Content`` (never markup). Label
 colours live here too, as theme variables, so that every widget agrees; and the time words.

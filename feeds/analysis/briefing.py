@@ -23,8 +23,9 @@ from typing import Iterable, Mapping
 
 from feeds.analysis.clusters import ClusterView, group_by_cluster
 from feeds.model import LABELS, Item, parse_utc_iso
-from feeds.parse.text import clip, safe_link
+from feeds.text import clip, safe_link
 from feeds.files import write_private
+from feeds.redact import redact_url
 
 OTHER = "other"
 FORMATS = ("md", "html")

@@ -39,6 +39,9 @@ class ConfigError(Exception):
         super().__init__(redact_text(f"{where}: {problem}"))  # (a feed URL may be quoted)
 
 
+MAX_RETRY_AFTER = 86400.0  # a hostile Retry-After cannot park a feed for longer
+
+
 @dataclass(frozen=True, slots=True)
 class PollingSettings:
     interval: float = 900.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeds.model import FeedSource
-from feeds.parse.text import plain_text
+from feeds.text import plain_text
 from feeds.redact import redact_url
 
 MAX_OPML_BYTES = 10 * 1024 * 1024

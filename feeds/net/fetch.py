@@ -33,7 +33,7 @@ from typing import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
 from feeds import __version__
-from feeds.config.load import PollingSettings
+from feeds.config.load import MAX_RETRY_AFTER, PollingSettings
 from feeds.net.policy import (
     AddressClassifier, AddressRefused, PeerCheck, host_is_internal, is_local_name,
     names_internal_address, parse_ip, peer_check,
@@ -41,7 +41,6 @@ from feeds.net.policy import (
 from feeds.net.h1 import PEER_CHECK, H1Transport
 from feeds.net.httpx_adapter import httpx
 from feeds.config.units import format_duration
-from feeds.poll.schedule import MAX_RETRY_AFTER
 
 
 class FetchOutcome(StrEnum):

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from feeds.model import Item, utc_iso
-from feeds.parse.text import GUID_MAX, SUMMARY_MAX, TITLE_MAX, plain_text, safe_link, strip_controls
+from feeds.text import GUID_MAX, SUMMARY_MAX, TITLE_MAX, plain_text, safe_link, strip_controls
 from feeds.parse.xmlprep import UnsafeDocument, prepare
 
 EARLIEST_DATE = 631152000.0  # 1990-01-01: older "published" dates are treated as absurd

@@ -19,10 +19,9 @@ import random
 from dataclasses import replace
 from typing import Mapping
 
-from feeds.config.load import Config, PollingSettings
+from feeds.config.load import MAX_RETRY_AFTER, Config, PollingSettings
 from feeds.model import FeedSource, FeedState, FeedStatus, parse_utc_iso, utc_iso
 
-MAX_RETRY_AFTER = 86400.0  # a hostile Retry-After cannot park a feed for longer
 _PAST_STAMPS = ("last_success", "last_attempt", "failing_since")
 
 

@@ -215,3 +215,13 @@ def test_cli_brief_into_a_missing_directory_is_one_line_and_exit_2(stored, write
     assert r.output.splitlines() == [
         f"diplowatch: could not write the briefing to {out}: No such file or directory"]
     assert not out.parent.exists()
+
+
+def test_an_item_without_a_source_name_shows_its_feed_without_credentials() -> None:
+    from dataclasses import replace
+
+    item = replace(make_item("Envoys meet in Geneva", feed="https://ann:s3cret@wire.example/rss"),
+                   source="")
+    text = render_briefing(build_briefing([item]), "md", T0, "Brief", tz=timezone.utc)
+    assert "ann:\\*\\*\\*@wire.example" in text or "ann:***@wire.example" in text
+    assert "s3cret" not in text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from feeds.parse.document import parse_document
-from feeds.parse.text import plain_text, safe_link, strip_controls
+from feeds.text import plain_text, safe_link, strip_controls
 from tests.feedserver import rss, rss_item
 
 NOW = 1_780_000_000.0  # 2026-05-28
@@ -164,7 +164,7 @@ def test_field_and_entry_caps() -> None:
 def test_safe_link_fast_path_agrees_with_the_full_check() -> None:
     import random
 
-    from feeds.parse.text import checked_link
+    from feeds.text import checked_link
 
     links = ["http://a.example", "https://a.example/x?y=1#z", "HTTP://A.EXAMPLE:8080/p",
              "http://a.example:99999/", "http://-a.example/", "http://a.example/[x]",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.analysis.health import feed_health
+from feeds.poll.health import feed_health
 from feeds.config.load import load_config
 from feeds.model import FeedStatus, parse_utc_iso, utc_iso
 from feeds.poll.poller import RETENTION_KEY, Poller

@@ -16,7 +16,7 @@ from feeds.classify.engine import Classifier
 from feeds.config.load import bundled_config_path, load_config
 from feeds.parse.pool import ParseJob
 from feeds.parse.document import parse_document
-from feeds.parse.text import strip_controls
+from feeds.text import strip_controls
 from storage.store import Store
 from tests.helpers import Clock
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.analysis.health import feed_health
+from feeds.poll.health import feed_health
 from feeds.model import FeedState, FeedStatus, FeedSource
 from feeds.redact import redact_text, redact_url
 from feeds.service.control import ControlClient, ControlServer, Request

@@ -22,7 +22,7 @@ from feeds.net.fetch import Fetcher
 from feeds.model import FeedStatus
 from feeds.parse.pool import ParseJob, ParsePool, run_job
 from feeds.poll.poller import Poller
-from feeds.parse.text import strip_controls
+from feeds.text import strip_controls
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.helpers import Clock

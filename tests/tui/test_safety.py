@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
 from tui.dashboard.widgets.item_detail import DetailView, render_detail

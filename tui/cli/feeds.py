@@ -15,7 +15,7 @@ from tui.render import relative
 
 
 def health_rows(config: Config, store: Any, now: float) -> list[Any]:
-    from feeds.analysis.health import feed_health
+    from feeds.poll.health import feed_health
 
     states = store.feed_states()
     counts = store.items_per_feed()

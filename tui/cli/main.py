@@ -179,7 +179,7 @@ def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]
     the counts and the watch hits (per-feed lines are in its log). False if no daemon
     answers; exits 1 when a feed failed, as a poll of our own would."""
     from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
-    from feeds.parse.text import safe_text as plain  # the socket's text reaches the terminal
+    from feeds.text import safe_text as plain  # the socket's text reaches the terminal
 
     try:
         done = ControlClient(obj.store_path).poll_and_wait(list(feeds) or None, force=poll_all)

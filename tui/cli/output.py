@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import orjson
 
 from feeds.model import Item
-from feeds.parse.text import strip_controls
+from feeds.text import strip_controls
 from feeds.redact import redact_url
 from tui.render import local_time
 

@@ -28,7 +28,7 @@ def _classifier(obj: AppContext):
 def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
     """Classify TEXT and show the labels, scores and every term that fired."""
     from feeds.classify.evaluate import format_explanation
-    from feeds.parse.text import SUMMARY_MAX, TITLE_MAX, plain_text
+    from feeds.text import SUMMARY_MAX, TITLE_MAX, plain_text
 
     title = plain_text(title, TITLE_MAX, is_html=False)
     summary = plain_text(text, SUMMARY_MAX, is_html=False)

@@ -30,7 +30,7 @@ from textual.worker import Worker, get_current_worker
 
 from feeds.config.load import Config
 from feeds.model import Item
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from feeds.poll.queue import PollRequest
 from tui.dashboard.backend import Backend, FeedEditError, daemon_config
 from tui.dashboard.commands import app_commands, dashboard_commands

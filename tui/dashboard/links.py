@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from feeds.model import Item
-from feeds.parse.text import safe_link, safe_text
+from feeds.text import safe_link, safe_text
 
 
 def open_link(app: App, item: Item) -> None:

@@ -7,7 +7,7 @@ from typing import Callable
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.dashboard.messages import Progress
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from feeds.classify.actors import Actor, fold
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 
 EVERY = "\x00every"  # the option id of "any actor"
 

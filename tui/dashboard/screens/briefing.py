@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.dashboard.messages import BriefingSaved
 from tui.render import local_time
 

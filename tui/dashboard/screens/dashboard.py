@@ -37,7 +37,7 @@ from textual.worker import Worker, get_current_worker
 
 from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.dashboard.links import copy_link, open_link
 from tui.dashboard.messages import (BriefingSaved, DeferredLoaded, MoreLoaded, PanesLoaded,
                                     Progress, Reclassified, SparklinesLoaded)
@@ -107,7 +107,7 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         s = self.services
-        yield DashboardHeader(id="header")
+        yield DashboardHeader(self.services, id="header")
         with Container(id="body"):
             with Container(id="panes"):
                 for pane in PANES:
@@ -121,9 +121,6 @@ class DashboardScreen(Screen):
     def on_mount(self) -> None:
         self.watch_active(self.active)
         s = self.services
-        header = self.header
-        s.sync_header(header)
-        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
         s.marks.changed.subscribe(self, self._flags_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
         text, busy, problem = s.backend.startup_status()

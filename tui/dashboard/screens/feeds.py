@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from feeds.analysis.health import FeedHealth, feed_health
-from feeds.parse.text import safe_text
+from feeds.poll.health import FeedHealth, feed_health
+from feeds.text import safe_text
 from tui.render import local_time, relative
 from tui.dashboard.messages import FeedToggled, PollRequested
 from tui.dashboard.services import DashboardServices
@@ -69,18 +69,14 @@ class FeedHealthScreen(Screen):
         self._pending_refresh = None
 
     def compose(self) -> ComposeResult:
-        yield DashboardHeader(id="feeds-header")
+        yield DashboardHeader(self.services, id="feeds-header")
         yield Static(Content.styled(" Feed health", "bold"), id="feeds-title")
         yield FeedHealthTable(id="feed-table")
         yield Static(id="feed-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        s = self.services
-        header = self.query_one(DashboardHeader)
-        s.sync_header(header)
-        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
-        s.feeds_changed.subscribe(self, self._feeds_changed)
+        self.services.feeds_changed.subscribe(self, self._feeds_changed)
         self.load_health()
         self.set_interval(10, self.load_health)  # relative times and backoffs move on
         self.query_one(FeedHealthTable).focus()

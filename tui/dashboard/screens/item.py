@@ -31,15 +31,12 @@ class ItemScreen(Screen):
         self.services = services
 
     def compose(self) -> ComposeResult:
-        yield DashboardHeader(id="item-header")
+        yield DashboardHeader(self.services, id="item-header")
         yield ItemDetail(focusable=True, id="item-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         s = self.services
-        header = self.query_one(DashboardHeader)
-        s.sync_header(header)
-        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
         s.marks.changed.subscribe(self, self._flags_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
         self.refresh_detail()

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from feeds.config.load import Config
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 
 
 @dataclass(frozen=True, slots=True)

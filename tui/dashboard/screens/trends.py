@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from textual.worker import get_current_worker
 
 from feeds.model import NO_LABEL
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from feeds.analysis.trends import change
 from tui.render import PANE_TITLES, PANES, label_style, store_label
 from tui.dashboard.services import DashboardServices
@@ -95,7 +95,7 @@ class TrendsScreen(Screen):
         self._pending_refresh: Any = None
 
     def compose(self) -> ComposeResult:
-        yield DashboardHeader(id="trends-header")
+        yield DashboardHeader(self.services, id="trends-header")
         yield Static(self._title(), id="trends-title")
         with Horizontal(id="trends-body"):
             with VerticalScroll(id="trends-left"):
@@ -108,10 +108,6 @@ class TrendsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        s = self.services
-        header = self.query_one(DashboardHeader)
-        s.sync_header(header)
-        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
         table = self.query_one("#trend-days", DataTable)
         table.add_column(Text(" Day"), width=7, key="day")
         for key, name in DAY_COLUMNS:

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from storage.query import SORT_KEY
 from tui.dashboard.links import open_link
 from tui.dashboard.messages import WatchScanRequested
@@ -104,7 +104,7 @@ class WatchScreen(Screen):
         self.services = services
 
     def compose(self) -> ComposeResult:
-        yield DashboardHeader(id="watch-header")
+        yield DashboardHeader(self.services, id="watch-header")
         yield Static(id="watch-title")
         yield WatchTable(id="watch-table")
         yield ItemDetail(compact=True, id="watch-detail")
@@ -113,8 +113,6 @@ class WatchScreen(Screen):
     def on_mount(self) -> None:
         s = self.services
         s.watchlist.changed.subscribe(self, self._watch_changed)
-        header = self._header
-        s.headers_changed.subscribe(header, lambda _: s.sync_header(header))
         s.stories.changed.subscribe(self, self._stories_changed)
         s.watchlist.seen()
         s.sync_header(self._header)

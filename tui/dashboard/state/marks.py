@@ -8,7 +8,7 @@ from textual.dom import DOMNode
 from textual.signal import Signal
 
 from feeds.model import Item
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from storage.query import NO_FLAGS, Flags
 from tui.dashboard.backend import Backend
 from tui.dashboard.debounce import Debounce, SetTimer

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from feeds.config.units import format_duration
 from feeds.model import Item, utc_iso
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from feeds.poll import aio
 from feeds.poll.queue import SCHEDULE, PollQueue, PollRequest
 from feeds.poll.schedule import seconds_until_due

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual.dom import DOMNode
 from textual.signal import Signal
 
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.dashboard.debounce import SetTimer
 
 if TYPE_CHECKING:

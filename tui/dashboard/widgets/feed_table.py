@@ -5,9 +5,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from feeds.analysis.health import FeedHealth
+from feeds.poll.health import FeedHealth
 from feeds.model import FeedStatus
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.render import relative
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
 

@@ -1,6 +1,8 @@
 """The one-line header: app name, mode, items per label, unseen watch alerts, last poll time."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -8,6 +10,9 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.render import OTHER, PANES, label_style, local_time, relative, store_label
+
+if TYPE_CHECKING:
+    from tui.dashboard.services import DashboardServices
 
 
 class DashboardHeader(Horizontal):
@@ -20,13 +25,20 @@ class DashboardHeader(Horizontal):
 
     SHORT = {"talks": "talks", "sanctions": "sanct", "statements": "stmt", OTHER: "other"}
 
+    def __init__(self, services: "DashboardServices | None" = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._services = services  # filled from them now and whenever headers change
+
     def compose(self) -> ComposeResult:
         yield Static(id="header-left")
         yield Static(id="header-right")
 
     def on_mount(self) -> None:
-        self._render_left()
-        self._render_right()
+        if (s := self._services) is not None:
+            s.sync_header(self)  # (the watchers wait for is_mounted: rendered just below)
+            s.headers_changed.subscribe(self, lambda _: s.sync_header(self))
+        self._render_left(mounting=True)
+        self._render_right(mounting=True)
 
     def on_resize(self) -> None:
         self.compact = self.size.width < 100
@@ -50,8 +62,8 @@ class DashboardHeader(Horizontal):
     def watch_now(self) -> None:
         self._render_right()
 
-    def _render_left(self) -> None:
-        if not self.is_mounted:
+    def _render_left(self, mounting: bool = False) -> None:
+        if not (mounting or self.is_mounted):
             return
         parts: list[Content | str | tuple[str, str]] = [(" ◆ diplowatch ", "bold $text-accent")]
         if self.mode:
@@ -69,8 +81,8 @@ class DashboardHeader(Horizontal):
         # a poll would otherwise pay for at every batch of items.
         self.query_one("#header-left", Static).update(Content.assemble(*parts), layout=False)
 
-    def _render_right(self) -> None:
-        if not self.is_mounted:
+    def _render_right(self, mounting: bool = False) -> None:
+        if not (mounting or self.is_mounted):
             return
         if self.last_poll and self.compact:  # under 100 columns: how long ago only
             text = Content.styled(f"{relative(self.last_poll, self.now)} ", "$text-muted")

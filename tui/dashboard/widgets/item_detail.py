@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from feeds.model import LABELS, Item, Match, label_order
-from feeds.parse.text import safe_link, safe_text
+from feeds.text import safe_link, safe_text
 from storage.query import Flags
 from tui.render import OTHER, label_chip_style, label_style, local_time, relative
 

@@ -23,7 +23,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from feeds.analysis.clusters import cluster_of
 from feeds.model import Item, label_order
 from storage.query import SORT_KEY, Flags
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 from tui.render import OTHER, label_var, short_time
 from tui.dashboard.textual_adapter import remove_rows
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from feeds.parse.text import safe_text
+from feeds.text import safe_text
 
 
 class StatusLine(Horizontal):
