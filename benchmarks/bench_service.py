@@ -150,7 +150,7 @@ def bench_dashboard(config: Path, store: Path, wire: Wire, rounds: int) -> dict:
 
     obj = AppContext(config_path=str(config), db_path=str(store))
     app = build_app(obj, offline=False, theme=None)
-    assert app.backend is not None, "the dashboard did not find the daemon"
+    assert app.backend.mode == "viewer", "the dashboard did not find the daemon"
     client = ControlClient(store)
     result: dict[str, list[float]] = {"save_to_row": [], "poll_request_to_row": []}
 
@@ -162,7 +162,7 @@ def bench_dashboard(config: Path, store: Path, wire: Wire, rounds: int) -> dict:
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(500):
                 await pilot.pause(0.01)
-                if app.loaded and wire.titles[-1] in titles():
+                if app.dashboard.loaded and wire.titles[-1] in titles():
                     break
             for n in range(1, rounds + 1):
                 title = TALK.format(n=len(wire.titles))

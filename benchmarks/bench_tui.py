@@ -82,12 +82,12 @@ def child_first_paint(db: str, config_path: str) -> dict:
         marks["rss_mb"], marks["hwm_mb"] = _rss_mb()
 
     def check() -> None:
-        if app.loaded and "painted_at" not in marks:
+        if app.dashboard.loaded and "painted_at" not in marks:
             marks["painted_at"] = -1
             app.call_after_refresh(painted)
         elif marks.get("painted_at", -1) > 0 and "extras_at" not in marks:
             # The story directory and the sparklines, built in workers after the paint.
-            landed = app.clusters is not None and app._spark_day is not None
+            landed = app.stories.directory is not None and app.dashboard.spark_day is not None
             if landed or time.time() - marks["painted_at"] > EXTRAS_LIMIT:
                 marks["extras_at"] = time.time()
                 marks["extras_timed_out"] = not landed  # extras_at is then only the limit
@@ -108,7 +108,7 @@ def child_heartbeat(config_path: str, db: str) -> dict:
 
     obj = AppContext(config_path=config_path, db_path=db)
     app: DiplowatchApp = build_app(obj, offline=False, theme=None)
-    app.poller.warm_up()  # parse workers, as tui.cli.launch.run_dashboard starts them
+    app.backend.poller.warm_up()  # parse workers, as tui.cli.launch.run_dashboard starts them
     beats: list[float] = []
     window: dict[str, float] = {}
     result: dict = {}
@@ -117,12 +117,12 @@ def child_heartbeat(config_path: str, db: str) -> dict:
         beats.append(time.perf_counter())
 
     def watch() -> None:
-        if app.polling and "start" not in window:
+        if app.poll.polling and "start" not in window:
             window["start"] = time.perf_counter()
-        if "start" in window and not app.polling and not app.inserts_pending:
+        if "start" in window and not app.poll.polling and not app.dashboard.inserts_pending:
             window["end"] = time.perf_counter()
             result["items"] = sum(len(p.table.items) for p in app.dashboard.panes())
-            result["counts"] = dict(app.counts)
+            result["counts"] = dict(app.poll.counts)
             app.exit()
 
     def start() -> None:
@@ -144,7 +144,7 @@ def child_heartbeat(config_path: str, db: str) -> dict:
     t0 = time.perf_counter()
     app.run(headless=True, size=(120, 40))
     gc.callbacks.remove(on_gc)
-    app.poller.close()
+    app.backend.poller.close()
     obj.close()
     inside = [b for b in beats if window.get("start", 0) <= b <= window.get("end", 0)]
     pairs = list(zip(inside, inside[1:]))

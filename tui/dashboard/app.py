@@ -122,16 +122,6 @@ class DiplowatchApp(App[int]):
     def _toast(self, *args: Any, **kwargs: Any) -> None:
         self.notify(*args, **kwargs)  # looked up per call: tests record the app's toasts
 
-    # --- read from outside: by the launcher, the tests and benchmarks/ -----------------------
-
-    poller = property(lambda self: self.backend.poller)
-    polling = property(lambda self: self.poll.polling)
-    counts = property(lambda self: self.poll.counts)
-    loaded = property(lambda self: self.dashboard.loaded)
-    inserts_pending = property(lambda self: self.dashboard.inserts_pending)
-    clusters = property(lambda self: self.stories.directory)
-    _spark_day = property(lambda self: self.dashboard.spark_day)
-
     # --- services (tui/dashboard/services.py) ---------------------------------------------
 
     @property
