@@ -74,12 +74,12 @@ def wire(feed_server: FeedServer) -> Wire:
 DIGESTS = ("import hashlib, json, os, sys; d = sys.argv[1]; print(json.dumps({n: hashlib.sha256("
            "open(os.path.join(d, n), 'rb').read()).hexdigest() for n in sorted(os.listdir(d)) "
            "if not n.endswith('.sock')}))")
-# Prints the mode and reason of the dashboard built for the store (run inside the namespace).
-DASHBOARD_MODE = ("import sys; from tui.cli.context import AppContext; "
-                  "from tui.cli.launch import build_app; "
-                  "obj = AppContext(config_path=sys.argv[1], db_path=sys.argv[2]); "
-                  "b = build_app(obj, offline=False, theme=None).backend; "
-                  "print(f'{b.mode}|{b.reason}'); obj.close()")
+# Prints the mode and reason of a viewer dashboard built for the store (run in the namespace).
+VIEWER_MODE = ("import sys; from tui.cli.context import AppContext; "
+               "from tui.cli.launch import build_app; "
+               "obj = AppContext(config_path=sys.argv[1], db_path=sys.argv[2]); "
+               "b = build_app(obj, offline=False, theme=None, viewer=True).backend; "
+               "print(f'{b.mode}|{b.reason}'); obj.close()")
 FILL = ("import sys\nwith open(sys.argv[1], 'wb') as f:\n    try:\n        while True:\n"
         "            f.write(bytes(65536)); f.flush()\n    except OSError:\n        pass\n")
 
@@ -139,8 +139,10 @@ def test_every_writer_on_a_read_only_store(namespace, write_config, wire: Wire,
     r = dw("daemon")  # logs to stderr too (a warning or two), then its one line
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert expected in r.stderr.strip().splitlines()[-1]
-    # The dashboard opens such a store read-only and says why (instead of stopping).
-    r = ns.run(sys.executable, "-c", DASHBOARD_MODE, str(config), str(store))
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith(f"read-only|read-only: {expected}"), r.stdout
+    # The dashboard says so in one line and exits 2; as a viewer it opens the store to review.
+    r = dw()
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert expected in one_line(r.stderr) and "diplowatch --viewer" in one_line(r.stderr)
+    r = ns.run(sys.executable, "-c", VIEWER_MODE, str(config), str(store))
+    assert r.returncode == 0 and r.stdout.startswith("read-only|"), r.stdout + r.stderr
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in store.iterdir()} == digests

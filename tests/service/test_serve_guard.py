@@ -227,3 +227,45 @@ def test_a_token_file_that_is_not_private_is_refused(case: str, token_file: Path
     assert len(lines) == 1 and "Traceback" not in r.output
     if case.endswith("readable"):
         assert "chmod 600" in lines[0]
+
+
+# A second unix user on the same machine (nobody, uid 65534): what it gets from the port and
+# from the owner's files. Prints one line per probe.
+OTHER_USER_PROBE = """
+import sys, urllib.request, urllib.error
+base, token_file = sys.argv[1:3]
+try:
+    urllib.request.urlopen(base + "/", timeout=10)
+    print("page: 200")
+except urllib.error.HTTPError as e:
+    print(f"page: {e.code}")
+try:
+    open(token_file, "rb").read(1)
+    print("token file: read")
+except PermissionError:
+    print("token file: refused")
+"""
+
+
+async def test_another_local_user_gets_403_and_cannot_read_the_token(start_serve, token_file: Path
+                                                                     ) -> None:
+    import shutil
+    import subprocess
+
+    if os.getuid() != 0:
+        pytest.skip("a second user needs root to switch to it")
+    # (this venv's interpreter may sit in root's home, which the other user cannot enter)
+    python = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3", shutil.which("python3"))
+                   if p and os.access(p, os.X_OK)), None)
+    if python is None:
+        pytest.skip("no system python3 for the other user")
+    served = start_serve("--token-file", str(token_file))
+    assert (await _get(served.base + "/", Cookie=served.cookie)).status == 200  # the owner
+    probe = subprocess.run(
+        [python, "-c", OTHER_USER_PROBE, served.base, str(token_file)],
+        user=65534, group=65534, extra_groups=[], capture_output=True, text=True, timeout=60,
+        cwd="/")
+    assert probe.stdout.splitlines() == ["page: 403", "token file: refused"], \
+        probe.stdout + probe.stderr
+    assert served.tabs() == []
+    assert token_file.stat().st_mode & 0o777 == 0o600  # serve refuses any other mode

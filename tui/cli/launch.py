@@ -18,10 +18,7 @@ from feeds.service.control import tab_mode
 from tui.cli.context import AppContext, StoreLocked, StoreUnwritable, UserError
 
 
-def _readonly_reason(store: Any, backend: Any, *, viewer: bool,
-                     unwritable: str | None = None) -> str:
-    if unwritable:
-        return f"read-only: {unwritable.removeprefix('store: ')}"
+def _readonly_reason(store: Any, backend: Any, *, viewer: bool) -> str:
     if backend is not None:
         who = f"pid {backend.pid}" if backend.pid is not None else "running"
         return (f"viewer: the diplowatch daemon ({who}) polls and saves this store; "
@@ -56,7 +53,6 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
     viewer = viewer or tab is not None
     # The first frame needs the current week only; the app loads the rest of the recent
     # window right after it (DashboardScreen._load_deferred).
-    unwritable = None  # why the store, not locked by anyone, could not be opened for writing
     if viewer:
         store = obj.open_store(readonly=True, defer_older=True)
     else:
@@ -64,15 +60,14 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
             store = obj.open_store(readonly=False, defer_older=True)
         except StoreLocked:
             store = obj.open_store(readonly=True, defer_older=True)
-        except StoreUnwritable as e:
-            unwritable = str(e)
-            store = obj.open_store(readonly=True, defer_older=True)
+        except StoreUnwritable as e:  # a read-only mount, a full disk: say so and stop
+            raise UserError(f"{e} To review it, `diplowatch --viewer` opens it read-only.") from None
     daemon = None
     if store.readonly:
         from feeds.service.viewer import DaemonBackend
 
         daemon = DaemonBackend.connect(store)
-        reason = _readonly_reason(store, daemon, viewer=viewer, unwritable=unwritable)
+        reason = _readonly_reason(store, daemon, viewer=viewer)
         backend: Backend = DaemonViewerBackend(store, daemon, reason) if daemon is not None \
             else ReadOnlyBackend(store, reason)
     else:
