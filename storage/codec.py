@@ -42,14 +42,19 @@ def checked_item(item: Item) -> Item:
     return item
 
 
-def encodable_doc(item: Item) -> dict[str, Any]:
-    """The item's document; refuse now what would otherwise make every later flush fail."""
-    doc = item.to_dict()
+def encodable(doc: dict[str, Any], what: str) -> dict[str, Any]:
+    """``doc``, refused now (ValueError naming ``what``) if it cannot be encoded: later it
+    would make every flush fail."""
     try:
         orjson.dumps(doc)
     except TypeError as exc:
-        raise ValueError(f"item {item.id} cannot be stored as JSON: {exc}") from None
+        raise ValueError(f"{what} cannot be stored as JSON: {exc}") from None
     return doc
+
+
+def encodable_doc(item: Item) -> dict[str, Any]:
+    """The item's document (see :func:`encodable`)."""
+    return encodable(item.to_dict(), f"item {item.id}")
 
 
 # --- out of the store -----------------------------------------------------------------------

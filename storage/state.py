@@ -19,6 +19,7 @@ from tinydb.table import Document, Table
 from feeds.model import FeedState
 
 from .atomic import AtomicJSONStorage
+from .codec import encodable
 from .errors import CorruptStoreError, StoreError
 from .manifest import ManifestEntry, manifest_from_dict, manifest_to_dict
 from .partition import doc_id, item_id_of, stat_key
@@ -38,12 +39,7 @@ def key_doc_id(key: str) -> int:
 
 def feed_doc(state: FeedState) -> dict[str, Any]:
     """The feed state's document; refused now if it cannot be saved."""
-    doc = state.to_dict()
-    try:
-        orjson.dumps(doc)
-    except TypeError as exc:
-        raise ValueError(f"feed state of {state.key!r} cannot be stored: {exc}") from None
-    return doc
+    return encodable(state.to_dict(), f"feed state of {state.key!r}")
 
 
 def meta_value(key: str, value: Any) -> Any:
