@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench drill clean
+.PHONY: run test install bench drill man clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n auto -q $(PYTEST_ARGS)
+
+# The man page, from the command line's own help (tests check it is up to date).
+man: $(STAMP)
+	$(BIN)/python -m tui.cli.manpage > tui/cli/diplowatch.1
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -27,6 +27,7 @@ from feeds.classify.engine import Classifier  # noqa: E402
 from feeds.classify.rules import load_rules  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval" / "cameo-manual-examples.tsv"
+WIRES = ROOT / "tests" / "data" / "wires" / "dev.tsv"  # real headline + lede items
 
 BUILT_IN = [
     "EU foreign ministers agreed on Monday to extend economic sanctions against Russia for "
@@ -52,6 +53,15 @@ def sentences() -> list[str]:
         lines = EVAL.read_text(encoding="utf-8").splitlines()[1:]
         return [line.split("\t")[1] for line in lines if line.count("\t") >= 2]
     return BUILT_IN
+
+
+def wire_items(n: int) -> list[tuple[str, str]]:
+    """Real feed items (headline, lede) from the dev wires, repeated up to ``n``."""
+    if not WIRES.is_file():
+        return []
+    lines = WIRES.read_text(encoding="utf-8").splitlines()[1:]
+    pairs = [(c[1], c[2]) for c in (line.split("\t") for line in lines) if len(c) > 2]
+    return (pairs * (n // len(pairs) + 1))[:n]
 
 
 def headline(sentence: str, limit: int = 80) -> str:
@@ -80,7 +90,8 @@ def ten_times_terms(table: dict, rng: random.Random) -> dict:
             key = f"{a} {b}" if j % 2 else (f"{a}*" if j % 3 == 0 else a)
             terms.setdefault(key, 0.1)
         rules[label]["terms"] = terms
-    return {"classify": table["classify"], "rules": rules}
+    return {"classify": table["classify"], "rules": rules, "classes": table.get("classes", {}),
+            "actors": table.get("actors", {})}
 
 
 def count_terms(table: dict) -> int:
@@ -134,6 +145,12 @@ def main() -> None:
          args.items),
         ("10x terms", big, count_terms(big_table), 2, args.items),
     ]
+    wires = wire_items(args.items)
+    if wires:
+        chars = sum(len(t) + min(len(s), 1000) for t, s in wires) / len(wires)
+        print(f"{'default rules, dev wire items':<34} {count_terms(table):>5} rules+exclusions, "
+              f"headline + lede, {chars:>4.0f} chars classified: "
+              f"{throughput(default, wires):>8,.0f} items/s")
     for name, classifier, n_rules, sentences, n in runs:
         items = make_items(n, sentences, rng)
         chars = sum(len(t) + min(len(s), 1000) for t, s in items) / len(items)

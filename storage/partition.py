@@ -158,6 +158,12 @@ class IdIndex:
     def item_ids(self) -> list[str]:
         return [f"{i:016x}" for i in self.ids]
 
+    def between(self, lo: int, hi: int, limit: int) -> list[int]:
+        """Up to ``limit`` doc ids in [lo, hi) (an id prefix is such a range)."""
+        ids = self.ids
+        i = bisect_left(ids, lo)
+        return [int(d) for d in ids[i:i + limit] if d < hi]
+
 
 def write_index(path: Path, index: IdIndex, partition_stat: list[int]) -> None:
     """A cache, so no fsync: if lost or stale it is rebuilt from the partition."""

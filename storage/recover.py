@@ -22,6 +22,7 @@ import orjson
 from feeds.model import FeedState, Item
 
 from .atomic import AtomicJSONStorage, backup_path, read_tables, remove_stray_temps
+from .corrections import Correction
 from .errors import CorruptStoreError, StoreError
 from .lock import WriterLock
 from .partition import index_name, partition_key_of
@@ -175,6 +176,8 @@ def _usable(name: str, table: str, doc_key: str, doc: dict[str, Any]) -> bool:
             return f"{int(doc_key):016x}" == item.id
         if name == "state.json" and table == "feeds":
             FeedState.from_dict(doc)
+        if name == "state.json" and table == "labels":
+            Correction.from_dict(doc)
     except (TypeError, ValueError, KeyError, AttributeError, orjson.JSONEncodeError):
         return False
     return True

@@ -1,9 +1,10 @@
-"""state.json: feed states, read/starred flags, and the store's metadata.
+"""state.json: feed states, read/starred flags, labels set by hand, and the store's metadata.
 
 TinyDB tables ``feeds`` (a FeedState per feed, keyed by a hash of the feed key), ``flags``
-(per item id, only items with a flag set) and ``meta`` (one document: schema, generation,
-the saved manifest, and small values callers store). In memory: the decoded feed states and
-flags, which answer reads. The Store calls this under its lock.
+(per item id, only items with a flag set), ``labels`` (per item id, the items whose labels
+an analyst corrected: storage.corrections) and ``meta`` (one document: schema, generation,
+the saved manifest, and small values callers store). In memory: the decoded feed states,
+flags and corrections, which answer reads. The Store calls this under its lock.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from feeds.model import FeedState
 
 from .atomic import AtomicJSONStorage
 from .codec import encodable
+from .corrections import Correction
 from .errors import CorruptStoreError, StoreError
 from .manifest import ManifestEntry, manifest_from_dict, manifest_to_dict
 from .partition import doc_id, item_id_of, stat_key
@@ -72,6 +74,7 @@ class StateFile:
         self.pending_feeds: dict[int, dict[str, Any]] = {}  # feed states not yet in TinyDB
         self.feed_doc_ids: dict[int, str] = {}  # doc id → feed key, to refuse a hash collision
         self.flags: dict[str, Flags] = {}
+        self.labels: dict[str, Correction] = {}
 
     @property
     def storage(self) -> AtomicJSONStorage:
@@ -105,10 +108,24 @@ class StateFile:
         self.feed_doc_ids = {key_doc_id(k): k for k in feeds}
         self.flags = {item_id_of(k): Flags(bool(d.get("read")), bool(d.get("starred")))
                       for k, d in tables.get("flags", {}).items()}
+        self.labels = self._corrections(tables.get("labels", {}))
         manifest = manifest_from_dict(meta.get("partitions"))
         if "partitions" in meta:
             meta["partitions"] = manifest_to_dict(manifest)
         return manifest
+
+    @staticmethod
+    def _corrections(docs: dict[str, Any]) -> dict[str, Correction]:
+        # A damaged correction (hand-edited, or from a newer version's labels) is skipped
+        # rather than refusing the store: its item keeps the labels stored with it, only
+        # not protected from the next re-classification.
+        out = {}
+        for k, d in docs.items():
+            try:
+                out[item_id_of(k)] = Correction.from_dict(d)
+            except (AttributeError, TypeError, ValueError):
+                continue
+        return out
 
     def reopen(self) -> dict[str, ManifestEntry]:
         """:meth:`load` the file afresh (a viewer following the writer)."""
@@ -208,3 +225,64 @@ class StateFile:
             self.table("flags").remove(doc_ids=[doc_id(i) for i in flagged])
             for i in flagged:
                 del self.flags[i]
+
+    # --- labels set by hand ------------------------------------------------------------------
+    def set_labels(self, item_id: str, correction: Correction) -> None:
+        self.labels[item_id] = correction
+        put_docs(self.table("labels"), {doc_id(item_id): correction.to_dict()})
+
+    def drop_labels(self, item_ids: list[str]) -> None:
+        """Forget the corrections of removed items (retention)."""
+        gone = [i for i in item_ids if i in self.labels]
+        if gone:
+            self.table("labels").remove(doc_ids=[doc_id(i) for i in gone])
+            for i in gone:
+                del self.labels[i]
+
+
+class StateAccess:
+    """The store's feed states and metadata, as Store exposes them (mixed into
+    storage.store.Store, whose state file, lock and checks they use)."""
+
+    def feed_state(self, key: str) -> FeedState | None:
+        with self._lock:
+            st = self._state.feeds.get(key)
+            return replace(st) if st is not None else None
+
+    def feed_states(self) -> dict[str, FeedState]:
+        with self._lock:
+            return {k: replace(v) for k, v in self._state.feeds.items()}
+
+    def put_feed_state(self, state: FeedState) -> None:
+        self._require_writer("save feed state")
+        doc = feed_doc(state)
+        with self._lock:
+            self._require_open()
+            self._state.put_feed_state(state, doc)
+
+    def forget_feed(self, key: str) -> None:
+        """Drop a feed's state (its items stay)."""
+        self._require_writer("forget a feed")
+        with self._lock:
+            self._require_open()
+            self._state.forget_feed(key)
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            return self._state.get_meta(key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a small JSON value (rules fingerprint, UI state…). Keys ``schema``,
+        ``generation`` and ``partitions`` are the store's own."""
+        self._require_writer("save metadata")
+        value = meta_value(key, value)
+        with self._lock:
+            self._require_open()
+            self._state.set_meta(key, value)
+
+    @property
+    def generation(self) -> int:
+        """Bumped and saved on every flush, so read-only viewers can notice writes."""
+        with self._lock:
+            return int(self._state.meta().get("generation", 0))
+

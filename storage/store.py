@@ -4,7 +4,8 @@ A store is a directory::
 
     writer.lock            who is the writer (storage.lock: the lock is on the folder itself)
     state.json             TinyDB: feeds (FeedState per feed key), flags (read/starred per item
-                           id, only items with a flag set), meta (schema, generation, manifest…)
+                           id, only items with a flag set), labels (corrections by hand per
+                           item id), meta (schema, generation, manifest…)
     items-YYYY-Www.json    TinyDB, table "items": the items first seen in that ISO week
     items-YYYY-Www.ids     id index of the partition (a rebuildable cache)
     *.bak                  the previous good version of each file
@@ -27,24 +28,25 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
-from feeds.model import LABELS, NO_LABEL, FeedState, Item, utc_iso
+from feeds.model import LABELS, NO_LABEL, Item, utc_iso
 
 from . import archive
 from .atomic import paused_gc, release_free_heap, remove_stray_temps
 from .codec import checked_item
+from .corrections import Correction, LabelCorrections, corrected
 from .errors import ReadOnlyStoreError, StoreError, WriterLockLostError
 from .lock import WriterLock, store_directory
 from .manifest import daily_label_counts, feed_totals, label_totals
 from .partition import DAY, ITEM_ID_RE, doc_id
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
-from .state import SCHEMA_VERSION, StateFile, feed_doc, meta_value
+from .state import SCHEMA_VERSION, StateAccess, StateFile
 from .weeks import Weeks
 
-__all__ = ["Store", "FlushReport", "Flags", "ItemFilter", "SCHEMA_VERSION"]
+__all__ = ["Store", "FlushReport", "Flags", "ItemFilter", "Correction", "SCHEMA_VERSION"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ class FlushReport:
     seconds: float = 0.0
 
 
-class Store:
+class Store(StateAccess, LabelCorrections):
     """Items, flags, feed states and metadata of one store directory. Use ``Store.open``.
 
     Items returned are shared with the store's index: treat them as read-only.
@@ -188,9 +190,10 @@ class Store:
 
         An existing id keeps first_seen, source, flags and (unless the incoming item sets
         them) actors/cluster; it takes the new title, summary, link, published and
-        classification. No disk I/O (except loading an archive partition that holds an old
-        id); call ``flush()`` to save. New items are copied unless ``owned`` (the caller
-        hands them over and will not mutate them: the poller's freshly parsed items).
+        classification (but labels corrected by hand stay: :meth:`set_labels`). No disk I/O
+        (except loading an archive partition that holds an old id); call ``flush()`` to save.
+        New items are copied unless ``owned`` (the caller hands them over and will not mutate
+        them: the poller's freshly parsed items).
         """
         self._require_writer("store items")
         batch = [checked_item(it) for it in items]
@@ -198,6 +201,9 @@ class Store:
             return []
         with self._lock:
             self._require_open()
+            fixes = self._state.labels
+            if fixes:
+                batch = [corrected(it, fixes.get(it.id)) for it in batch]
             return self._weeks.upsert(batch, owned)
 
     def known(self, item_id: str) -> bool:
@@ -211,6 +217,12 @@ class Store:
             self._require_open()
             holds = self._weeks.holds
             return [iid for iid in dict.fromkeys(item_ids) if not holds(iid)]
+
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to ``limit`` stored ids that start with ``prefix`` (lower-case hex)."""
+        with self._lock:
+            self._require_open()
+            return self._weeks.with_prefix(prefix, limit)
 
     def get(self, item_id: str) -> Item | None:
         """The item with this id: recent window first, then the archive that holds it."""
@@ -293,9 +305,15 @@ class Store:
         """Apply ``transform`` to every stored item (re-classification); return how many
         changed. Partitions are rewritten one at a time, each atomically, newest first; an
         interruption leaves some partitions transformed and the rest as they were.
-        ``transform`` must keep id, feed and first_seen.
+        ``transform`` must keep id, feed and first_seen. Labels corrected by hand are applied
+        to what it returns: a re-classification never undoes them.
         """
         self._require_writer("rewrite items")
+        given = transform
+
+        def transform(item: Item) -> Item:
+            return corrected(given(item), self._state.labels.get(item.id))
+
         with self._lock:
             self._require_open()
             keys = sorted(self._weeks.parts, reverse=True)
@@ -333,6 +351,7 @@ class Store:
             starred = {i for i, fl in self._state.flags.items() if fl.starred}
             gone = self._weeks.retain(cutoff_ts, cutoff, starred)
             self._state.drop_flags(gone)
+            self._state.drop_labels(gone)
             if gone:
                 self._state.storage.touch()
         self.flush()
@@ -359,50 +378,6 @@ class Store:
         with self._lock:
             self._require_open()
             return self._state.mark(item_ids, read, starred, self._weeks.holds)
-
-    # ------------------------------------------------------------------ feed state
-    def feed_state(self, key: str) -> FeedState | None:
-        with self._lock:
-            st = self._state.feeds.get(key)
-            return replace(st) if st is not None else None
-
-    def feed_states(self) -> dict[str, FeedState]:
-        with self._lock:
-            return {k: replace(v) for k, v in self._state.feeds.items()}
-
-    def put_feed_state(self, state: FeedState) -> None:
-        self._require_writer("save feed state")
-        doc = feed_doc(state)
-        with self._lock:
-            self._require_open()
-            self._state.put_feed_state(state, doc)
-
-    def forget_feed(self, key: str) -> None:
-        """Drop a feed's state (its items stay)."""
-        self._require_writer("forget a feed")
-        with self._lock:
-            self._require_open()
-            self._state.forget_feed(key)
-
-    # ------------------------------------------------------------------ meta
-    def get_meta(self, key: str, default: Any = None) -> Any:
-        with self._lock:
-            return self._state.get_meta(key, default)
-
-    def set_meta(self, key: str, value: Any) -> None:
-        """Store a small JSON value (rules fingerprint, UI state…). Keys ``schema``,
-        ``generation`` and ``partitions`` are the store's own."""
-        self._require_writer("save metadata")
-        value = meta_value(key, value)
-        with self._lock:
-            self._require_open()
-            self._state.set_meta(key, value)
-
-    @property
-    def generation(self) -> int:
-        """Bumped and saved on every flush, so read-only viewers can notice writes."""
-        with self._lock:
-            return int(self._state.meta().get("generation", 0))
 
     # ------------------------------------------------------------------ persistence
     @property

@@ -311,6 +311,24 @@ class Weeks:
                 return p
         return None
 
+    def with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` stored ids starting with the hex ``prefix`` (memory, pending
+        changes and the archives' id indexes; no archive is read)."""
+        shift = 4 * (16 - len(prefix))
+        lo = int(prefix, 16) << shift
+        hi = lo + (1 << shift)
+        found = {iid for iid in self.window.items if iid.startswith(prefix)}
+        for p in self.parts.values():
+            if len(found) >= limit:
+                break
+            if p.resident:
+                found.update(iid for iid in p.ids if iid.startswith(prefix))
+            elif p.db is not None:
+                found.update(f"{int(k):016x}" for k in p.docs() if lo <= int(k) < hi)
+            elif p.index is not None:
+                found.update(f"{d:016x}" for d in p.index.between(lo, hi, limit))
+        return sorted(found)[:limit]
+
     def find(self, item_id: str) -> tuple[Partition | None, Item | None]:
         item = self.window.items.get(item_id)
         if item is not None:

@@ -14,6 +14,7 @@ unpickled (milliseconds), so it can be shipped to parse worker processes.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -75,6 +76,9 @@ class Explanation:
     vetoed: tuple[Veto, ...] = ()
     summary_chars: int = 0  # how much of the summary was looked at
     summary_total: int = 0
+    # Per evidence match (same order): the class members it matched, as
+    # ("official", "foreign minister", "Foreign Minister"); empty when its rule names no class.
+    members: tuple[tuple[tuple[str, str, str], ...], ...] = ()
 
 
 # --- compiling -----------------------------------------------------------------------------
@@ -124,6 +128,7 @@ class _RuleInfo:
     weight: float
     title_weight: float  # weight + title bonus
     distance: int | None
+    ordered: bool  # near: the second part must follow the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +142,7 @@ class _Compiled:
     stems: dict[str, tuple[int, ...]]  # "word stem" → atom ids of wildcard phrases
     uses: tuple[tuple[tuple[int, int, int], ...], ...]  # atom → (kind, index, side)
     rules: tuple[_RuleInfo, ...]
-    exclusions: tuple[tuple[str, str, int | None], ...]  # (label, source, distance)
+    exclusions: tuple[tuple[str, str, int | None, bool], ...]  # (label, source, distance, ordered)
     thresholds: dict[str, float]
     threshold_list: tuple[float, ...]  # in LABELS order
     title_bonus: float
@@ -159,17 +164,17 @@ def _compile(spec: RulesSpec) -> _Compiled:
                     uses[atom].append(entry)
 
     rules: list[_RuleInfo] = []
-    exclusions: list[tuple[str, str, int | None]] = []
+    exclusions: list[tuple[str, str, int | None, bool]] = []
     for lr in spec.labels:
         for rule in lr.rules:
             if rule.weight > 0:  # weight 0 switches a rule off
                 use(rule.pattern, len(rules), _TERM, _NEAR)
                 rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), rule.pattern.source,
                                        rule.weight, rule.weight + spec.title_bonus,
-                                       rule.pattern.distance))
+                                       rule.pattern.distance, rule.pattern.ordered))
         for pattern in lr.exclude:
             use(pattern, len(exclusions), _EXCL, _EXCL_NEAR)
-            exclusions.append((lr.label, pattern.source, pattern.distance))
+            exclusions.append((lr.label, pattern.source, pattern.distance, pattern.ordered))
 
     literal: dict[str, list[int]] = {}
     stems: dict[str, list[int]] = {}
@@ -255,23 +260,52 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # what the regex \w matches
 
 
+def _gap_words(text: str, a: int, b: int, limit: int) -> int:
+    """The words in ``text[a:b]``, counted up to ``limit + 1``: a near pattern only needs
+    to know whether there are more than ``limit``, and a far pair should not cost a regex
+    run over the whole gap."""
+    n = 0
+    for _ in _WORD.finditer(text, a, b):
+        n += 1
+        if n > limit:
+            break
+    return n
+
+
+def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
+                distance: int, ordered: bool) -> list[tuple[int, tuple, tuple, tuple]]:
+    """Every (words, window, left span, right span) within ``distance`` words. The words
+    between grow as a right part lies further away on either side, so each left part
+    walks outwards from its position and stops at the first right part too far: the cost
+    follows the pairs that fire, not every left x right pair of a long lede."""
+    out = []
+    after = sorted(right)
+    after_starts = [r[0] for r in after]
+    before = sorted(right, key=lambda r: (r[1], r[0])) if not ordered else []
+    before_ends = [r[1] for r in before]
+    for lspan in left:
+        ls, le = lspan
+        for i in range(bisect_left(after_starts, le), len(after)):
+            words = _gap_words(text, le, after[i][0], distance)
+            if words > distance:
+                break
+            out.append((words, (ls, after[i][1]), lspan, after[i]))
+        for i in range(bisect_right(before_ends, ls) - 1, -1, -1):
+            rs, re_ = before[i]
+            words = _gap_words(text, re_, ls, distance)
+            if words > distance:
+                break
+            out.append((words, (rs, le), lspan, before[i]))
+    return out
+
+
 def _near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
-                  distance: int) -> list[tuple[int, int]]:
+                  distance: int, ordered: bool = False) -> list[tuple[int, int]]:
     """Spans of the near matches in one field. Each occurrence of a part pairs with at most
     one occurrence of the other, the nearest first: "talks failed; resumed talks" gives one
-    match of ``resum* ~3 talks``, "resumed talks"."""
-    pairs = []
-    for ls, le in left:
-        for rs, re_ in right:
-            if le <= rs:
-                gap, window = (le, rs), (ls, re_)
-            elif re_ <= ls:
-                gap, window = (re_, ls), (rs, le)
-            else:
-                continue  # the parts overlap
-            words = len(_WORD.findall(text, *gap))
-            if words <= distance:
-                pairs.append((words, window, (ls, le), (rs, re_)))
+    match of ``resum* ~3 talks``, "resumed talks". ``ordered``: the right part must follow
+    the left one."""
+    pairs = _candidates(text, left, right, distance, ordered)
     if len(pairs) < 2:
         return [p[1] for p in pairs]
     pairs.sort()
@@ -282,6 +316,50 @@ def _near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int,
             used_right.add(rspan)
             windows.append(window)
     return windows
+
+
+# --- explaining class matches ------------------------------------------------------------
+
+_CLASS_REF = re.compile(r"@([a-z_][a-z0-9_]*)")
+
+
+@lru_cache(maxsize=4096)
+def _member_regex(member: str) -> re.Pattern[str]:
+    """A class member (a phrase as written) as a regex over a lowercased scan copy."""
+    wildcard = member.endswith("*")
+    words = [w for w in re.split("[\\s\\-\u2010\u2011]+", member.rstrip("*").lower()) if w]
+    body = r"\s+".join(_APOS.sub(_APOS_CLASS, re.escape(w)) for w in words)
+    return re.compile(r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)"))
+
+
+def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
+                  ) -> tuple[tuple[str, str, str], ...]:
+    """Which members of the classes a rule names matched inside its matched ``text``: one
+    (class, member as written, text) per class, the longest match. Explain only: the scan
+    itself never looks at classes, they are expanded into the trie."""
+    copy = _scan_copy(text)
+    out = []
+    for name in dict.fromkeys(_CLASS_REF.findall(term)):
+        best: tuple[int, str, str] | None = None
+        for member in classes.get(name, ()):
+            for m in _member_regex(member).finditer(copy):
+                if best is None or m.end() - m.start() > best[0]:
+                    best = (m.end() - m.start(), member, text[m.start():m.end()])
+        if best is not None:
+            out.append((name, best[1], best[2]))
+    return tuple(out)
+
+
+def _sided(near: list[tuple[int, int, int]], excl: list[tuple[int, int, int, int]]
+           ) -> tuple[frozenset, frozenset]:
+    """The near rules (as n) and near exclusions (as -1 - n) a phrase is a first part of,
+    and those it is a second part of."""
+    first = {rule for rule, side, _ in near if side == 0}
+    second = {rule for rule, side, _ in near if side == 1}
+    first.update(-1 - index for kind, index, side, _ in excl if kind == _EXCL_NEAR and side == 0)
+    second.update(-1 - index for kind, index, side, _ in excl
+                  if kind == _EXCL_NEAR and side == 1)
+    return frozenset(first), frozenset(second)
 
 
 # --- the classifier ------------------------------------------------------------------------
@@ -314,16 +392,20 @@ class Classifier:
         """:meth:`classify` plus thresholds and the matches that exclusions vetoed."""
         vetoed: list[Veto] = []
         result = self._run(title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT], vetoed)
+        classes = dict(self._spec.classes)
+        members = tuple(class_members(m.term, m.text, classes) for m in result.evidence)
         return Explanation(result, dict(self._c.thresholds), self._c.title_bonus,
-                           tuple(vetoed), min(len(summary), SUMMARY_LIMIT), len(summary))
+                           tuple(vetoed), min(len(summary), SUMMARY_LIMIT), len(summary),
+                           members)
 
     # -- scanning --
 
-    def _identify(self, key: str) -> tuple[tuple, tuple, tuple]:
+    def _identify(self, key: str) -> tuple[tuple, tuple, tuple, frozenset, frozenset]:
         """What a regex match means, for every phrase matching at its start: the term rules
         it fires, as (rule, end offset); the near rules it is a part of, as (rule, side, end
-        offset); its uses in exclusions, as (kind, exclusion, side, end offset). Cached: news
-        repeats its vocabulary.
+        offset); its uses in exclusions, as (kind, exclusion, side, end offset); and the near
+        rules and near exclusions it is a first or a second part of (``_sided``). Cached:
+        news repeats its vocabulary.
 
         The regex returns the longest phrase; shorter ones end at a word boundary inside it:
         at the end of an earlier word, or before an apostrophe or period inside a word
@@ -359,7 +441,8 @@ class Classifier:
                     excl.append((kind, index, side, end))
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
-        self._cache[key] = result = (tuple(terms), tuple(near), tuple(excl))
+        first, second = _sided(near, excl)
+        self._cache[key] = result = (tuple(terms), tuple(near), tuple(excl), first, second)
         return result
 
     def _run(self, title: str, summary: str, vetoed: list[Veto] | None) -> Classification:
@@ -376,6 +459,10 @@ class Classifier:
         hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
         near: list[tuple[int, tuple, int]] = []  # (field, near uses, start)
         excl: list[tuple[int, tuple, int]] = []  # (field, exclusion uses, start)
+        # Per field: the near rules (n) and near exclusions (-1 - n) seen as a first part,
+        # and as a second part.
+        firsts: list[set] = [set(), set()]
+        seconds: list[set] = [set(), set()]
         add_hit = hits.append
         for quote, regex in c.scanners:
             if quote and quote not in copy:
@@ -385,7 +472,7 @@ class Classifier:
                 found = cache_get(key)
                 if found is None:
                     found = self._identify(key)
-                terms, near_uses, excl_uses = found
+                terms, near_uses, excl_uses, first, second = found
                 s = m.start()
                 fi = 0
                 if s >= bound:
@@ -396,21 +483,33 @@ class Classifier:
                     near.append((fi, near_uses, s))
                 if excl_uses:
                     excl.append((fi, excl_uses, s))
+                if first:
+                    firsts[fi] |= first
+                if second:
+                    seconds[fi] |= second
         texts = (title, summary)
-        # A near rule needs two occurrences; most items have one lone part ("said").
-        if near and (len(near) > 1 or len(near[0][1]) > 1):
-            self._near(texts, near, hits)
+        # A near rule fires only where both its parts occur in one field: a set intersection
+        # finds those few, and only their occurrences are paired.
+        both = (firsts[0] & seconds[0], firsts[1] & seconds[1])
+        if near and (both[0] or both[1]):
+            self._near(texts, near, hits, both)
         if not hits:
             return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
-        return self._result(hits, self._exclusions(texts, excl) if excl else None, vetoed,
-                            texts)
+        return self._result(hits, self._exclusions(texts, excl, both) if excl else None,
+                            vetoed, texts)
 
     def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int]],
-              hits: list[tuple[int, int, int, int]]) -> None:
-        """Add the near rules that fire to ``hits``."""
+              hits: list[tuple[int, int, int, int]], both: tuple[set, set]) -> None:
+        """Add the near rules that fire to ``hits``; ``both``: per field, the rules whose
+        two parts occur there."""
         sides: dict[tuple[int, int], tuple[list, list]] = {}
         for fi, uses, s in near:
+            wanted = both[fi]
+            if not wanted:
+                continue
             for rule, side, end in uses:
+                if rule not in wanted:
+                    continue
                 pair = sides.get((fi, rule))
                 if pair is None:
                     pair = sides[fi, rule] = ([], [])
@@ -418,19 +517,22 @@ class Classifier:
         rules = self._c.rules
         for (fi, rule), (left, right) in sides.items():
             if left and right:
-                for s, e in _near_windows(texts[fi], left, right, rules[rule].distance):
+                info = rules[rule]
+                for s, e in _near_windows(texts[fi], left, right, info.distance, info.ordered):
                     hits.append((fi, rule, s, -e))
 
-    def _exclusions(self, texts: tuple[str, str],
-                    excl: list[tuple[int, tuple, int]]) -> list[tuple[int, int, int, int]]:
-        """(field, exclusion, start, end) of every exclusion match."""
+    def _exclusions(self, texts: tuple[str, str], excl: list[tuple[int, tuple, int]],
+                    both: tuple[set, set]) -> list[tuple[int, int, int, int]]:
+        """(field, exclusion, start, end) of every exclusion match; ``both`` as in
+        :meth:`_near` (near exclusion n as -1 - n)."""
         spans: list[tuple[int, int, int, int]] = []
         sides: dict[tuple[int, int], tuple[list, list]] = {}
         for fi, uses, s in excl:
+            wanted = both[fi]
             for kind, index, side, end in uses:
                 if kind == _EXCL:
                     spans.append((fi, index, s, s + end))
-                else:
+                elif -1 - index in wanted:
                     pair = sides.get((fi, index))
                     if pair is None:
                         pair = sides[fi, index] = ([], [])
@@ -438,7 +540,8 @@ class Classifier:
         exclusions = self._c.exclusions
         for (fi, index), (left, right) in sides.items():
             if left and right:
-                for s, e in _near_windows(texts[fi], left, right, exclusions[index][2]):
+                _, _, distance, ordered = exclusions[index]
+                for s, e in _near_windows(texts[fi], left, right, distance, ordered):
                     spans.append((fi, index, s, e))
         return spans
 

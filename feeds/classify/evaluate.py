@@ -8,8 +8,10 @@ Conventions for the figures, per label (tp/fp/fn counted over rows):
 - recall = tp / support; with support 0 it is 1.0 when nothing was predicted, else 0.0.
 - F1 = 2PR / (P + R), 0.0 when P + R = 0. macro-F1 is the plain mean over the three labels.
 
-The eval sentences are news leads, not headlines, so each row's text is classified as the
-summary with an empty title (no title bonus).
+Two TSV shapes are read. A ``text`` column holds news leads (the CAMEO and PLOVER sentences):
+each row's text is classified as the summary with an empty title (no title bonus). A
+``headline`` and a ``lede`` column hold real feed items: headline = title, lede = summary,
+exactly as a polled item is classified.
 """
 from __future__ import annotations
 
@@ -37,8 +39,9 @@ class _Classifies(Protocol):
 @dataclass(frozen=True, slots=True)
 class Row:
     id: str  # the `id` column when present, else "line N"
-    text: str
+    text: str  # the summary: the `text` or the `lede` column
     labels: tuple[str, ...]  # gold labels, in LABELS order
+    title: str = ""  # the `headline` column; empty for `text` files
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,8 @@ class EvalReport:
             "macro_f1": round(self.macro_f1, 4),
             "errors": [
                 {
-                    "id": e.row.id, "text": e.row.text, "gold": list(e.row.labels),
+                    "id": e.row.id, "title": e.row.title, "text": e.row.text,
+                    "gold": list(e.row.labels),
                     "predicted": list(e.predicted),
                     "false_positives": list(e.false_positives),
                     "false_negatives": list(e.false_negatives),
@@ -126,9 +130,23 @@ def _label_set(labels: Iterable[str]) -> str:
     return "+".join(labels) or NO_LABEL
 
 
+def _columns(path: Path, header: list[str]) -> tuple[int | None, int, int]:
+    """(headline, summary, labels) column indexes: ``headline`` + ``lede`` when both are
+    there (a feed item), else ``text`` (a lead sentence, no headline)."""
+    if "labels" in header and "headline" in header and "lede" in header:
+        return header.index("headline"), header.index("lede"), header.index("labels")
+    missing = [col for col in ("text", "labels") if col not in header]
+    if missing:
+        raise EvalFileError(f"{path}: header lacks column(s) {', '.join(missing)} "
+                            f"(expected text and labels, or headline, lede and labels; "
+                            f"found: {', '.join(header) or 'nothing'})")
+    return None, header.index("text"), header.index("labels")
+
+
 def read_tsv(path: str | Path) -> list[Row]:
-    """Rows of a UTF-8 TSV whose header has ``text`` and ``labels`` (``id`` optional, other
-    columns ignored). ``labels`` is comma-separated, empty for none."""
+    """Rows of a UTF-8 TSV whose header has ``labels`` and either ``text`` or ``headline``
+    and ``lede`` (``id`` optional, other columns ignored). ``labels`` is comma-separated,
+    empty for none."""
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8-sig")
@@ -140,18 +158,15 @@ def read_tsv(path: str | Path) -> list[Row]:
     if header is None:
         raise EvalFileError(f"{path}: empty file (expected a header row with text and labels)")
     header = [h.strip() for h in header]
-    missing = [col for col in ("text", "labels") if col not in header]
-    if missing:
-        raise EvalFileError(f"{path}: header lacks column(s) {', '.join(missing)} "
-                            f"(found: {', '.join(header) or 'nothing'})")
-    i_text, i_labels = header.index("text"), header.index("labels")
+    i_title, i_text, i_labels = _columns(path, header)
     i_id = header.index("id") if "id" in header else None
+    width = max(i for i in (i_title, i_text, i_labels) if i is not None) + 1
     rows = []
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue  # blank line
-        if len(cells) <= max(i_text, i_labels):
-            cells = cells + [""] * (max(i_text, i_labels) + 1 - len(cells))
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         labels = {lb.strip() for lb in cells[i_labels].split(",") if lb.strip()}
         unknown = sorted(labels - set(LABELS))
         if unknown:
@@ -159,19 +174,21 @@ def read_tsv(path: str | Path) -> list[Row]:
                                 f"(expected {', '.join(LABELS)})")
         row_id = cells[i_id].strip() if i_id is not None and i_id < len(cells) else ""
         rows.append(Row(row_id or f"line {line}", cells[i_text],
-                        tuple(lb for lb in LABELS if lb in labels)))
+                        tuple(lb for lb in LABELS if lb in labels),
+                        cells[i_title] if i_title is not None else ""))
     return rows
 
 
 def evaluate(classifier: _Classifies, rows: Iterable[Row]) -> EvalReport:
-    """Classify each row's text (as the summary, empty title) and count per label."""
+    """Classify each row (its headline as the title, its text as the summary) and count per
+    label."""
     counts = {label: [0, 0, 0] for label in LABELS}  # tp, fp, fn
     predicted_sets: dict[str, Counter] = {label: Counter() for label in (*LABELS, NO_LABEL)}
     errors: list[RowError] = []
     n = 0
     for row in rows:
         n += 1
-        result = classifier.classify("", row.text)
+        result = classifier.classify(row.title, row.text)
         gold, predicted = set(row.labels), set(result.labels)
         for label in LABELS:
             c = counts[label]
@@ -227,6 +244,8 @@ def format_report(report: EvalReport) -> str:
             for e in errs:
                 lines.append(f"  {e.row.id}  gold: {_label_set(e.row.labels)}  predicted: "
                              f"{_label_set(e.predicted)}  score {e.scores.get(label, 0):g}")
+                if e.row.title:
+                    lines.append(f"    headline: {e.row.title}")
                 lines.append(f"    {e.row.text}")
                 lines.append(f"    fired: {_fired(e.evidence, label)}")
     if not report.errors:
@@ -259,9 +278,12 @@ def format_explanation(title: str, summary: str,
         else:
             lines.append(f"  {label:<11}{score:>6g}  {'applies' if label in c.labels else ''}")
     lines.append("matched:" if c.evidence else "matched: no term fired")
-    for m in c.evidence:
+    members = explanation.members if explanation else ()
+    for i, m in enumerate(c.evidence):
         lines.append(f"  {m.label:<11}{m.term!r} → {m.text!r} in {m.field} "
                      f"[{m.start}:{m.end}]  weight {m.weight:g}")
+        for name, member, text in members[i] if i < len(members) else ():
+            lines.append(f"  {'':<11}  @{name} = {member!r} on {text!r}")
     if explanation and explanation.vetoed:
         lines.append("vetoed by exclusions:")
         for v in explanation.vetoed:

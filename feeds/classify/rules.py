@@ -71,6 +71,18 @@ including the words between. Each match of a part pairs with at most one match o
 part, nearest first: "talks failed; resumed talks" is one match of ``resum* ~3 talks``,
 "resumed talks".
 
+``A ~N> B`` is the ordered form: ``B`` must come after ``A`` (a speaker before its verb).
+
+Term classes (``@name``)
+------------------------
+``[classes]`` names lists of phrases (``official = "minister*|spokes*|government"``); a rule
+uses one as ``@official``: as an alternative (``@official|embassy ~6 said``), as a whole rule
+(``"@reaction" = 0.5``) or inside a phrase (``has @reaction``: every member in its place).
+``@actor`` is built from the ``[actors]`` gazetteer. References are expanded into the
+patterns here, so the engine's one scan needs no pass per class; ``RulesSpec.classes``
+keeps the members as written for ``rules explain``. An unknown class is a ``RuleError``
+naming the rule. See the README, "Term classes" and "The speaker condition".
+
 Exclusions (``exclude``)
 ------------------------
 Phrases or near patterns. A match of one of the label's ``terms`` or ``near`` rules that
@@ -147,6 +159,11 @@ MODES = ("extend", "replace")
 MAX_NEAR_DISTANCE = 30
 
 _CLASSIFY_KEYS = ("mode", "threshold", "title_bonus")
+ACTOR_CLASS = "actor"  # the class made of the [actors] gazetteer's aliases
+_CLASS_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+# Acronym aliases whose lowercase is an everyday word: the rules ignore case, so "US" would
+# match "us". The dotted form ("U.S.") stays in the class.
+_ACTOR_CLASS_SKIP = frozenset({"us", "un", "it", "am", "is", "no", "me", "so", "or", "an"})
 _LABEL_KEYS = ("exclude", "near", "terms", "threshold")
 
 # Between the words of a pattern: whitespace and hyphens.
@@ -190,6 +207,7 @@ class Pattern:
     source: str  # as written in the config; shown as Match.term
     parts: tuple[tuple[Phrase, ...], ...]
     distance: int | None = None  # words allowed between the parts; near patterns only
+    ordered: bool = False  # "A ~N> B": B must come after A
 
     @property
     def is_near(self) -> bool:
@@ -197,8 +215,12 @@ class Pattern:
 
     @property
     def canonical(self) -> str:
-        """Case, spacing, hyphens and the order of alternatives and near parts removed."""
-        sides = sorted("|".join(sorted({p.canonical for p in part})) for part in self.parts)
+        """Case, spacing, hyphens and the order of alternatives and (unordered) near parts
+        removed."""
+        sides = ["|".join(sorted({p.canonical for p in part})) for part in self.parts]
+        if self.ordered:
+            return f" ~{self.distance}> ".join(sides)
+        sides.sort()
         return f" ~{self.distance} ".join(sides) if self.is_near else sides[0]
 
 
@@ -219,11 +241,14 @@ class LabelRules:
 
 @dataclass(frozen=True, slots=True)
 class RulesSpec:
-    """The effective rules, ready to compile. Frozen and picklable."""
+    """The effective rules, ready to compile. Frozen and picklable. Class references are
+    already expanded into the patterns; ``classes`` keeps each class's members as written,
+    for ``rules explain``."""
 
     threshold: float
     title_bonus: float
     labels: tuple[LabelRules, ...]  # one per label, in LABELS order
+    classes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def label(self, name: str) -> LabelRules:
         for lr in self.labels:
@@ -315,13 +340,68 @@ def _phrase(text: str, where: str) -> Phrase:
     return Phrase(words, wildcard)
 
 
-def _alternatives(text: str, where: str) -> tuple[Phrase, ...]:
-    return tuple(_phrase(alt, where) for alt in text.split("|"))
+Classes = dict[str, tuple[Phrase, ...]]
 
 
-def parse_pattern(text: str, where: str, *, near: bool | None) -> Pattern:
+def _class_ref(alt: str, where: str, classes: Classes | None) -> tuple[Phrase, ...]:
+    name = alt[1:]
+    if not _CLASS_NAME.match(name):
+        raise RuleError(where, f"malformed class reference {alt!r} (expected @ and a name of "
+                        "lowercase letters, digits and _, e.g. @official)")
+    if not classes or name not in classes:
+        known = ", ".join(f"@{n}" for n in sorted(classes or ())) or "none"
+        raise RuleError(where, f"unknown class {alt!r} (defined: {known}; add it to "
+                        "[classes])")
+    return classes[name]
+
+
+MAX_CLASS_PHRASES = 20_000  # phrases one alternative with classes inside it may stand for
+
+
+def _phrase_with_classes(alt: str, where: str, classes: Classes | None) -> list[Phrase]:
+    """``has @reaction`` or ``@official said``: every member in place of the reference, so
+    that the whole phrase is one entry of the trie (the scan then never reports a bare
+    "has"). A member with a wildcard may only end the phrase."""
+    pieces: list[tuple[Phrase, ...]] = []
+    for token in _PATTERN_SEP.split(alt.strip()):
+        if token.startswith("@"):
+            pieces.append(_class_ref(token, where, classes))
+        elif token:
+            pieces.append((_phrase(token, where),))
+    combos: list[Phrase] = [Phrase(())]
+    for i, options in enumerate(pieces):
+        last = i == len(pieces) - 1
+        for option in options:
+            if option.wildcard and not last:
+                raise RuleError(where, f"class member {option.canonical!r} ends in a "
+                                "wildcard, so its class can only end a phrase")
+        combos = [Phrase(c.words + o.words, o.wildcard) for c in combos for o in options]
+        if len(combos) > MAX_CLASS_PHRASES:
+            raise RuleError(where, f"{alt!r} stands for more than {MAX_CLASS_PHRASES} "
+                            "phrases (use a near pattern)")
+    return combos
+
+
+def _alternatives(text: str, where: str, classes: Classes | None = None
+                  ) -> tuple[Phrase, ...]:
+    """The phrases of ``a|b|@class|has @class``: a class reference stands for all its
+    members, so it compiles into the same trie as any other phrase."""
+    out: dict[Phrase, None] = {}
+    for alt in text.split("|"):
+        alt = alt.strip()
+        if alt.startswith("@") and not _PATTERN_SEP.search(alt):
+            out.update(dict.fromkeys(_class_ref(alt, where, classes)))
+        elif "@" in alt:
+            out.update(dict.fromkeys(_phrase_with_classes(alt, where, classes)))
+        else:
+            out[_phrase(alt, where)] = None
+    return tuple(out)
+
+
+def parse_pattern(text: str, where: str, *, near: bool | None,
+                  classes: Classes | None = None) -> Pattern:
     """Parse one pattern. ``near``: True → must be ``A ~N B``; False → must be a phrase;
-    None → either (exclusions)."""
+    None → either (exclusions). ``classes``: what ``@name`` references may name."""
     if not isinstance(text, str):
         raise RuleError(where, f"expected a string, got {_type_name(text)}")
     if not text.strip():
@@ -330,25 +410,27 @@ def parse_pattern(text: str, where: str, *, near: bool | None) -> Pattern:
         if near:
             raise RuleError(where, "not a near pattern: expected 'A ~N B', e.g. "
                             "'impos* ~3 sanction*' (phrases go in terms)")
-        return Pattern(text, (_alternatives(text, where),))
+        return Pattern(text, (_alternatives(text, where, classes),))
     if near is False:
         raise RuleError(where, "'~' is only allowed in near patterns (move it to near)")
     m = _NEAR.match(text.strip())
-    if text.count("~") != 1 or not m or not m["n"].isdigit():
+    ordered = bool(m) and m["n"].endswith(">")
+    if text.count("~") != 1 or not m or not m["n"].rstrip(">").isdigit():
         raise RuleError(where, "malformed near pattern: expected 'A ~N B' with N a whole "
                         f"number of words (0-{MAX_NEAR_DISTANCE}), e.g. 'impos* ~3 sanction*'")
-    distance = int(m["n"])
+    distance = int(m["n"].rstrip(">"))
     if distance > MAX_NEAR_DISTANCE:
         raise RuleError(where, f"near distance {distance} is larger than "
                         f"{MAX_NEAR_DISTANCE} words")
     if not m["a"].strip() or not m["b"].strip():
         raise RuleError(where, "malformed near pattern: a part is missing on one side of "
                         f"'~{distance}'")
-    return Pattern(text, (_alternatives(m["a"], where), _alternatives(m["b"], where)),
-                   distance)
+    return Pattern(text, (_alternatives(m["a"], where, classes),
+                          _alternatives(m["b"], where, classes)), distance, ordered)
 
 
-def _weighted(value: Any, where: str, *, near: bool) -> list[tuple[Pattern, float]]:
+def _weighted(value: Any, where: str, *, near: bool,
+              classes: Classes | None = None) -> list[tuple[Pattern, float]]:
     """``terms``/``near``: a table of pattern = weight, or a list of patterns (weight 1)."""
     if isinstance(value, dict):
         items = [(p, w, f"{where}.{_key(p)}") for p, w in value.items()]
@@ -363,7 +445,7 @@ def _weighted(value: Any, where: str, *, near: bool) -> list[tuple[Pattern, floa
     out: list[tuple[Pattern, float]] = []
     seen: dict[str, str] = {}
     for text, weight, rule_where in items:
-        pattern = parse_pattern(text, rule_where, near=near)
+        pattern = parse_pattern(text, rule_where, near=near, classes=classes)
         out.append((pattern, _number(weight, rule_where)))
         if pattern.canonical in seen:
             raise RuleError(rule_where, f"duplicate of {seen[pattern.canonical]!r}")
@@ -371,13 +453,13 @@ def _weighted(value: Any, where: str, *, near: bool) -> list[tuple[Pattern, floa
     return out
 
 
-def _exclusions(value: Any, where: str) -> list[Pattern]:
+def _exclusions(value: Any, where: str, classes: Classes | None = None) -> list[Pattern]:
     if not isinstance(value, list):
         raise RuleError(where, f"expected an array of patterns, got {_type_name(value)}")
     if not value:
         raise RuleError(where, "is empty (add a pattern or remove the key)")
     return [parse_pattern(p, f"{where}.{_key(p)}" if isinstance(p, str) else f"{where}[{i}]",
-                          near=None) for i, p in enumerate(value)]
+                          near=None, classes=classes) for i, p in enumerate(value)]
 
 
 def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
@@ -393,7 +475,8 @@ def _tables(table: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         raise RuleError("config", f"expected a table, got {_type_name(table)}")
     classify = table.get("classify", {})
     rules = table.get("rules", {})
-    for name, value in (("classify", classify), ("rules", rules)):
+    for name, value in (("classify", classify), ("rules", rules),
+                        ("classes", table.get("classes", {}))):
         if not isinstance(value, dict):
             raise RuleError(name, f"expected a table, got {_type_name(value)}")
     _check_keys(classify, _CLASSIFY_KEYS, "classify")
@@ -410,60 +493,150 @@ def _tables(table: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return classify, rules
 
 
-def load_rules(table: dict[str, Any]) -> RulesSpec:
-    """Validate a config document's ``[classify]`` and ``[rules.*]`` tables (other top-level
-    keys are ignored) and return the effective rules. Raises :class:`RuleError`."""
+def _class_table(value: Any) -> dict[str, list[str]]:
+    """``[classes]``: name = "a|b|c" or an array of such strings → members as written."""
+    if not isinstance(value, dict):
+        raise RuleError("classes", f"expected a table, got {_type_name(value)}")
+    out: dict[str, list[str]] = {}
+    for name, body in value.items():
+        where = f"classes.{_key(name)}"
+        if name == ACTOR_CLASS:
+            raise RuleError(where, "@actor is the [actors] gazetteer; add aliases there")
+        if not _CLASS_NAME.match(name):
+            raise RuleError(where, "a class name is lowercase letters, digits and _")
+        parts = [body] if isinstance(body, str) else body
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise RuleError(where, "expected a string of alternatives (\"a|b*|c d\") or an "
+                            f"array of them, got {_type_name(body)}")
+        members = [alt.strip() for part in parts for alt in part.split("|")]
+        if not members or "@" in "".join(members) or "~" in "".join(members):
+            raise RuleError(where, "a class is phrases only: no near pattern, no @class")
+        out[name] = members
+    return out
+
+
+def _actor_members(actors: Any) -> list[str]:
+    """The aliases of an :class:`~feeds.classify.actors.ActorSpec` (or of an ``[actors]``
+    table) that work case-insensitively."""
+    if isinstance(actors, dict):
+        from feeds.classify.actors import load_actors  # actors.py imports this module
+
+        actors = load_actors(actors)
+    return [alias for actor in actors.actors for alias in actor.aliases
+            if alias.lower() not in _ACTOR_CLASS_SKIP]
+
+
+def _classes(table: dict[str, Any], actors: Any) -> tuple[Classes, dict[str, list[str]]]:
+    """Compiled classes (name → phrases) and their members as written."""
+    written = _class_table(table.get("classes", {}))
+    compiled: Classes = {}
+    for name, members in written.items():
+        compiled[name] = tuple(dict.fromkeys(_phrase(m, f"classes.{_key(name)}")
+                                             for m in members))
+    source = actors if actors is not None else table.get("actors")
+    if source is not None:
+        kept: dict[Phrase, str] = {}
+        for alias in _actor_members(source):
+            try:
+                kept.setdefault(_phrase(alias, "actors"), alias)
+            except RuleError:
+                continue  # an alias the rules cannot spell; the gazetteer still tags it
+        compiled[ACTOR_CLASS] = tuple(kept)
+        written[ACTOR_CLASS] = list(kept.values())
+    return compiled, written
+
+
+def _label_rules(label: str, body: dict[str, Any], threshold: float,
+                 classes: Classes) -> LabelRules:
+    where = f"rules.{label}"
+    own = body.get("threshold")
+    parsed: list[Rule] = []
+    for key, near in (("terms", False), ("near", True)):
+        if key in body:
+            for pattern, weight in _weighted(body[key], f"{where}.{key}", near=near,
+                                             classes=classes):
+                parsed.append(Rule(label, pattern, weight))
+    return LabelRules(
+        label=label,
+        threshold=(_number(own, f"{where}.threshold", positive=True) if own is not None
+                   else threshold),
+        rules=tuple(parsed),
+        exclude=tuple(_exclusions(body["exclude"], f"{where}.exclude", classes))
+        if "exclude" in body else (),
+    )
+
+
+def load_rules(table: dict[str, Any], actors: Any = None) -> RulesSpec:
+    """Validate a config document's ``[classify]``, ``[classes]`` and ``[rules.*]`` tables
+    (other top-level keys are ignored) and return the effective rules. ``@actor`` is built
+    from ``actors`` (an ``ActorSpec``) when given, else from the document's ``[actors]``.
+    Raises :class:`RuleError`."""
     classify, rules = _tables(table)
     threshold = (_number(classify["threshold"], "classify.threshold", positive=True)
                  if "threshold" in classify else DEFAULT_THRESHOLD)
     title_bonus = (_number(classify["title_bonus"], "classify.title_bonus")
                    if "title_bonus" in classify else DEFAULT_TITLE_BONUS)
-    labels = []
-    for label in LABELS:
-        body = rules.get(label, {})
-        where = f"rules.{label}"
-        own = body.get("threshold")
-        parsed: list[Rule] = []
-        for key, near in (("terms", False), ("near", True)):
-            if key in body:
-                for pattern, weight in _weighted(body[key], f"{where}.{key}", near=near):
-                    parsed.append(Rule(label, pattern, weight))
-        labels.append(LabelRules(
-            label=label,
-            threshold=(_number(own, f"{where}.threshold", positive=True) if own is not None
-                       else threshold),
-            rules=tuple(parsed),
-            exclude=tuple(_exclusions(body["exclude"], f"{where}.exclude"))
-            if "exclude" in body else (),
-        ))
-    return RulesSpec(threshold, title_bonus, tuple(labels))
+    classes, written = _classes(table, actors)
+    labels = tuple(_label_rules(label, rules.get(label, {}), threshold, classes)
+                   for label in LABELS)
+    return RulesSpec(threshold, title_bonus, labels,
+                     tuple((name, tuple(members)) for name, members in sorted(written.items())))
 
 
 # --- merging user rules into the defaults --------------------------------------------------
 
-def _merge_weighted(default: Any, user: Any, where: str, *, near: bool) -> dict[str, Any]:
+def _merge_weighted(default: Any, user: Any, where: str, *, near: bool,
+                    classes: Classes) -> dict[str, Any]:
     """Default and user entries as one table; a user entry replaces the default entry with
     the same canonical pattern (so "Negotiat*" = 0 silences the default "negotiat*")."""
     merged: dict[str, tuple[str, Any]] = {}
     for source in (default, user):
         if source is None:
             continue
-        for pattern, weight in _weighted(source, where, near=near):
+        for pattern, weight in _weighted(source, where, near=near, classes=classes):
             merged[pattern.canonical] = (pattern.source, weight)
     return {text: weight for text, weight in merged.values()}
 
 
-def merge_rules(default_table: dict[str, Any], user_table: dict[str, Any]) -> dict[str, Any]:
+def _merge_label(d_body: dict[str, Any], u_body: dict[str, Any], where: str,
+                 classes: Classes) -> dict[str, Any]:
+    """One label in ``extend`` mode: the user's rules join the defaults."""
+    body: dict[str, Any] = {}
+    if "threshold" in u_body or "threshold" in d_body:
+        body["threshold"] = u_body.get("threshold", d_body.get("threshold"))
+    for key, near in (("terms", False), ("near", True)):
+        if key in d_body or key in u_body:
+            body[key] = _merge_weighted(d_body.get(key), u_body.get(key),
+                                        f"{where}.{key}", near=near, classes=classes)
+    if "exclude" in d_body or "exclude" in u_body:
+        excl: dict[str, str] = {}
+        for source in (d_body.get("exclude", []), u_body.get("exclude", [])):
+            for p in _exclusions(source, f"{where}.exclude", classes) if source else []:
+                excl.setdefault(p.canonical, p.source)
+        body["exclude"] = list(excl.values())
+    return body
+
+
+def merge_rules(default_table: dict[str, Any], user_table: dict[str, Any],
+                actors: Any = None) -> dict[str, Any]:
     """Combine the bundled config document with a user's one into the effective
-    ``{"classify": {...}, "rules": {...}}`` table for :func:`load_rules`.
+    ``{"classify": {...}, "classes": {...}, "rules": {...}}`` table for :func:`load_rules`.
 
     Both documents are validated (the user's first, so that its errors are reported as
-    such); other top-level keys such as ``[[feeds]]`` are ignored. See the module docstring
-    for what ``extend`` and ``replace`` do.
+    such); other top-level keys such as ``[[feeds]]`` are ignored. A user's class replaces
+    the bundled class of the same name, in both modes. ``actors`` (an ``ActorSpec``) builds
+    ``@actor``; without it, the default document's ``[actors]`` does. See the module
+    docstring for what ``extend`` and ``replace`` do.
     """
     d_classify, d_rules = _tables(default_table)
     u_classify, u_rules = _tables(user_table)
-    load_rules(user_table)  # full validation of the user's patterns, weights, thresholds
+    merged_classes = {**_class_table(default_table.get("classes", {})),
+                      **_class_table(user_table.get("classes", {}))}
+    actors = actors if actors is not None else default_table.get("actors")
+    # Full validation of the user's patterns, weights and thresholds; they may name classes
+    # of the defaults.
+    load_rules({**user_table, "classes": merged_classes}, actors)
+    classes, _ = _classes({"classes": merged_classes}, actors)
     mode = u_classify.get("mode", "extend")
     classify = {k: v for k, v in {**d_classify, **u_classify}.items() if k != "mode"}
     rules: dict[str, Any] = {}
@@ -474,20 +647,8 @@ def merge_rules(default_table: dict[str, Any], user_table: dict[str, Any]) -> di
             if body is not None:
                 rules[label] = body
             continue
-        d_body = d_body or {}
-        where = f"rules.{label}"
-        body = {}
-        if "threshold" in u_body or "threshold" in d_body:
-            body["threshold"] = u_body.get("threshold", d_body.get("threshold"))
-        for key, near in (("terms", False), ("near", True)):
-            if key in d_body or key in u_body:
-                body[key] = _merge_weighted(d_body.get(key), u_body.get(key),
-                                            f"{where}.{key}", near=near)
-        if "exclude" in d_body or "exclude" in u_body:
-            excl: dict[str, str] = {}
-            for source in (d_body.get("exclude", []), u_body.get("exclude", [])):
-                for p in _exclusions(source, f"{where}.exclude") if source else []:
-                    excl.setdefault(p.canonical, p.source)
-            body["exclude"] = list(excl.values())
-        rules[label] = body
-    return {"classify": classify, "rules": rules}
+        rules[label] = _merge_label(d_body or {}, u_body, f"rules.{label}", classes)
+    out: dict[str, Any] = {"classify": classify, "classes": merged_classes, "rules": rules}
+    if actors is not None:
+        out["actors"] = actors
+    return out

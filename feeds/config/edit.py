@@ -81,9 +81,16 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
 
 
 def _find(doc: tomlkit.TOMLDocument, name_or_url: str) -> int:
-    for i, table in enumerate(doc.get("feeds", [])):
+    """The feed table named (or with the URL) ``name_or_url``; a name also matches in any
+    case when only one feed has it so."""
+    tables = list(doc.get("feeds", []))
+    for i, table in enumerate(tables):
         if name_or_url in (str(table.get("name", "")), str(table.get("url", ""))):
             return i
+    folded = name_or_url.casefold()
+    hits = [i for i, t in enumerate(tables) if str(t.get("name", "")).casefold() == folded]
+    if len(hits) == 1:
+        return hits[0]
     raise KeyError(name_or_url)
 
 

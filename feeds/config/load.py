@@ -7,6 +7,7 @@ names the file, the key (and its line when it can be found) and what was expecte
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -14,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -110,10 +111,13 @@ class Config:
     watch: WatchSettings = field(default_factory=WatchSettings)
 
     def feed(self, key_or_name: str) -> FeedSource | None:
+        """By key or name; a name in any case when only one feed has it so."""
         for f in self.feeds:
             if key_or_name in (f.key, f.name):
                 return f
-        return None
+        folded = key_or_name.casefold()
+        hits = [f for f in self.feeds if f.name.casefold() == folded]
+        return hits[0] if len(hits) == 1 else None
 
 
 # --- where things live -------------------------------------------------------------------
@@ -210,8 +214,8 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-_TOP_KEYS = {"polling", "storage", "ui", "classify", "rules", "feeds", "actors", "clusters",
-             "watch"}
+_TOP_KEYS = {"polling", "storage", "ui", "classify", "classes", "rules", "feeds", "actors",
+             "clusters", "watch"}
 
 
 def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -> Config:
@@ -227,8 +231,8 @@ def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -
                                   retention_days=storage.retention_days,
                                   recent_days=storage.recent_days)
     feeds = v.feeds(doc.get("feeds", []), polling)
-    rules = _rules(path, v, doc, defaults, is_bundled)
     actors = _actors(path, v, doc, defaults, is_bundled)
+    rules = _rules(path, v, doc, defaults, is_bundled, actors)
     clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
     if clusters.horizon < clusters.window:
         v.fail("clusters.horizon", "must be at least clusters.window")
@@ -237,14 +241,18 @@ def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -
                   is_bundled=is_bundled, actors=actors, clusters=clusters, watch=watch)
 
 
-def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool) -> Any:
+def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool,
+           actors: Any) -> Any:
+    """The rules; ``actors`` (the effective gazetteer) is the rules' ``@actor`` class."""
     from feeds.classify.rules import RuleError, load_rules, merge_rules
 
-    default_table = {k: defaults[k] for k in ("classify", "rules") if k in defaults}
-    user_table = {k: doc[k] for k in ("classify", "rules") if k in doc}
+    keys = ("classify", "classes", "rules")
+    default_table = {k: defaults[k] for k in keys if k in defaults}
+    user_table = {k: doc[k] for k in keys if k in doc}
     try:
-        table = default_table if is_bundled or not user_table else merge_rules(default_table, user_table)
-        return load_rules(table)
+        table = (default_table if is_bundled or not user_table
+                 else merge_rules(default_table, user_table, actors))
+        return load_rules(table, actors)
     except RuleError as e:
         key = getattr(e, "key", None)
         raise ConfigError(path, str(e), line=v.line_of(key) if key else None) from None
@@ -448,20 +456,50 @@ def normalise_feed_url(url: str, base: Path) -> str:
         url = "https://" + url[7:]
         lower = url.lower()
     if lower.startswith(("http://", "https://")):
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018  (raises on a bad port)
-        except ValueError as e:
-            raise ValueError(f"not a valid URL ({e})") from None
-        if not parts.hostname:
-            raise ValueError(f"the URL has no host: {url!r}")
-        return url
+        return _normalise_http_url(url)
     scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", url)
     if scheme and len(scheme.group(1)) > 1:  # one letter would be a Windows drive
         raise ValueError(
             f"scheme {scheme.group(1)!r} is not allowed: use an http(s) URL, or a plain path "
             "for a local file")
     return str((base / Path(url).expanduser()).resolve())
+
+
+# (underscores are not in the DNS host-name rules but real feed hosts carry them)
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)\Z")
+
+
+def _normalise_http_url(url: str) -> str:
+    """An http(s) URL with its scheme and host in lower case (``HTTPS://Host/x`` is the same
+    feed as ``https://host/x``); the host must be a hostname or an IP literal."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as e:
+        raise ValueError(f"not a valid URL ({e})") from None
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"the URL has no host: {url!r}")
+    if not _valid_host(host):
+        raise ValueError(f"{host!r} is not a host name or an IP address")
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    netloc = (userinfo + "@" if userinfo else "") + hostport.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (internationalised names as their IDNA form) or an IPv4/IPv6 literal."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    labels = ascii_host.split(".")
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
 class _Validator:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urljoin
 
@@ -42,8 +43,16 @@ class ParsedFeed:
 
 def item_id(feed_key: str, identity: str) -> str:
     """Stable 16-hex-digit id of an item: hash of its feed and its identity within the feed."""
-    return hashlib.blake2b(f"{feed_key}\n{identity}".encode("utf-8", "replace"),
+    return hashlib.blake2b(f"{id_scope(feed_key)}\n{identity}".encode("utf-8", "replace"),
                            digest_size=8).hexdigest()
+
+
+def id_scope(feed_key: str) -> str:
+    """What an item's id is scoped to: the feed's URL, or a local file's name (not its
+    folder: the bundled seed item has the same id in every checkout)."""
+    if feed_key.startswith(("http://", "https://")):
+        return feed_key
+    return "file:" + PurePath(feed_key).name
 
 
 def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,

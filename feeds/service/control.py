@@ -6,6 +6,7 @@ commands) read the store themselves and send what would be a write to the daemon
     request                                              answer (one line)
     {"op": "status"}                                     {"ok": true, "pid": …, "generation": …, …}
     {"op": "mark", "ids": [id…], "read": b, "starred": b} {"ok": true, "marked": n}  (saved)
+    {"op": "label", "id": id, "labels": [label…]}        {"ok": true, "labels": […], "at": t} (saved)
     {"op": "poll", "feeds": [name|key…] | null, "force": b} {"ok": true, "queued": true}
     {"op": "enable", "feed": name|key, "enabled": b}     {"ok": true, "config": path, "created": b}
     {"op": "subscribe"}                                  {"ok": true, "generation": n}, then events:
@@ -47,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
+from feeds.model import LABELS
 from feeds.redact import redact_text
 
 log = logging.getLogger("diplowatch.control")
@@ -70,10 +72,10 @@ LOCAL_SLOTS = 16  # of MAX_CLIENTS, never given to browser tabs
 TAB_POLL_EVERY = 30.0  # seconds between poll requests from browser tabs, all tabs together
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the NUL
 
-OPS = ("status", "mark", "poll", "enable", "subscribe")
+OPS = ("status", "mark", "label", "poll", "enable", "subscribe")
 _ITEM_ID = re.compile(r"[0-9a-f]{16}")
 _FIELDS = {"status": set(), "subscribe": set(), "mark": {"ids", "read", "starred"},
-           "poll": {"feeds", "force"}, "enable": {"feed", "enabled"}}
+           "label": {"id", "labels"}, "poll": {"feeds", "force"}, "enable": {"feed", "enabled"}}
 
 
 class ControlError(Exception):
@@ -132,10 +134,13 @@ class Request:
     feed: str = ""
     enabled: bool = True
     tab: str | None = None  # a browser tab's mode (TAB_MODES); None: the owner's own tools
+    labels: tuple[str, ...] = ()  # label: the item's labels set by hand (ids[0])
 
     def to_json(self) -> dict[str, Any]:
         if self.op == "mark":
             return {"op": "mark", "ids": list(self.ids), "read": self.read, "starred": self.starred}
+        if self.op == "label":
+            return {"op": "label", "id": self.ids[0], "labels": list(self.labels)}
         if self.op == "poll":
             return {"op": "poll", "feeds": None if self.feeds is None else list(self.feeds),
                     "force": self.force}
@@ -194,6 +199,8 @@ def _parse_fields(data: dict[str, Any]) -> Request:
         if read is None and starred is None:
             raise RequestError("mark: set read and/or starred")
         return Request("mark", ids=tuple(dict.fromkeys(ids)), read=read, starred=starred)
+    if op == "label":
+        return _parse_label(data)
     if op == "poll":
         feeds = data.get("feeds")
         if feeds is not None:
@@ -210,6 +217,15 @@ def _parse_fields(data: dict[str, Any]) -> Request:
             raise RequestError("enable: enabled must be true or false")
         return Request("enable", feed=_name(data.get("feed"), "enable: feed"), enabled=enabled)
     return Request(op)
+
+
+def _parse_label(data: dict[str, Any]) -> Request:
+    item_id, labels = data.get("id"), data.get("labels")
+    if not isinstance(item_id, str) or not _ITEM_ID.fullmatch(item_id):
+        raise RequestError("label: id is 16 lowercase hex digits")
+    if not isinstance(labels, list) or not all(lbl in LABELS for lbl in labels):
+        raise RequestError(f"label: labels must be a list of {', '.join(LABELS)} (empty: none)")
+    return Request("label", ids=(item_id,), labels=tuple(lbl for lbl in LABELS if lbl in labels))
 
 
 def _nesting(line: bytes | str) -> int:
@@ -408,7 +424,8 @@ class ControlServer:
             return
         if request.tab != "writable":
             raise ControlError(f"read-only browser tab: {request.op} is not allowed (`diplowatch "
-                               "serve --allow-writes` allows marks, polls and feed changes)")
+                               "serve --allow-writes` allows marks, labels, polls and feed "
+                               "changes)")
         if request.op == "poll":
             now = time.monotonic()
             wait = self._tab_poll_at + TAB_POLL_EVERY - now
@@ -546,6 +563,15 @@ class ControlClient:
         except RequestError as e:
             raise ControlError(str(e)) from None
         return int(self.call(request)["marked"])
+
+    def set_labels(self, item_id: str, labels: list[str] | tuple[str, ...]) -> dict[str, Any]:
+        """Set an item's labels by hand; saved when it returns: ``{"labels": […], "at": t}``."""
+        try:
+            line = json.dumps({"op": "label", "id": item_id, "labels": list(labels)})
+            request = parse_request(line)
+        except RequestError as e:
+            raise ControlError(str(e)) from None
+        return self.call(request)
 
     def poll_now(self, feeds: list[str] | tuple[str, ...] | None = None, *,
                  force: bool = True) -> dict[str, Any]:

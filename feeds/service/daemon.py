@@ -4,8 +4,9 @@ control socket (``diplowatch daemon``).
 - Cycles never overlap: the next one starts when the earliest enabled feed is due (clamped
   to [MIN_DELAY, polling.interval]), or at once when a viewer asks (``poll``); a request
   during a cycle is queued behind it, and several queued requests merge into one.
-- Every write is followed by a ``changed`` event so viewers reload within a moment: marks are
-  saved before they are answered, and a long cycle saves its new items every FLUSH_EVERY s.
+- Every write is followed by a ``changed`` event so viewers reload within a moment: marks and
+  labels set by hand are saved before they are answered, and a long cycle saves its new
+  items every FLUSH_EVERY s.
 - The config is re-read between cycles when its file changed (``feeds add`` from the command
   line), and on SIGHUP; a config that no longer loads is logged and the old one kept.
 - ``stop()`` (SIGTERM/SIGINT) cancels a running cycle: items it already stored are saved,
@@ -348,6 +349,8 @@ class Daemon:
             return self.status()
         if request.op == "mark":
             return await self._mark(request)
+        if request.op == "label":
+            return await self._label(request)
         if request.op == "poll":
             return self._poll(request)
         if request.op == "enable":
@@ -365,6 +368,16 @@ class Daemon:
                  "" if request.starred is None else (" starred" if request.starred else " unstarred"))
         await self._save()
         return {"marked": marked}
+
+    async def _label(self, request: Request) -> dict[str, Any]:
+        item_id = request.ids[0]
+        # (off the loop: an archived item's week is read from disk)
+        if await asyncio.to_thread(self.store.set_labels, item_id, request.labels) is None:
+            raise RequestError(f"label: no such item in the store: {item_id}")
+        log.info("label: %s set to %s by hand", item_id, ", ".join(request.labels) or "none")
+        await self._save()
+        fix = self.store.correction(item_id)
+        return {"labels": list(fix.labels), "at": fix.at}
 
     def _poll(self, request: Request) -> dict[str, Any]:
         only = None

@@ -3,8 +3,8 @@
 When ``diplowatch daemon`` owns a store, a dashboard opens the store read-only and is handed a
 :class:`DaemonBackend`:
 
-- its actions (read/star, poll now, enable a feed) go to the daemon over the control socket
-  (blocking calls with short timeouts: call them from a worker thread);
+- its actions (read/star, labels set by hand, poll now, enable a feed) go to the daemon over
+  the control socket (blocking calls with short timeouts: call them from a worker thread);
 - a thread follows the daemon's events: after each save it reloads the store (only files
   whose stat changed) and calls ``on_change`` (the App posts a message and reloads its panes);
 - if the daemon goes away the viewer stays usable read-only (``on_connection(False)``), keeps
@@ -155,6 +155,14 @@ class DaemonBackend:
         """Mark items through the daemon; saved when this returns (the viewer sees it with
         the next reload). ControlError (DaemonUnavailable) with a message for the user."""
         return self.client.mark(item_ids, read=read, starred=starred)
+
+    def set_labels(self, item_id: str, labels: list[str] | tuple[str, ...]
+                   ) -> tuple[tuple[str, ...], str]:
+        """Set an item's labels by hand through the daemon; saved when this returns: (the
+        labels as stored, in the order of LABELS; when, UTC ISO). ControlError with a
+        message for the user."""
+        answer = self.client.set_labels(item_id, labels)
+        return tuple(answer.get("labels") or ()), str(answer.get("at") or "")
 
     def poll_now(self, feeds: list[str] | tuple[str, ...] | None = None, *,
                  force: bool = True) -> None:

@@ -153,7 +153,8 @@ def test_feeds_add_remove_enable_disable(env, tmp_path: Path) -> None:
 
 def test_feeds_add_to_bundled_config_copies_it_to_the_user_config(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    r = CliRunner().invoke(cli, ["--db", str(store), "feeds", "add", "https://example.org/a.xml"])
+    r = CliRunner().invoke(cli, ["--db", str(store), "feeds", "add", "https://example.org/a.xml",
+                                    "--no-fetch"])
     assert r.exit_code == 0, r.output
     user = Path.home() / ".config" / "diplowatch" / "config.toml"
     assert user.is_file() and "https://example.org/a.xml" in user.read_text()

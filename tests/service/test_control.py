@@ -45,6 +45,10 @@ ID = "0123456789abcdef"
     (b'{"op": "poll", "force": 1}', "force must be"),
     (b'{"op": "enable", "feed": "Wire"}', "enabled must be"),
     (b'{"op": "enable", "feed": 3, "enabled": true}', "non-empty string"),
+    (b'{"op": "label", "id": "ABC", "labels": []}', "16 lowercase hex"),
+    (b'{"op": "label", "id": "' + ID.encode() + b'"}', "labels must be a list"),
+    (b'{"op": "label", "id": "' + ID.encode() + b'", "labels": ["sport"]}', "labels must be a list"),
+    (b'{"op": "label", "id": "' + ID.encode() + b'", "labels": [{}]}', "labels must be a list"),
 ])
 def test_malformed_requests_are_refused_with_a_reason(line: bytes, problem: str) -> None:
     with pytest.raises(RequestError) as e:
@@ -66,7 +70,9 @@ def test_requests_round_trip() -> None:
     for request in (Request("status"), Request("subscribe"),
                     Request("mark", ids=(ID,), read=True, starred=None),
                     Request("poll", feeds=("Wire",), force=False), Request("poll", feeds=None),
-                    Request("enable", feed="Wire", enabled=False)):
+                    Request("enable", feed="Wire", enabled=False),
+                    Request("label", ids=(ID,), labels=("talks", "statements")),
+                    Request("label", ids=(ID,), labels=())):
         assert parse_request(json.dumps(request.to_json())) == request
 
 
@@ -219,6 +225,34 @@ async def test_unknown_items_and_feeds_are_refused(daemon: Daemon, tmp_path: Pat
     with pytest.raises(ControlError, match="no feed named 'Nope'"):
         await call(client.set_enabled, "Nope", True)
     assert daemon.cycles == 1  # nothing was queued
+
+
+async def test_labels_set_by_hand_reach_the_store_and_a_viewer(daemon: Daemon, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    viewer = Store.open(tmp_path / "store", readonly=True)
+    backend = await call(DaemonBackend.connect, viewer)
+    assert backend is not None
+    changes = threading.Event()
+    backend.start(on_change=changes.set)
+    try:
+        seed = viewer.recent()[0]
+        assert seed.labels == ("talks",)
+        labels, at = await call(backend.set_labels, seed.id, ["statements", "sanctions"])
+        assert labels == ("sanctions", "statements") and at
+        assert daemon.store.get(seed.id).labels == labels  # the writer has it, saved
+        assert await call(changes.wait, 10)
+        assert viewer.get(seed.id).labels == labels and viewer.correction(seed.id).at == at
+        with pytest.raises(ControlError, match="no such item in the store: 0123456789abcdef"):
+            await call(backend.set_labels, ID, ["talks"])
+        with pytest.raises(ControlError, match="labels must be a list"):
+            await call(backend.set_labels, seed.id, ["sport"])
+        monkeypatch.setenv("DIPLOWATCH_TAB", "readonly")  # a browser tab of `serve`
+        with pytest.raises(ControlError, match="read-only browser tab: label is not allowed"):
+            await call(ControlClient(tmp_path / "store").set_labels, seed.id, [])
+        assert daemon.store.get(seed.id).labels == labels
+    finally:
+        backend.close()
+        viewer.close()
 
 
 def _raw(path: Path, payload: bytes) -> list[dict]:

@@ -59,7 +59,11 @@ def test_lifecycle_one_writer_and_a_clean_stop(start_daemon, service_config: Pat
     r = run_cli(service_config, store, "mark", seed.id, "--star")
     assert r.exit_code == 0 and "marked 1 item(s) through the daemon" in r.output
     r = run_cli(service_config, store, "mark", "0123456789abcdef", "--read")
-    assert r.exit_code == 2 and "no such item" in r.output
+    assert r.exit_code == 2 and "no item with id" in r.output and "nothing marked" in r.output
+    r = run_cli(service_config, store, "labels", "set", seed.id[:8], "sanctions")
+    assert r.exit_code == 0 and f"{seed.id}: sanctions (through the daemon)" in r.output
+    with Store.open(store, readonly=True) as view:
+        assert view.get(seed.id).labels == ("sanctions",) and view.correction(seed.id)
     r = run_cli(service_config, store, "feeds", "disable", "Wire")
     assert r.exit_code == 0 and "through the running daemon" in r.output
     assert "enabled = false" in service_config.read_text()

@@ -128,3 +128,32 @@ async def test_a_viewers_keys_act_through_the_daemon(start_daemon, service_confi
     finally:
         for obj in contexts:
             obj.close()
+
+
+async def test_labels_set_in_one_viewer_show_in_the_other(start_daemon, service_config: Path,
+                                                          tmp_path: Path) -> None:
+    """l in one viewer goes through the daemon: both viewers move the item to its new pane
+    and mark it ✎; the daemon stays the only writer."""
+    store = tmp_path / "store"
+    daemon = start_daemon()
+    daemon.wait_cycles(1)
+    contexts = [AppContext(config_path=str(service_config), db_path=str(store)) for _ in range(2)]
+    try:
+        one, two = apps = [build_app(obj, offline=False, theme=None) for obj in contexts]
+        async with one.run_test(size=(120, 40), notifications=True) as p1, \
+                two.run_test(size=(120, 40), notifications=True) as p2:
+            pilots = (p1, p2)
+            await settle(p1)
+            await settle(p2)
+            assert all(rows(a, "talks") == [SEED_TITLE] for a in apps)
+            seed = one.dashboard.pane("talks").table.selected_item
+            await p1.press("l", "1", "3", "enter")  # statements, not talks
+            await until_shown(pilots, lambda: all(rows(a, "statements") == [SEED_TITLE]
+                                                  and rows(a, "talks") == [] for a in apps),
+                              "the item in the statements pane of both viewers")
+            await until_shown(pilots, lambda: two.labels.is_corrected(seed.id), "the ✎ mark")
+            assert lock_holder(store)["pid"] == daemon.pid
+            assert daemon.stop() == 0
+    finally:
+        for obj in contexts:
+            obj.close()

@@ -69,31 +69,61 @@ def _edit_config(obj: AppContext, fn, *args) -> Config:
 
 @feeds.command("add")
 @click.argument("url")
-@click.option("--name", help="A name for the feed (default: the host and path).")
+@click.option("--name", help="A name for the feed (default: the feed's title, else the host, "
+                             "port and path).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--no-fetch", is_flag=True,
+              help="Do not fetch the feed to take its title as the name (use its URL).")
 @click.pass_obj
-def add_feed(obj: AppContext, url: str, name: str | None, tags: tuple[str, ...]) -> None:
-    """Add a feed by its http(s) URL."""
+def add_feed(obj: AppContext, url: str, name: str | None, tags: tuple[str, ...],
+             no_fetch: bool) -> None:
+    """Add a feed by its http(s) URL (or the path of a local feed file)."""
     from feeds.config.edit import add_feeds
 
     try:
         url = normalise_feed_url(url, Path.cwd())
     except ValueError as e:
         raise UserError(f"{redact_url(url)}: {redact_url(str(e))}") from None
-    if not url.startswith(("http://", "https://")):
-        raise UserError("feeds add takes an http(s) URL; a local file can be listed in the config by hand")
+    if not url.startswith(("http://", "https://")) and not Path(url).is_file():
+        raise UserError(f"no file at {url}: feeds add takes an http(s) URL or a local feed file")
     if any(f.url == url for f in obj.config.feeds):
         raise UserError(f"{redact_url(url)} is already in {obj.config.path}")
-    name = name or _default_name(url)
+    name = name or (_default_name(url) if no_fetch else _name_from_feed(obj, url))
     config = _edit_config(obj, add_feeds, [(name, url, tags)])
     click.echo(f"added {name!r} ({redact_url(url)}) to {config.path}")
+
+
+NAME_MAX = 80  # a feed name from its title: enough for any real title, short for tables
+
+
+def _name_from_feed(obj: AppContext, url: str) -> str:
+    """The feed's own title (fetched once, and said so), else a name from its URL."""
+    fallback = _default_name(url)
+    if not url.startswith(("http://", "https://")):
+        return fallback
+    from feeds.poll.probe import feed_title
+    from feeds.text import clip
+
+    title, problem = feed_title(url, obj.config.polling)
+    taken = {f.name.casefold() for f in obj.config.feeds}
+    if title and clip(title, NAME_MAX).casefold() not in taken:
+        name = clip(title, NAME_MAX)
+        click.echo(f"named it after the feed's title (--name to choose another): {name!r}")
+        return name
+    why = "that name is taken" if title else redact_url(problem or "")
+    click.echo(f"could not name it after the feed's title ({why}); named it after its URL",
+               err=True)
+    return fallback
 
 
 def _default_name(url: str) -> str:
     from urllib.parse import urlsplit
 
+    if not url.startswith(("http://", "https://")):
+        return Path(url).stem  # a local file
     parts = urlsplit(url)
-    return (parts.hostname or url) + (parts.path.rstrip("/") or "")
+    host = parts.netloc.rpartition("@")[2]  # the port too (two feeds of one host differ by it)
+    return (host or url) + (parts.path.rstrip("/") or "")
 
 
 @feeds.command("remove")

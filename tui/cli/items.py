@@ -107,10 +107,12 @@ def list_items(obj: AppContext, f: Any, fmt: str) -> None:
     import sys
 
     store = obj.open_store(readonly=True)
-    if f.limit is None and fmt == "table":  # a screenful; --limit or a format for more
-        f = dataclasses.replace(f, limit=50)
+    screenful = f.limit is None and fmt == "table"  # --limit or a format for more
+    if screenful:
+        f = dataclasses.replace(f, limit=SCREENFUL + 1)  # one more: are there more?
     items = store.query(f, progress=_progress(fmt == "table" and sys.stderr.isatty()))
-    rows = _rows(obj, store, items)
+    more = screenful and len(items) > SCREENFUL
+    rows = _rows(obj, store, items[:SCREENFUL] if more else items)
     if fmt == "json":
         click.echo(to_json(rows))
     elif fmt == "csv":
@@ -123,6 +125,21 @@ def list_items(obj: AppContext, f: Any, fmt: str) -> None:
               ("*" if r["starred"] else "") + ("" if r["read"] else "•"), r["feed"], r["title"]]
              for r in rows],
             ["ID", "PUBLISHED", "LABELS", "", "FEED", "TITLE"]))
+        if more:
+            click.echo(_more_line(store, f))
+
+
+SCREENFUL = 50  # rows `list` shows as a table without --limit
+
+
+def _more_line(store: Any, f: Any) -> str:
+    """What a table cut at a screenful did not show: the count where it is cheap (the recent
+    window, in memory), else only that more match."""
+    if f.archive is not True:
+        total = len(store.query(dataclasses.replace(f, limit=None, archive=False)))
+        if total > SCREENFUL:
+            return f"{SCREENFUL} of {total:,} (use --limit)"
+    return f"the newest {SCREENFUL} shown; more match (use --limit)"
 
 
 @click.command()
@@ -163,10 +180,35 @@ def show(obj: AppContext, item_id: str, fmt: str) -> None:
 
 
 def _find(store: Any, item_id: str) -> Any:
-    item = store.get(item_id)
-    if item is None:
+    [full] = resolve_ids(store, [item_id])
+    item = store.get(full)
+    if item is None:  # pragma: no cover - resolved ids are stored
         raise UserError(f"no item with id {item_id!r} in {store.path}")
     return item
+
+
+MIN_PREFIX = 4  # as git: any unique prefix of at least 4 characters names an item
+
+
+def resolve_ids(store: Any, typed: Any, nothing_done: str = "") -> list[str]:
+    """Full item ids for ids or unique prefixes, all or nothing: one UserError naming every
+    id that is unknown or ambiguous."""
+    resolved, problems = [], []
+    for raw in typed:
+        text = raw.strip().lower()
+        ok = MIN_PREFIX <= len(text) <= 16 and all(c in "0123456789abcdef" for c in text)
+        matches = store.ids_with_prefix(text, 2) if ok else []
+        if len(matches) == 1:
+            resolved.append(matches[0])
+        elif matches:
+            problems.append(f"{raw!r} is ambiguous ({matches[0]}, {matches[1]}, …)")
+        elif 0 < len(text) < MIN_PREFIX:
+            problems.append(f"{raw!r} is too short (give at least {MIN_PREFIX} characters)")
+        else:
+            problems.append(f"no item with id {raw!r}")
+    if problems:
+        raise UserError(f"{'; '.join(problems)} in {store.path}{nothing_done}")
+    return list(dict.fromkeys(resolved))
 
 
 @click.command()
@@ -205,19 +247,19 @@ def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred:
         # A daemon owns the store: it does the marking (and tells its viewers).
         from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
 
+        ids = resolve_ids(obj.open_store(readonly=True), item_ids, " (nothing marked)")
         try:
-            marked = ControlClient(obj.store_path).mark(list(item_ids), read=read, starred=starred)
+            marked = ControlClient(obj.store_path).mark(ids, read=read, starred=starred)
         except DaemonUnavailable:
             raise locked from None  # not a daemon: the lock holder's message stands
         except ControlError as e:
             raise UserError(str(e)) from None
         click.echo(f"marked {marked} item(s) through the daemon")
         return
-    for item_id in item_ids:
-        if not store.mark(item_id, read=read, starred=starred):
-            raise UserError(f"no item with id {item_id!r} in {store.path}")
+    ids = resolve_ids(store, item_ids, " (nothing marked)")  # all or nothing
+    store.mark_many(ids, read=read, starred=starred)
     obj.save(store, "save the marks", "nothing was marked")
-    click.echo(f"marked {len(item_ids)} item(s)")
+    click.echo(f"marked {len(ids)} item(s)")
 
 
 @click.command()

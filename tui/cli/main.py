@@ -23,7 +23,8 @@ _LAZY_COMMANDS = {
     "list": ("tui.cli.items", "list_items"), "show": ("tui.cli.items", "show"),
     "export": ("tui.cli.items", "export"), "mark": ("tui.cli.items", "mark"),
     "recover": ("tui.cli.items", "recover"), "feeds": ("tui.cli.feeds", "feeds"),
-    "rules": ("tui.cli.rules", "rules"), "trends": ("tui.cli.analysis", "trends"),
+    "rules": ("tui.cli.rules", "rules"), "labels": ("tui.cli.labels", "labels"),
+    "trends": ("tui.cli.analysis", "trends"),
     "brief": ("tui.cli.analysis", "brief"), "clusters": ("tui.cli.analysis", "clusters"),
     "daemon": ("tui.cli.service", "daemon"), "serve": ("tui.cli.service", "serve"),
 }

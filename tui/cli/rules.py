@@ -1,6 +1,7 @@
 """``diplowatch rules …``: explain a classification, score the rules, re-apply them."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -38,7 +39,10 @@ def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
         click.echo(orjson.dumps({
             "title": title, "summary": summary, "labels": list(result.labels),
             "primary": result.primary, "scores": result.scores,
-            "evidence": [m.to_dict() for m in result.evidence],
+            "evidence": [
+                {**m.to_dict(), "classes": [{"class": name, "member": member, "text": text}
+                                            for name, member, text in members]}
+                for m, members in zip(result.evidence, explanation.members)],
         }, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_explanation(title, summary, explanation))
@@ -49,7 +53,8 @@ def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def eval_rules(obj: AppContext, tsv: str, as_json: bool) -> None:
-    """Score the rules on a labelled TSV (header row with `text` and `labels` columns)."""
+    """Score the rules on a labelled TSV: a header row with `labels` and either `text` (a
+    lead sentence, classified as the summary) or `headline` and `lede` (a feed item)."""
     from feeds.classify.evaluate import EvalFileError, evaluate, format_report, read_tsv
 
     try:
@@ -71,8 +76,12 @@ def apply_rules(obj: AppContext) -> None:
 
     store = obj.open_store()
 
+    # On a terminal one line redrawn in place; into a file or pipe, one line per week.
+    tty = sys.stderr.isatty()
+
     def progress(done: int, total: int) -> None:
-        click.echo(f"\rre-classifying: {done}/{total} weeks", err=True, nl=done >= total)
+        text = f"re-classifying: {done}/{total} weeks"
+        click.echo(f"\r{text}" if tty else text, err=True, nl=not tty or done >= total)
 
     from storage.errors import StoreError
 
@@ -82,3 +91,34 @@ def apply_rules(obj: AppContext) -> None:
         raise obj.save_failed(e, "save the re-classification",
                               "run `diplowatch rules apply` again once fixed") from None
     click.echo(f"re-classified stored items: {changed} changed")
+
+
+@rules.command("suggest")
+@click.argument("tsv", type=click.Path(dir_okay=False))
+@click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
+              help="Only suggest rules for this label.")
+@click.option("--top", type=click.IntRange(1, 200), default=10, show_default=True,
+              help="How many suggestions to show.")
+@click.option("--min-rows", type=click.IntRange(1, None), default=2, show_default=True,
+              help="Errors a suggestion must fix (and the error rows it must come from).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_rows: int,
+                  fmt: str) -> None:
+    """Propose terms, near patterns and exclusions that fix the most errors of the rules on
+    a labelled TSV (as `rules eval` reads), each with its gain measured on that file and a
+    TOML line to paste into config.toml. Nothing is written."""
+    from feeds.classify.evaluate import EvalFileError, read_tsv
+    from feeds.classify.suggest import format_suggestions, suggest
+    from feeds.model import LABELS
+
+    try:
+        rows = read_tsv(Path(tsv))
+    except EvalFileError as e:
+        raise UserError(str(e)) from None
+    report = suggest(obj.config.rules, rows, labels=[label] if label else LABELS, top=top,
+                     min_rows=min_rows)
+    if fmt == "json":
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(format_suggestions(report))

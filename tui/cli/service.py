@@ -51,7 +51,7 @@ def daemon(obj: AppContext) -> None:
     """Poll on schedule, headless, as the store's only writer.
 
     Dashboards started on the same store become viewers: they follow it live and send
-    marks, polls and feed changes to it. Logs to the log file and stderr. SIGTERM or
+    marks, labels, polls and feed changes to it. Logs to the log file and stderr. SIGTERM or
     SIGINT stop it cleanly (what was polled is saved); SIGHUP re-reads the config.
     """
     from feeds.config.load import load_config, resolve_config_path
@@ -180,7 +180,7 @@ def _warn(obj: AppContext, host: str, port: int, writable: bool) -> None:
               help="Read the access token from this file (yours, mode 0600) instead of making "
                    "a new one at each start.")
 @click.option("--allow-writes", is_flag=True,
-              help="Tabs may mark items, enable feeds and ask for polls (one per "
+              help="Tabs may mark items, set labels, enable feeds and ask for polls (one per "
                    f"{TAB_POLL_EVERY:g} s) through the daemon; by default they are read-only.")
 @click.option("--max-tabs", default=DEFAULT_MAX_TABS, show_default=True,
               type=click.IntRange(1, 64), help="Browser tabs open at once; more are refused.")
@@ -194,8 +194,8 @@ def serve(ctx: click.Context, host: str, port: int, public_url: str | None,
 
     Prints a URL with an access token (new at each start unless --token-file); every request
     needs it. Tabs never write the store or files: with `diplowatch daemon` running they follow
-    it live (and, with --allow-writes, send marks, polls and feed changes to it); without one
-    they open read-only.
+    it live (and, with --allow-writes, send marks, labels, polls and feed changes to it);
+    without one they open read-only.
     """
     # aiohttp and textual-serve load here, not with `daemon`
     from tui.cli.serve_guard import Gate, GuardedServer, base_url, check_public_url, new_token, \

@@ -1,14 +1,15 @@
 """The diplowatch dashboard's App: the composition root.
 
 It builds the dashboard's state around a Backend (who owns the store; backend.py): polls,
-stories, watch alerts and marks (state/), hands the screens itself as their DashboardServices
+stories, watch alerts, marks, labels (state/), hands the screens itself as DashboardServices
 (services.py) and shows them; the main screen loads its own panes (screens/dashboard.py).
 
 The App's thread workers, each in a named group, only post messages (messages.py), which the
 handlers here pass on to the state: ``poll`` (one cycle) or ``daemon`` (a viewer asks the
-daemon); ``marks`` and ``flush`` (a mark saved, the debounced flush); ``config`` (a feed
-enabled or disabled, the daemon's config reloaded); ``reload`` (a read-only dashboard
-follows the writer); ``clusters`` and ``versions`` (stories); ``watch`` (earlier matches).
+daemon); ``marks`` and ``flush`` (a mark saved, the debounced flush); ``labels`` (labels set
+by hand, saved); ``config`` (a feed enabled or disabled, the daemon's config reloaded);
+``reload`` (a read-only dashboard follows the writer); ``clusters`` and ``versions``
+(stories); ``watch`` (earlier matches).
 """
 from __future__ import annotations
 
@@ -33,17 +34,18 @@ from feeds.model import Item
 from feeds.text import safe_text
 from feeds.poll.queue import PollRequest
 from tui.dashboard.backend import Backend, FeedEditError, daemon_config
-from tui.dashboard.commands import app_commands, dashboard_commands
+from tui.dashboard.commands import app_commands, screen_commands
 from tui.dashboard.messages import (ClustersBuilt, DaemonConnection, DaemonEvent, FeedEdited,
-                                    FeedPolled, FeedToggled, MarkFailed, PollFinished,
-                                    PollRequested, PollStarted, StoreChanged, VersionsLoaded,
-                                    WatchScanned, WatchScanRequested)
+                                    FeedPolled, FeedToggled, LabelsSaved, MarkFailed,
+                                    PollFinished, PollRequested, PollStarted, StoreChanged,
+                                    VersionsLoaded, WatchScanned, WatchScanRequested)
 from tui.dashboard.screens.dashboard import DashboardScreen
 from tui.dashboard.screens.feeds import FeedHealthScreen
 from tui.dashboard.screens.help import HelpScreen
 from tui.dashboard.screens.item import ItemScreen
 from tui.dashboard.screens.trends import TrendsScreen
 from tui.dashboard.screens.watch import WatchScreen
+from tui.dashboard.state.labels import Labels
 from tui.dashboard.state.marks import Marks
 from tui.dashboard.state.poll import PollController
 from tui.dashboard.state.stories import Stories
@@ -88,6 +90,7 @@ class DiplowatchApp(App[int]):
             set_timer=self.set_timer, set_status=self._set_status, notify=self._toast)
         self.marks = Marks(self, backend, save=self._save_flags, flush=self._flush_store,
                            set_timer=self.set_timer, notify=self._toast)
+        self.labels = Labels(self, backend, save=self._save_labels, notify=self._toast)
         self.stories = Stories(self, self._load_versions)
         self.watchlist = Watchlist(self, self.headers_changed, notify=self._toast,
                                    set_timer=self.set_timer, bell=lambda: self.bell(),
@@ -149,7 +152,8 @@ class DiplowatchApp(App[int]):
                          for v in self.stories.versions_for(item))
         return DetailView(item, self.marks.flags_of(item.id), self.clock(),
                           self.feed_name(item.feed), versions=versions,
-                          watch_terms=hit.terms if hit else ())
+                          watch_terms=hit.terms if hit else (),
+                          corrected=self.labels.corrected.get(item.id))
 
     def open_item(self, item: Item) -> None:
         if not self.marks.flags_of(item.id).read and self.backend.can_write:
@@ -187,8 +191,7 @@ class DiplowatchApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from app_commands(self.action_refresh, self.action_open_screen)
-        if screen is self.dashboard:
-            yield from dashboard_commands(self.dashboard)
+        yield from screen_commands(screen)
         yield from super().get_system_commands(screen)
 
     @on(Worker.StateChanged)
@@ -314,6 +317,14 @@ class DiplowatchApp(App[int]):
     @on(MarkFailed)
     def _mark_failed(self, message: MarkFailed) -> None:
         self.marks.failed(message.item_id, message.previous, message.error)
+
+    @work(thread=True, group="labels", exit_on_error=False, name="save labels")
+    def _save_labels(self, item: Item, labels: tuple[str, ...]) -> None:
+        self.post_message(self.labels.save_now(item, labels))
+
+    @on(LabelsSaved)
+    def _labels_saved(self, message: LabelsSaved) -> None:
+        self.labels.saved(message)
 
     # --- feeds -------------------------------------------------------------------------------
 

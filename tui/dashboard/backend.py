@@ -5,11 +5,11 @@ how it says so.
   (none when started with ``--offline``: a review of the store, marks still saved).
 - :class:`ReadOnlyBackend`: another process writes the store; no polling, no marks, and the
   App reloads the store every few seconds to follow the writer's saves.
-- :class:`DaemonViewerBackend`: ``diplowatch daemon`` writes the store; marks, "poll now" and
-  feed edits are sent to it while it answers (read-only while it is away).
+- :class:`DaemonViewerBackend`: ``diplowatch daemon`` writes the store; marks, labels, "poll
+  now" and feed edits are sent to it while it answers (read-only while it is away).
 
-The blocking methods (``mark``, ``edit_feed``, ``ask_poll``, ``flush``, ``reload``) are
-called from thread workers only.
+The blocking methods (``mark``, ``set_labels``, ``edit_feed``, ``ask_poll``, ``flush``,
+``reload``) are called from thread workers only.
 """
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from feeds.config.edit import enable_feed
+from storage.corrections import Correction, corrected
 
 if TYPE_CHECKING:
     from feeds.config.load import Config
+    from feeds.model import Item
     from textual.message import Message
 
 OFFLINE_IDLE = "offline: reviewing the store, no polling"
@@ -67,6 +69,9 @@ class Backend(Protocol):
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
         """Save a mark; True when the store must be flushed after it."""
 
+    def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
+        """Set the item's labels by hand, saved: (the item as now stored, when: UTC ISO)."""
+
     def edit_feed(self, config: "Config", name: str, enabled: bool) -> tuple["Config", str]:
         """Enable or disable a feed: the config as edited and what happened, in words.
         Raises FeedEditError."""
@@ -113,6 +118,14 @@ class _StoreBackend:
         if not self.store.mark(item_id, read=read, starred=starred):
             raise LookupError("the item is no longer in the store")
         return True
+
+    def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
+        new = self.store.set_labels(item.id, labels)
+        if new is None:
+            raise LookupError("the item is no longer in the store")
+        self.store.flush()  # rare and deliberate: saved at once, not with the next poll
+        fix = self.store.correction(item.id)
+        return new, fix.at if fix is not None else ""
 
     def edit_feed(self, config: "Config", name: str, enabled: bool) -> tuple["Config", str]:
         from feeds.config.load import ConfigError
@@ -207,7 +220,7 @@ class ReadOnlyBackend(_StoreBackend):
 
 class DaemonViewerBackend(_StoreBackend):
     """``daemon`` (a feeds.service.viewer.DaemonBackend) writes the store and takes this
-    dashboard's marks, polls and feed edits while it answers."""
+    dashboard's marks, labels, polls and feed edits while it answers."""
 
     def __init__(self, store: Any, daemon: Any, reason: str | None = None) -> None:
         super().__init__(store)
@@ -243,6 +256,11 @@ class DaemonViewerBackend(_StoreBackend):
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
         self.daemon.mark([item_id], read=read, starred=starred)
         return False  # the daemon saved it before it answered
+
+    def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
+        # The daemon saved it before it answered; the item as the next reload will read it.
+        fix = Correction(*self.daemon.set_labels(item.id, labels))
+        return corrected(item, fix), fix.at
 
     def edit_feed(self, config: "Config", name: str, enabled: bool) -> tuple["Config", str]:
         try:
@@ -280,7 +298,7 @@ def _verb(enabled: bool) -> str:
     return "enabled" if enabled else "disabled"
 
 
-READONLY_TAB = ("read-only browser tab: no marks, polls or feed changes here "
+READONLY_TAB = ("read-only browser tab: no marks, labels, polls or feed changes here "
                 "(the owner can start `serve --allow-writes`)")
 
 
@@ -316,6 +334,9 @@ class ReadOnlyTab:
         return READONLY_TAB
 
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
+        raise PermissionError(READONLY_TAB)
+
+    def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
         raise PermissionError(READONLY_TAB)
 
     def edit_feed(self, config: "Config", name: str, enabled: bool) -> tuple["Config", str]:

@@ -1,5 +1,5 @@
-"""The command palette's entries (ctrl+p), each with its key: the app's, and the main
-screen's while it is shown."""
+"""The command palette's entries (ctrl+p), each with its key: the app's, and those of the
+screen shown (the main screen, an item's screen)."""
 from __future__ import annotations
 
 from functools import partial
@@ -10,7 +10,13 @@ from textual.app import SystemCommand
 from tui.render import PANE_TITLES, PANES
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from tui.dashboard.screens.dashboard import DashboardScreen
+    from tui.dashboard.screens.item import ItemScreen
+
+SET_LABELS = ("Set labels by hand",
+              "Correct the selected item's labels; the rules never undo it (l)")
 
 
 def app_commands(refresh: Callable[[], Any], show: Callable[[str], Any]
@@ -53,6 +59,22 @@ def dashboard_commands(d: "DashboardScreen") -> Iterable[SystemCommand]:
                         d.action_toggle_read)
     yield SystemCommand("Star / unstar", "Toggle the star on the selected item (s)",
                         d.action_toggle_star)
+    yield SystemCommand(*SET_LABELS, d.action_set_labels)
     for n, pane in enumerate(PANES, 1):
         yield SystemCommand(f"Go to {PANE_TITLES[pane]}", f"Focus the {PANE_TITLES[pane]} "
                             f"pane ({n})", lambda p=pane: d.action_show_pane(p))
+
+
+def item_commands(screen: "ItemScreen") -> Iterable[SystemCommand]:
+    yield SystemCommand(*SET_LABELS, screen.action_set_labels)
+
+
+def screen_commands(screen: "Screen") -> Iterable[SystemCommand]:
+    """The commands of the screen shown, if it has any."""
+    from tui.dashboard.screens.dashboard import DashboardScreen
+    from tui.dashboard.screens.item import ItemScreen
+
+    if isinstance(screen, DashboardScreen):
+        yield from dashboard_commands(screen)
+    elif isinstance(screen, ItemScreen):
+        yield from item_commands(screen)

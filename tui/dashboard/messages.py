@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 class PanesLoaded(Message):
     def __init__(self, generation: int, results: dict[str, tuple[list[Item], bool]],
                  flags: dict[str, Flags], counts: dict[str, int], last_poll: str | None,
-                 initial: bool) -> None:
+                 initial: bool, corrected: dict[str, str] | None = None) -> None:
         super().__init__()
         self.generation, self.results, self.flags = generation, results, flags
         self.counts, self.last_poll, self.initial = counts, last_poll, initial
+        self.corrected = corrected or {}  # item id → when its labels were set by hand
 
 
 class DeferredLoaded(Message):
@@ -97,6 +98,15 @@ class MarkFailed(Message):
     def __init__(self, item_id: str, previous: Flags, error: str) -> None:
         super().__init__()
         self.item_id, self.previous, self.error = item_id, previous, error
+
+
+class LabelsSaved(Message):
+    """Labels set by hand on ``before``: ``item`` as now stored (None: refused, ``error``
+    says why), corrected ``at`` (UTC ISO)."""
+
+    def __init__(self, before: Item, item: Item | None, at: str, error: str = "") -> None:
+        super().__init__()
+        self.before, self.item, self.at, self.error = before, item, at, error
 
 
 class FeedEdited(Message):

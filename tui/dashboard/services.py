@@ -6,8 +6,8 @@ feed, scan for watch matches) it posts as an intent message (messages.py).
 
 Screens subscribe to the signals in ``on_mount``: ``feeds_changed`` (a feed polled, a poll
 ended, the config edited, the store reloaded), ``headers_changed`` (counts, last poll,
-alerts or mode: call ``sync_header``), ``marks.changed``, ``stories.changed`` and
-``watchlist.changed``.
+alerts or mode: call ``sync_header``), ``marks.changed``, ``labels.changed`` (labels set by
+hand), ``stories.changed`` and ``watchlist.changed``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from feeds.config.load import Config
     from feeds.model import Item
     from tui.dashboard.backend import Backend
+    from tui.dashboard.state.labels import Labels
     from tui.dashboard.state.marks import Marks
     from tui.dashboard.state.poll import PollController
     from tui.dashboard.state.stories import Stories
@@ -33,6 +34,7 @@ class DashboardServices(Protocol):
     browser_tab: str | None  # in a browser tab: files are downloaded, never written here
     poll: "PollController"  # polling, the headers' counts, the status line between polls
     marks: "Marks"
+    labels: "Labels"  # labels set by hand (l)
     stories: "Stories"
     watchlist: "Watchlist"
     feeds_changed: "Signal[object]"

@@ -45,6 +45,7 @@ from tui.dashboard.screens import pane_queries
 from tui.dashboard.screens.actor import ActorChoice, ActorScreen
 from tui.dashboard.screens.briefing import (BRIEFING_LIMIT, BriefingRequest, BriefingScreen,
                                             briefing_saved_text, write_briefing)
+from tui.dashboard.screens.labels import edit_labels
 from tui.dashboard.screens.scope import Scope, ScopeScreen
 from tui.dashboard.services import DashboardServices
 from tui.dashboard.widgets.filter_bar import FilterBar, ViewFilter
@@ -71,6 +72,7 @@ class DashboardScreen(Screen):
         Binding("y", "copy_link", "Copy link", show=False),
         Binding("m", "toggle_read", "Read"),
         Binding("s", "toggle_star", "Star"),
+        Binding("l", "set_labels", "Labels"),
         Binding("slash", "filter", "Filter"),
         Binding("c", "toggle_stories", "Stories", show=False),
         Binding("t", "scope", "Feed/tag filter", show=False),
@@ -112,7 +114,8 @@ class DashboardScreen(Screen):
             with Container(id="panes"):
                 for pane in PANES:
                     yield LabelPane(pane, clock=s.clock, flags_of=s.marks.flags_of,
-                                    page_size=self.page_size, sources_of=s.stories.sources)
+                                    page_size=self.page_size, sources_of=s.stories.sources,
+                                    corrected=s.labels.is_corrected)
             yield ItemDetail(compact=True, id="detail")
         yield FilterBar(id="filter-bar")
         yield StatusLine(id="status")
@@ -122,6 +125,7 @@ class DashboardScreen(Screen):
         self.watch_active(self.active)
         s = self.services
         s.marks.changed.subscribe(self, self._flags_changed)
+        s.labels.changed.subscribe(self, self._labels_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
         text, busy, problem = s.backend.startup_status()
         self.set_status(text, busy=busy, problem=problem)
@@ -174,6 +178,12 @@ class DashboardScreen(Screen):
         for pane in self.panes():
             pane.refresh_item(item_id)
         self.show_selected()
+
+    def _labels_changed(self, item: Item) -> None:
+        """Labels set by hand: the item moves to its panes, the counts and sparklines follow
+        (the queries read the store, which holds the corrected item)."""
+        self.reload_panes()
+        self.load_sparklines()
 
     def _stories_changed(self, clusters: set[str] | None) -> None:
         """Badges of the stories that grew, and the detail if it shows one of them."""
@@ -243,6 +253,10 @@ class DashboardScreen(Screen):
     def action_toggle_star(self) -> None:
         if item := self._selected_or_hint():
             self.services.marks.toggle_star(item)
+
+    def action_set_labels(self) -> None:
+        if item := self._selected_or_hint():
+            edit_labels(self.app, self.services, item)
 
     def action_load_more(self) -> None:
         if not self.load_more(self.active):
@@ -373,6 +387,7 @@ class DashboardScreen(Screen):
         s = self.services
         s.marks.reloaded((it for items, _ in message.results.values() for it in items),
                          message.flags)
+        s.labels.reloaded(message.corrected)
         s.poll.note(message.counts, message.last_poll)
         s.headers_changed.publish(None)
         filtered = self.view_filter.active

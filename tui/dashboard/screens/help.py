@@ -21,6 +21,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("y", "copy the link"),
         ("m", "mark read / unread (read items are dimmed)"),
         ("s", "star / unstar"),
+        ("l", "set the labels by hand (✎); the rules never undo it"),
     ]),
     ("Filter", [
         ("/", "filter every pane by words (searches the whole store)"),

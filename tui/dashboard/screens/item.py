@@ -9,6 +9,7 @@ from textual.widgets import Footer
 from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
 from tui.dashboard.links import copy_link, open_link
+from tui.dashboard.screens.labels import edit_labels
 from tui.dashboard.services import DashboardServices
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import ItemDetail
@@ -21,6 +22,7 @@ class ItemScreen(Screen):
         Binding("y", "copy_link", "Copy link"),
         Binding("m", "toggle_read", "Read"),
         Binding("s", "toggle_star", "Star"),
+        Binding("l", "set_labels", "Labels"),
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]
@@ -38,12 +40,18 @@ class ItemScreen(Screen):
     def on_mount(self) -> None:
         s = self.services
         s.marks.changed.subscribe(self, self._flags_changed)
+        s.labels.changed.subscribe(self, self._labels_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
         self.refresh_detail()
         self.query_one(ItemDetail).focus()
 
     def _flags_changed(self, item_id: str) -> None:
         if item_id == self.item.id:
+            self.refresh_detail()
+
+    def _labels_changed(self, item: Item) -> None:
+        if item.id == self.item.id:
+            self.item = item  # as now stored: its new labels
             self.refresh_detail()
 
     def _stories_changed(self, clusters: set[str] | None) -> None:
@@ -65,6 +73,9 @@ class ItemScreen(Screen):
 
     def action_toggle_star(self) -> None:
         self.services.marks.toggle_star(self.item)
+
+    def action_set_labels(self) -> None:
+        edit_labels(self.app, self.services, self.item)
 
     def action_scroll_down(self) -> None:
         self.query_one(ItemDetail).scroll_down()

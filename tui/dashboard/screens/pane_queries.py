@@ -1,6 +1,6 @@
 """The dashboard's store reads, run in its thread workers: each pane's page through the
 filter (older weeks are read only when the filter needs them), a pane's next page, the
-flags of what was read, and re-classifying the store when the rules changed."""
+flags of what was read, which items' labels were set by hand, and re-classifying the store when the rules changed."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -51,7 +51,8 @@ def query_panes(store: Any, generation: int, view: ViewFilter, limits: dict[str,
         results[pane] = (items, more)
     flags = flags_for(store, (item for items, _ in results.values() for item in items))
     last = last_polled(store.feed_states().values())
-    return PanesLoaded(generation, results, flags, counts, last, initial)
+    corrected = {iid: fix.at for iid, fix in store.corrections().items()}
+    return PanesLoaded(generation, results, flags, counts, last, initial, corrected)
 
 
 def query_more(store: Any, generation: int, pane: str, view: ViewFilter, offset: int,

@@ -1,4 +1,5 @@
-"""The selected item in full: title, source, dates, the actors it names, labels with scores,
+"""The selected item in full: title, source, dates, the actors it names, labels with scores
+(✎ when an analyst set them by hand),
 the watch terms it matched, every source's version of its story, the evidence (rule terms
 highlighted where they matched in the title and summary), and the link.
 
@@ -31,6 +32,7 @@ class DetailView:
     # each one's feed; empty when the story has one version (or is not known yet).
     versions: tuple[tuple[str, Item], ...] = ()
     watch_terms: tuple[str, ...] = ()  # the watch terms the item matched, if any
+    corrected: str | None = None  # when its labels were set by hand (UTC ISO), if they were
 
 
 def _spans(text: str, matches: list[Match]) -> list[tuple[int, int, str]]:
@@ -66,7 +68,7 @@ def render_detail(view: DetailView) -> Content:
         by_field.setdefault(m.field, []).append(m)
 
     lines: list[Content] = [highlighted(title, by_field["title"], "bold"), *_about(view)]
-    lines += [Content(""), _chips(item, view.compact)]
+    lines += [Content(""), _chips(item, view.compact, view.corrected)]
     if len(view.versions) > 1:
         lines += [Content(""), render_versions(view)]
     if item.evidence:
@@ -112,8 +114,9 @@ def _about(view: DetailView) -> list[Content]:
     return lines
 
 
-def _chips(item: Item, compact: bool) -> Content:
-    """The labels as coloured chips with their scores, and the other scores."""
+def _chips(item: Item, compact: bool, corrected: str | None = None) -> Content:
+    """The labels as coloured chips with their scores, and the other scores; the scores are
+    the rules' even when the labels were set by hand (what the rules would have to learn)."""
     chips: list[Content] = []
     labels = set(item.labels)
     for label in label_order(set(item.scores) | labels | set(LABELS)):
@@ -124,6 +127,9 @@ def _chips(item: Item, compact: bool) -> Content:
             chips.append(Content.styled(f"{label} {score:.1f}", "$text-muted"))
     if not labels:
         chips.insert(0, Content.styled(" unlabelled ", label_chip_style(OTHER)))
+    if corrected is not None:
+        when = safe_text(local_time(corrected, "%d %b %H:%M"), 40) if corrected else ""
+        chips.append(Content.styled(f"✎ corrected {when}".rstrip(), "bold $text-accent"))
     return Content("  ").join(chips)
 
 

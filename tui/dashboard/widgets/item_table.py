@@ -3,7 +3,8 @@
 Rows are diffed, never rebuilt on a poll: new items are added and the table sorted once, the
 oldest rows beyond the pane's cap are removed, and the cursor stays on the item it was on
 (the scroll offset moves by the rows inserted above the view, so nothing jumps). Cells are
-``rich.text.Text`` built from plain strings: a title is never parsed as markup.
+``rich.text.Text`` built from plain strings: a title is never parsed as markup. An item whose
+labels were set by hand shows ✎ before its title.
 
 Grouped by story (``grouped``), the table keeps every item of its page in ``items`` (the
 pane's paging counts items, not rows) but shows one row per story cluster: its newest item,
@@ -61,18 +62,21 @@ class ItemTable(DataTable):
 
     def __init__(self, pane: str, *, clock: Callable[[], float],
                  flags_of: Callable[[str], Flags],
-                 sources_of: Callable[[Item], int] | None = None, **kwargs) -> None:
+                 sources_of: Callable[[Item], int] | None = None,
+                 corrected: Callable[[str], bool] | None = None, **kwargs) -> None:
         super().__init__(cursor_type="row", show_header=False, cell_padding=0, **kwargs)
         self.pane = pane
         self.clock = clock
         self.flags_of = flags_of
         self.sources_of = sources_of or (lambda item: 1)  # feeds carrying the item's story
+        self.corrected = corrected or (lambda item_id: False)  # labels set by hand
         self.items: dict[str, Item] = {}  # every item of the pane's page (rows: see grouped)
         self.grouped = False  # one row per story cluster (its newest item)
         self._leads: dict[str, str] = {}  # grouped: cluster id → the item id of its row
         self._colors: dict[str, str] = {}
-        # Built cells per item id, with the flags, day and story badge they were built for.
-        self._cell_cache: dict[str, tuple[Flags, int, int, list[Text]]] = {}
+        # Built cells per item id, with what they were built for: the flags, the day, the
+        # story badge and the labels (changed by hand, or by a re-classification).
+        self._cell_cache: dict[str, tuple[Flags, int, int, tuple, list[Text]]] = {}
 
     def on_mount(self) -> None:
         self.add_column("", width=MARK_WIDTH, key="mark")
@@ -101,14 +105,16 @@ class ItemTable(DataTable):
         flags = self.flags_of(item.id)
         day = int(now // 86400)
         badge = self._badge(item)
+        labels = (item.labels, self.corrected(item.id))
         cached = self._cell_cache.get(item.id)
-        if cached is not None and cached[0] == flags and cached[1] == day and cached[2] == badge:
-            return cached[3]
-        cells = self._build_cells(item, flags, now, badge)
-        self._cell_cache[item.id] = (flags, day, badge, cells)
+        if cached is not None and cached[:4] == (flags, day, badge, labels):
+            return cached[4]
+        cells = self._build_cells(item, flags, now, badge, labels[1])
+        self._cell_cache[item.id] = (flags, day, badge, labels, cells)
         return cells
 
-    def _build_cells(self, item: Item, flags: Flags, now: float, badge: int = 0) -> list[Text]:
+    def _build_cells(self, item: Item, flags: Flags, now: float, badge: int = 0,
+                     corrected: bool = False) -> list[Text]:
         dim = "dim" if flags.read else ""
         mark = FixedCell("★ " if flags.starred else ("• " if not flags.read else "  "),
                          style="bold" if flags.starred else dim, end="")
@@ -125,6 +131,8 @@ class ItemTable(DataTable):
         for label in label_order(item.labels):
             if label != self.pane:
                 title.append("● ", style=colors.get(label) or "bold")
+        if corrected:
+            title.append("✎ ", style=f"bold {colors.get('badge', '')}".strip())
         title.append(safe_text(item.title) or "(no title)", style=dim or "")
         return [mark, time_cell, source, title]
 
@@ -147,7 +155,7 @@ class ItemTable(DataTable):
         for iid in ids:
             cached = self._cell_cache.get(iid)
             cells = self._cells(self.items[iid], now)
-            if cached is None or cached[3] is not cells:
+            if cached is None or cached[4] is not cells:
                 self._update_row(iid, cells)
 
     def _row_ids(self) -> list[str]:

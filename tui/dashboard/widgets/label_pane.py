@@ -45,7 +45,8 @@ class PaneHead(Horizontal):
 class LabelPane(Vertical):
     def __init__(self, pane: str, *, clock: Callable[[], float],
                  flags_of: Callable[[str], Flags], page_size: int,
-                 sources_of: Callable[[Item], int] | None = None) -> None:
+                 sources_of: Callable[[Item], int] | None = None,
+                 corrected: Callable[[str], bool] | None = None) -> None:
         super().__init__(id=f"pane-{pane}", classes=f"label-pane -{pane}")
         self.pane = pane
         self.limit = page_size  # rows kept; grows by a page on "load more"
@@ -56,6 +57,7 @@ class LabelPane(Vertical):
         self._clock = clock
         self._flags_of = flags_of
         self._sources_of = sources_of
+        self._corrected = corrected
 
     def compose(self) -> ComposeResult:
         with PaneHead(classes="pane-head"):
@@ -65,7 +67,8 @@ class LabelPane(Vertical):
                             f"last {SPARK_DAYS} days (T: trends)"
             yield spark
         yield ItemTable(self.pane, clock=self._clock, flags_of=self._flags_of,
-                        sources_of=self._sources_of, id=f"table-{self.pane}")
+                        sources_of=self._sources_of, corrected=self._corrected,
+                        id=f"table-{self.pane}")
 
     def set_trend(self, daily: tuple[int, ...] | list[int]) -> None:
         """Items per day, oldest first, for the title's sparkline."""
