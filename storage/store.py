@@ -295,6 +295,28 @@ class Store(StateAccess, LabelCorrections):
         with self._lock:
             return daily_label_counts(self._weeks.manifest.values(), day_names)
 
+    def unread_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Unread items per label (``"none"``: unlabelled) and per feed key.
+
+        An item is unread unless flagged read. These counts cover the recent window only
+        (the weeks in memory; with ``defer_older``, only the current week until
+        :meth:`load_deferred`): an archived week would have to be read from disk at every
+        count, so its items are in the totals (``counts_by_label``) but never counted here.
+        One pass over the window, under the lock."""
+        labels: dict[str, int] = {}
+        feeds: dict[str, int] = {}
+        with self._lock:
+            self._require_open()
+            flags = self._state.flags
+            for item in self._window.order:
+                fl = flags.get(item.id)
+                if fl is not None and fl.read:
+                    continue
+                for label in item.labels or (NO_LABEL,):
+                    labels[label] = labels.get(label, 0) + 1
+                feeds[item.feed] = feeds.get(item.feed, 0) + 1
+        return labels, feeds
+
     def items_per_feed(self) -> dict[str, int]:
         """feed key → items stored (whole store, from the manifest)."""
         with self._lock:

@@ -264,6 +264,8 @@ def _gap_words(text: str, a: int, b: int, limit: int) -> int:
     """The words in ``text[a:b]``, counted up to ``limit + 1``: a near pattern only needs
     to know whether there are more than ``limit``, and a far pair should not cost a regex
     run over the whole gap."""
+    if b - a <= 40:  # a short gap: one C call beats a Python loop
+        return len(_WORD.findall(text, a, b))
     n = 0
     for _ in _WORD.finditer(text, a, b):
         n += 1
@@ -272,12 +274,33 @@ def _gap_words(text: str, a: int, b: int, limit: int) -> int:
     return n
 
 
+def _all_pairs(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
+               distance: int, ordered: bool) -> list[tuple[int, tuple, tuple, tuple]]:
+    """:func:`_candidates` by trying every left x right pair: cheaper for a few of each."""
+    out = []
+    for lspan in left:
+        ls, le = lspan
+        for rspan in right:
+            rs, re_ = rspan
+            if le <= rs:
+                words = _gap_words(text, le, rs, distance)
+                if words <= distance:
+                    out.append((words, (ls, re_), lspan, rspan))
+            elif re_ <= ls and not ordered:
+                words = _gap_words(text, re_, ls, distance)
+                if words <= distance:
+                    out.append((words, (rs, le), lspan, rspan))
+    return out
+
+
 def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
                 distance: int, ordered: bool) -> list[tuple[int, tuple, tuple, tuple]]:
     """Every (words, window, left span, right span) within ``distance`` words. The words
     between grow as a right part lies further away on either side, so each left part
     walks outwards from its position and stops at the first right part too far: the cost
     follows the pairs that fire, not every left x right pair of a long lede."""
+    if len(left) * len(right) <= 12:  # a few of each: every pair, no sorting or bisecting
+        return _all_pairs(text, left, right, distance, ordered)
     out = []
     after = sorted(right)
     after_starts = [r[0] for r in after]
@@ -305,6 +328,13 @@ def _near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int,
     one occurrence of the other, the nearest first: "talks failed; resumed talks" gives one
     match of ``resum* ~3 talks``, "resumed talks". ``ordered``: the right part must follow
     the left one."""
+    if len(left) == 1 and len(right) == 1:  # the common case: one of each, no pairing
+        (ls, le), (rs, re_) = left[0], right[0]
+        if le <= rs:
+            return [(ls, re_)] if _gap_words(text, le, rs, distance) <= distance else []
+        if re_ <= ls and not ordered:
+            return [(rs, le)] if _gap_words(text, re_, ls, distance) <= distance else []
+        return []
     pairs = _candidates(text, left, right, distance, ordered)
     if len(pairs) < 2:
         return [p[1] for p in pairs]
@@ -350,16 +380,34 @@ def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
     return tuple(out)
 
 
-def _sided(near: list[tuple[int, int, int]], excl: list[tuple[int, int, int, int]]
-           ) -> tuple[frozenset, frozenset]:
-    """The near rules (as n) and near exclusions (as -1 - n) a phrase is a first part of,
-    and those it is a second part of."""
-    first = {rule for rule, side, _ in near if side == 0}
-    second = {rule for rule, side, _ in near if side == 1}
-    first.update(-1 - index for kind, index, side, _ in excl if kind == _EXCL_NEAR and side == 0)
-    second.update(-1 - index for kind, index, side, _ in excl
-                  if kind == _EXCL_NEAR and side == 1)
-    return frozenset(first), frozenset(second)
+def _sided(near: list[tuple[int, int, int]], excl: list[tuple[int, int, int, int]],
+           n_rules: int) -> tuple[int, int]:
+    """Bit masks of the near rules (bit n) and near exclusions (bit ``n_rules`` + n) a
+    phrase is a first part of, and of those it is a second part of. Ints, not sets: the
+    scan ORs them once per match, and an int OR is the cheapest way to do that."""
+    first = second = 0
+    for rule, side, _ in near:
+        if side == 0:
+            first |= 1 << rule
+        else:
+            second |= 1 << rule
+    for kind, index, side, _ in excl:
+        if kind == _EXCL_NEAR:
+            if side == 0:
+                first |= 1 << (n_rules + index)
+            else:
+                second |= 1 << (n_rules + index)
+    return first, second
+
+
+def _veto(excl: list[tuple[int, int, int, int]], fi: int, s: int, e: int, label: str,
+          exclusions: tuple[tuple[str, str, int | None, bool], ...]
+          ) -> tuple[int, int, int, int] | None:
+    """The first exclusion span of ``label`` in field ``fi`` overlapping ``[s, e)``."""
+    for x in excl:
+        if x[0] == fi and s < x[3] and x[2] < e and exclusions[x[1]][0] == label:
+            return x
+    return None
 
 
 # --- the classifier ------------------------------------------------------------------------
@@ -400,7 +448,7 @@ class Classifier:
 
     # -- scanning --
 
-    def _identify(self, key: str) -> tuple[tuple, tuple, tuple, frozenset, frozenset]:
+    def _identify(self, key: str) -> tuple[tuple, tuple, tuple, int, int]:
         """What a regex match means, for every phrase matching at its start: the term rules
         it fires, as (rule, end offset); the near rules it is a part of, as (rule, side, end
         offset); its uses in exclusions, as (kind, exclusion, side, end offset); and the near
@@ -441,7 +489,7 @@ class Classifier:
                     excl.append((kind, index, side, end))
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
-        first, second = _sided(near, excl)
+        first, second = _sided(near, excl, len(c.rules))
         self._cache[key] = result = (tuple(terms), tuple(near), tuple(excl), first, second)
         return result
 
@@ -455,42 +503,21 @@ class Classifier:
         # a word, which is the word's offset in the title, or `bound` past it in the summary.
         copy = " " + _scan_copy(title) + "\x00 " + _scan_copy(summary)
         bound = len(title) + 2
-        cache_get = self._cache.get
         hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
-        near: list[tuple[int, tuple, int]] = []  # (field, near uses, start)
+        near: list[tuple[int, tuple, int, int]] = []  # (field, near uses, start, mask)
         excl: list[tuple[int, tuple, int]] = []  # (field, exclusion uses, start)
-        # Per field: the near rules (n) and near exclusions (-1 - n) seen as a first part,
-        # and as a second part.
-        firsts: list[set] = [set(), set()]
-        seconds: list[set] = [set(), set()]
-        add_hit = hits.append
+        # Per field, bit masks of the near rules and near exclusions seen as a first part
+        # and as a second part (see _sided).
+        masks = [0, 0, 0, 0]
         for quote, regex in c.scanners:
             if quote and quote not in copy:
                 continue
-            for m in regex.finditer(copy):
-                key = m.group(1)
-                found = cache_get(key)
-                if found is None:
-                    found = self._identify(key)
-                terms, near_uses, excl_uses, first, second = found
-                s = m.start()
-                fi = 0
-                if s >= bound:
-                    fi, s = 1, s - bound
-                for rule, end in terms:
-                    add_hit((fi, rule, s, -s - end))
-                if near_uses:
-                    near.append((fi, near_uses, s))
-                if excl_uses:
-                    excl.append((fi, excl_uses, s))
-                if first:
-                    firsts[fi] |= first
-                if second:
-                    seconds[fi] |= second
+            self._scan(regex.finditer(copy, 0, bound), 0, 0, hits, near, excl, masks)
+            self._scan(regex.finditer(copy, bound), 1, bound, hits, near, excl, masks)
         texts = (title, summary)
-        # A near rule fires only where both its parts occur in one field: a set intersection
-        # finds those few, and only their occurrences are paired.
-        both = (firsts[0] & seconds[0], firsts[1] & seconds[1])
+        # A near rule fires only where both its parts occur in one field: an AND of the
+        # masks finds those few, and only their occurrences are paired.
+        both = (masks[0] & masks[1], masks[2] & masks[3])
         if near and (both[0] or both[1]):
             self._near(texts, near, hits, both)
         if not hits:
@@ -498,17 +525,44 @@ class Classifier:
         return self._result(hits, self._exclusions(texts, excl, both) if excl else None,
                             vetoed, texts)
 
-    def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int]],
-              hits: list[tuple[int, int, int, int]], both: tuple[set, set]) -> None:
-        """Add the near rules that fire to ``hits``; ``both``: per field, the rules whose
-        two parts occur there."""
+    def _scan(self, matches: Iterable[re.Match[str]], fi: int, offset: int,
+              hits: list, near: list, excl: list, masks: list[int]) -> None:
+        """Record the phrases one field's regex matches stand for (the hot loop: one
+        cache look-up per match, the rest appends and int ORs)."""
+        cache_get = self._cache.get
+        add_hit = hits.append
+        first = second = 0
+        for m in matches:
+            key = m.group(1)
+            found = cache_get(key)
+            if found is None:
+                found = self._identify(key)
+            terms, near_uses, excl_uses, f, g = found
+            s = m.start() - offset
+            for rule, end in terms:
+                add_hit((fi, rule, s, -s - end))
+            if near_uses:
+                near.append((fi, near_uses, s, f | g))
+                first |= f
+                second |= g
+            if excl_uses:
+                excl.append((fi, excl_uses, s))
+                first |= f
+                second |= g
+        masks[2 * fi] |= first
+        masks[2 * fi + 1] |= second
+
+    def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int, int]],
+              hits: list[tuple[int, int, int, int]], both: tuple[int, int]) -> None:
+        """Add the near rules that fire to ``hits``; ``both``: per field, the mask of the
+        rules whose two parts occur there."""
         sides: dict[tuple[int, int], tuple[list, list]] = {}
-        for fi, uses, s in near:
+        for fi, uses, s, parts in near:
             wanted = both[fi]
-            if not wanted:
+            if not wanted & parts:  # a part of no rule whose other part is there too
                 continue
             for rule, side, end in uses:
-                if rule not in wanted:
+                if not wanted >> rule & 1:
                     continue
                 pair = sides.get((fi, rule))
                 if pair is None:
@@ -516,33 +570,32 @@ class Classifier:
                 pair[side].append((s, s + end))
         rules = self._c.rules
         for (fi, rule), (left, right) in sides.items():
-            if left and right:
-                info = rules[rule]
-                for s, e in _near_windows(texts[fi], left, right, info.distance, info.ordered):
-                    hits.append((fi, rule, s, -e))
+            info = rules[rule]
+            for s, e in _near_windows(texts[fi], left, right, info.distance, info.ordered):
+                hits.append((fi, rule, s, -e))
 
     def _exclusions(self, texts: tuple[str, str], excl: list[tuple[int, tuple, int]],
-                    both: tuple[set, set]) -> list[tuple[int, int, int, int]]:
+                    both: tuple[int, int]) -> list[tuple[int, int, int, int]]:
         """(field, exclusion, start, end) of every exclusion match; ``both`` as in
-        :meth:`_near` (near exclusion n as -1 - n)."""
+        :meth:`_near` (near exclusion n as bit n_rules + n)."""
         spans: list[tuple[int, int, int, int]] = []
         sides: dict[tuple[int, int], tuple[list, list]] = {}
+        n_rules = len(self._c.rules)
         for fi, uses, s in excl:
-            wanted = both[fi]
+            wanted = both[fi] >> n_rules
             for kind, index, side, end in uses:
                 if kind == _EXCL:
                     spans.append((fi, index, s, s + end))
-                elif -1 - index in wanted:
+                elif wanted >> index & 1:
                     pair = sides.get((fi, index))
                     if pair is None:
                         pair = sides[fi, index] = ([], [])
                     pair[side].append((s, s + end))
         exclusions = self._c.exclusions
         for (fi, index), (left, right) in sides.items():
-            if left and right:
-                _, _, distance, ordered = exclusions[index]
-                for s, e in _near_windows(texts[fi], left, right, distance, ordered):
-                    spans.append((fi, index, s, e))
+            _, _, distance, ordered = exclusions[index]
+            for s, e in _near_windows(texts[fi], left, right, distance, ordered):
+                spans.append((fi, index, s, e))
         return spans
 
     def _match(self, rule: int, fi: int, s: int, e: int, texts: tuple[str, str]) -> Match:
@@ -567,9 +620,7 @@ class Classifier:
                 continue
             last_fi, last_rule, last_end = fi, rule, e
             if excl:
-                label = rules[rule].label
-                veto = next((x for x in excl if x[0] == fi and s < x[3] and x[2] < e
-                             and exclusions[x[1]][0] == label), None)
+                veto = _veto(excl, fi, s, e, rules[rule].label, exclusions)
                 if veto is not None:
                     if vetoed is not None:
                         vetoed.append(Veto(self._match(rule, fi, s, e, texts),

@@ -157,3 +157,28 @@ async def test_labels_set_in_one_viewer_show_in_the_other(start_daemon, service_
     finally:
         for obj in contexts:
             obj.close()
+
+
+async def test_a_viewer_marks_a_pane_read_through_the_daemon(start_daemon, service_config: Path,
+                                                             tmp_path: Path) -> None:
+    """A in a viewer: the daemon marks the pane's items (mark_many), and the viewer's unread
+    count follows once it has reloaded what the daemon saved."""
+    store = tmp_path / "store"
+    daemon = start_daemon()
+    daemon.wait_cycles(1)
+    obj = AppContext(config_path=str(service_config), db_path=str(store))
+    try:
+        app = build_app(obj, offline=False, theme=None)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            assert app.backend.mode == "viewer"
+            assert app.unread.label("talks") == 1  # the seed article
+            await pilot.press("A")
+            await until_shown([pilot], lambda: app.unread.label("talks") == 0,
+                              "the viewer's unread count after the daemon's save")
+            seed = next(i for i in app.store.recent() if i.title == SEED_TITLE)
+            assert app.store.flags(seed.id).read and app.marks.flags_of(seed.id).read
+            assert lock_holder(store)["pid"] == daemon.pid  # the viewer never wrote
+            assert daemon.stop() == 0
+    finally:
+        obj.close()

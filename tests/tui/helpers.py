@@ -99,7 +99,7 @@ async def settle(pilot, rounds: int = 200) -> None:
             pass  # an exclusive worker superseded by a newer one (the sparklines after a poll)
         await pilot.pause(0.02)
         busy = app.poll.polling or app.dashboard.inserts_pending or app.dashboard.window_loading or any(
-            w.is_running for w in app.workers)
+            w.is_running for w in app.workers) or app.unread.pending
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
             # and the screen has laid out and painted what the handlers changed
@@ -125,3 +125,16 @@ async def run_command(pilot, query: str) -> None:
     await pilot.pause(0.3)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def record_toasts(app) -> list[tuple[str, str]]:
+    """Every toast the app raises, as (title, message); the toasts are still shown."""
+    seen: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def spy(message, *, title="", **kwargs):
+        seen.append((title, message))
+        return notify(message, title=title, **kwargs)
+
+    app.notify = spy
+    return seen

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, RadioButton, Sparkline
 
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from feeds.model import parse_utc_iso
-from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
+from tests.tui.helpers import T0, make_item, record_toasts, rows, run_command, screen_text, settle
 from tui.dashboard.screens.briefing import BriefingScreen
 from tui.dashboard.screens.help import HelpScreen, help_content
 from tui.dashboard.screens.trends import TrendRow, TrendsScreen
@@ -21,17 +21,6 @@ HOUR = 3600
 DAY = 86400
 
 
-def record_notifications(app) -> list[tuple[str, str]]:
-    """Every toast the app raises, as (title, message); the toasts are still shown."""
-    seen: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def spy(message, *, title="", **kwargs):
-        seen.append((title, message))
-        return notify(message, title=title, **kwargs)
-
-    app.notify = spy
-    return seen
 
 
 # --- watch -------------------------------------------------------------------------------------
@@ -55,7 +44,7 @@ async def test_a_watch_hit_toasts_rings_and_lists_once_across_two_polls(
         f'[watch.terms]\n{json.dumps(TERM)} = "ceasefire|truce"\n'))
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # headless apps ring nothing: count the calls
-    toasts = record_notifications(app)
+    toasts = record_toasts(app)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         for _ in range(2):  # the second poll sees the same item again: no second alert
@@ -290,7 +279,7 @@ async def test_save_view_as_briefing_writes_the_filtered_items_escaped(make_app,
     unrelated = make_item("EU imposes sanctions on banks", "Asset freeze.", published=T0 - 900,
                           guid="eu")
     app = make_app(items=[hostile, *others, unrelated], offline=True, page_size=1)
-    toasts = record_notifications(app)
+    toasts = record_toasts(app)
     path = tmp_path / "out" / "brief.md"
     path.parent.mkdir()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:

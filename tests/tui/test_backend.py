@@ -154,3 +154,17 @@ def test_a_viewer_edits_feeds_through_the_daemon(store, write_config) -> None:
     bad.write_text("[polling]\ninterval = 'soon'\n")
     with pytest.raises(FeedEditError, match="The daemon's config is invalid"):
         daemon_config(str(bad), config)
+
+
+def test_mark_many_goes_to_the_daemon_in_pages_and_a_read_only_tab_refuses(store) -> None:
+    from feeds.service.control import MAX_IDS
+    from tui.dashboard.backend import ReadOnlyTab
+
+    assert LocalBackend(store).mark_many([TALK.id], True, None) is True  # flushed after
+    assert store.flags(TALK.id).read
+    daemon = Daemon()
+    ids = [f"{n:016x}" for n in range(MAX_IDS + 3)]
+    assert DaemonViewerBackend(store, daemon).mark_many(ids, True, None) is False
+    assert [(len(c[1]), c[2]) for c in daemon.calls] == [(MAX_IDS, True), (3, True)]
+    with pytest.raises(PermissionError):
+        ReadOnlyTab(DaemonViewerBackend(store, daemon)).mark_many(ids, True, None)

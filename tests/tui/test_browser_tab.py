@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.helpers import T0, make_item, screen_text, settle
+from tests.tui.helpers import T0, make_item, record_toasts, screen_text, settle
 from tui.dashboard.messages import FeedToggled
 from tui.dashboard.screens.briefing import BriefingScreen, download_name
 
@@ -16,21 +16,10 @@ TALKS = make_item("Envoys hold peace talks in Geneva", "Negotiations resume.",
                   published=T0 - 600, guid="t1")
 
 
-def _record(app) -> list[str]:
-    seen: list[str] = []
-    notify = app.notify
-
-    def spy(message, **kwargs):
-        seen.append(message)
-        return notify(message, **kwargs)
-
-    app.notify = spy
-    return seen
-
 
 async def test_a_read_only_tab_marks_polls_and_edits_nothing(make_app, tmp_path: Path) -> None:
     app = make_app([("wire", "/feed.xml")], items=[TALKS], browser_tab="readonly")
-    toasts = _record(app)
+    toasts = record_toasts(app)
     config_before = app.config.path.read_text(encoding="utf-8")
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -42,7 +31,7 @@ async def test_a_read_only_tab_marks_polls_and_edits_nothing(make_app, tmp_path:
         app.post_message(FeedToggled(app.config.feeds[0].key, False))
         await settle(pilot)
         assert not app.poll.polling
-    assert sum("read-only browser tab" in t for t in toasts) >= 4, toasts
+    assert sum("read-only browser tab" in m for _, m in toasts) >= 4, toasts
     assert app.backend.store.get(TALKS.id) is not None
     flags = app.backend.store.flags(TALKS.id)
     assert not flags.read and not flags.starred

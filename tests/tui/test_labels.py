@@ -9,7 +9,7 @@ from textual.widgets import Checkbox
 
 from feeds.classify.reclassify import FINGERPRINT_KEY
 from storage.store import Store
-from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
+from tests.tui.helpers import T0, make_item, record_toasts, rows, run_command, screen_text, settle
 from tui.dashboard.app import DiplowatchApp
 from tui.dashboard.backend import LocalBackend, ReadOnlyBackend
 from tui.dashboard.screens.item import ItemScreen
@@ -20,17 +20,6 @@ TALKS = make_item("Envoys hold peace talks in Geneva", "Negotiations resume.",
 OTHER = make_item("Central bank holds rates steady", "Markets were calm.",
                   published=T0 - 1200, guid="o1")
 
-
-def _record(app) -> list[str]:
-    seen: list[str] = []
-    notify = app.notify
-
-    def spy(message, **kwargs):
-        seen.append(message)
-        return notify(message, **kwargs)
-
-    app.notify = spy
-    return seen
 
 
 def ticked(app) -> dict[str, bool]:
@@ -75,11 +64,11 @@ async def test_l_moves_the_item_and_the_rules_never_undo_it(make_app, tmp_path: 
         writer.set_meta(FINGERPRINT_KEY, "rules of yesterday")
     store = Store.open(tmp_path / "store", clock=clock, defer_older=True)
     again = DiplowatchApp(app.config, LocalBackend(store), clock=clock, auto_poll=False)
-    toasts = _record(again)
+    toasts = record_toasts(again)
     try:
         async with again.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
-            assert any("re-classified" in t for t in toasts), toasts
+            assert any("re-classified" in m for _, m in toasts), toasts
             assert rows(again, "sanctions") == [TALKS.title] and rows(again, "talks") == []
             assert again.labels.is_corrected(TALKS.id)
     finally:
@@ -112,13 +101,13 @@ async def test_l_on_the_item_screen_and_from_the_palette(make_app) -> None:
 
 async def test_a_read_only_dashboard_refuses(tmp_path: Path, make_app, clock) -> None:
     tab = make_app(items=[TALKS], browser_tab="readonly")
-    toasts = _record(tab)
+    toasts = record_toasts(tab)
     async with tab.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
         assert not isinstance(tab.screen, LabelsScreen)
-    assert any("read-only browser tab" in t for t in toasts), toasts
+    assert any("read-only browser tab" in m for _, m in toasts), toasts
     assert tab.store.correction(TALKS.id) is None
     tab.store.close()
 

@@ -35,20 +35,23 @@ def feeds() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def list_feeds(obj: AppContext, fmt: str) -> None:
-    """Every configured feed with its status, last success, last error and next poll."""
+    """Every configured feed with its status, last success, items stored and unread (in the
+    recent window), next poll and last error."""
     store = obj.open_store(readonly=True)
     now = obj.clock()
     rows = health_rows(obj.config, store, now)
+    # Unread: items not flagged read, in the recent window only (Store.unread_counts).
+    _, unread = store.unread_counts()
     if fmt == "json":
-        click.echo(to_json([h.to_dict() for h in rows]))
+        click.echo(to_json([h.to_dict() | {"unread": unread.get(h.key, 0)} for h in rows]))
         return
     click.echo(table(
         [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
-          str(h.items_stored),
+          str(h.items_stored), str(unread.get(h.key, 0)),
           relative(h.next_poll, now) if h.next_poll else ("-" if h.status in _NEVER_DUE else "now"),
           h.summary if h.failing or h.url != h.shown_key else h.url]
          for h in rows],
-        ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "NEXT POLL", "DETAIL"]))
+        ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "UNREAD", "NEXT POLL", "DETAIL"]))
     click.echo(f"\nconfig: {obj.config.path}\nstore:  {obj.store_path}")
 
 

@@ -16,23 +16,25 @@ from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
 from tui.render import local_time, relative
 
 
-def filter_options(fn: Callable) -> Callable:
-    """The item filters shared by `list`, `export` and `brief`."""
-    opts = [
-        click.option("--label", type=click.Choice((*LABELS, NO_LABEL)), help="Only this label (none: unlabelled)."),
-        click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
-        click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
-        click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),
-        click.option("--search", metavar="TEXT", help="Words that must all appear (title, summary, source)."),
-        click.option("--actor", metavar="NAME", help="Only items naming this actor (a name or an alias: Kremlin)."),
-        click.option("--unread", is_flag=True, help="Only unread items."),
-        click.option("--starred", is_flag=True, help="Only starred items."),
-        click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N items."),
-        click.option("--archive/--recent", "archive", default=None,
-                     help="Search the whole history, or only the recent window (default: as needed)."),
-    ]
-    for opt in reversed(opts):
-        fn = opt(fn)
+def filter_options(fn: Callable, skip: tuple[str, ...] = ()) -> Callable:
+    """The item filters shared by `list`, `export`, `brief` and `mark --all` (``skip``: the
+    options a command leaves out, by parameter name)."""
+    opts = {
+        "label": click.option("--label", type=click.Choice((*LABELS, NO_LABEL)), help="Only this label (none: unlabelled)."),
+        "feeds": click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
+        "tags": click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
+        "since": click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),
+        "search": click.option("--search", metavar="TEXT", help="Words that must all appear (title, summary, source)."),
+        "actor": click.option("--actor", metavar="NAME", help="Only items naming this actor (a name or an alias: Kremlin)."),
+        "unread": click.option("--unread", is_flag=True, help="Only unread items."),
+        "starred": click.option("--starred", is_flag=True, help="Only starred items."),
+        "limit": click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N items."),
+        "archive": click.option("--archive/--recent", "archive", default=None,
+                                help="Search the whole history, or only the recent window (default: as needed)."),
+    }
+    for name, opt in reversed(opts.items()):
+        if name not in skip:
+            fn = opt(fn)
     return fn
 
 
@@ -87,15 +89,20 @@ def _rows(obj: AppContext, store: Any, items: list) -> list[dict]:
         return [item_row(it, store.flags(it.id), names.get(it.feed)) for it in items]
 
 
-def with_filters(fn: Callable) -> Callable:
-    @filter_options
-    @functools.wraps(fn)
-    def wrapper(obj: AppContext, label, feeds, tags, since, search, actor, unread, starred, limit,
-                archive, **kw):
-        f = build_filter(obj, label=label, feeds=feeds, tags=tags, since=since, search=search,
-                         actor=actor, unread=unread, starred=starred, limit=limit, archive=archive)
-        return fn(obj, f, **kw)
-    return wrapper
+FILTER_DEFAULTS: dict[str, Any] = {
+    "label": None, "feeds": (), "tags": (), "since": None, "search": None, "actor": None,
+    "unread": False, "starred": False, "limit": None, "archive": None}
+
+
+def with_filters(fn: Callable | None = None, *, skip: tuple[str, ...] = ()) -> Any:
+    """The filter options, handed to ``fn`` as one ItemFilter (``f``, after ``obj``)."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(obj: AppContext, **kw: Any) -> Any:
+            given = {k: kw.pop(k) for k in FILTER_DEFAULTS if k in kw}
+            return fn(obj, build_filter(obj, **{**FILTER_DEFAULTS, **given}), **kw)
+        return filter_options(wrapper, skip)
+    return decorate(fn) if fn is not None else decorate
 
 
 @click.command("list")
@@ -233,33 +240,91 @@ def export(obj: AppContext, f: Any, fmt: str, output: str | None) -> None:
 
 
 @click.command()
-@click.argument("item_ids", nargs=-1, required=True)
-@click.option("--read/--unread", "read", default=None, help="Mark read or unread.")
-@click.option("--star/--unstar", "starred", default=None, help="Star or unstar.")
 @click.pass_obj
-def mark(obj: AppContext, item_ids: tuple[str, ...], read: bool | None, starred: bool | None) -> None:
-    """Mark items read/unread or starred/unstarred."""
-    if read is None and starred is None:
-        raise UserError("mark needs --read, --unread, --star or --unstar")
+@with_filters(skip=("unread",))  # --unread is the mark here; --read marks only unread ones
+@click.argument("item_ids", nargs=-1)
+@click.option("--all", "every", is_flag=True,
+              help="Every item the filters match (as `list --format json` shows them), not IDs.")
+@click.option("--read/--unread", "read", default=None, help="Mark read or unread.")
+@click.option("--star/--unstar", "star", default=None, help="Star or unstar.")
+@click.option("--dry-run", is_flag=True, help="Say how many items would change; mark nothing.")
+def mark(obj: AppContext, f: Any, item_ids: tuple[str, ...], every: bool, read: bool | None,
+         star: bool | None, dry_run: bool) -> None:
+    """Mark items read/unread or starred/unstarred: the IDs given, or --all with filters."""
+    _check_mark_args(f, item_ids, every, read, star)
+    if dry_run:
+        store = obj.open_store(readonly=True)
+        ids = _mark_targets(store, f, item_ids, every)
+        n = _would_change(store, ids, read, star)
+        click.echo(f"would mark {n} item(s){_mark_words(read, star)} "
+                   f"({len(ids)} match; nothing marked)")
+        return
     try:
         store = obj.open_store()
     except StoreLocked as locked:
         # A daemon owns the store: it does the marking (and tells its viewers).
-        from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
-
-        ids = resolve_ids(obj.open_store(readonly=True), item_ids, " (nothing marked)")
-        try:
-            marked = ControlClient(obj.store_path).mark(ids, read=read, starred=starred)
-        except DaemonUnavailable:
-            raise locked from None  # not a daemon: the lock holder's message stands
-        except ControlError as e:
-            raise UserError(str(e)) from None
-        click.echo(f"marked {marked} item(s) through the daemon")
+        _mark_through_daemon(obj, locked, f, item_ids, every, read, star)
         return
-    ids = resolve_ids(store, item_ids, " (nothing marked)")  # all or nothing
-    store.mark_many(ids, read=read, starred=starred)
-    obj.save(store, "save the marks", "nothing was marked")
+    ids = _mark_targets(store, f, item_ids, every)  # all or nothing
+    if ids:
+        store.mark_many(ids, read=read, starred=star)
+        obj.save(store, "save the marks", "nothing was marked")
     click.echo(f"marked {len(ids)} item(s)")
+
+
+def _check_mark_args(f: Any, item_ids: tuple[str, ...], every: bool, read: bool | None,
+                     star: bool | None) -> None:
+    from storage.query import ItemFilter
+
+    if read is None and star is None:
+        raise UserError("mark needs --read, --unread, --star or --unstar")
+    if every and item_ids:
+        raise UserError("mark takes item IDs or --all, not both")
+    if not every and not item_ids:
+        raise UserError("mark needs item IDs, or --all (with the filters of `list`)")
+    if not every and f != ItemFilter():
+        raise UserError("the filters (--label, --feed, --since…) choose items only with --all")
+
+
+def _mark_targets(store: Any, f: Any, item_ids: tuple[str, ...], every: bool) -> list[str]:
+    """The ids to mark: every match of ``f`` (--all), else the ids typed, resolved all or
+    nothing."""
+    if every:
+        return [item.id for item in store.query(f)]
+    return resolve_ids(store, item_ids, " (nothing marked)")
+
+
+def _would_change(store: Any, ids: list[str], read: bool | None, star: bool | None) -> int:
+    def changes(iid: str) -> bool:
+        flags = store.flags(iid)
+        return (read is not None and flags.read != read) or \
+            (star is not None and flags.starred != star)
+    return sum(1 for iid in ids if changes(iid))
+
+
+def _mark_words(read: bool | None, star: bool | None) -> str:
+    words = [w for w, on in (("read", read is True), ("unread", read is False),
+                             ("starred", star is True), ("unstarred", star is False)) if on]
+    return " " + " and ".join(words) if words else ""
+
+
+def _mark_through_daemon(obj: AppContext, locked: StoreLocked, f: Any,
+                         item_ids: tuple[str, ...], every: bool, read: bool | None,
+                         star: bool | None) -> None:
+    from feeds.service.control import MAX_IDS, ControlClient, ControlError, DaemonUnavailable
+
+    ids = _mark_targets(obj.open_store(readonly=True), f, item_ids, every)
+    client, marked = ControlClient(obj.store_path), 0
+    try:
+        # The daemon takes a bounded number of ids per request: --all sends pages, each
+        # saved before the next (an error stops it, with the pages before saved).
+        for start in range(0, len(ids), MAX_IDS):
+            marked += client.mark(ids[start:start + MAX_IDS], read=read, starred=star)
+    except DaemonUnavailable:
+        raise locked from None  # not a daemon: the lock holder's message stands
+    except ControlError as e:
+        raise UserError(f"{e}" + (f" ({marked} marked before)" if marked else "")) from None
+    click.echo(f"marked {marked} item(s) through the daemon")
 
 
 @click.command()

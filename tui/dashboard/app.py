@@ -1,8 +1,8 @@
 """The diplowatch dashboard's App: the composition root.
 
 It builds the dashboard's state around a Backend (who owns the store; backend.py): polls,
-stories, watch alerts, marks, labels (state/), hands the screens itself as DashboardServices
-(services.py) and shows them; the main screen loads its own panes (screens/dashboard.py).
+stories, watch alerts, marks, unread counts, labels (state/), hands the screens itself as
+DashboardServices (services.py) and shows them; the main screen loads its own panes.
 
 The App's thread workers, each in a named group, only post messages (messages.py), which the
 handlers here pass on to the state: ``poll`` (one cycle) or ``daemon`` (a viewer asks the
@@ -49,6 +49,7 @@ from tui.dashboard.state.labels import Labels
 from tui.dashboard.state.marks import Marks
 from tui.dashboard.state.poll import PollController
 from tui.dashboard.state.stories import Stories
+from tui.dashboard.state.unread import UnreadCounts
 from tui.dashboard.state.watch import Watchlist
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import DetailView
@@ -91,6 +92,8 @@ class DiplowatchApp(App[int]):
         self.marks = Marks(self, backend, save=self._save_flags, flush=self._flush_store,
                            set_timer=self.set_timer, notify=self._toast)
         self.labels = Labels(self, backend, save=self._save_labels, notify=self._toast)
+        self.unread = UnreadCounts(self, lambda: self.store, set_timer=self.set_timer,
+                                   after=lambda: self.headers_changed.publish(None))
         self.stories = Stories(self, self._load_versions)
         self.watchlist = Watchlist(self, self.headers_changed, notify=self._toast,
                                    set_timer=self.set_timer, bell=lambda: self.bell(),
@@ -126,7 +129,6 @@ class DiplowatchApp(App[int]):
         self.notify(*args, **kwargs)  # looked up per call: tests record the app's toasts
 
     # --- services (tui/dashboard/services.py) ---------------------------------------------
-
     @property
     def store(self) -> Any:
         return self.backend.store
@@ -137,6 +139,7 @@ class DiplowatchApp(App[int]):
 
     def sync_header(self, header: DashboardHeader) -> None:
         header.counts = dict(self.poll.counts)
+        header.unread = dict(self.unread.by_label) if self.unread.known else None
         header.last_poll = self.poll.last_poll
         header.now = self.clock()
         header.watch = self.watchlist.unseen
@@ -158,7 +161,7 @@ class DiplowatchApp(App[int]):
     def open_item(self, item: Item) -> None:
         if not self.marks.flags_of(item.id).read and self.backend.can_write:
             self.marks.set(item.id, read=True)
-        self.push_screen(ItemScreen(item, self))
+        self.push_screen(ItemScreen(item, self, step=self.dashboard.step_selected))
 
     def window_loaded(self) -> None:
         self.call_after_refresh(self._load_extras)
@@ -168,7 +171,6 @@ class DiplowatchApp(App[int]):
             self.poll.show_idle()
 
     # --- screens, the clock, the theme ---------------------------------------------------
-
     def action_open_screen(self, name: str) -> None:
         """Show the screen of ``name`` (a key of ``_screens``) unless it is the one shown."""
         shown = self._shown.get(name)
@@ -210,7 +212,6 @@ class DiplowatchApp(App[int]):
         self.notify(text, title="Something went wrong", severity="error", timeout=10)
 
     # --- polling (state/poll.py) -----------------------------------------------------------
-
     def action_refresh(self) -> None:
         self.poll.request(force=True, what="refresh")
 
@@ -263,7 +264,6 @@ class DiplowatchApp(App[int]):
         self.poll.finished(report, message.error, message.next_due)
 
     # --- a viewer follows the daemon; a read-only dashboard, the writer ---------------------
-
     @on(DaemonEvent)
     def _daemon_event(self, message: DaemonEvent) -> None:
         if not self.dashboard.loaded:
@@ -298,7 +298,6 @@ class DiplowatchApp(App[int]):
         self._load_extras()
 
     # --- marks (state/marks.py) --------------------------------------------------------------
-
     @work(thread=True, group="marks", exit_on_error=False, name="save mark")
     def _save_flags(self, item_id: str, read: bool | None, starred: bool | None,
                     previous: Any) -> None:
@@ -327,7 +326,6 @@ class DiplowatchApp(App[int]):
         self.labels.saved(message)
 
     # --- feeds -------------------------------------------------------------------------------
-
     @on(FeedToggled)
     def _feed_toggled(self, message: FeedToggled) -> None:
         source = self.config.feed(message.key)
@@ -357,7 +355,6 @@ class DiplowatchApp(App[int]):
         self.feeds_changed.publish(message)
 
     # --- stories (state/stories.py) and watch (state/watch.py) ------------------------------
-
     def _load_extras(self) -> None:
         """After the first paint: the story directory and the pane sparklines."""
         if self.stories.begin_build():

@@ -69,6 +69,10 @@ class Backend(Protocol):
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
         """Save a mark; True when the store must be flushed after it."""
 
+    def mark_many(self, item_ids: list[str], read: bool | None, starred: bool | None) -> bool:
+        """Save one mark on many items (mark all read, its undo); True when the store must
+        be flushed after it."""
+
     def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
         """Set the item's labels by hand, saved: (the item as now stored, when: UTC ISO)."""
 
@@ -117,6 +121,10 @@ class _StoreBackend:
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
         if not self.store.mark(item_id, read=read, starred=starred):
             raise LookupError("the item is no longer in the store")
+        return True
+
+    def mark_many(self, item_ids: list[str], read: bool | None, starred: bool | None) -> bool:
+        self.store.mark_many(item_ids, read=read, starred=starred)
         return True
 
     def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
@@ -257,6 +265,15 @@ class DaemonViewerBackend(_StoreBackend):
         self.daemon.mark([item_id], read=read, starred=starred)
         return False  # the daemon saved it before it answered
 
+    def mark_many(self, item_ids: list[str], read: bool | None, starred: bool | None) -> bool:
+        from feeds.service.control import MAX_IDS
+
+        # The daemon takes a bounded number of ids per request: a backlog goes in pages,
+        # each saved before the next is sent.
+        for start in range(0, len(item_ids), MAX_IDS):
+            self.daemon.mark(item_ids[start:start + MAX_IDS], read=read, starred=starred)
+        return False
+
     def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:
         # The daemon saved it before it answered; the item as the next reload will read it.
         fix = Correction(*self.daemon.set_labels(item.id, labels))
@@ -334,6 +351,9 @@ class ReadOnlyTab:
         return READONLY_TAB
 
     def mark(self, item_id: str, read: bool | None, starred: bool | None) -> bool:
+        raise PermissionError(READONLY_TAB)
+
+    def mark_many(self, item_ids: list[str], read: bool | None, starred: bool | None) -> bool:
         raise PermissionError(READONLY_TAB)
 
     def set_labels(self, item: "Item", labels: tuple[str, ...]) -> tuple["Item", str]:

@@ -60,13 +60,31 @@ def dashboard_commands(d: "DashboardScreen") -> Iterable[SystemCommand]:
     yield SystemCommand("Star / unstar", "Toggle the star on the selected item (s)",
                         d.action_toggle_star)
     yield SystemCommand(*SET_LABELS, d.action_set_labels)
+    yield from unread_commands(d)
     for n, pane in enumerate(PANES, 1):
         yield SystemCommand(f"Go to {PANE_TITLES[pane]}", f"Focus the {PANE_TITLES[pane]} "
                             f"pane ({n})", lambda p=pane: d.action_show_pane(p))
 
 
+def unread_commands(d: "DashboardScreen") -> Iterable[SystemCommand]:
+    yield SystemCommand("Mark everything shown read",
+                        "Every unread item of every pane under the current filter (ctrl+a)",
+                        d.action_mark_shown_read)
+    yield SystemCommand("Mark pane read",
+                        "Every unread item of the active pane under the current filter (A)",
+                        d.action_mark_pane_read)
+    yield SystemCommand("Undo mark all read", "Mark unread again what the last one marked (U)",
+                        d.action_undo_marks)
+    yield SystemCommand("Next unread", "The next unread item, across panes (n; N: previous)",
+                        partial(d.action_next_unread, 1))
+
+
 def item_commands(screen: "ItemScreen") -> Iterable[SystemCommand]:
     yield SystemCommand(*SET_LABELS, screen.action_set_labels)
+    yield SystemCommand("Next item", "The pane's next item (j or n)",
+                        partial(screen.action_step, 1))
+    yield SystemCommand("Previous item", "The pane's previous item (k or p)",
+                        partial(screen.action_step, -1))
 
 
 def screen_commands(screen: "Screen") -> Iterable[SystemCommand]:

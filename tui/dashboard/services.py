@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tui.dashboard.state.marks import Marks
     from tui.dashboard.state.poll import PollController
     from tui.dashboard.state.stories import Stories
+    from tui.dashboard.state.unread import UnreadCounts
     from tui.dashboard.state.watch import Watchlist
     from tui.dashboard.widgets.header import DashboardHeader
     from tui.dashboard.widgets.item_detail import DetailView
@@ -34,6 +35,7 @@ class DashboardServices(Protocol):
     browser_tab: str | None  # in a browser tab: files are downloaded, never written here
     poll: "PollController"  # polling, the headers' counts, the status line between polls
     marks: "Marks"
+    unread: "UnreadCounts"  # unread per label and feed (recent window), its ``changed`` signal
     labels: "Labels"  # labels set by hand (l)
     stories: "Stories"
     watchlist: "Watchlist"

@@ -39,6 +39,7 @@ from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
 from feeds.text import safe_text
 from tui.dashboard.links import copy_link, open_link
+from tui.dashboard.navigate import next_unread
 from tui.dashboard.messages import (BriefingSaved, DeferredLoaded, MoreLoaded, PanesLoaded,
                                     Progress, Reclassified, SparklinesLoaded)
 from tui.dashboard.screens import pane_queries
@@ -55,7 +56,7 @@ from tui.dashboard.widgets.item_table import ItemTable
 from tui.dashboard.widgets.label_pane import SPARK_DAYS, LabelPane
 from tui.dashboard.widgets.status_line import StatusLine
 from tui.dashboard.workers import failure_text, progress_callback
-from tui.render import PANES, store_label
+from tui.render import PANE_TITLES, PANES, store_label
 
 INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
 BURST_DELAY = 2.0  # during a poll cycle: batches land every 2 s, and at its end
@@ -71,6 +72,11 @@ class DashboardScreen(Screen):
         Binding("o", "open_link", "Open"),
         Binding("y", "copy_link", "Copy link", show=False),
         Binding("m", "toggle_read", "Read"),
+        Binding("n", "next_unread(1)", "Next unread", show=False),
+        Binding("N", "next_unread(-1)", "Previous unread", show=False),
+        Binding("A", "mark_pane_read", "Mark pane read", show=False),
+        Binding("ctrl+a", "mark_shown_read", "Mark all shown read", show=False),
+        Binding("U", "undo_marks", "Undo mark all", show=False),
         Binding("s", "toggle_star", "Star"),
         Binding("l", "set_labels", "Labels"),
         Binding("slash", "filter", "Filter"),
@@ -127,6 +133,7 @@ class DashboardScreen(Screen):
         s.marks.changed.subscribe(self, self._flags_changed)
         s.labels.changed.subscribe(self, self._labels_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
+        s.unread.changed.subscribe(self, self._unread_changed)
         text, busy, problem = s.backend.startup_status()
         self.set_status(text, busy=busy, problem=problem)
         self._startup()
@@ -178,6 +185,11 @@ class DashboardScreen(Screen):
         for pane in self.panes():
             pane.refresh_item(item_id)
         self.show_selected()
+        self.services.unread.recount()
+
+    def _unread_changed(self, _: object) -> None:
+        for pane in self.panes():
+            pane.set_unread(self.services.unread.label(store_label(pane.pane)))
 
     def _labels_changed(self, item: Item) -> None:
         """Labels set by hand: the item moves to its panes, the counts and sparklines follow
@@ -269,6 +281,55 @@ class DashboardScreen(Screen):
         for pane in self.panes():
             await pane.set_grouped(self.grouped)
         self.show_selected()
+
+    # --- unread: jump to it, clear a backlog --------------------------------------------
+
+    def action_next_unread(self, step: int) -> None:
+        """The next (previous) unread row, on through the other panes."""
+        panes = [(p.pane, [row.key.value for row in p.table.ordered_rows]) for p in self.panes()]
+        names = [name for name, _ in panes]
+        table = self.pane(self.active).table
+        row = table.cursor_row if table.row_count else -1
+        flags_of = self.services.marks.flags_of
+        found = next_unread(panes, names.index(self.active), row, step,
+                            lambda iid: not flags_of(iid).read)
+        if found is None:
+            self.notify("No unread item shown.", timeout=3, markup=False)
+            return
+        pane, item_id = found
+        self.action_show_pane(pane)
+        self.pane(pane).table.select(item_id)
+
+    def step_selected(self, step: int) -> Item | None:
+        """Move the active pane's cursor ``step`` rows (the item screen's next / previous);
+        the item there, or None at either end."""
+        table = self.pane(self.active).table
+        row = table.cursor_row + step
+        if not 0 <= row < table.row_count:
+            return None
+        table.move_cursor(row=row)
+        return table.selected_item
+
+    def _mark_read(self, panes: tuple[str | None, ...], shown: list[str], what: str) -> None:
+        view = self.view_filter
+        # Unfiltered: the recent window (what the unread counts cover) and the rows paged in
+        # from older weeks; under a filter, every match in the store.
+        filters = [replace(view.item_filter(p, limit=None), archive=view.active)
+                   for p in panes]
+        self.services.marks.mark_all_read(filters, what, shown)
+
+    def action_mark_pane_read(self) -> None:
+        """Every unread item of the active pane under the current filter: read."""
+        shown = list(self.pane(self.active).table.items)
+        self._mark_read((self.active,), shown, f"in {PANE_TITLES[self.active]}")
+
+    def action_mark_shown_read(self) -> None:
+        """Every unread item of every pane under the current filter: read."""
+        shown = [iid for pane in self.panes() for iid in pane.table.items]
+        self._mark_read((None,), shown, "in every pane")  # None: any label, or none
+
+    def action_undo_marks(self) -> None:
+        self.services.marks.undo()
 
     # --- filters -------------------------------------------------------------------------
 
@@ -396,6 +457,7 @@ class DashboardScreen(Screen):
             await pane.show(items, has_more=has_more, filtered=filtered,
                             total=message.counts.get(store_label(pane.pane)))
         self.show_selected()
+        s.unread.recount()
         self.status.scope = self.view_filter.describe()
         if message.initial:
             self.loaded = True
@@ -534,6 +596,7 @@ class DashboardScreen(Screen):
                 await pane.insert(pane_items)
                 await asyncio.sleep(0)
             pane.set_total(poll.counts.get(store_label(pane.pane)))
+        self.services.unread.recount()
         self.services.headers_changed.publish(None)
         self.services.stories.redraw()
 

@@ -1,6 +1,7 @@
 """Feed health (f, or the command palette): every feed with its status, last success, last
-error in words, items stored and next poll. Enable or disable a feed (the user's config file
-is edited, on this explicit request) or poll one now."""
+error in words, items stored, unread (in the recent window) and next poll. Enable or disable a
+feed (the user's config file is edited, on this explicit request), poll one now, or mark its
+items read (A)."""
 from __future__ import annotations
 
 from textual import on, work
@@ -14,6 +15,7 @@ from textual.worker import get_current_worker
 
 from feeds.poll.health import FeedHealth, feed_health
 from feeds.text import safe_text
+from storage.query import ItemFilter
 from tui.render import local_time, relative
 from tui.dashboard.messages import FeedToggled, PollRequested
 from tui.dashboard.services import DashboardServices
@@ -54,14 +56,16 @@ class FeedHealthScreen(Screen):
         Binding("p", "poll_feed", "Poll now"),
         Binding("e", "enable", "Enable"),
         Binding("d", "disable", "Disable"),
+        Binding("A", "mark_feed_read", "Mark read"),
         Binding("r", "app.refresh", "Poll due"),
     ]
 
     class HealthLoaded(Message):
-        def __init__(self, rows: list[FeedHealth], now: float) -> None:
+        def __init__(self, rows: list[FeedHealth], now: float, unread: dict[str, int]) -> None:
             super().__init__()
             self.rows = rows
             self.now = now
+            self.unread = unread
 
     def __init__(self, services: DashboardServices) -> None:
         super().__init__(id="feeds-screen")
@@ -77,6 +81,7 @@ class FeedHealthScreen(Screen):
 
     def on_mount(self) -> None:
         self.services.feeds_changed.subscribe(self, self._feeds_changed)
+        self.services.unread.changed.subscribe(self, self._feeds_changed)
         self.load_health()
         self.set_interval(10, self.load_health)  # relative times and backoffs move on
         self.query_one(FeedHealthTable).focus()
@@ -103,13 +108,14 @@ class FeedHealthScreen(Screen):
         counts = store.items_per_feed()
         rows = [feed_health(f, states.get(f.key), counts.get(f.key, 0), now, config.polling)
                 for f in config.feeds]
+        _, unread = store.unread_counts()
         if not get_current_worker().is_cancelled:
-            self.post_message(self.HealthLoaded(rows, now))
+            self.post_message(self.HealthLoaded(rows, now, unread))
 
     @on(HealthLoaded)
     def _show(self, message: HealthLoaded) -> None:
         table = self.query_one(FeedHealthTable)
-        table.show(message.rows, message.now)
+        table.show(message.rows, message.now, message.unread)
         self._describe_selected()
         failing = sum(1 for h in message.rows if h.failing)
         title = Content.assemble((" Feed health", "bold"), f"  {len(message.rows)} feeds",
@@ -141,3 +147,10 @@ class FeedHealthScreen(Screen):
     def action_disable(self) -> None:
         if h := self._selected():
             self.post_message(FeedToggled(h.key, False))
+
+    def action_mark_feed_read(self) -> None:
+        """The feed's unread items (in the recent window, as the Unread column) read."""
+        if h := self._selected():
+            self.services.marks.mark_all_read(
+                [ItemFilter(feeds=frozenset({h.key}), archive=False)],
+                f"in {safe_text(h.name, 80)}")

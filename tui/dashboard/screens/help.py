@@ -13,13 +13,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("↑ ↓  j k", "previous / next item"),
         ("tab  shift+tab", "next / previous pane (1 2 3 4 jump to a pane)"),
         ("g  G", "first / last item; the last one pages older items in"),
-        ("enter", "the item on its own screen (marks it read)"),
+        ("n  N", "next / previous unread item, across panes"),
+        ("enter", "the item on its own screen (marks it read); there j k (n p): next /"
+                  " previous item"),
         ("mouse", "click a row to select it, click again to open it"),
     ]),
     ("Item", [
         ("o", "open the link in the browser (http and https links only)"),
         ("y", "copy the link"),
         ("m", "mark read / unread (read items are dimmed)"),
+        ("A", "mark the active pane read (its unread items under the filter); U: undo"),
+        ("ctrl+a", "mark everything shown read (every pane, the current filter)"),
         ("s", "star / unstar"),
         ("l", "set the labels by hand (✎); the rules never undo it"),
     ]),
@@ -40,7 +44,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("App", [
         ("r", "poll the due feeds now (one feed: f, then p)"),
-        ("f", "feed health: status, errors, enable (e) / disable (d), poll now (p)"),
+        ("f", "feed health: status, errors, enable (e) / disable (d), poll now (p), "
+              "mark read (A)"),
         ("ctrl+p", "command palette: every action, themes"),
         ("?", "this help"),
         ("q", "quit"),
@@ -57,7 +62,8 @@ def help_content() -> Content:
         lines.append(Content(""))
     lines.append(Content.styled("Panes: Talks, Sanctions, Statements, and Other (no label). An "
                                 "item with several labels is in each of its panes; coloured dots "
-                                "before a title show its other labels. The sparkline in a pane's "
+                                "before a title show its other labels. 12/351 in a title: unread "
+                                "(in the recent window) / stored. The sparkline in a pane's "
                                 "title counts its items per day over two weeks.", "$text-muted"))
     return Content("\n").join(lines)
 

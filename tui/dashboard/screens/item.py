@@ -1,5 +1,8 @@
-"""One item on its own screen (enter): the full detail, scrollable, with its actions."""
+"""One item on its own screen (enter): the full detail, scrollable (arrows, pgup/pgdn), with
+its actions; j/k (n/p) go on to the next / previous item of the pane it was opened from."""
 from __future__ import annotations
+
+from typing import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,14 +26,18 @@ class ItemScreen(Screen):
         Binding("m", "toggle_read", "Read"),
         Binding("s", "toggle_star", "Star"),
         Binding("l", "set_labels", "Labels"),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
+        Binding("j,n", "step(1)", "Next item"),
+        Binding("k,p", "step(-1)", "Previous item"),
     ]
 
-    def __init__(self, item: Item, services: DashboardServices) -> None:
+    def __init__(self, item: Item, services: DashboardServices, *,
+                 step: Callable[[int], Item | None] | None = None) -> None:
+        """``step(n)`` moves the pane's cursor n rows and returns the item there (None at
+        either end): the main screen's ``step_selected``."""
         super().__init__(id="item-screen")
         self.item = item
         self.services = services
+        self._step = step
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(self.services, id="item-header")
@@ -46,7 +53,7 @@ class ItemScreen(Screen):
         self.query_one(ItemDetail).focus()
 
     def _flags_changed(self, item_id: str) -> None:
-        if item_id == self.item.id:
+        if item_id in ("", self.item.id):  # "": many items marked at once
             self.refresh_detail()
 
     def _labels_changed(self, item: Item) -> None:
@@ -77,8 +84,16 @@ class ItemScreen(Screen):
     def action_set_labels(self) -> None:
         edit_labels(self.app, self.services, self.item)
 
-    def action_scroll_down(self) -> None:
-        self.query_one(ItemDetail).scroll_down()
-
-    def action_scroll_up(self) -> None:
-        self.query_one(ItemDetail).scroll_up()
+    def action_step(self, step: int) -> None:
+        """The next / previous item of the pane, shown here and marked read (as enter does)."""
+        item = self._step(step) if self._step is not None else None
+        if item is None:
+            self.notify("No more items in this pane." if step > 0 else "This is the first item.",
+                        timeout=2, markup=False)
+            return
+        self.item = item
+        marks = self.services.marks
+        if not marks.flags_of(item.id).read and self.services.backend.can_write:
+            marks.set(item.id, read=True)
+        self.refresh_detail()
+        self.query_one(ItemDetail).scroll_home(animate=False)

@@ -17,7 +17,8 @@ STATUS_VARS = {FeedStatus.OK: "success", FeedStatus.NOT_MODIFIED: "success",
                FeedStatus.DISABLED: "foreground-muted"}
 QUIET = (FeedStatus.GONE, FeedStatus.DISABLED)  # never polled: no next poll to show
 COLUMNS = (("status", "Status", 13), ("feed", "Feed", 26), ("success", "Last success", 12),
-           ("items", "Items", 7), ("next", "Next poll", 11), ("detail", "Detail", 40))
+           ("items", "Items", 7), ("unread", "Unread", 7), ("next", "Next poll", 11),
+           ("detail", "Detail", 40))
 
 
 def next_poll_words(h: FeedHealth, now: float) -> str:
@@ -40,7 +41,8 @@ class FeedHealthTable(DataTable):
         for key, label, width in COLUMNS:
             self.add_column(Text(label), width=width, key=key)
 
-    def _cells(self, h: FeedHealth, now: float, colors: dict[str, str]) -> list[Text]:
+    def _cells(self, h: FeedHealth, now: float, colors: dict[str, str],
+               unread: int) -> list[Text]:
         color = colors.get(STATUS_VARS.get(h.status, "foreground"), "")
         failing = h.failing
         detail = h.summary if (failing or h.status in QUIET or h.url != h.shown_key) \
@@ -52,24 +54,29 @@ class FeedHealthTable(DataTable):
             Text(relative(h.last_success, now) if h.last_success else "never", end="",
                  style="" if h.last_success else "dim"),
             Text(f"{h.items_stored:,}", justify="right", end=""),
+            Text(f"{unread:,}", justify="right", end="", style="bold" if unread else "dim"),
             Text(next_poll_words(h, now), end=""),
             Text(safe_text(detail), no_wrap=True, overflow="ellipsis", end="",
                  style=color if failing else "dim"),
         ]
 
-    def show(self, rows: list[FeedHealth], now: float) -> None:
-        """Update the table to ``rows`` (config order), keeping the cursor's feed."""
+    def show(self, rows: list[FeedHealth], now: float,
+             unread: dict[str, int] | None = None) -> None:
+        """Update the table to ``rows`` (config order), keeping the cursor's feed; ``unread``:
+        unread items per feed key (the recent window's)."""
+        unread = unread or {}
         selected = self.selected_key
         colors = self.app.get_css_variables()  # once, not per row: it rebuilds every colour
         if [h.key for h in rows] != list(self.health):  # the feed list itself changed
             self.clear()
             self.health = {}
             for h in rows:
-                self.add_row(*self._cells(h, now, colors), key=h.key)
+                self.add_row(*self._cells(h, now, colors, unread.get(h.key, 0)), key=h.key)
                 self.health[h.key] = h
         else:
             for h in rows:
-                for (col, _, _), cell in zip(COLUMNS, self._cells(h, now, colors)):
+                cells = self._cells(h, now, colors, unread.get(h.key, 0))
+                for (col, _, _), cell in zip(COLUMNS, cells):
                     self.update_cell(h.key, col, cell)
                 self.health[h.key] = h
         if selected in self.health:

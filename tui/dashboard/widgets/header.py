@@ -1,4 +1,5 @@
-"""The one-line header: app name, mode, items per label, unseen watch alerts, last poll time."""
+"""The one-line header: app name, mode, unread/stored items per label, unseen watch alerts,
+last poll time."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,12 @@ if TYPE_CHECKING:
     from tui.dashboard.services import DashboardServices
 
 
+RIGHT_WIDTH = 24  # cells the poll time takes on the right ("polled 20:21 (5m ago) ")
+
+
 class DashboardHeader(Horizontal):
     counts: reactive[dict[str, int]] = reactive(dict, always_update=True)
+    unread: reactive[dict[str, int] | None] = reactive(None, always_update=True)  # per label
     last_poll: reactive[str | None] = reactive(None)  # UTC ISO
     mode: reactive[str] = reactive("")  # "", "offline", "read-only"
     now: reactive[float] = reactive(0.0)
@@ -42,12 +47,16 @@ class DashboardHeader(Horizontal):
 
     def on_resize(self) -> None:
         self.compact = self.size.width < 100
+        self._render_left()  # whether the full words fit depends on the width too
 
     def watch_compact(self) -> None:
         self._render_left()
         self._render_right()
 
     def watch_counts(self) -> None:
+        self._render_left()
+
+    def watch_unread(self) -> None:
         self._render_left()
 
     def watch_mode(self) -> None:
@@ -65,6 +74,16 @@ class DashboardHeader(Horizontal):
     def _render_left(self, mounting: bool = False) -> None:
         if not (mounting or self.is_mounted):
             return
+        text = self._left(self.compact)
+        # The unread counts lengthen the line: short words when the full ones would run into
+        # the poll time on the right.
+        if not self.compact and text.cell_length + RIGHT_WIDTH > self.size.width:
+            text = self._left(True)
+        # A fixed size (1fr x 1, app.tcss): updated without a relayout of the screen, which
+        # a poll would otherwise pay for at every batch of items.
+        self.query_one("#header-left", Static).update(text, layout=False)
+
+    def _left(self, short: bool) -> Content:
         parts: list[Content | str | tuple[str, str]] = [(" ◆ diplowatch ", "bold $text-accent")]
         if self.mode:
             parts += [(f" {self.mode.upper()} ", "bold $background on $warning"), " "]
@@ -72,14 +91,15 @@ class DashboardHeader(Horizontal):
             n = self.counts.get(store_label(pane))
             if n is None:
                 continue
-            name = self.SHORT[pane] if self.compact else pane
-            parts += [(f" {name} ", label_style(pane)), (f"{n:,} ", "bold")]
+            name = self.SHORT[pane] if short else pane
+            # "12/351": unread in the recent window / stored (state/unread.py)
+            unread = None if self.unread is None else self.unread.get(store_label(pane), 0)
+            shown = f"{n:,}" if unread is None else f"{min(unread, n):,}/{n:,}"
+            parts += [(f" {name} ", label_style(pane)), (f"{shown} ", "bold")]
         if self.watch:
-            word = "" if self.compact else " watch"
+            word = "" if short else " watch"
             parts += [" ", (f" ◉{word} {self.watch:,} ", "bold $background on $warning")]
-        # A fixed size (1fr x 1, app.tcss): updated without a relayout of the screen, which
-        # a poll would otherwise pay for at every batch of items.
-        self.query_one("#header-left", Static).update(Content.assemble(*parts), layout=False)
+        return Content.assemble(*parts)
 
     def _render_right(self, mounting: bool = False) -> None:
         if not (mounting or self.is_mounted):

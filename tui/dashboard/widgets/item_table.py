@@ -149,9 +149,16 @@ class ItemTable(DataTable):
         every row), after the story directory learnt of new versions."""
         if not self.grouped:
             return
-        now = self.clock()
         ids = self._row_ids() if clusters is None else \
             [iid for cid in clusters if (iid := self._leads.get(cid)) is not None]
+        self._redraw(ids)
+
+    def refresh_rows(self) -> None:
+        """Redraw the rows whose cells changed (many items marked at once)."""
+        self._redraw(self._row_ids())
+
+    def _redraw(self, ids: Iterable[str]) -> None:
+        now = self.clock()
         for iid in ids:
             cached = self._cell_cache.get(iid)
             cells = self._cells(self.items[iid], now)

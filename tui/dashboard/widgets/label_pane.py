@@ -52,6 +52,7 @@ class LabelPane(Vertical):
         self.limit = page_size  # rows kept; grows by a page on "load more"
         self.has_more = False  # the last query filled its page: the store may hold more
         self.total: int | None = None  # items with this label in the store (unfiltered)
+        self.unread: int | None = None  # of those, unread in the recent window (state/unread)
         self.filtered = False
         self.loading_more = False
         self._clock = clock
@@ -92,7 +93,9 @@ class LabelPane(Vertical):
             parts.append(Content.styled(f"{shown}{'+' if self.has_more else ''} match",
                                         "$text-muted"))
         elif self.total is not None:
-            parts.append(Content.styled(f"{self.total:,}", "bold"))
+            # "12/351": unread (recent window) / stored
+            unread = "" if self.unread is None else f"{min(self.unread, self.total):,}/"
+            parts.append(Content.styled(f"{unread}{self.total:,}", "bold"))
             if self.total > shown:
                 parts.append(Content.styled(f"  newest {shown}", "$text-muted"))
         if stories is not None:
@@ -166,6 +169,11 @@ class LabelPane(Vertical):
         self.total = total
         self.update_title()
 
+    def set_unread(self, unread: int | None) -> None:
+        if unread != self.unread:
+            self.unread = unread
+            self.update_title()
+
     async def set_grouped(self, grouped: bool) -> None:
         await self.table.set_grouped(grouped)
         self.update_title()
@@ -178,7 +186,11 @@ class LabelPane(Vertical):
         self.table.refresh_badges(clusters)
 
     def refresh_item(self, item_id: str) -> None:
-        self.table.refresh_item(item_id)
+        """One row after its flags changed ("": many rows, marked at once)."""
+        if item_id:
+            self.table.refresh_item(item_id)
+        else:
+            self.table.refresh_rows()
 
     def focus_table(self) -> None:
         self.table.focus()
