@@ -38,6 +38,7 @@ class FeedSource:
     # May reach internal addresses (a name on the LAN); a URL naming one itself
     # (127.0.0.1, localhost) may anyway (feeds.net.policy).
     allow_internal: bool = False
+    folder: str = ""  # "World/Europe": where the user files it (OPML folders); "" = none
 
     @property
     def key(self) -> str:
@@ -183,6 +184,9 @@ class FeedState:
     last_new: int = 0  # items added by the last successful poll
     recent_ids: tuple[str, ...] = ()  # ids in the last parsed document (dedup across partitions)
     recent_links: tuple[str, ...] = ()  # short hash of each recent item's link ("" if none)
+    # When the poller first met the feed: what its first document holds from before then is
+    # the feed's backlog, stored but not news (no watch alert, no toast).
+    added: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {name: getattr(self, name) for name in _STATE_FIELDS}  # asdict() deep-copies: slow
@@ -202,8 +206,10 @@ class FeedState:
 _STATE_FIELDS = tuple(f.name for f in fields(FeedState))
 
 
-def new_feed_state(source: FeedSource) -> FeedState:
-    return FeedState(key=source.key, url=source.url)
+def new_feed_state(source: FeedSource, now: float | None = None) -> FeedState:
+    """A feed the poller has no state for: ``now`` is when it met it (``added``)."""
+    return FeedState(key=source.key, url=source.url,
+                     added=utc_iso(now) if now is not None else None)
 
 
 def reset_feed_state(state: FeedState) -> FeedState:

@@ -94,17 +94,19 @@ def _find(doc: tomlkit.TOMLDocument, name_or_url: str) -> int:
     raise KeyError(name_or_url)
 
 
-def add_feeds(path: Path, feeds: list[tuple[str, str, tuple[str, ...]]]) -> Config:
-    """Append ``[[feeds]]`` tables (name, url, tags)."""
+def add_feeds(path: Path, feeds: list[tuple]) -> Config:
+    """Append ``[[feeds]]`` tables: (name, url, tags), or (name, url, tags, folder)."""
     def change(doc: tomlkit.TOMLDocument) -> None:
         if "feeds" not in doc:
             doc.append("feeds", tomlkit.aot())
-        for name, url, tags in feeds:
+        for name, url, tags, *rest in feeds:
             table = tomlkit.table()
             table["name"] = name
             table["url"] = url
             if tags:
                 table["tags"] = list(tags)
+            if rest and rest[0]:
+                table["folder"] = rest[0]
             doc["feeds"].append(table)
     return _edit(path, change)
 
@@ -141,3 +143,17 @@ def enable_feed(config: Config, name_or_url: str, enabled: bool,
         if state is not None:
             store.put_feed_state(reset_feed_state(state))
     return FeedEdit(edited, path, created)
+
+
+def set_theme(config: Config, name: str) -> FeedEdit:
+    """Write ``[ui] theme = name`` to the user's config (copied from the bundled one first if
+    need be), so that the next start uses the theme the user chose. Raises ConfigError or
+    OSError."""
+    path, created = writable_config_path(config)
+
+    def change(doc: tomlkit.TOMLDocument) -> None:
+        if "ui" not in doc:
+            doc["ui"] = tomlkit.table()
+        doc["ui"]["theme"] = name
+
+    return FeedEdit(_edit(path, change), path, created)

@@ -430,7 +430,7 @@ _CLUSTER_FIELDS: dict[str, Callable[[Any], Any]] = {
 # written then still loads. (Fetch processes gave nothing once HTTP parsing moved to llhttp.)
 _OBSOLETE_KEYS = {"polling.fetch_processes"}
 _WATCH_KEYS = {"terms", "exclude", "bell", "notify_command", "notify_timeout", "notify_budget"}
-_FEED_KEYS = {"name", "url", "tags", "interval", "enabled", "allow_internal"}
+_FEED_KEYS = {"name", "url", "tags", "interval", "enabled", "allow_internal", "folder"}
 
 
 def _show(x: Any) -> str:
@@ -463,6 +463,11 @@ def normalise_feed_url(url: str, base: Path) -> str:
             f"scheme {scheme.group(1)!r} is not allowed: use an http(s) URL, or a plain path "
             "for a local file")
     return str((base / Path(url).expanduser()).resolve())
+
+
+def folder_path(parts: Any) -> str:
+    """Folder names (outer first) as one ``folder`` value: "World/Europe"."""
+    return "/".join(p.strip() for p in parts if p.strip())
 
 
 # (underscores are not in the DNS host-name rules but real feed hosts carry them)
@@ -601,6 +606,7 @@ class _Validator:
                     interval = _duration(1)(t["interval"])
                 except ValueError as e:
                     self.fail(f"{k}.interval", str(e))
+            folder = self.folder(k, t.get("folder", ""))
             enabled, allow_internal = t.get("enabled", True), t.get("allow_internal", False)
             for key, value in (("enabled", enabled), ("allow_internal", allow_internal)):
                 if not isinstance(value, bool):
@@ -613,5 +619,12 @@ class _Validator:
             names[name.lower()], urls[url] = i, i
             out.append(FeedSource(name=name, url=url, tags=tuple(x.strip() for x in tags),
                                   interval=interval, enabled=enabled,
-                                  allow_internal=allow_internal))
+                                  allow_internal=allow_internal, folder=folder))
         return tuple(out)
+
+    def folder(self, k: str, raw: Any) -> str:
+        """A feed's folder: a string, nested folders joined with "/" ("World/Europe"); the
+        empty parts and spaces around them are dropped, so that one folder has one name."""
+        if not isinstance(raw, str) or any(ord(c) < 32 for c in raw):
+            self.fail(f"{k}.folder", f"expected a folder name as a string, got {_show(raw)}")
+        return folder_path(raw.split("/"))

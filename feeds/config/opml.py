@@ -13,6 +13,7 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.config.load import folder_path
 from feeds.model import FeedSource
 from feeds.text import plain_text
 from feeds.redact import redact_url
@@ -31,6 +32,7 @@ class OPMLFeed:
     name: str
     url: str
     tags: tuple[str, ...]
+    folder: str = ""  # the enclosing outlines, outer first, joined with "/"
 
 
 @dataclass(slots=True)
@@ -70,13 +72,16 @@ class _Reader:
         self.outlines += 1
         if self.outlines > MAX_OUTLINES:
             raise OPMLError(f"{self.path}: more than {MAX_OUTLINES} outlines")
-        name = plain_text(attrs.get("title") or attrs.get("text") or "", 200, is_html=False)
         url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
         if not url:
+            # A folder is named by its text, as newsboat and Miniflux read it (title is the
+            # fallback); a "/" in it would read as nesting, so it becomes a dash.
+            name = _attr_text(attrs, "text", "title").replace("/", "-")
             return _Frame("folder", folders + ((name,) if name else ()))
+        name = _attr_text(attrs, "title", "text")
         cats = tuple(c.strip().strip("/") for c in (attrs.get("category") or "").split(",")
                      if c.strip().strip("/"))
-        self.feeds.append(OPMLFeed(name or url, url, folders + cats))
+        self.feeds.append(OPMLFeed(name or url, url, cats, folder_path(folders)))
         return _Frame("feed")
 
     def end(self, tag: str) -> None:
@@ -87,8 +92,12 @@ class _Reader:
         raise OPMLError(f"{self.path}: refused: the file declares XML entities")
 
 
+def _attr_text(attrs: dict[str, str], first: str, fallback: str) -> str:
+    return plain_text(attrs.get(first) or attrs.get(fallback) or "", 200, is_html=False).strip()
+
+
 def read_opml(path: Path) -> list[OPMLFeed]:
-    """Every outline with an ``xmlUrl``; enclosing folder outlines become tags."""
+    """Every outline with an ``xmlUrl``; enclosing folder outlines become its folder."""
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_OPML_BYTES + 1)
@@ -117,6 +126,7 @@ def write_opml(feeds: tuple[FeedSource, ...], title: str = "diplowatch feeds") -
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     body = ET.SubElement(root, "body")
+    folders: dict[str, ET.Element] = {"": body}
     for f in feeds:
         if f.is_local:
             continue  # a local path means nothing on another machine
@@ -124,6 +134,16 @@ def write_opml(feeds: tuple[FeedSource, ...], title: str = "diplowatch feeds") -
         attrs = {"type": "rss", "text": f.name, "title": f.name, "xmlUrl": redact_url(f.url)}
         if f.tags:
             attrs["category"] = ",".join(f.tags)
-        ET.SubElement(body, "outline", attrs)
+        ET.SubElement(_folder_outline(folders, f.folder), "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _folder_outline(folders: dict[str, ET.Element], folder: str) -> ET.Element:
+    """The outline of ``folder`` ("World/Europe" nested in "World"), made on first use."""
+    if folder in folders:
+        return folders[folder]
+    parent_path, _, name = folder.rpartition("/")
+    parent = _folder_outline(folders, parent_path)
+    folders[folder] = ET.SubElement(parent, "outline", {"text": name, "title": name})
+    return folders[folder]

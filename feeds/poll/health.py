@@ -29,6 +29,7 @@ class FeedHealth:
     retry_after: str | None
     items_stored: int
     redirect_pending: str | None  # a permanent redirect seen but not yet confirmed
+    folder: str = ""
 
     @property
     def failing(self) -> bool:
@@ -67,6 +68,7 @@ def feed_health(source: FeedSource, state: FeedState | None, items_stored: int,
         summary += f" (moved permanently to {url})"
     return FeedHealth(
         name=source.name, key=source.key, url=url, tags=source.tags, enabled=source.enabled,
+        folder=source.folder,
         status=status_shown, summary=redact_text(summary),
         error=redact_text(state.error) if state and state.error else None,
         http_status=state.http_status if state else None,

@@ -85,10 +85,18 @@ class FeedOutcome:
     elapsed: float = 0.0
     state: FeedState | None = None
     watch_hits: list[WatchHit] = field(default_factory=list)  # new items matching [watch]
+    # New items that are the feed's backlog (its first document, published before it was
+    # added): stored, but not news, so neither watch hits nor toasts.
+    backlog: frozenset[str] = frozenset()
 
     @property
     def failed(self) -> bool:
         return self.status in FAILING_STATUSES
+
+    @property
+    def news(self) -> list[Item]:
+        """The new items that are news (``new_items`` less the backlog)."""
+        return [it for it in self.new_items if it.id not in self.backlog]
 
 
 @dataclass(slots=True)
@@ -109,6 +117,10 @@ class CycleReport:
         return [it for o in self.outcomes for it in o.new_items]
 
     @property
+    def news(self) -> list[Item]:
+        return [it for o in self.outcomes for it in o.news]
+
+    @property
     def watch_hits(self) -> list[WatchHit]:
         return [hit for o in self.outcomes for hit in o.watch_hits]
 
@@ -119,6 +131,27 @@ class CycleReport:
             for label in item.labels or ("unlabelled",):
                 counts[label] = counts.get(label, 0) + 1
         return counts
+
+
+def backlog_ids(new: list[Item], state: FeedState, now: float) -> frozenset[str]:
+    """The ids of ``new`` that are the feed's backlog rather than news.
+
+    Only the first document a feed ever yields has a backlog (``state.last_success`` is still
+    unset): the items it published before the poller met it (``state.added``; a state from
+    before that field: now). Subscribing to a feed must not alert on its last 60 stories.
+    An item with no usable date, or dated after now, cannot show it is recent: backlog too.
+    """
+    if state.last_success is not None or not new:
+        return frozenset()
+    added = parse_utc_iso(state.added) if state.added else now
+
+    def is_news(item: Item) -> bool:
+        try:
+            return not item.date_missing and added <= parse_utc_iso(item.published) <= now
+        except ValueError:  # (stored by hand, or by a future version)
+            return False
+
+    return frozenset(it.id for it in new if not is_news(it))
 
 
 class Poller:
@@ -295,7 +328,7 @@ class Poller:
                          host_slots: dict[str, asyncio.Semaphore]) -> FeedOutcome:
         started = time.perf_counter()
         state = (self._sane_state(self.store.feed_state(source.key), self.clock())
-                 or new_feed_state(source))
+                 or new_feed_state(source, self.clock()))
         if source.is_local:
             result = await asyncio.to_thread(read_local, source.url, self.config.polling.max_body)
         else:
@@ -358,6 +391,7 @@ class Poller:
         now = self.clock()
         new: list[Item] = []
         hits: list[WatchHit] = []
+        backlog: frozenset[str] = frozenset()
         if parsed is not None:
             recent = set(state.recent_ids)
             items = carry_over_ids(parsed.items, state.recent_ids, state.recent_links,
@@ -373,8 +407,9 @@ class Poller:
             new = self.store.upsert_items(fresh, owned=True)  # parsed for us alone
             if self.clusterer is not None:
                 self.clusterer.add(new, now)  # later feeds of this cycle can join them
+            backlog = backlog_ids(new, state, now)
             if self.watch is not None:
-                hits = self._watch_hits(new, parsed)
+                hits = self._watch_hits([it for it in new if it.id not in backlog], parsed)
                 if hits and self.notifier is not None:
                     self._unsaved_hits.extend(hits)
             state = replace(state, recent_ids=tuple(it.id for it in items),
@@ -394,7 +429,7 @@ class Poller:
         self.store.put_feed_state(state)
         return FeedOutcome(source, status, new_items=new, http_status=result.http_status,
                            warning=parsed.warning if parsed else None, state=state,
-                           watch_hits=hits)
+                           watch_hits=hits, backlog=backlog)
 
     def _watch_hits(self, new: list[Item], parsed: ParsedFeed) -> list[WatchHit]:
         """The new items that match [watch]: as the parse worker matched them when it had

@@ -192,6 +192,15 @@ def test_rules_explain_and_eval(env, tmp_path: Path) -> None:
     for m in data["evidence"]:
         assert data["summary"][m["start"]:m["end"]] == m["text"]
     assert "talks" in env("rules", "explain", "Peace talks resume").output
+    # --format like the other commands; --json stays as its alias.
+    as_format = env("rules", "explain", "Russia and Ukraine resumed peace talks in Istanbul",
+                    "--format", "json")
+    assert as_format.exit_code == 0 and json.loads(as_format.output) == data
+    text = env("rules", "explain", "Peace talks resume", "--format", "text")
+    assert text.exit_code == 0 and text.output == env("rules", "explain", "Peace talks resume").output
+    assert env("rules", "explain", "x", "--format", "xml").exit_code == 2
+    both = env("rules", "explain", "x", "--json", "--format", "text")
+    assert both.exit_code == 2 and "--json and --format text" in both.output
     tsv = tmp_path / "tiny.tsv"
     tsv.write_text("id\ttext\tlabels\n"
                    "1\tRussia and Ukraine held peace talks in Istanbul.\ttalks\n"

@@ -151,8 +151,7 @@ async def test_a_hit_is_reported_and_notified_exactly_once(
         tmp_path: Path, write_config, feed_server: FeedServer, tagging_pool, own_pool, clock,
         in_workers: bool) -> None:
     log = tmp_path / "notified.jsonl"
-    feed_server.route("/a.xml", Response(body=_feed(("1", "Ceasefire agreed in Gaza; talks go on"),
-                                                    ("2", "Markets rally"))))
+    feed_server.route("/a.xml", Response(body=_feed(("2", "Markets rally"))))
     config = load_config(write_config([("A", feed_server.url("/a.xml"))], extra=(
         '[watch]\nterms = ["ceasefire|truce", "hostage*"]\n'
         f"notify_command = {_toml_list(recorder(log))}\n")))
@@ -169,7 +168,10 @@ async def test_a_hit_is_reported_and_notified_exactly_once(
         poller = Poller(config, store, clock=clock, parse_pool=pool)
         if in_workers:
             poller.watch.hits = not_here
-        report = await poller.poll_cycle(on_feed=lambda o: seen.extend(o.watch_hits))
+        await poller.poll_cycle()  # the feed's first document: its backlog, not news
+        feed_server.route("/a.xml", Response(body=_feed(("1", "Ceasefire agreed in Gaza; talks go on"),
+                                                        ("2", "Markets rally"))))
+        report = await poller.poll_cycle(force=True, on_feed=lambda o: seen.extend(o.watch_hits))
         assert [(h.item.title, h.terms) for h in report.watch_hits] == [
             ("Ceasefire agreed in Gaza; talks go on", ("ceasefire|truce",))]
         assert [h.item.id for h in seen] == [h.item.id for h in report.watch_hits]
@@ -246,9 +248,11 @@ def test_a_missing_program_is_reported() -> None:
 
 
 def test_cli_poll_prints_watch_hits(tmp_path: Path, write_config, feed_server: FeedServer, run_cli) -> None:
-    feed_server.route("/a.xml", Response(body=_feed(("1", "Truce declared in Sudan"), ("2", "Weather"))))
+    feed_server.route("/a.xml", Response(body=_feed(("2", "Weather"))))
     config = write_config([("Wire", feed_server.url("/a.xml"))], extra='[watch]\nterms = ["truce"]\n')
-    r = run_cli(config, "poll", "--once")
+    assert "watch " not in run_cli(config, "poll", "--once").output  # the feed's backlog
+    feed_server.route("/a.xml", Response(body=_feed(("1", "Truce declared in Sudan"), ("2", "Weather"))))
+    r = run_cli(config, "poll", "--once", "--all")
     assert r.exit_code == 0, r.output
     assert "watch         truce: Truce declared in Sudan (Wire)" in r.output.splitlines()
     assert "\a" not in r.output  # the bell only rings on a terminal
@@ -280,3 +284,38 @@ async def test_the_daemon_rebuilds_its_poller_when_the_watch_terms_change(
         assert len(made) == 2 and daemon.poller is made[1]
         assert daemon.poller.watch.names == ("truce",)
         daemon.poller.close()
+
+
+# --- a new feed's backlog ----------------------------------------------------------------------
+
+def _dated(*entries: tuple[str, str, float]) -> bytes:
+    return rss([rss_item(title, guid=guid, link=f"https://news.example/{guid}", pub=rfc822(ts))
+                for guid, title, ts in entries])
+
+
+async def test_a_new_feeds_backlog_is_stored_but_raises_no_alert(
+        tmp_path: Path, write_config, feed_server: FeedServer, tagging_pool, clock) -> None:
+    """Subscribing is not news: the first document of a feed alerts only on what it published
+    after the poller met the feed; later polls alert as before."""
+    log = tmp_path / "notified.jsonl"
+    feed_server.route("/a.xml", Response(body=_dated(("1", "Truce in Sudan", T0 - HOUR),
+                                                     ("2", "Truce in Yemen", T0 - 2 * HOUR))))
+    feed_server.route("/b.xml", Response(500, b"down", content_type="text/plain"))
+    config = load_config(write_config(
+        [("A", feed_server.url("/a.xml")), ("B", feed_server.url("/b.xml"))],
+        extra=f'[watch]\nterms = ["truce"]\nnotify_command = {_toml_list(recorder(log))}\n'))
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        poller = Poller(config, store, clock=clock, parse_pool=tagging_pool)
+        first = await poller.poll_cycle()  # B fails: it was met (added) at T0 all the same
+        assert len(first.new_items) == 2 and first.news == [] and first.watch_hits == []
+        clock.advance(2 * HOUR)
+        feed_server.route("/b.xml", Response(body=_dated(("3", "Truce talks (old)", T0 - HOUR),
+                                                         ("4", "Truce signed", T0 + HOUR))))
+        feed_server.route("/a.xml", Response(body=_dated(("5", "Truce in Libya", T0 + HOUR),
+                                                         ("1", "Truce in Sudan", T0 - HOUR))))
+        second = await poller.poll_cycle(force=True)
+        assert sorted(h.item.title for h in second.watch_hits) == ["Truce in Libya", "Truce signed"]
+        assert sorted(it.title for it in second.news) == ["Truce in Libya", "Truce signed"]
+        assert len(second.new_items) == 3  # the old item of B is stored all the same
+        poller.close()
+    assert sorted(r["item"]["title"] for r in runs(log)) == ["Truce in Libya", "Truce signed"]

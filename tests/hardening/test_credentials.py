@@ -62,15 +62,17 @@ def _config(tmp_path: Path, url: str, notify_out: Path) -> Path:
 
 def test_the_cli_fetches_with_credentials_and_shows_them_nowhere(tmp_path: Path,
                                                                  feed_server: FeedServer) -> None:
-    feed_server.route("/feed", Response(body=rss([rss_item("Peace talks resume", guid="g1")])))
+    feed_server.route("/feed", Response(body=rss([rss_item("Weather", guid="g0")])))
     url = f"http://alice:{SECRET}@127.0.0.1:{feed_server.port}/feed"
     notify_out = tmp_path / "notify.jsonl"
     config = _config(tmp_path, url, notify_out)
     base = ["--config", str(config), "--db", str(tmp_path / "store")]
     run = CliRunner().invoke
+    assert run(cli, base + ["poll", "--once", "--all"]).exit_code == 0  # the feed's backlog
+    feed_server.route("/feed", Response(body=rss([rss_item("Peace talks resume", guid="g1")])))
     polled = run(cli, base + ["poll", "--once", "--all"])
     assert polled.exit_code == 0, polled.output
-    (request,) = feed_server.requests("/feed")
+    (_, request) = feed_server.requests("/feed")
     assert request.headers["authorization"] == "Basic " + base64.b64encode(
         f"alice:{SECRET}".encode()).decode()
     outputs = {

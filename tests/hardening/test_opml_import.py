@@ -41,7 +41,7 @@ def test_entity_declarations_are_refused_in_any_encoding(tmp_path: Path, encodin
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 def test_a_plain_list_still_imports_in_any_encoding(tmp_path: Path, encoding: str) -> None:
     feeds = read_opml(_write(tmp_path, PLAIN_DOC, encoding))
-    assert [(f.name, f.url, f.tags) for f in feeds] == [("A", "https://a.example/rss", ("Diplomacy",))]
+    assert [(f.name, f.url, f.folder) for f in feeds] == [("A", "https://a.example/rss", "Diplomacy")]
 
 
 def test_5000_deep_nesting_is_an_error_not_a_recursion_error(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_nesting_within_the_cap_keeps_every_folder(tmp_path: Path) -> None:
             + '<outline text="A" xmlUrl="https://a.example/rss"/>' + "</outline>" * depth
             + "</body></opml>")
     (feed,) = read_opml(_write(tmp_path, text))
-    assert len(feed.tags) == depth
+    assert feed.folder.split("/") == [f"f{i}" for i in range(depth)]
 
 
 def test_too_many_outlines_are_refused(tmp_path: Path) -> None:

@@ -6,16 +6,19 @@ import json
 import time
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.hardening.test_notify_bounds import _events, _recorder
 from tests.service.conftest import SERVICE_POLLING, until
+from tui.cli.main import cli
 
 
 def test_sigterm_stops_the_daemon_within_10s_with_hits_pending(
         tmp_path: Path, write_config, feed_server: FeedServer, start_daemon) -> None:
     log = tmp_path / "runs.log"
     items = [rss_item(f"Ceasefire talks, round {n}", guid=f"g{n}") for n in range(300)]
-    feed_server.route("/burst.xml", Response(body=rss(items)))
+    feed_server.route("/burst.xml", Response(body=rss([])))  # its first document: no backlog
     config = write_config([("Burst", feed_server.url("/burst.xml"))], polling=SERVICE_POLLING,
                           extra=f"""
         [watch]
@@ -27,6 +30,10 @@ def test_sigterm_stops_the_daemon_within_10s_with_hits_pending(
         """)
     daemon = start_daemon(config=config)
     daemon.wait_cycles(1)
+    feed_server.route("/burst.xml", Response(body=rss(items)))
+    r = CliRunner().invoke(cli, ["--config", str(config), "--db", str(daemon.store), "poll",
+                                 "--once", "--all"])
+    assert r.exit_code == 0, r.output
     until(lambda: len(_events(log)) >= 4, what="the notify commands to start")
     started = time.monotonic()
     assert daemon.stop(timeout=10) == 0

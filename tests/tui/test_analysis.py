@@ -35,9 +35,8 @@ async def test_a_watch_hit_toasts_rings_and_lists_once_across_two_polls(
         make_app, feed_server: FeedServer, tmp_path: Path) -> None:
     log = tmp_path / "notified.jsonl"
     hit_title = "Ceasefire agreed in Gaza as talks go on"
-    feed_server.route("/a.xml", Response(body=rss([
-        rss_item(hit_title, guid="1", link="https://news.example/1", pub=rfc822(T0 - HOUR)),
-        rss_item("Markets rally on trade news", guid="2", pub=rfc822(T0 - 2 * HOUR))])))
+    calm = rss_item("Markets rally on trade news", guid="2", pub=rfc822(T0 - 2 * HOUR))
+    feed_server.route("/a.xml", Response(body=rss([calm])))
     argv = json.dumps([sys.executable, "-c", RECORDER, str(log)])
     app = make_app([("Wire A", "/a.xml")], extra=(
         f'[watch]\nbell = true\nnotify_command = {argv}\n'
@@ -47,6 +46,11 @@ async def test_a_watch_hit_toasts_rings_and_lists_once_across_two_polls(
     toasts = record_toasts(app)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
+        await pilot.press("r")  # the feed's first document: its backlog
+        await settle(pilot)
+        feed_server.route("/a.xml", Response(body=rss([
+            rss_item(hit_title, guid="1", link="https://news.example/1", pub=rfc822(T0 - HOUR)),
+            calm])))
         for _ in range(2):  # the second poll sees the same item again: no second alert
             await pilot.press("r")
             await settle(pilot)
@@ -346,3 +350,27 @@ async def test_command_palette_has_the_analysis_actions(make_app) -> None:
         text = help_content().plain
         for key_help in ("one row per story", "trends:", "watch:", "briefing", "alias"):
             assert key_help in text
+
+
+async def test_a_new_feeds_backlog_is_shown_but_not_toasted(
+        make_app, feed_server: FeedServer, clock) -> None:
+    feed_server.route("/a.xml", Response(body=rss([
+        rss_item("Ceasefire agreed in Gaza", guid="1", pub=rfc822(T0 - HOUR)),
+        rss_item("Markets rally on trade news", guid="2", pub=rfc822(T0 - 2 * HOUR))])))
+    app = make_app([("Wire A", "/a.xml")], extra='[watch]\nterms = ["ceasefire"]\n')
+    toasts = record_toasts(app)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "Ceasefire agreed in Gaza" in screen_text(app)  # stored and shown
+        assert toasts == [] and app.watchlist.alerts == {}
+        clock.advance(HOUR)
+        feed_server.route("/a.xml", Response(body=rss([
+            rss_item("Ceasefire holds in Gaza", guid="3", pub=rfc822(T0 + HOUR / 2)),
+            rss_item("Ceasefire agreed in Gaza", guid="1", pub=rfc822(T0 - HOUR))])))
+        await pilot.press("r")
+        await settle(pilot)
+        titles = [t for t, _ in toasts]
+        assert "◉ Watch: ceasefire" in titles and any(t.startswith("New in") for t in titles)
+        assert [h.item.title for h in app.watchlist.alerts.values()] == ["Ceasefire holds in Gaza"]

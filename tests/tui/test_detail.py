@@ -1,9 +1,13 @@
 """The detail of an item: evidence, link handling, read and star."""
 from __future__ import annotations
 
+import webbrowser
+
+import pytest
+
 from storage.query import NO_FLAGS
 from storage.store import Store
-from tests.tui.helpers import T0, make_item, rows, screen_text, settle
+from tests.tui.helpers import T0, make_item, record_toasts, rows, screen_text, settle
 from tui.dashboard.screens.item import ItemScreen
 from tui.dashboard.widgets.item_detail import DetailView, render_detail
 
@@ -48,7 +52,42 @@ async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app)
         assert app.screen is app.dashboard
 
 
-async def test_o_opens_http_links_only(make_app, monkeypatch) -> None:
+@pytest.fixture
+def browser(monkeypatch, tmp_path):
+    """``browser(found)``: what Python's webbrowser module finds, as a terminal gives it: a
+    BROWSER command, or (no DISPLAY, no BROWSER, no text browser on PATH) nothing at all."""
+    def make(found: bool) -> None:
+        monkeypatch.setattr(webbrowser, "_tryorder", None)  # it looks again, in this env
+        monkeypatch.setattr(webbrowser, "_browsers", {})
+        for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+            monkeypatch.delenv(name, raising=False)
+        if found:
+            monkeypatch.setenv("BROWSER", "true")
+        else:
+            monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    return make
+
+
+async def test_o_with_no_browser_says_so_and_offers_y(make_app, monkeypatch, browser) -> None:
+    browser(False)
+    opened: list[str] = []
+    app = make_app(items=[TALK], offline=True)
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    toasts = record_toasts(app)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+        [(title, message)] = toasts
+        assert title == "Cannot open the link" and "No web browser found" in message
+        assert "press y to copy" in message
+        await pilot.press("y")
+        assert app.clipboard == "https://news.example/talks"
+
+
+async def test_o_opens_http_links_only(make_app, monkeypatch, browser) -> None:
+    browser(True)
     hostile = make_item("Ministers meet for talks", "Talks in Vienna.", link="javascript:alert(1)",
                         published=T0 - 300)
     opened: list[str] = []
@@ -66,9 +105,11 @@ async def test_o_opens_http_links_only(make_app, monkeypatch) -> None:
         assert opened == ["https://news.example/talks"]
 
 
-async def test_javascript_link_from_a_feed_is_never_opened(make_app, feed_server, monkeypatch) -> None:
+async def test_javascript_link_from_a_feed_is_never_opened(make_app, feed_server, monkeypatch,
+                                                           browser) -> None:
     from tests.feedserver import Response, rss, rss_item
 
+    browser(True)
     feed_server.route("/a.xml", Response(body=rss([rss_item(
         "Envoys hold talks in Geneva", guid="x", link="javascript:alert(document.cookie)",
         summary="Negotiations resumed.")])))

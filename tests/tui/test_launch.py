@@ -149,3 +149,55 @@ async def test_rules_change_reclassifies_on_startup(make_app) -> None:
         await settle(pilot)
         assert rows(app, "talks") == [TALK.title] and rows(app, "other") == []
         assert "re-classified 1 stored items" in screen_text(app)
+
+
+async def test_the_theme_chosen_in_the_palette_is_kept_for_the_next_start(
+        tmp_path, write_config) -> None:
+    config = write_config(extra="# my own settings\n[ui]\ntheme = \"textual-dark\"  # dark\n")
+    obj = AppContext(config_path=str(config), db_path=str(stored(tmp_path / "db", TALK)))
+    try:
+        app = build_app(obj, offline=True, theme=None)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            assert config.read_text().count("textual-dark") == 1  # the start theme: not written
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"theme")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            await pilot.press(*"nord")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.theme == "nord"
+        text = config.read_text()
+        assert 'theme = "nord"' in text and "# my own settings" in text  # comments kept
+    finally:
+        obj.close()
+    again = AppContext(config_path=str(config), db_path=str(tmp_path / "db"))
+    try:
+        app = build_app(again, offline=True, theme=None)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert app.theme == "nord"  # the next start uses it
+    finally:
+        again.close()
+
+
+async def test_a_theme_change_copies_the_bundled_config_first(tmp_path) -> None:
+    from feeds.config.load import load_config, user_config_path
+
+    obj = AppContext(config_path=str(bundled_config_path()), db_path=str(stored(tmp_path / "db", TALK)))
+    try:
+        app = build_app(obj, offline=True, theme=None)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            app.theme = "gruvbox"  # what the palette's theme picker does
+            await settle(pilot)
+        user = user_config_path()
+        assert user.is_file() and load_config(user).ui.theme == "gruvbox"
+        assert bundled_config_path().read_text() != user.read_text()  # the bundled file untouched
+        assert "gruvbox" not in bundled_config_path().read_text()
+    finally:
+        obj.close()

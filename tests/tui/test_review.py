@@ -188,3 +188,47 @@ def test_admitted_is_admits_for_a_batch() -> None:
         for pane in ("talks", "sanctions", "statements", "other"):
             assert view.admitted(items, pane) == [i for i in items if view.admits(i, NO_FLAGS, pane)]
     assert ViewFilter(text="geneva").admitted(items, "talks")  # not vacuous
+
+
+async def test_scope_picker_lists_folders_filters_as_you_type_and_moves_with_j_k(make_app) -> None:
+    from tui.dashboard.screens.scope import ScopeList, ScopeScreen
+
+    europe = make_item("Envoys meet in Brussels", "Talks.", feed="http://127.0.0.1:9/eu.xml",
+                       source="EU wire", published=T0 - 3000, guid="e1")
+    gulf = make_item("Mediators in Doha host talks", "Negotiations.", feed="http://127.0.0.1:9/b.xml",
+                     source="Gulf wire", published=T0 - 7200, guid="b1")
+    feeds = ('[[feeds]]\nname = "EU wire"\nurl = "http://127.0.0.1:9/eu.xml"\n'
+             'folder = "World/Europe"\n'
+             '[[feeds]]\nname = "Gulf wire"\nurl = "http://127.0.0.1:9/b.xml"\n'
+             'folder = "World/[bold]Gulf"\n')
+    app = make_app(items=[TALKS[0], europe, gulf], offline=True, extra=feeds)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScopeScreen)
+        text = screen_text(app)
+        assert "World/[bold]Gulf" in text  # a folder name is never markup
+        assert "World/Europe  1 feed · 1 items" in text
+        assert "World  2 feeds · 2 items" in text
+        olist = screen.query_one(ScopeList)
+        await pilot.press("j", "j")
+        assert olist.highlighted == 2
+        await pilot.press("k")
+        assert olist.highlighted == 1
+        await pilot.press(*"europe")  # typing filters the list (j/k would now type)
+        await pilot.pause()
+        shown = [screen.choices[int(olist.get_option_at_index(i).id)].name
+                 for i in range(olist.option_count)]
+        assert shown == ["folder World/Europe"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert rows(app, "talks") == ["Envoys meet in Brussels"]
+        assert "folder World/Europe" in screen_text(app)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"world", "down", "enter")  # "folder World", then its first sub-folder
+        await settle(pilot)
+        assert app.dashboard.view_filter.scope_name == "folder World/[bold]Gulf"
+        assert rows(app, "talks") == ["Mediators in Doha host talks"]

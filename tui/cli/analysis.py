@@ -85,15 +85,16 @@ def trends(obj: AppContext, days: int, top: int, fmt: str) -> None:
 @click.option("--other", "include_other", is_flag=True, help="Also list unlabelled items.")
 @click.option("--title", default="diplowatch briefing", show_default=True, help="The briefing's title.")
 @click.pass_obj
-def brief(obj: AppContext, label, feeds, tags, since, search, actor, unread, starred, limit,
-          archive, fmt: str, output: str | None, include_other: bool, title: str) -> None:
+def brief(obj: AppContext, label, feeds, tags, folders, since, search, actor, unread, starred,
+          limit, archive, fmt: str, output: str | None, include_other: bool, title: str) -> None:
     """A briefing of the last 24 hours (or --since): by label, one entry per story with
     every source's version, newest first; Markdown or HTML."""
     from feeds.analysis.briefing import compose_briefing, save_briefing
 
     since = since or "24h"
     f = build_filter(obj, label=label, feeds=feeds, tags=tags, since=since, search=search,
-                     actor=actor, unread=unread, starred=starred, limit=limit, archive=archive)
+                     actor=actor, unread=unread, starred=starred, limit=limit, archive=archive,
+                     folders=folders)
     store = obj.open_store(readonly=True)
     items = store.query(f)
     subtitle = f"Items published since {local_time(f.since, '%Y-%m-%d %H:%M')}"

@@ -31,27 +31,37 @@ def feeds() -> None:
     """List feeds with their health; add, remove, enable, disable, import, export."""
 
 
+def in_folder(feed_folder: str, folder: str) -> bool:
+    """``folder`` is the feed's folder or one enclosing it ("World" holds "World/Europe")."""
+    want = folder.strip().strip("/").casefold()
+    have = feed_folder.casefold()
+    return have == want or have.startswith(want + "/")
+
+
 @feeds.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--folder", help="Only the feeds of this folder (and the folders inside it).")
 @click.pass_obj
-def list_feeds(obj: AppContext, fmt: str) -> None:
-    """Every configured feed with its status, last success, items stored and unread (in the
-    recent window), next poll and last error."""
+def list_feeds(obj: AppContext, fmt: str, folder: str | None) -> None:
+    """Every configured feed with its folder, status, last success, items stored and unread
+    (in the recent window), next poll and last error."""
     store = obj.open_store(readonly=True)
     now = obj.clock()
     rows = health_rows(obj.config, store, now)
+    if folder is not None:
+        rows = [h for h in rows if in_folder(h.folder, folder)]
     # Unread: items not flagged read, in the recent window only (Store.unread_counts).
     _, unread = store.unread_counts()
     if fmt == "json":
         click.echo(to_json([h.to_dict() | {"unread": unread.get(h.key, 0)} for h in rows]))
         return
     click.echo(table(
-        [[h.name, h.status, relative(h.last_success, now) if h.last_success else "never",
+        [[h.name, h.folder, h.status, relative(h.last_success, now) if h.last_success else "never",
           str(h.items_stored), str(unread.get(h.key, 0)),
           relative(h.next_poll, now) if h.next_poll else ("-" if h.status in _NEVER_DUE else "now"),
           h.summary if h.failing or h.url != h.shown_key else h.url]
          for h in rows],
-        ["FEED", "STATUS", "LAST SUCCESS", "ITEMS", "UNREAD", "NEXT POLL", "DETAIL"]))
+        ["FEED", "FOLDER", "STATUS", "LAST SUCCESS", "ITEMS", "UNREAD", "NEXT POLL", "DETAIL"]))
     click.echo(f"\nconfig: {obj.config.path}\nstore:  {obj.store_path}")
 
 
@@ -244,7 +254,7 @@ def import_opml(obj: AppContext, opml_file: str) -> None:
             name, n = f"{f.name} ({n})", n + 1
         urls.add(url)
         names.add(name.lower())
-        new.append((name, url, f.tags))
+        new.append((name, url, f.tags, f.folder))
     if new:
         config = _edit_config(obj, add_feeds, new)
         click.echo(f"imported {len(new)} feeds into {config.path}")

@@ -23,6 +23,8 @@ def filter_options(fn: Callable, skip: tuple[str, ...] = ()) -> Callable:
         "label": click.option("--label", type=click.Choice((*LABELS, NO_LABEL)), help="Only this label (none: unlabelled)."),
         "feeds": click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
         "tags": click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
+        "folders": click.option("--folder", "folders", multiple=True, metavar="FOLDER",
+                                help="Only the feeds of this folder and the folders inside it (repeatable)."),
         "since": click.option("--since", metavar="WHEN", help='Published since: "24h", "7d" or a date "2026-01-01".'),
         "search": click.option("--search", metavar="TEXT", help="Words that must all appear (title, summary, source)."),
         "actor": click.option("--actor", metavar="NAME", help="Only items naming this actor (a name or an alias: Kremlin)."),
@@ -40,13 +42,14 @@ def filter_options(fn: Callable, skip: tuple[str, ...] = ()) -> Callable:
 
 def build_filter(obj: AppContext, *, label: str | None, feeds: tuple[str, ...], tags: tuple[str, ...],
                  since: str | None, search: str | None, actor: str | None, unread: bool,
-                 starred: bool, limit: int | None, archive: bool | None) -> Any:
+                 starred: bool, limit: int | None, archive: bool | None,
+                 folders: tuple[str, ...] = ()) -> Any:
     from storage.query import ItemFilter
 
     config = obj.config
     keys: set[str] | None = None
-    if feeds or tags:
-        keys = set()
+    if feeds or tags or folders:
+        keys = _folder_keys(config, folders)
         for name in feeds:
             source = config.feed(name)
             if source is None:
@@ -70,6 +73,19 @@ def build_filter(obj: AppContext, *, label: str | None, feeds: tuple[str, ...], 
                       actor=actor or None, limit=limit, archive=archive)
 
 
+def _folder_keys(config: Any, folders: tuple[str, ...]) -> set[str]:
+    """The feeds of each folder (with the folders inside it), as ``feeds list --folder``."""
+    from tui.cli.feeds import in_folder
+
+    keys: set[str] = set()
+    for folder in folders:
+        found = {f.key for f in config.feeds if in_folder(f.folder, folder)}
+        if not found:
+            raise UserError(f"no feed is in the folder {folder!r} in {config.path}")
+        keys |= found
+    return keys
+
+
 def _progress(enabled: bool) -> Callable[[int, int], None] | None:
     """A one-line progress indicator on stderr for scans of the archive."""
     if not enabled:
@@ -90,7 +106,7 @@ def _rows(obj: AppContext, store: Any, items: list) -> list[dict]:
 
 
 FILTER_DEFAULTS: dict[str, Any] = {
-    "label": None, "feeds": (), "tags": (), "since": None, "search": None, "actor": None,
+    "label": None, "feeds": (), "tags": (), "folders": (), "since": None, "search": None, "actor": None,
     "unread": False, "starred": False, "limit": None, "archive": None}
 
 

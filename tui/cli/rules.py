@@ -24,12 +24,18 @@ def _classifier(obj: AppContext):
 @rules.command()
 @click.argument("text")
 @click.option("--title", default="", help="A headline to classify with TEXT as its summary.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+              help="text (the default) or json (machine-readable).")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.pass_obj
-def explain(obj: AppContext, text: str, title: str, as_json: bool) -> None:
+def explain(obj: AppContext, text: str, title: str, fmt: str | None, as_json: bool) -> None:
     """Classify TEXT and show the labels, scores and every term that fired."""
     from feeds.classify.evaluate import format_explanation
     from feeds.text import SUMMARY_MAX, TITLE_MAX, plain_text
+
+    if as_json and fmt == "text":
+        raise UserError("--json and --format text ask for different outputs: give one")
+    as_json = as_json or fmt == "json"
 
     title = plain_text(title, TITLE_MAX, is_html=False)
     summary = plain_text(text, SUMMARY_MAX, is_html=False)

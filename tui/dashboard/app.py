@@ -48,6 +48,7 @@ from tui.dashboard.screens.watch import WatchScreen
 from tui.dashboard.state.labels import Labels
 from tui.dashboard.state.marks import Marks
 from tui.dashboard.state.poll import PollController
+from tui.dashboard.theme import keep_theme
 from tui.dashboard.state.stories import Stories
 from tui.dashboard.state.unread import UnreadCounts
 from tui.dashboard.state.watch import Watchlist
@@ -112,6 +113,8 @@ class DiplowatchApp(App[int]):
         if self._theme_name:
             self.theme = self._theme_name
         self.theme_changed_signal.subscribe(self, self._restyle)
+        if self.browser_tab is None:  # a visitor's tab never writes the server's config
+            keep_theme(self, lambda: self.config)
         self.set_interval(TICK, self._tick)
         if self.backend.follows_writer:  # a viewer's DaemonBackend reloads on each save
             self.set_interval(READONLY_RELOAD, self.reload_store)

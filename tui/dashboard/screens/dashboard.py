@@ -377,7 +377,10 @@ class DashboardScreen(Screen):
                 self.set_filter(replace(self.view_filter, feeds=scope.feeds,
                                         scope_name=scope.name))
 
-        self.app.push_screen(ScopeScreen(self.services.config, self.view_filter.feeds), chosen)
+        # Items per feed come from the store's manifest: in memory, no file is read.
+        counts = self.services.store.items_per_feed()
+        self.app.push_screen(ScopeScreen(self.services.config, self.view_filter.feeds, counts),
+                             chosen)
 
     def action_actor(self) -> None:
         """Filter every pane to the items naming one actor (a name or any alias)."""

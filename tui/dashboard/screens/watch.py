@@ -20,7 +20,7 @@ from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
 from feeds.text import safe_text
 from storage.query import SORT_KEY
-from tui.dashboard.links import open_link
+from tui.dashboard.links import copy_link, open_link
 from tui.dashboard.messages import WatchScanRequested
 from tui.dashboard.services import DashboardServices
 from tui.render import short_time
@@ -96,6 +96,7 @@ class WatchScreen(Screen):
     BINDINGS = [
         Binding("escape,w", "app.pop_screen", "Back"),
         Binding("o", "open_link", "Open link"),
+        Binding("y", "copy_link", "Copy link", show=False),  # what `o` offers with no browser
         Binding("r", "app.refresh", "Poll due"),
     ]
 
@@ -187,3 +188,7 @@ class WatchScreen(Screen):
             self.notify("No item selected.", severity="warning", timeout=3, markup=False)
             return
         open_link(self.app, item)
+
+    def action_copy_link(self) -> None:
+        if (item := self.selected_item) is not None:
+            copy_link(self.app, item)

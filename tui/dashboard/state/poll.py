@@ -160,7 +160,7 @@ class PollController:
         self._status_text = f"polling {done + 1}/{due} feeds · {new} new"
         if self._status_timer is None:
             self._status_timer = self._set_timer(STATUS_EVERY, self._show_progress)
-        for item in outcome.new_items:
+        for item in outcome.news:  # a new feed's backlog is stored, not announced
             for pane in panes_of(item):
                 self._cycle_new[pane] += 1
             self._cycle_last = item
@@ -204,8 +204,9 @@ class PollController:
         self.show_idle()
 
     def _announce(self, report: Any) -> None:
-        """One toast per cycle: new items per label (the title itself when only one)."""
-        total = len(report.new_items)
+        """One toast per cycle: new items per label (the title itself when only one); a
+        new feed's backlog is not news."""
+        total = len(report.news)
         if not total:
             return
         if total == 1 and self._cycle_last is not None:
