@@ -99,7 +99,8 @@ def span_words(seconds: float) -> str:
 
 
 def short_time(iso: str, now: float) -> str:
-    """Six cells at most: the time for today, the day this year, else the year."""
+    """Eight cells at most: the time for today, the day this year, else the month and year
+    ("Nov 2025": a year alone hides whether an item is one month or eleven old)."""
     try:
         when = _local(iso)
         today = datetime.fromtimestamp(now, timezone.utc).astimezone()
@@ -109,4 +110,9 @@ def short_time(iso: str, now: float) -> str:
         return when.strftime("%H:%M")
     if when.year == today.year:
         return when.strftime("%b %d")
-    return when.strftime("%Y")
+    return when.strftime("%b %Y")
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 source``, ``2 sources`` (``words``: an irregular plural)."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"

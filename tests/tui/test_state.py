@@ -136,3 +136,16 @@ def test_watch_alerts_toast_a_few_ring_once_and_sum_up_the_rest() -> None:
 class _Signal:
     def publish(self, data: object) -> None:
         pass
+
+
+def test_short_times_say_the_month_of_an_older_year() -> None:
+    from datetime import datetime, timezone
+
+    from tui.render import plural, short_time
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc).timestamp()
+    assert short_time("2025-11-03T10:00:00Z", now) == "Nov 2025"
+    assert len(short_time("2025-11-03T10:00:00Z", now)) <= 8
+    assert short_time("2026-03-02T10:00:00Z", now) == "Mar 02"
+    assert plural(1, "source") == "1 source" and plural(2, "item") == "2 items"
+    assert plural(1_574, "match", "matches") == "1,574 matches"

@@ -11,7 +11,7 @@ from feeds.model import NO_LABEL, utc_iso
 from tui.cli.items import build_filter, filter_options
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
-from tui.render import local_time
+from tui.render import local_time, plural
 
 _LABEL_NAMES = {NO_LABEL: "unlabelled"}
 
@@ -170,8 +170,9 @@ def show_cluster(obj: AppContext, cluster_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json({"cluster": cid, "items": [it.to_dict() for it in members]}))
         return
-    click.echo(f"{members[0].title}\n\ncluster {cid}: {len({m.feed for m in members})} sources, "
-               f"{len(members)} items\n")
+    click.echo(f"{members[0].title}\n\ncluster {cid}: "
+               f"{plural(len({m.feed for m in members}), 'source')}, "
+               f"{plural(len(members), 'item')}\n")
     click.echo(table([[it.id, local_time(it.published), names.get(it.feed, it.source),
                        ", ".join(it.actors) or "-", it.title] for it in members],
                      ["ID", "PUBLISHED", "FEED", "ACTORS", "TITLE"]))

@@ -32,7 +32,7 @@ from tui.dashboard.widgets.item_table import FixedCell
 if TYPE_CHECKING:
     from feeds.analysis.watch import WatchHit
 
-COLUMNS = (("mark", 2), ("time", 7), ("terms", 18), ("source", 13), ("title", 40))
+COLUMNS = (("mark", 2), ("time", 9), ("terms", 18), ("source", 13), ("title", 40))
 
 
 class WatchTable(DataTable):
@@ -70,7 +70,7 @@ class WatchTable(DataTable):
         alert = item.id in self.alerts
         return [
             FixedCell("◉ " if alert else "  ", style=f"bold {warn}".strip(), end=""),
-            FixedCell(short_time(item.published, now).ljust(7), end=""),
+            FixedCell(short_time(item.published, now).ljust(9), end=""),
             FixedCell(safe_text(", ".join(hit.terms), 17).ljust(18), style=warn, no_wrap=True,
                       end=""),
             FixedCell(safe_text(item.source, 12).ljust(13), style="dim", no_wrap=True, end=""),

@@ -30,7 +30,7 @@ from tui.dashboard.textual_adapter import remove_rows
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
 
 CHUNK = 250  # rows added between two yields to the event loop
-TIME_WIDTH = 6
+TIME_WIDTH = 8  # "Nov 2025"
 SOURCE_WIDTH = 12
 MARK_WIDTH = 2
 FIXED_WIDTH = MARK_WIDTH + (TIME_WIDTH + 1) + (SOURCE_WIDTH + 1)

@@ -90,7 +90,8 @@ class LabelPane(Vertical):
         parts: list[Content | str] = [Content.styled(f"● {name}", label_style(self.pane, "bold")),
                                       "  "]
         if self.filtered:
-            parts.append(Content.styled(f"{shown}{'+' if self.has_more else ''} match",
+            word = "match" if shown == 1 and not self.has_more else "matches"
+            parts.append(Content.styled(f"{shown}{'+' if self.has_more else ''} {word}",
                                         "$text-muted"))
         elif self.total is not None:
             # "12/351": unread (recent window) / stored
