@@ -3,6 +3,7 @@ shows in the other, the daemon is the only writer, and the dashboards outlive it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 
@@ -25,6 +26,22 @@ async def until_shown(pilots, check, what: str, rounds: int = 400) -> None:
         if check():
             return
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.asynccontextmanager
+async def two_viewers(config: Path, store: Path):
+    """Two viewer dashboards of the running daemon, started and settled: (one, two, pilots)."""
+    contexts = [AppContext(config_path=str(config), db_path=str(store)) for _ in range(2)]
+    try:
+        one, two = [build_app(obj, offline=False, theme=None) for obj in contexts]
+        async with one.run_test(size=(120, 40), notifications=True) as p1, \
+                two.run_test(size=(120, 40), notifications=True) as p2:
+            await settle(p1)
+            await settle(p2)
+            yield one, two, (p1, p2)
+    finally:
+        for obj in contexts:
+            obj.close()
 
 
 async def test_a_daemon_and_two_viewer_dashboards(start_daemon, service_config: Path,
@@ -94,40 +111,31 @@ async def test_a_viewers_keys_act_through_the_daemon(start_daemon, service_confi
     store = tmp_path / "store"
     daemon = start_daemon()
     daemon.wait_cycles(1)
-    contexts = [AppContext(config_path=str(service_config), db_path=str(store)) for _ in range(2)]
-    try:
-        one, two = apps = [build_app(obj, offline=False, theme=None) for obj in contexts]
-        async with one.run_test(size=(120, 40), notifications=True) as p1, \
-                two.run_test(size=(120, 40), notifications=True) as p2:
-            pilots = (p1, p2)
-            await settle(p1)
-            await settle(p2)
-            assert all(a.backend.mode == "viewer" and a.backend.can_write for a in apps)
-            assert "VIEWER" in screen_text(one)
-            seed = next(i for i in one.store.recent() if i.title == SEED_TITLE)
-            assert one.dashboard.pane("talks").table.selected_id == seed.id
+    async with two_viewers(service_config, store) as (one, two, pilots):
+        apps, (p1, p2) = (one, two), pilots
+        assert all(a.backend.mode == "viewer" and a.backend.can_write for a in apps)
+        assert "VIEWER" in screen_text(one)
+        seed = next(i for i in one.store.recent() if i.title == SEED_TITLE)
+        assert one.dashboard.pane("talks").table.selected_id == seed.id
 
-            await p1.press("m")  # read, through the daemon
-            await until_shown(pilots, lambda: two.marks.flags_of(seed.id).read, "the mark in the other viewer")
-            await p1.press("m")  # unread again: the other viewer must drop its flag
-            await until_shown(pilots, lambda: not two.marks.flags_of(seed.id).read, "the unmark in the other viewer")
-            await p1.press("s")
-            await until_shown(pilots, lambda: two.marks.flags_of(seed.id).starred, "the star in the other viewer")
+        await p1.press("m")  # read, through the daemon
+        await until_shown(pilots, lambda: two.marks.flags_of(seed.id).read, "the mark in the other viewer")
+        await p1.press("m")  # unread again: the other viewer must drop its flag
+        await until_shown(pilots, lambda: not two.marks.flags_of(seed.id).read, "the unmark in the other viewer")
+        await p1.press("s")
+        await until_shown(pilots, lambda: two.marks.flags_of(seed.id).starred, "the star in the other viewer")
 
-            wire.add(DOHA)
-            await p2.press("r")  # the daemon polls, both viewers show the new item
-            await until_shown(pilots, lambda: DOHA in rows(one, "talks") and DOHA in rows(two, "talks"),
-                              "the item polled at the viewer's request")
+        wire.add(DOHA)
+        await p2.press("r")  # the daemon polls, both viewers show the new item
+        await until_shown(pilots, lambda: DOHA in rows(one, "talks") and DOHA in rows(two, "talks"),
+                          "the item polled at the viewer's request")
 
-            wire_key = next(f.key for f in one.config.feeds if f.name == "Wire")
-            one.post_message(FeedToggled(wire_key, False))
-            await until_shown(pilots, lambda: "enabled = false" in service_config.read_text(),
-                              "the daemon editing its config")
-            assert lock_holder(store)["pid"] == daemon.pid  # the viewers never took the lock
-            assert daemon.stop() == 0
-    finally:
-        for obj in contexts:
-            obj.close()
+        wire_key = next(f.key for f in one.config.feeds if f.name == "Wire")
+        one.post_message(FeedToggled(wire_key, False))
+        await until_shown(pilots, lambda: "enabled = false" in service_config.read_text(),
+                          "the daemon editing its config")
+        assert lock_holder(store)["pid"] == daemon.pid  # the viewers never took the lock
+        assert daemon.stop() == 0
 
 
 async def test_labels_set_in_one_viewer_show_in_the_other(start_daemon, service_config: Path,
@@ -137,26 +145,17 @@ async def test_labels_set_in_one_viewer_show_in_the_other(start_daemon, service_
     store = tmp_path / "store"
     daemon = start_daemon()
     daemon.wait_cycles(1)
-    contexts = [AppContext(config_path=str(service_config), db_path=str(store)) for _ in range(2)]
-    try:
-        one, two = apps = [build_app(obj, offline=False, theme=None) for obj in contexts]
-        async with one.run_test(size=(120, 40), notifications=True) as p1, \
-                two.run_test(size=(120, 40), notifications=True) as p2:
-            pilots = (p1, p2)
-            await settle(p1)
-            await settle(p2)
-            assert all(rows(a, "talks") == [SEED_TITLE] for a in apps)
-            seed = one.dashboard.pane("talks").table.selected_item
-            await p1.press("l", "1", "3", "enter")  # statements, not talks
-            await until_shown(pilots, lambda: all(rows(a, "statements") == [SEED_TITLE]
-                                                  and rows(a, "talks") == [] for a in apps),
-                              "the item in the statements pane of both viewers")
-            await until_shown(pilots, lambda: two.labels.is_corrected(seed.id), "the ✎ mark")
-            assert lock_holder(store)["pid"] == daemon.pid
-            assert daemon.stop() == 0
-    finally:
-        for obj in contexts:
-            obj.close()
+    async with two_viewers(service_config, store) as (one, two, pilots):
+        apps, p1 = (one, two), pilots[0]
+        assert all(rows(a, "talks") == [SEED_TITLE] for a in apps)
+        seed = one.dashboard.pane("talks").table.selected_item
+        await p1.press("l", "1", "3", "enter")  # statements, not talks
+        await until_shown(pilots, lambda: all(rows(a, "statements") == [SEED_TITLE]
+                                              and rows(a, "talks") == [] for a in apps),
+                          "the item in the statements pane of both viewers")
+        await until_shown(pilots, lambda: two.labels.is_corrected(seed.id), "the ✎ mark")
+        assert lock_holder(store)["pid"] == daemon.pid
+        assert daemon.stop() == 0
 
 
 async def test_a_viewer_marks_a_pane_read_through_the_daemon(start_daemon, service_config: Path,

@@ -6,10 +6,11 @@ with status 2, never a traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from feeds.config.load import Config, ConfigError, load_config, resolve_config_path, resolve_db_path
 
@@ -45,6 +46,22 @@ class StoreLocked(UserError):
     def __init__(self, message: str, holder: dict | None) -> None:
         super().__init__(message)
         self.holder = holder or {}
+
+
+@contextlib.contextmanager
+def through_daemon(obj: "AppContext", locked: StoreLocked,
+                   done_before: Callable[[], str] = lambda: "") -> Iterator[Any]:
+    """The control client of the daemon that holds the store (``locked`` said someone does):
+    not a daemon → the lock holder's message stands; a refusal → one line, followed by
+    ``done_before()`` (what was already done)."""
+    from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
+
+    try:
+        yield ControlClient(obj.store_path)
+    except DaemonUnavailable:
+        raise locked from None
+    except ControlError as e:
+        raise UserError(f"{e}{done_before()}") from None
 
 
 class StoreUnwritable(UserError):

@@ -11,7 +11,7 @@ import click
 from feeds.model import LABELS, NO_LABEL, utc_iso
 from feeds.config.units import parse_since
 from feeds.files import write_private
-from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text
+from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text, through_daemon
 from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
 from tui.render import local_time, relative
 
@@ -327,19 +327,16 @@ def _mark_words(read: bool | None, star: bool | None) -> str:
 def _mark_through_daemon(obj: AppContext, locked: StoreLocked, f: Any,
                          item_ids: tuple[str, ...], every: bool, read: bool | None,
                          star: bool | None) -> None:
-    from feeds.service.control import MAX_IDS, ControlClient, ControlError, DaemonUnavailable
+    from feeds.service.control import MAX_IDS
 
     ids = _mark_targets(obj.open_store(readonly=True), f, item_ids, every)
-    client, marked = ControlClient(obj.store_path), 0
-    try:
+    marked = 0
+    with through_daemon(obj, locked, lambda: f" ({marked} marked before)" if marked else "") \
+            as client:
         # The daemon takes a bounded number of ids per request: --all sends pages, each
         # saved before the next (an error stops it, with the pages before saved).
         for start in range(0, len(ids), MAX_IDS):
             marked += client.mark(ids[start:start + MAX_IDS], read=read, starred=star)
-    except DaemonUnavailable:
-        raise locked from None  # not a daemon: the lock holder's message stands
-    except ControlError as e:
-        raise UserError(f"{e}" + (f" ({marked} marked before)" if marked else "")) from None
     click.echo(f"marked {marked} item(s) through the daemon")
 
 

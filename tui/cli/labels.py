@@ -11,7 +11,7 @@ import click
 
 from feeds.files import write_private
 from feeds.model import LABELS
-from tui.cli.context import AppContext, StoreLocked, UserError
+from tui.cli.context import AppContext, StoreLocked, UserError, through_daemon
 from tui.cli.output import table, to_json
 from tui.render import local_time
 
@@ -90,15 +90,9 @@ def set_labels(obj: AppContext, item_id: str, names: tuple[str, ...], unlabelled
         store = obj.open_store()
     except StoreLocked as locked:
         # A daemon owns the store: it sets them (and tells its viewers), as it marks.
-        from feeds.service.control import ControlClient, ControlError, DaemonUnavailable
-
         [full] = resolve_ids(obj.open_store(readonly=True), [item_id], " (nothing changed)")
-        try:
-            answer = ControlClient(obj.store_path).set_labels(full, names)
-        except DaemonUnavailable:
-            raise locked from None  # not a daemon: the lock holder's message stands
-        except ControlError as e:
-            raise UserError(str(e)) from None
+        with through_daemon(obj, locked) as client:
+            answer = client.set_labels(full, names)
         click.echo(f"{full}: {', '.join(answer['labels']) or 'none'} (through the daemon)")
         return
     [full] = resolve_ids(store, [item_id], " (nothing changed)")
