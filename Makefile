@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	# Editable installs leave our own modules uncompiled; compile them once so a one-shot
+	# command does not recompile ~100 modules per run where PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q feeds storage tui
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -17,7 +17,12 @@ split: what the tree costs the machine). Each run's wall time and the
 peak resident memory of its whole process tree are printed, with the ratio
 diplowatch / newsboat. Skips newsboat cleanly when it is not installed.
 
+Several farm sizes in one run (``--feeds 200,2000 --hosts 50,200``) end with each poller's
+cost per feed at every size, so that its growth with the number of feeds shows (flat is
+linear). ``--no-oneshot`` times only the resident daemon (and newsboat).
+
     python benchmarks/compare_newsboat.py [--rounds 3] [--feeds 200] [--items 50] [--hosts 50]
+                                          [--no-oneshot] [--no-resident]
 """
 from __future__ import annotations
 
@@ -42,12 +47,12 @@ CYCLE_TIMEOUT = 600  # s, as long as a poller's own run may take (``timed``)
 
 
 def timed(cmd: list[str], **kw) -> tuple[float, tuple[float, float], int, str]:
-    """(wall s, (peak tree RSS MiB, peak tree PSS MiB), exit status, output tail)."""
+    """(wall s, (peak tree RSS MiB, peak tree PSS MiB), exit status, output)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
     with PeakTreeRSS(proc.pid, interval=0.02) as peak:
         out, _ = proc.communicate(timeout=600)
-    return time.perf_counter() - started, (peak.mib, peak.pss_mib), proc.returncode, out.strip()[-300:]
+    return time.perf_counter() - started, (peak.mib, peak.pss_mib), proc.returncode, out.strip()
 
 
 class Diplowatch:
@@ -118,7 +123,7 @@ class Resident:
                     [sys.executable, "-m", "tui.cli.main", "--config", str(self.farm.config_path),
                      "--db", str(self.store), "poll", "--once", "--all", "--quiet"], cwd=REPO)
                 if code not in (0, 1) or "through the running daemon" not in out:
-                    raise SystemExit(f"poll --once through the daemon failed (exit {code}): {out}")
+                    raise SystemExit(f"poll --once through the daemon failed (exit {code}): {out[-300:]}")
                 self._wait_cycles(before + 1)
         last = self.client.status()["last_cycle"]
         return float(last["seconds"]), (peak.mib, peak.pss_mib), 0, f"{last.get('new')} new"
@@ -150,13 +155,14 @@ class Newsboat:
         return timed(self.cmd, env=self.env, cwd=self.env["HOME"])
 
 
-def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: bool) -> dict:
+def one_round(args: argparse.Namespace, feeds: int, hosts: int, newsboat_first: bool,
+              with_newsboat: bool) -> dict:
     results: dict[tuple[str, str], tuple[float, float]] = {}
-    with Farm(args.feeds, args.items, args.hosts) as farm, tempfile.TemporaryDirectory() as tmp:
+    with Farm(feeds, args.items, hosts) as farm, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "dw").mkdir()
         (tmp / "nb").mkdir()
-        pollers: list = [Diplowatch(farm, tmp / "dw")]
+        pollers: list = [Diplowatch(farm, tmp / "dw")] if args.oneshot else []
         (tmp / "daemon").mkdir()
         if args.resident:
             pollers.append(Resident(farm, tmp / "daemon"))
@@ -175,7 +181,7 @@ def one_round(args: argparse.Namespace, newsboat_first: bool, with_newsboat: boo
                 farm.reset_stats()
                 wall, rss, code, tail = p.reload()
                 if code not in (0, 1):  # 1: a feed failed, still a full cycle
-                    raise SystemExit(f"{p.name} {phase} failed (exit {code}): {tail}")
+                    raise SystemExit(f"{p.name} {phase} failed (exit {code}): {tail[-300:]}")
                 stats = farm.stats()
                 results[(p.name, phase)] = (wall, rss)
                 if getattr(p, "command", None) is not None:
@@ -193,68 +199,127 @@ def mem(runs: list[tuple[float, tuple[float, float]]]) -> str:
     return f"{max(r[0] for _, r in runs):4.0f}; {max(r[1] for _, r in runs):4.0f}"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--feeds", type=int, default=200)
-    ap.add_argument("--items", type=int, default=50)
-    ap.add_argument("--hosts", type=int, default=50)
-    ap.add_argument("--no-resident", dest="resident", action="store_false",
-                    help="skip timing a cycle of an already running `diplowatch daemon`")
-    args = ap.parse_args()
-    if not farm_available():
-        print("compare_newsboat: ../shared/bench/feedfarm.py not present; skipped")
-        return 0
-    with_newsboat = shutil.which("newsboat") is not None
-    if not with_newsboat:
-        print("compare_newsboat: newsboat is not installed (Debian: apt-get install newsboat); "
-              "timing diplowatch alone")
-    print(f"farm: {args.feeds} feeds × {args.items} items over {args.hosts} loopback hosts; "
-          f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
-    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in range(args.rounds):
-        first = "newsboat" if r % 2 else "diplowatch"
-        print(f"  round {r + 1} ({first} first):")
-        for key, value in one_round(args, r % 2 == 1, with_newsboat).items():
-            runs.setdefault(key, []).append(value)
+def _sizes(args: argparse.Namespace) -> list[tuple[int, int]]:
+    """(feeds, hosts) of each farm size asked for."""
+    feeds = [int(n) for n in str(args.feeds).split(",")]
+    hosts = [int(n) for n in str(args.hosts).split(",")]
+    if len(hosts) == 1:
+        hosts *= len(feeds)
+    if len(hosts) != len(feeds):
+        raise SystemExit("--hosts: one number, or one per --feeds size")
+    return list(zip(feeds, hosts))
+
+
+def _median(runs: dict, key: tuple[str, str]) -> float | None:
+    return statistics.median(w for w, _ in runs[key]) if key in runs else None
+
+
+def summary(args: argparse.Namespace, runs: dict, with_newsboat: bool) -> None:
+    """The medians of one farm size, each poller against newsboat."""
     print(f"\nmedian over {args.rounds} rounds (min–max); load average after: {os.getloadavg()[0]:.2f}")
     print(f"  {'phase':<10} {'diplowatch':>22} {'newsboat':>22} {'ratio':>7}   peak MiB dw/nb (RSS; PSS)")
-    for phase in PHASES:
-        dw = runs[("diplowatch", phase)]
-        dw_w = [w for w, _ in dw]
-        line = f"  {phase:<10} {statistics.median(dw_w):7.2f} s ({min(dw_w):.2f}–{max(dw_w):.2f})"
-        if with_newsboat:
-            nb = runs[("newsboat", phase)]
-            nb_w = [w for w, _ in nb]
-            ratio = statistics.median(dw_w) / statistics.median(nb_w)
-            line += (f" {statistics.median(nb_w):7.2f} s ({min(nb_w):.2f}–{max(nb_w):.2f})  {ratio:5.2f}×"
-                     f"  {mem(dw)} / {mem(nb)}")
-        print(line)
+    rows = [("diplowatch", None, PHASES)] if args.oneshot else []
     if args.resident:
-        print("  the resident monitor (`diplowatch daemon` already running; request → cycle saved):")
-        for phase in PHASES:
-            dm = runs[("daemon", phase)]
-            dm_w = [w for w, _ in dm]
-            line = f"  {phase:<10} {statistics.median(dm_w):7.2f} s ({min(dm_w):.2f}–{max(dm_w):.2f})"
+        rows += [("daemon", "the resident monitor (`diplowatch daemon` already running; "
+                            "request → cycle saved):", PHASES),
+                 (COMMAND, "`diplowatch poll --once --all` with that daemon running (the whole "
+                           "command: start-up, request, the cycle, the report):", PHASES[1:])]
+    for name, title, phases in rows:
+        if title:
+            print(f"  {title}")
+        for phase in phases:
+            walls = [w for w, _ in runs[(name, phase)]]
+            line = f"  {phase:<10} {statistics.median(walls):7.2f} s ({min(walls):.2f}–{max(walls):.2f})"
             if with_newsboat:
-                nb_w = [w for w, _ in runs[("newsboat", phase)]]
-                line += (f" {statistics.median(nb_w):7.2f} s                 "
-                         f"{statistics.median(dm_w) / statistics.median(nb_w):5.2f}×"
-                         f"  {mem(dm)} / {mem(runs[('newsboat', phase)])}")
-            print(line)
-        print("  `diplowatch poll --once --all` with that daemon running (the whole command: start-up,"
-              " request, the cycle, the report):")
-        for phase in PHASES[1:]:  # the daemon's cold cycle is its own first, not asked for
-            cm_w = [w for w, _ in runs[(COMMAND, phase)]]
-            line = f"  {phase:<10} {statistics.median(cm_w):7.2f} s ({min(cm_w):.2f}–{max(cm_w):.2f})"
-            if with_newsboat:
-                nb_w = [w for w, _ in runs[("newsboat", phase)]]
-                line += (f" {statistics.median(nb_w):7.2f} s                 "
-                         f"{statistics.median(cm_w) / statistics.median(nb_w):5.2f}×")
+                nb = runs[("newsboat", phase)]
+                nb_w = [w for w, _ in nb]
+                line += (f" {statistics.median(nb_w):7.2f} s ({min(nb_w):.2f}–{max(nb_w):.2f})  "
+                         f"{statistics.median(walls) / statistics.median(nb_w):5.2f}×")
+                if name != COMMAND:
+                    line += f"  {mem(runs[(name, phase)])} / {mem(nb)}"
             print(line)
     if with_newsboat:
         second = [w for w, _ in runs[("newsboat 2nd (unconditional)", "all-304")]]
         print(f"  (newsboat's unconditional 2nd reload: median {statistics.median(second):.2f} s; not compared)")
+
+
+def per_feed(by_size: dict[tuple[int, int], dict]) -> None:
+    """Each poller's median cycle per feed at every size, and its ratio to newsboat's."""
+    sizes = list(by_size)
+    print("\ncost per feed (median wall / feeds, ms; ratio to newsboat at the same size):")
+    print(f"  {'poller':<22} {'phase':<10}" + "".join(f" {f'{f} feeds/{h} hosts':>24}" for f, h in sizes)
+          + ("   last/first" if len(sizes) > 1 else ""))
+    for name in ("daemon", "diplowatch", "newsboat"):
+        for phase in PHASES:
+            costs = [_median(by_size[size], (name, phase)) for size in sizes]
+            if None in costs:
+                continue
+            cells = []
+            for (feeds, _), runs, cost in zip(sizes, by_size.values(), costs):
+                nb = _median(runs, ("newsboat", phase))
+                ratio = f" ({cost / nb:4.2f}×)" if nb and name != "newsboat" else ""
+                cells.append(f"{cost / feeds * 1000:8.2f} ms{ratio:>9}")
+            growth = ""
+            if len(sizes) > 1:
+                growth = f"   {(costs[-1] / sizes[-1][0]) / (costs[0] / sizes[0][0]):5.2f}"
+            print(f"  {name:<22} {phase:<10}" + "".join(f" {c:>24}" for c in cells) + growth)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--feeds", default="200", help="feeds in the farm; several sizes: 200,2000")
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--hosts", default="50", help="loopback hosts; one per size: 50,200")
+    ap.add_argument("--no-resident", dest="resident", action="store_false",
+                    help="skip timing a cycle of an already running `diplowatch daemon`")
+    ap.add_argument("--no-oneshot", dest="oneshot", action="store_false",
+                    help="skip timing `diplowatch poll --once` in a process of its own")
+    ap.add_argument("--compile-each-run", dest="bytecode", action="store_false",
+                    help="honour PYTHONDONTWRITEBYTECODE: every diplowatch process compiles its "
+                         "modules from source (an installed copy has its bytecode)")
+    args = ap.parse_args()
+    if not farm_available():
+        print("compare_newsboat: ../shared/bench/feedfarm.py not present; skipped")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="dw-pycache-") as cache:
+        if args.bytecode:
+            _bytecode_cache(Path(cache))
+        return _compare(args)
+
+
+def _bytecode_cache(cache: Path) -> None:
+    """Every Python process of the run (diplowatch, its parse workers, the daemon) reads its
+    compiled modules from ``cache``, filled now: as an installed diplowatch does (pip
+    compiles at install), while a checkout run with PYTHONDONTWRITEBYTECODE=1 compiles
+    ~100 modules from source in every process (~0.3 s each, measured)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
+    subprocess.run([sys.executable, "-c", "import tui.cli.main, tui.cli.logs, feeds.poll.poller, "
+                    "feeds.parse.worker, feeds.service.control, feeds.service.daemon, "
+                    "feeds.analysis.clusters, feeds.analysis.watch, storage.store"],
+                   cwd=REPO, check=True)
+    print(f"bytecode: compiled once into {cache} (--compile-each-run: from source every run)")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    with_newsboat = shutil.which("newsboat") is not None
+    if not with_newsboat:
+        print("compare_newsboat: newsboat is not installed (Debian: apt-get install newsboat); "
+              "timing diplowatch alone")
+    by_size: dict[tuple[int, int], dict] = {}
+    for feeds, hosts in _sizes(args):
+        print(f"farm: {feeds} feeds × {args.items} items over {hosts} loopback hosts; "
+              f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
+        runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for r in range(args.rounds):
+            first = "newsboat" if r % 2 else "diplowatch"
+            print(f"  round {r + 1} ({first} first):")
+            for key, value in one_round(args, feeds, hosts, r % 2 == 1, with_newsboat).items():
+                runs.setdefault(key, []).append(value)
+        summary(args, runs, with_newsboat)
+        by_size[(feeds, hosts)] = runs
+    per_feed(by_size)
     return 0
 
 

@@ -50,8 +50,8 @@ def main() -> int:
         crashed = "Traceback" in out + err or proc.returncode not in (0, 1)
         health = json.loads(cli(farm.config_path, db, "feeds", "list", "--format", "json").stdout)
         items = json.loads(cli(farm.config_path, db, "list", "--format", "json", "--limit", "100000").stdout)
-        good = [h for h in health if not h["name"].startswith("Fault ")]
-        faults = [h for h in health if h["name"].startswith("Fault ")]
+        good = [h for h in health if not h["feed"].startswith("Fault ")]
+        faults = [h for h in health if h["feed"].startswith("Fault ")]
         good_ok = sum(h["status"] == "ok" for h in good)
         good_items = sum(h["items_stored"] for h in good)
         print(f"fault drill: {len(good)} good feeds × {args.items} items over {args.hosts} hosts + "

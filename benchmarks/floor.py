@@ -4,7 +4,7 @@ figure (bench_poll, compare_newsboat) reads as a distance to the limit.
 On ../shared/bench/feedfarm.py (200 feeds x 50 items over 50 loopback hosts by default):
   - an interpreter that imports nothing, and one that imports what `poll --once` needs;
   - 200 conditional GETs (all answered 304) with the transport alone (feeds.net's
-    PerHostTransport on llhttp: request objects built by hand, 8 at a time, one per host),
+    llhttp pools: each request's bytes joined by hand, 8 at a time, one per host),
     then the same through the Fetcher (redirects, caps, address policy, deadlines);
   - after `/_tick?churn=0.1`: fetching the changed feeds' bodies, then parsing and
     classifying them alone, in this process (no workers, no store).
@@ -78,7 +78,9 @@ def validators(urls: list[str]) -> dict[str, dict[str, str]]:
 
 
 def transport_alone(urls: list[str], heads: dict[str, dict[str, str]]) -> list[int]:
-    import httpx
+    """Each request's bytes joined by hand, sent on the origin's llhttp pool
+    (H1Transport.send, the Fetcher's own path): no redirects, caps, policy nor deadline."""
+    from urllib.parse import urlsplit
 
     from feeds.net.fetch import PerHostTransport
 
@@ -86,10 +88,13 @@ def transport_alone(urls: list[str], heads: dict[str, dict[str, str]]) -> list[i
         transport = PerHostTransport()
 
         async def one(url: str) -> int:
-            request = httpx.Request("GET", url, headers={**heads[url],
-                                                         "Accept-Encoding": "gzip"})
-            response = await transport.handle_async_request(request)
-            await response.aread()
+            u = urlsplit(url)
+            head = (f"GET {u.path} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept-Encoding: gzip\r\n"
+                    + "".join(f"{k}: {v}\r\n" for k, v in heads[url].items()) + "\r\n").encode()
+            pool = transport.pool((u.scheme.encode(), u.hostname.encode(), u.port), url)
+            response = await pool.send(head, {}, None)
+            async for _ in response.aiter_raw():
+                pass
             await response.aclose()
             return response.status_code
 

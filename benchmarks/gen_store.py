@@ -2,8 +2,9 @@
 
 ``generate_store(path, n_items, n_feeds, weeks, seed)`` writes the weekly partition files
 directly (orjson, one write per week), then opens the store once so it builds its manifest
-and id indexes the way it would after an upgrade or a restore. Items look like the real
-thing: ~300 characters of title + summary, labels, scores and evidence spans.
+and id indexes the way it would after an upgrade or a restore, then the ended weeks' word
+indexes. Items look like the real thing: ~300 characters of title + summary, labels, scores
+and evidence spans.
 
     python benchmarks/gen_store.py /tmp/store-1m 1000000 --weeks 52
 """
@@ -149,6 +150,11 @@ def generate_store(path: Path | str, n_items: int, n_feeds: int = 40, weeks: int
     # One open as writer builds the manifest and id indexes; close saves them.
     t1 = time.perf_counter()
     Store.open(path, clock=lambda: now).close()
+    # The word indexes the writer builds as each week ends (storage.wordindex).
+    from storage.partition import week_key_at
+    from storage.wordindex import build_missing, ended_partitions
+
+    build_missing(ended_partitions(path, week_key_at(now)))
     if verbose:
         print(f"generated {n_items} items in {written:.1f}s, indexed in "
               f"{time.perf_counter() - t1:.1f}s", file=sys.stderr)

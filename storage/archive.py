@@ -1,9 +1,11 @@
 """Archive weeks (older than the recent window): their id index, reading one, searching all.
 
 An archive stays on disk; memory holds only its id index and its manifest entry. A query
-that reaches back reads archives one at a time, newest first, parses only the documents
-whose raw text holds the search words, and stops once no remaining week can hold a newer
-match than the page already has.
+that reaches back reads archives one at a time, newest first, and stops once no remaining
+week can hold a newer match than the page already has. With search words, a week's word
+index (storage.wordindex) names the documents that can match and only those are read; a
+week without a usable one is scanned, parsing only the documents whose raw text holds the
+words.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .partition import IdIndex, Partition, index_name, read_index
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
 from .query import SORT_KEY as _SORT_KEY
 from .rawdocs import docs_containing, prefilter_terms
+from .wordindex import matching_docs
 
 # Archives a query reads: (partition, its max published, its item count), newest first.
 Plan = list[tuple[Partition, str, int]]
@@ -70,12 +73,16 @@ def unsaved_matches(archives: Plan, m: Matcher,
             for p, _hi, _n in archives if p.db is not None}
 
 
-def _candidates(p: Partition, count: int, pending: dict[str, list[dict]],
+def _candidates(p: Partition, count: int, pending: dict[str, list[dict]], m: Matcher,
                 raw_terms: tuple[str, ...]) -> Iterable[dict]:
-    """The documents of one archive worth testing: its unsaved matches, or those of its
-    file whose raw text holds every search word (all of them without a usable word)."""
+    """The documents of one archive worth testing: its unsaved matches, or those its word
+    index gives for the search words and label, or (no usable index) those of its file
+    whose raw text holds every search word (all of them without a usable word)."""
     if p.key in pending:
         return pending[p.key]
+    indexed = matching_docs(p.path, m.terms, m.label)
+    if indexed is not None:
+        return indexed
     raw = read_raw(p.path)
     if raw is None:
         return ()  # deleted meanwhile (retention)
@@ -117,7 +124,7 @@ def scan(f: ItemFilter, m: Matcher, mem: list[Item], need: int | None, archives:
             if need is not None and len(heap) >= need and hi < heap[0][0][0]:
                 done -= 1
                 break  # nothing left can beat the current page
-            docs: Iterable[dict] | None = _candidates(p, count, pending, raw_terms)
+            docs: Iterable[dict] | None = _candidates(p, count, pending, m, raw_terms)
             try:
                 for d in docs:  # type: ignore[union-attr]
                     fl = get_flags(d["id"], NO_FLAGS) if get_flags is not None else NO_FLAGS

@@ -257,6 +257,10 @@ def _keep_backup(path: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(bak_tmp)
         raise
+    # A rename onto another link of the same file does nothing and leaves the source
+    # (the .bak already is this file: a save killed right after keeping its backup).
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(bak_tmp)
 
 
 def atomic_write(path: Path, payload: bytes, *, backup: bool = True,
@@ -319,6 +323,11 @@ class AtomicJSONStorage(Storage):
     @property
     def dirty(self) -> bool:
         return self._version != self._saved_version
+
+    @property
+    def version(self) -> int:
+        """Bumped by every change; :meth:`mark_saved` takes the version a save carried."""
+        return self._version
 
     @property
     def loaded(self) -> bool:

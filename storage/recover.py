@@ -5,7 +5,9 @@ For every store file that does not load: keep the damaged bytes as
 ``.bak`` (previous good version) plus every document that decodes from the damaged file
 (a truncated file still holds its first N complete documents; a hole of NUL bytes is skipped)
 — and atomically write a fresh valid file. Newer (salvaged) documents win over the backup.
-Never runs while a writer holds the store.
+Never runs while a writer holds the store. Each week's append log is then folded into its
+file (its good lines: storage.weeklog), and the word index of every ended week that lacks a
+current one is built (storage.wordindex): full-history search reads those.
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from .atomic import AtomicJSONStorage, backup_path, read_tables, remove_stray_te
 from .corrections import Correction
 from .errors import CorruptStoreError, StoreError
 from .lock import WriterLock
-from .partition import index_name, partition_key_of
+from .partition import index_name, partition_key_of, week_key_at
+from .wordindex import build_missing, ended_partitions, index_path
+from .weeklog import fold_log
 from .state import STATE_NAME
 
 Tables = dict[str, dict[str, Any]]
@@ -60,6 +64,7 @@ class RecoverReport:
     directory: Path
     files: list[FileRecovery] = field(default_factory=list)
     stray_temps_removed: int = 0
+    indexes_built: int = 0  # word indexes of ended weeks (re)built
 
     @property
     def checked(self) -> int:
@@ -81,6 +86,8 @@ class RecoverReport:
                 + (f", {f.dropped} unusable dropped" if f.dropped else "")
                 + (f", {f.skipped_regions} damaged region(s) skipped" if f.skipped_regions else "")
                 + ".")
+        if self.indexes_built:
+            lines.append(f"{self.indexes_built} week(s) indexed for search.")
         return "\n".join(lines)
 
     __str__ = summary
@@ -236,8 +243,9 @@ def recover_file(path: Path, problem: str, *, stamp: str) -> FileRecovery:
     fresh.write(merged)
     fresh.flush()
     key = partition_key_of(path.name)
-    if key is not None:  # its id index describes the old file
+    if key is not None:  # its id and word indexes describe the old file
         (path.parent / index_name(key)).unlink(missing_ok=True)
+        index_path(path).unlink(missing_ok=True)
     return rec
 
 
@@ -275,6 +283,14 @@ def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> Reco
                 report.files.append(recover_file(file, exc.problem, stamp=stamp))
             else:
                 report.files.append(FileRecovery(path=file))
+        for file in files:  # the weeks' append logs into their (now good) files
+            if partition_key_of(file.name) is not None and fold_log(file):
+                (directory / index_name(partition_key_of(file.name) or "")).unlink(missing_ok=True)
+                index_path(file).unlink(missing_ok=True)
+        ended = ended_partitions(directory, week_key_at(clock()))
+        report.indexes_built = build_missing(ended if target.is_dir() else
+                                             [p for p in ended if p.name == target.name],
+                                             verify=True)
         return report
     finally:
         if lock is not None:

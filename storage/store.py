@@ -7,12 +7,17 @@ A store is a directory::
                            id, only items with a flag set), labels (corrections by hand per
                            item id), meta (schema, generation, manifest…)
     items-YYYY-Www.json    TinyDB, table "items": the items first seen in that ISO week
+    items-YYYY-Www.log     the current week's append log: items added or changed since its
+                           file was last written whole (storage.weeklog)
     items-YYYY-Www.ids     id index of the partition (a rebuildable cache)
+    items-YYYY-Www.words   word index of an ended week, for search (storage.wordindex; a
+                           rebuildable cache)
     *.bak                  the previous good version of each file
 
-Every file is written by AtomicJSONStorage: whole-file atomic replace, on ``flush()`` only.
-A poll touches only the current week's partition plus state.json, so the cost of the write
-after a poll does not grow with history.
+Every file is written by AtomicJSONStorage: whole-file atomic replace, on ``flush()`` only
+(the log is appended to, see storage.weeklog). A poll touches only the current week's
+partition (its log, mostly) plus state.json, so the cost of the write after a poll does not
+grow with history, nor with the week.
 
 The Store is a facade: state.json is a StateFile (storage.state), the partitions with their
 manifest and in-memory recent window are Weeks (storage.weeks), and a query reaching back
@@ -34,7 +39,7 @@ from typing import Callable, Iterable
 
 from feeds.model import LABELS, NO_LABEL, Item, utc_iso
 
-from . import archive
+from . import archive, wordindex
 from .atomic import paused_gc, release_free_heap, remove_stray_temps
 from .codec import checked_item
 from .corrections import Correction, LabelCorrections, corrected
@@ -66,7 +71,7 @@ class Store(StateAccess, LabelCorrections):
 
     def __init__(self, path: Path, *, readonly: bool, recent_days: int,
                  clock: Callable[[], float], lock: WriterLock | None,
-                 defer_older: bool = False) -> None:
+                 defer_older: bool = False, lean: bool = False, on_disk: bool = False) -> None:
         self.path = path
         self.readonly = readonly
         self.recent_days = recent_days
@@ -78,14 +83,16 @@ class Store(StateAccess, LabelCorrections):
         self._lost: WriterLockLostError | None = None
         self._state = StateFile(path, readonly=readonly)
         self._weeks = Weeks(path, readonly=readonly, recent_days=recent_days, clock=clock,
-                            defer_older=defer_older)
+                            defer_older=defer_older, lean=lean, on_disk=on_disk)
         self._window = self._weeks.window
         self._items = self._window.items  # the recent window by id (never rebound)
+        self._words_week: str | None = None  # the week whose ended weeks were word-indexed
 
     # ------------------------------------------------------------------ open / close
     @classmethod
     def open(cls, path: Path | str, *, readonly: bool = False, recent_days: int = 7,
-             clock: Callable[[], float] = time.time, defer_older: bool = False) -> "Store":
+             clock: Callable[[], float] = time.time, defer_older: bool = False,
+             lean: bool = False, on_disk: bool = False) -> "Store":
         """Open (a writer creates it, mode 0700) the store directory ``path``.
 
         With ``defer_older`` only the current week is brought into memory; the older weeks
@@ -93,17 +100,28 @@ class Store(StateAccess, LabelCorrections):
         until :meth:`load_deferred`. The dashboard paints the current week first: at a
         million stored items that halves what its first frame waits for.
 
+        ``lean`` (a one-shot poll): no week's items are decoded at open, only the feed
+        states, the manifest and each week's id index (and append log); stored items a poll
+        sees again are decoded alone. The first call that needs items (recent, query, get…)
+        brings the window in as a full open would: a lean store answers everything.
+
+        ``on_disk`` (a reader's one-shot search of the whole history, ``list --archive``):
+        no week is brought into memory (but one with an append log); queries read every week
+        from disk, the ended ones through their word indexes. Readers only.
+
         A writer takes the writer lock (StoreLockedError if another process has it;
         StoreUnwritableError on a read-only or full filesystem); a readonly store takes no
         lock and never writes. Corrupt files raise CorruptStoreError and are left untouched.
         """
         if recent_days < 1:
             raise ValueError("recent_days must be >= 1")
+        if on_disk and not readonly:
+            raise ValueError("on_disk is for readers")
         directory = store_directory(path, create=not readonly)
         lock = None if readonly else WriterLock(directory).acquire()
         try:
             store = cls(directory, readonly=readonly, recent_days=recent_days, clock=clock,
-                        lock=lock, defer_older=defer_older)
+                        lock=lock, defer_older=defer_older, lean=lean, on_disk=on_disk)
             store._load()
         except BaseException:
             if lock is not None:
@@ -126,6 +144,12 @@ class Store(StateAccess, LabelCorrections):
         if fixed and not self.readonly:
             self._state.storage.touch()  # save the corrected manifest with the next flush
         return changed
+
+    def _materialize(self) -> None:
+        """Under the lock, before anything that reads items: a lean open's window in."""
+        if self._weeks.lean:
+            with paused_gc():
+                self._weeks.materialize()
 
     def close(self, *, save: bool = True) -> None:
         """Flush if dirty (writer), write the id indexes, release the lock. ``save=False``:
@@ -207,7 +231,11 @@ class Store(StateAccess, LabelCorrections):
             return self._weeks.upsert(batch, owned)
 
     def known(self, item_id: str) -> bool:
-        """Is the id in the recent window? (in memory, cheap; archives not consulted)"""
+        """Is the id in the recent window? (in memory, cheap; archives not consulted; a
+        lean open answers from the window weeks' id indexes)"""
+        if self._weeks.lean:
+            with self._lock:
+                return self._weeks.in_window(item_id)
         return item_id in self._items
 
     def missing(self, item_ids: Iterable[str]) -> list[str]:
@@ -222,12 +250,14 @@ class Store(StateAccess, LabelCorrections):
         """Up to ``limit`` stored ids that start with ``prefix`` (lower-case hex)."""
         with self._lock:
             self._require_open()
+            self._materialize()
             return self._weeks.with_prefix(prefix, limit)
 
     def get(self, item_id: str) -> Item | None:
         """The item with this id: recent window first, then the archive that holds it."""
         with self._lock:
             self._require_open()
+            self._materialize()
             item = self._items.get(item_id)
             if item is not None or not ITEM_ID_RE.fullmatch(item_id):
                 return item
@@ -245,6 +275,7 @@ class Store(StateAccess, LabelCorrections):
     def recent(self, limit: int | None = None) -> list[Item]:
         """Newest first, from memory."""
         with self._lock:
+            self._materialize()
             return self._window.newest(limit)
 
     def query(self, f: ItemFilter, *,
@@ -262,6 +293,7 @@ class Store(StateAccess, LabelCorrections):
         need = None if f.limit is None else f.offset + f.limit
         with self._lock:
             self._require_open()
+            self._materialize()
             flags = self._state.flags
             mem = self._window.matching(m, flags, need) if need != 0 else []
             if f.archive is False or need == 0:
@@ -307,6 +339,7 @@ class Store(StateAccess, LabelCorrections):
         feeds: dict[str, int] = {}
         with self._lock:
             self._require_open()
+            self._materialize()
             flags = self._state.flags
             for item in self._window.order:
                 fl = flags.get(item.id)
@@ -338,6 +371,7 @@ class Store(StateAccess, LabelCorrections):
 
         with self._lock:
             self._require_open()
+            self._materialize()
             keys = sorted(self._weeks.parts, reverse=True)
         total, changed = len(keys), 0
         if progress is not None:
@@ -370,6 +404,7 @@ class Store(StateAccess, LabelCorrections):
         self._check_owner()  # retention deletes files before its flush
         with self._lock:
             self._require_open()
+            self._materialize()
             starred = {i for i, fl in self._state.flags.items() if fl.starred}
             gone = self._weeks.retain(cutoff_ts, cutoff, starred)
             self._state.drop_flags(gone)
@@ -433,15 +468,22 @@ class Store(StateAccess, LabelCorrections):
                 jobs = self._weeks.snapshots()
                 if not jobs and not self._state.storage.dirty:
                     return FlushReport(0, 0, time.perf_counter() - t0)
-            for job in jobs:
-                _p, storage, payload, _version, _entry = job
-                self._check_owner()  # before every file: never into a folder not ours
-                st = storage.commit(payload)
+            saved = []
+            for n, job in enumerate(jobs):
+                try:
+                    self._check_owner()  # before every file: never into a folder not ours
+                    st = self._weeks.commit(job)
+                except BaseException:
+                    with self._lock:  # what was not written stays unsaved, for the next flush
+                        self._weeks.unsave(jobs[n:])
+                    raise
                 with self._lock:
                     if not self._weeks.saved(job, st):
                         continue
                 files += 1
-                written += len(payload)
+                written += len(job.payload)
+                if not job.append:
+                    saved.append((job.p.path, job.payload, st))
             with self._lock:
                 payload, version = self._state.stage(self._weeks.disk_manifest)
             self._check_owner()
@@ -451,6 +493,8 @@ class Store(StateAccess, LabelCorrections):
                 files += 1
                 written += len(payload)
                 self._weeks.after_flush()
+            self._words_week = wordindex.after_flush(self.path, saved, self._clock(),
+                                                     self._words_week)
         return FlushReport(files, written, time.perf_counter() - t0)
 
     def reload(self) -> bool:
@@ -482,6 +526,7 @@ class Store(StateAccess, LabelCorrections):
         those weeks included)."""
         with self._lock:
             self._require_open()
+            self._materialize()
             if not self._weeks.defer_older:
                 return 0
             with paused_gc():

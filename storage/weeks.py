@@ -4,7 +4,9 @@ In memory: the partitions whose week overlaps the last ``recent_days`` (their it
 RecentWindow); the live manifest (counts per partition, kept current on every change); for
 older partitions only their id index. Archives are read on demand (an old id re-seen or
 marked, retention, re-classification) and dropped again. ``sync`` keeps all this in line
-with the files on disk (at open, and when a viewer reloads).
+with the files on disk (at open, and when a viewer reloads). A save appends the current
+week's changes to its log (storage.weeklog) when it can, and writes a week whole when it
+must. A lean open (``lean``) holds every week as its id index until ``materialize``.
 
 Not thread-safe: the Store calls it under its lock.
 """
@@ -12,29 +14,43 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
 from feeds.model import Item
 
-from . import archive
+from . import archive, wordindex
 from .atomic import AtomicJSONStorage, backup_path, read_raw, read_tables
 from .codec import encodable_doc, items_from_docs, items_from_raw
 from .errors import StoreWriteError, os_reason
 from .manifest import ManifestEntry
 from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, doc_id, index_name, item_id_of,
-                        partition_key_of, stat_key, week_bounds, week_key, week_key_at,
-                        write_index)
+                        partition_key_of, read_index, stat_key, week_bounds, week_key,
+                        week_key_at, write_index)
 from .query import Flags, ItemFilter
+from .rawdocs import item_doc_slices
+from .weeklog import (LOG_SUFFIX, append_lines, encode_lines, log_path, may_append, read_log,
+                      remove_log)
 from .window import RecentWindow
 
-# What flush() writes for one partition: (partition, its storage, payload, version, the
-# manifest entry that describes the payload).
-FlushJob = tuple[Partition, AtomicJSONStorage, bytes, int, ManifestEntry]
+
+@dataclass(slots=True)
+class FlushJob:
+    """What flush() writes for one partition: the whole file, or (``append``) lines for its
+    log; ``entry`` is the manifest entry that describes the result."""
+
+    p: Partition
+    payload: bytes
+    version: int  # of the partition's TinyDB storage when serialized (0: none loaded)
+    entry: ManifestEntry
+    taken: dict[str, dict[str, Any]]  # the unsaved documents this save carries
+    append: bool
+    before: bytes = b""  # lines appended to the log before a full save (see weeklog)
 
 
 def _merge(old: Item, new: Item) -> Item:
@@ -58,8 +74,13 @@ class Weeks:
     """The partitions of a store, its two manifests and its recent window."""
 
     def __init__(self, directory: Path, *, readonly: bool, recent_days: int,
-                 clock: Callable[[], float], defer_older: bool) -> None:
+                 clock: Callable[[], float], defer_older: bool, lean: bool = False,
+                 on_disk: bool = False) -> None:
         self.directory = directory
+        self.on_disk = on_disk  # no week held in memory but those with a log (see Store.open)
+        # A lean open (a one-shot poll): every week is only its id index (and its log's
+        # documents) until something asks for items (:meth:`materialize`).
+        self.lean = lean
         self.readonly = readonly
         self.recent_days = recent_days
         self.clock = clock
@@ -81,6 +102,8 @@ class Weeks:
     def resident_start(self) -> float:
         """Partitions ending after this are held in memory: the recent window, or only the
         current week while the older ones are deferred."""
+        if self.on_disk:
+            return float("inf")
         start = self.window_start()
         if self.defer_older:
             start = max(start, week_bounds(week_key_at(self.clock()))[0])
@@ -117,7 +140,9 @@ class Weeks:
             durable = self.disk_manifest.get(key)
             if durable is not None and durable.stat != st:
                 durable = None
-            if p.end > window_start:
+            if self.lean:
+                entry = self._load_lean(p, st, durable is None)
+            elif p.end > window_start or len(st) > 3:  # (a week with a log stays in memory)
                 entry = self._load_resident(p, not self.readonly and key == current,
                                             durable is None, added)
             else:
@@ -139,18 +164,64 @@ class Weeks:
     def _files_on_disk(self) -> dict[str, list[int]]:
         """week key → stat of each partition file in the directory."""
         disk: dict[str, list[int]] = {}
+        logs: dict[str, int] = {}
         with os.scandir(self.directory) as it:
             for entry in it:
                 key = partition_key_of(entry.name)
                 if key is not None and entry.is_file():
                     disk[key] = stat_key(entry.stat())
+                elif entry.name.endswith(LOG_SUFFIX):
+                    key = partition_key_of(entry.name[:-len(LOG_SUFFIX)] + ".json")
+                    if key is not None:
+                        logs[key] = entry.stat().st_size
+        for key, size in logs.items():
+            if size and key in disk:  # (a log without its file: a week deleted meanwhile)
+                disk[key].append(size)
         return disk
+
+    def week_docs(self, p: Partition) -> dict[str, dict[str, Any]]:
+        """A week's documents as a reader sees them: its file, its log, unsaved changes."""
+        docs = (read_tables(p.path) or {}).get("items", {})
+        docs.update(p.log_docs if p.log_docs is not None else read_log(log_path(p.path)))
+        docs.update(p.unsaved)
+        return docs
+
+    def _load_lean(self, p: Partition, st: list[int], need_entry: bool) -> ManifestEntry | None:
+        """A lean open's week: its id index (the sidecar, else rebuilt) and its log."""
+        p.log_docs = read_log(log_path(p.path)) if len(st) > 3 else {}
+        index = None if need_entry else read_index(self.directory / index_name(p.key), st)
+        entry = None
+        if index is None:
+            docs = self.week_docs(p)
+            index = IdIndex.from_doc_ids(int(k) for k in docs)
+            if need_entry:
+                entry = ManifestEntry.of_partition(p.path, docs)
+            p.stat = st
+            self.save_index(p, index)
+        p.index = index
+        return entry
+
+    def materialize(self) -> None:
+        """After a lean open: the weeks of the window into memory, as a full open has them
+        (unsaved changes included)."""
+        self.lean = False
+        start = self.resident_start()
+        current = week_key_at(self.clock())
+        added: list[Item] = []
+        for p in self.parts.values():
+            p.raw = None
+            if p.end > start or p.log_bytes:
+                self._load_resident(p, not self.readonly and p.key == current, False, added)
+                p.log_docs = None
+            elif p.unsaved:
+                self.load_db(p)  # an archive with changes: as after an upsert of an old id
+        self.window.add(added)
 
     def _load_resident(self, p: Partition, keep_db: bool, need_entry: bool,
                        added: list[Item]) -> ManifestEntry | None:
         """Bring a week of the window into memory (its items into ``added``, to be
         ordered); returns its recomputed manifest entry when ``need_entry``."""
-        docs = self.load_db(p).docs() if keep_db else (read_tables(p.path) or {}).get("items", {})
+        docs = self.load_db(p).docs() if keep_db else self.week_docs(p)
         p.index = None
         if p.resident and self.readonly:
             # A viewer following the writer: the current week was rewritten with a few new
@@ -187,6 +258,8 @@ class Weeks:
                 continue
             if p.db is not None:
                 items = items_from_docs(p.path, p.docs())
+            elif p.log_bytes or p.unsaved:
+                items = items_from_docs(p.path, self.week_docs(p))
             else:
                 items = self._items_of_file(p.path)
             added.extend(self.window.hold(p, items))
@@ -202,10 +275,19 @@ class Weeks:
         return [] if raw is None else items_from_raw(raw, path)
 
     def load_db(self, p: Partition) -> Partition:
-        """Make the partition's TinyDB resident (reads the file once)."""
+        """Make the partition's TinyDB resident (reads the file once, and its log; unsaved
+        changes of a lean open are applied and stay unsaved)."""
         if p.db is None:
             db = TinyDB(p.path, storage=AtomicJSONStorage, readonly=self.readonly)
-            db.storage.read()  # surface CorruptStoreError now
+            tables = db.storage.read()  # surface CorruptStoreError now
+            logged = p.log_docs if p.log_docs is not None else read_log(log_path(p.path))
+            if logged or p.unsaved:
+                docs = tables.setdefault("items", {})
+                docs.update(logged)
+                docs.update(p.unsaved)
+                if p.unsaved:
+                    db.storage.touch()
+            p.log_docs = None
             p.db = db
         return p
 
@@ -247,7 +329,8 @@ class Weeks:
         window_start = self.window_start()
         evicted = False
         for p in self.parts.values():
-            if p.resident and p.end <= window_start and not p.dirty and p.stat is not None:
+            if (p.resident and p.end <= window_start and not p.dirty and p.stat is not None
+                    and not p.log_bytes):
                 index = IdIndex.from_doc_ids(map(doc_id, p.ids))
                 self.save_index(p, index)
                 self.window.forget(p)
@@ -259,34 +342,83 @@ class Weeks:
 
     # --- flush ----------------------------------------------------------------------------
     def snapshots(self) -> list[FlushJob]:
-        """Every dirty partition serialized now, with the manifest entry it will match."""
+        """Every dirty partition serialized now, with the manifest entry it will match: the
+        lines to append to its log when only items of the current week were added or
+        changed and the log stays under half the file, else the whole file (which folds the
+        log in). A week with a log that is no longer the current one is folded."""
         jobs = []
+        current = week_key_at(self.clock())
         for p in self.parts.values():
             p.sync()
+            fold = p.log_bytes > 0 and p.key != current
+            if not (p.dirty or fold):
+                continue
+            entry = (self.manifest.get(p.key) or ManifestEntry()).live_copy()
             storage = p.storage
-            if storage is not None and storage.dirty:
-                snap = storage.snapshot()
-                if snap is not None:
-                    entry = self.manifest.get(p.key) or ManifestEntry()
-                    jobs.append((p, storage, snap[0], snap[1], entry.live_copy()))
+            version = storage.version if storage is not None else 0
+            if p.unsaved and not p.rewrite and p.key == current and p.stat is not None:
+                lines = encode_lines(p.unsaved.values())
+                if may_append(p.log_bytes, len(lines), p.stat[0]):
+                    taken, p.unsaved = p.unsaved, {}
+                    jobs.append(FlushJob(p, lines, version, entry, taken, True))
+                    continue
+            storage = self.load_db(p).storage
+            assert storage is not None
+            if fold:
+                storage.touch()
+            snap = storage.snapshot()
+            if snap is None:
+                continue
+            taken, p.unsaved = p.unsaved, {}
+            before = encode_lines(taken.values()) if taken and p.log_bytes else b""
+            jobs.append(FlushJob(p, snap[0], snap[1], entry, taken, False, before))
         return jobs
 
-    def saved(self, job: FlushJob, st: os.stat_result) -> bool:
+    @staticmethod
+    def commit(job: FlushJob) -> os.stat_result | int:
+        """Write one job (outside the store's lock): the file's stat, or the log's size."""
+        p = job.p
+        if job.append:
+            return append_lines(log_path(p.path), job.payload)
+        if job.before:  # so that a log left by a kill right after the file agrees with it
+            append_lines(log_path(p.path), job.before)
+        assert p.storage is not None
+        st = p.storage.commit(job.payload)
+        remove_log(log_path(p.path))
+        return st
+
+    @staticmethod
+    def unsave(jobs: list[FlushJob]) -> None:
+        """Jobs a failed flush did not write: their documents are unsaved again."""
+        for job in jobs:
+            job.p.unsaved = {**job.taken, **job.p.unsaved}
+
+    def saved(self, job: FlushJob, st: os.stat_result | int) -> bool:
         """A partition's payload is on disk; False if retention deleted it meanwhile."""
-        p, storage, _payload, version, entry = job
-        storage.mark_saved(version)
+        p, entry = job.p, job.entry
+        if p.storage is not None:
+            p.storage.mark_saved(job.version)
         if self.parts.get(p.key) is not p:
             # Deleted by retention while we wrote it: do not resurrect it.
             with contextlib.suppress(OSError):
-                p.path.unlink()
+                (log_path(p.path) if job.append else p.path).unlink()
             return False
-        p.stat = stat_key(st)
+        if isinstance(st, int):
+            assert p.stat is not None
+            p.stat = p.stat[:3] + [st]
+            if p.log_docs is not None:
+                p.log_docs.update(job.taken)
+        else:
+            p.stat = stat_key(st)
+            p.raw = p.log_docs = None
+            p.rewrite = False
         entry.stat = p.stat
         self.disk_manifest[p.key] = entry
         return True
 
     def after_flush(self) -> None:
         for p in list(self.parts.values()):
+            p.raw = None
             self.release_db(p)
         self.evict_aged()
 
@@ -295,6 +427,20 @@ class Weeks:
         """Is the id stored: in memory, or in a partition's id index or pending changes?"""
         return item_id in self.window.items or (ITEM_ID_RE.fullmatch(item_id) is not None
                                                 and self.locate(item_id) is not None)
+
+    def in_window(self, item_id: str) -> bool:
+        """A lean open's ``known``: is the id in a week of the recent window?"""
+        if ITEM_ID_RE.fullmatch(item_id) is None:
+            return False
+        start, did = self.window_start(), doc_id(item_id)
+        skey = str(did)
+        for p in self.parts.values():
+            if p.end > start and (
+                    skey in p.unsaved or (p.log_docs is not None and skey in p.log_docs)
+                    or (p.index is not None and did in p.index)
+                    or (p.db is not None and skey in p.docs()) or item_id in p.ids):
+                return True
+        return False
 
     def locate(self, item_id: str) -> Partition | None:
         """Which partition holds this id (memory, pending changes or id index)."""
@@ -307,7 +453,8 @@ class Weeks:
             elif p.db is not None:
                 if skey in p.docs():
                     return p
-            elif p.index is not None and did in p.index:
+            elif (skey in p.unsaved or (p.log_docs is not None and skey in p.log_docs)
+                  or (p.index is not None and did in p.index)):
                 return p
         return None
 
@@ -338,8 +485,33 @@ class Weeks:
         p = self.locate(item_id)
         if p is None or p.resident:
             return None, None
-        doc = self.load_db(p).docs().get(str(doc_id(item_id)))
+        key = str(doc_id(item_id))
+        doc = self._lean_doc(p, key) if self.lean and p.db is None else self.load_db(p).docs().get(key)
         return (p, Item.from_dict(doc)) if doc is not None else (None, None)
+
+    def _lean_doc(self, p: Partition, key: str) -> dict[str, Any] | None:
+        """One stored document of a lean open's week, decoded alone (a poll sees again
+        the items of the feeds that changed: decoding the week for them cost ~0.2 s)."""
+        doc = p.unsaved.get(key) or (p.log_docs or {}).get(key)
+        if doc is not None:
+            return doc
+        if p.raw is None:
+            raw = read_raw(p.path) or b'{"items":{}}'
+            slices = item_doc_slices(raw)
+            if slices is None:  # another layout: the whole file, as a full open reads it
+                return self.load_db(p).docs().get(key)
+            p.raw = (raw, {k: (a, b) for k, a, b in slices})
+        raw, where = p.raw
+        span = where.get(key)
+        if span is None:
+            return None
+        try:
+            doc = orjson.loads(memoryview(raw)[span[0]:span[1]])
+        except orjson.JSONDecodeError:
+            doc = None
+        if type(doc) is not dict or doc.get("id") != item_id_of(key):
+            return self.load_db(p).docs().get(key)
+        return doc
 
     def archive_plan(self, f: ItemFilter, flags: dict[str, Flags]) -> archive.Plan:
         """The archives a query must read (see archive.plan)."""
@@ -401,14 +573,16 @@ class Weeks:
         p = self.parts.get(key)
         if p is None:
             p = self.parts[key] = Partition(key, self.directory)
-            p.resident = p.end > self.window_start()
+            p.resident = not self.lean and p.end > self.window_start()
             self.manifest.setdefault(key, ManifestEntry())
-        return self.load_db(p)
+        return p if self.lean and p.db is None else self.load_db(p)
 
     def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]]) -> None:
         """``docs``: each item's document, already checked by ``encodable_doc``."""
-        p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
-                         for it in items)
+        if p.db is not None:
+            p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
+                             for it in items)
+        p.unsaved.update((str(doc_id(it.id)), docs[it.id]) for it in items)
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for it in items:
             add(it.feed, it.published, it.labels)
@@ -418,15 +592,17 @@ class Weeks:
     def update(self, p: Partition, ups: dict[str, tuple[Item, Item]],
                docs: dict[str, dict[str, Any]]) -> None:
         """``docs``: each new version's document, already checked by ``encodable_doc``."""
-        self.load_db(p)
         new_docs = {iid: docs[iid] for iid in ups}
+        if not (self.lean and p.db is None):  # (a lean open's week: its log carries them)
+            self.load_db(p)
 
-        def apply(doc: dict[str, Any]) -> None:
-            fresh = new_docs[doc["id"]]
-            doc.clear()
-            doc.update(fresh)
+            def apply(doc: dict[str, Any]) -> None:
+                fresh = new_docs[doc["id"]]
+                doc.clear()
+                doc.update(fresh)
 
-        p.table().update(apply, doc_ids=[doc_id(i) for i in new_docs])
+            p.table().update(apply, doc_ids=[doc_id(i) for i in new_docs])
+        p.unsaved.update((str(doc_id(i)), d) for i, d in new_docs.items())
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for old, new in ups.values():
             add(old.feed, old.published, old.labels, -1)
@@ -485,6 +661,9 @@ class Weeks:
     def _remove(self, p: Partition, victims: list[str]) -> None:
         self.load_db(p)
         p.table().remove(doc_ids=[doc_id(i) for i in victims])
+        p.rewrite = True
+        for i in victims:
+            p.unsaved.pop(str(doc_id(i)), None)
         # Exact recount (min/max published may shrink).
         self.manifest[p.key] = ManifestEntry.from_docs(p.docs().values())
         if p.resident:
@@ -492,7 +671,8 @@ class Weeks:
 
     def _delete(self, p: Partition) -> None:
         """Delete a whole partition's files (retention); state.json is flushed after."""
-        for path in (p.path, backup_path(p.path), self.directory / index_name(p.key)):
+        for path in (log_path(p.path), p.path, backup_path(p.path),
+                     self.directory / index_name(p.key), wordindex.index_path(p.path)):
             try:
                 path.unlink()
             except FileNotFoundError:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from feeds.model import LABELS, NO_LABEL, Item, parse_utc_iso
+from feeds.model import LABELS, OTHER_LABEL, Item, label_key, parse_utc_iso
 from feeds.config.units import format_duration
 
-OTHER = "other"  # the pane (and CSS class) of items that carry no label
+OTHER = OTHER_LABEL  # the pane (and CSS class) of items that carry no label
 PANES: tuple[str, ...] = (*LABELS, OTHER)
 PANE_TITLES = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statements",
                OTHER: "Other"}
@@ -21,7 +21,7 @@ PANE_TITLES = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statem
 
 def store_label(pane: str) -> str:
     """The store's label for a pane (counts, filters, trends): "other" holds "none"."""
-    return NO_LABEL if pane == OTHER else pane
+    return label_key(pane)
 
 
 def panes_of(item: Item) -> tuple[str, ...]:

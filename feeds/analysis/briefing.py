@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from feeds.analysis.clusters import ClusterView, group_by_cluster
-from feeds.model import LABELS, Item, parse_utc_iso
+from feeds.model import LABELS, OTHER_LABEL, Item, parse_utc_iso
 from feeds.text import clip, safe_link
 from feeds.files import write_private
 from feeds.redact import redact_url
 
-OTHER = "other"
+OTHER = OTHER_LABEL
 FORMATS = ("md", "html")
 LEDE_MAX = 280
 _HEADINGS = {"talks": "Talks", "sanctions": "Sanctions", "statements": "Statements",

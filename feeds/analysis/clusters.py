@@ -41,7 +41,7 @@ import calendar
 import gc
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from feeds.classify.actors import ActorSpec, ActorTagger, fold
 from feeds.config.load import ClusterSettings
@@ -289,6 +289,9 @@ class Clusterer:
     _postings: dict[str, set[_Entry]] = field(init=False, repr=False, default_factory=dict)
     _oldest: float = field(init=False, repr=False, default=0.0)
     _pending: dict[str, Signature] = field(init=False, repr=False, default_factory=dict)
+    # (where the stored items come from, when): a rebuild waiting until the index is needed
+    _source: tuple[Callable[[], Iterable[Item]], float] | None = field(
+        init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._norm = Normaliser(self.actors)
@@ -347,6 +350,7 @@ class Clusterer:
             if ts < now - self.settings.horizon:
                 out.append(item)
                 continue
+            self._build_deferred()
             sig = self._norm.signature(item.title)
             if len(self._pending) >= 10_000:  # assigned but never added: do not grow forever
                 self._pending.clear()
@@ -363,6 +367,10 @@ class Clusterer:
         for item in items:
             if item.published < cutoff or item.id in self._entries:
                 continue
+            if self._source is not None:  # (the rebuild reads these items from the store)
+                self._build_deferred()
+                if item.id in self._entries:
+                    continue
             sig = self._pending.pop(item.id, None) or self._norm.signature(item.title)
             entry = _Entry(item.id, item.feed, _epoch(item.published), cluster_of(item), sig)
             self._entries[item.id] = entry
@@ -373,8 +381,20 @@ class Clusterer:
                 else:
                     plist.add(entry)
 
+    def rebuild_when_needed(self, source: Callable[[], Iterable[Item]], now: float) -> None:
+        """``rebuild(source(), now)`` once an item inside the horizon needs the index: a
+        one-shot poll that stores nothing recent never reads the stored items."""
+        self._source = (source, now)
+
+    def _build_deferred(self) -> None:
+        if self._source is not None:
+            source, now = self._source
+            self._source = None
+            self.rebuild(source(), now)
+
     def rebuild(self, items: Iterable[Item], now: float) -> None:
         """Start over from stored items (e.g. ``store.recent()`` at start-up)."""
+        self._source = None
         self._entries.clear()
         self._postings.clear()
         self._oldest = now - self.settings.horizon

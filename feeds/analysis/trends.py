@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from feeds.model import LABELS, NO_LABEL, Item, utc_iso
+from feeds.model import LABELS, NO_LABEL, Item, label_name, utc_iso
 
 DAY = 86400
 SPARK = "▁▂▃▄▅▆▇█"
@@ -32,7 +32,8 @@ class ActorTrend:
 @dataclass(frozen=True, slots=True)
 class Trends:
     days: tuple[str, ...]  # "YYYY-MM-DD" (UTC), oldest first
-    labels: dict[str, tuple[int, ...]]  # label → per day; talks, sanctions, statements, "none"
+    # store label → per day: talks, sanctions, statements, "none" (shown as "other")
+    labels: dict[str, tuple[int, ...]]
     actors: tuple[ActorTrend, ...] = ()  # the top actors, most items first
     items: int = 0  # items in the window (each counted once)
 
@@ -45,7 +46,7 @@ class Trends:
 
     def to_dict(self) -> dict[str, Any]:
         return {"days": list(self.days), "items": self.items,
-                "labels": {k: list(v) for k, v in self.labels.items()},
+                "labels": {label_name(k): list(v) for k, v in self.labels.items()},
                 "actors": [{"name": a.name, "total": a.total, "daily": list(a.daily)}
                            for a in self.actors]}
 

@@ -17,7 +17,8 @@ characters of the summary. The poller matches only items that are new to the sto
 item alerts once, however often it is polled again.
 
 ``notify_command`` is an argument list, run without a shell, once per matching item, with
-the item as JSON on its standard input (``Item.to_dict()`` plus ``"watch_terms"``). Feed
+the item as JSON on its standard input (the stored item's fields, with ``feed`` its feed's
+name and ``feed_url`` its URL as in every JSON output, plus ``"watch_terms"``). Feed
 text never reaches its command line. Commands run on background threads, a few at a time, so
 a poll never waits for them; one that fails or outlives ``notify_timeout`` is killed and
 logged, never fatal. A poll cycle's hits share one time budget (``notify_budget``), at most
@@ -61,7 +62,10 @@ class WatchHit:
     def to_dict(self) -> dict:
         """The JSON a notify command reads on stdin."""
         d = self.item.to_dict()
-        d["feed"], d["link"] = redact_url(d["feed"]), redact_url(d["link"])  # (the feed's key is its URL)
+        # The names of every JSON output: the stored "source" is the feed's name, "feed" its URL.
+        name, url = d.pop("source"), redact_url(d.pop("feed"))
+        d = {"id": d.pop("id"), "feed": name, "feed_url": url, **d}
+        d["link"] = redact_url(d["link"])
         d["watch_terms"] = list(self.terms)
         return d
 

@@ -14,12 +14,14 @@ unpickled (milliseconds), so it can be shipped to parse worker processes.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from operator import itemgetter
 from typing import Callable, Iterable
 
 from feeds.model import LABELS, Classification, Match
+from feeds.classify.near import near_windows as _near_windows
 from feeds.classify.rules import Pattern, Phrase, RulesSpec, lower_keep_length
 
 # Only the start of a summary is classified: wire ledes put the news first, and a long body
@@ -42,8 +44,6 @@ _BLANK_RE = re.compile("[" + re.escape(_BLANKED) + "]")
 _APOSTROPHES = "'\u2019"  # a word can start after a quote mark, and words contain them
 _APOS_CLASS = "['\u2019\u2018\u02bc]"
 _APOS = re.compile(_APOS_CLASS)
-# What counts as one word between the two parts of a near pattern.
-_WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
 _EPS = 1e-9  # scores are sums of floats; 0.6 + 0.4 must reach a threshold of 1.0
 
 _TERM, _NEAR, _EXCL, _EXCL_NEAR = range(4)  # how a phrase occurrence is used
@@ -129,6 +129,7 @@ class _RuleInfo:
     title_weight: float  # weight + title bonus
     distance: int | None
     ordered: bool  # near: the second part must follow the first
+    sentence: bool  # near: both parts in one sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +143,17 @@ class _Compiled:
     stems: dict[str, tuple[int, ...]]  # "word stem" → atom ids of wildcard phrases
     uses: tuple[tuple[tuple[int, int, int], ...], ...]  # atom → (kind, index, side)
     rules: tuple[_RuleInfo, ...]
-    exclusions: tuple[tuple[str, str, int | None, bool], ...]  # (label, source, distance, ordered)
+    # (label, source, distance, ordered, sentence)
+    exclusions: tuple[tuple[str, str, int | None, bool, bool], ...]
     thresholds: dict[str, float]
     threshold_list: tuple[float, ...]  # in LABELS order
     title_bonus: float
+    # Atoms with case-sensitive words (=US): atom → (words as written or None, wildcard).
+    cased: dict[int, tuple[tuple[str | None, ...], bool]]
+    # Per field, the rules that may not fire there ("title:" / "summary:" rules), and the
+    # mask of the near rules that may (all bits set when no rule is restricted).
+    field_skip: tuple[frozenset[int], frozenset[int]]
+    field_mask: tuple[int, int]
 
 
 @lru_cache(maxsize=8)
@@ -164,17 +172,23 @@ def _compile(spec: RulesSpec) -> _Compiled:
                     uses[atom].append(entry)
 
     rules: list[_RuleInfo] = []
-    exclusions: list[tuple[str, str, int | None, bool]] = []
+    exclusions: list[tuple[str, str, int | None, bool, bool]] = []
+    skip: tuple[set[int], set[int]] = (set(), set())
     for lr in spec.labels:
         for rule in lr.rules:
             if rule.weight > 0:  # weight 0 switches a rule off
-                use(rule.pattern, len(rules), _TERM, _NEAR)
-                rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), rule.pattern.source,
+                p = rule.pattern
+                if p.field:
+                    skip[_FIELDS.index(p.field) ^ 1].add(len(rules))
+                use(p, len(rules), _TERM, _NEAR)
+                rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), p.source,
                                        rule.weight, rule.weight + spec.title_bonus,
-                                       rule.pattern.distance, rule.pattern.ordered))
+                                       p.distance, p.ordered, p.sentence))
         for pattern in lr.exclude:
             use(pattern, len(exclusions), _EXCL, _EXCL_NEAR)
-            exclusions.append((lr.label, pattern.source, pattern.distance, pattern.ordered))
+            exclusions.append((lr.label, pattern.source, pattern.distance, pattern.ordered,
+                               pattern.sentence))
+    everything = (1 << (len(rules) + len(exclusions))) - 1
 
     literal: dict[str, list[int]] = {}
     stems: dict[str, list[int]] = {}
@@ -192,6 +206,9 @@ def _compile(spec: RulesSpec) -> _Compiled:
         thresholds={lr.label: lr.threshold for lr in spec.labels},
         threshold_list=tuple(spec.label(label).threshold for label in LABELS),
         title_bonus=spec.title_bonus,
+        cased={atom: (p.cased, p.wildcard) for p, atom in atoms.items() if p.cased},
+        field_skip=(frozenset(skip[0]), frozenset(skip[1])),
+        field_mask=tuple(everything & ~sum(1 << r for r in sk) for sk in skip),
     )
 
 
@@ -256,96 +273,23 @@ def _scan_copy(text: str) -> str:
     return _BLANK_RE.sub(" ", lower_keep_length(text))
 
 
+# ASCII text: lowercased and blanked by one bytes.translate.
+_LOWER_BLANK_ASCII = bytes.maketrans(
+    bytes(range(65, 91)) + "".join(c for c in _BLANKED if c.isascii()).encode(),
+    bytes(range(97, 123)) + b" " * sum(c.isascii() for c in _BLANKED))
+
+
+def _scan_text(title: str, summary: str) -> str:
+    """What the scan reads: " " + title + NUL + " " + summary, each part a
+    :func:`_scan_copy`."""
+    joined = " " + title + "\x00 " + summary
+    if joined.isascii():
+        return joined.encode().translate(_LOWER_BLANK_ASCII).decode()
+    return " " + _scan_copy(title) + "\x00 " + _scan_copy(summary)
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # what the regex \w matches
-
-
-def _gap_words(text: str, a: int, b: int, limit: int) -> int:
-    """The words in ``text[a:b]``, counted up to ``limit + 1``: a near pattern only needs
-    to know whether there are more than ``limit``, and a far pair should not cost a regex
-    run over the whole gap."""
-    if b - a <= 40:  # a short gap: one C call beats a Python loop
-        return len(_WORD.findall(text, a, b))
-    n = 0
-    for _ in _WORD.finditer(text, a, b):
-        n += 1
-        if n > limit:
-            break
-    return n
-
-
-def _all_pairs(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
-               distance: int, ordered: bool) -> list[tuple[int, tuple, tuple, tuple]]:
-    """:func:`_candidates` by trying every left x right pair: cheaper for a few of each."""
-    out = []
-    for lspan in left:
-        ls, le = lspan
-        for rspan in right:
-            rs, re_ = rspan
-            if le <= rs:
-                words = _gap_words(text, le, rs, distance)
-                if words <= distance:
-                    out.append((words, (ls, re_), lspan, rspan))
-            elif re_ <= ls and not ordered:
-                words = _gap_words(text, re_, ls, distance)
-                if words <= distance:
-                    out.append((words, (rs, le), lspan, rspan))
-    return out
-
-
-def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
-                distance: int, ordered: bool) -> list[tuple[int, tuple, tuple, tuple]]:
-    """Every (words, window, left span, right span) within ``distance`` words. The words
-    between grow as a right part lies further away on either side, so each left part
-    walks outwards from its position and stops at the first right part too far: the cost
-    follows the pairs that fire, not every left x right pair of a long lede."""
-    if len(left) * len(right) <= 12:  # a few of each: every pair, no sorting or bisecting
-        return _all_pairs(text, left, right, distance, ordered)
-    out = []
-    after = sorted(right)
-    after_starts = [r[0] for r in after]
-    before = sorted(right, key=lambda r: (r[1], r[0])) if not ordered else []
-    before_ends = [r[1] for r in before]
-    for lspan in left:
-        ls, le = lspan
-        for i in range(bisect_left(after_starts, le), len(after)):
-            words = _gap_words(text, le, after[i][0], distance)
-            if words > distance:
-                break
-            out.append((words, (ls, after[i][1]), lspan, after[i]))
-        for i in range(bisect_right(before_ends, ls) - 1, -1, -1):
-            rs, re_ = before[i]
-            words = _gap_words(text, re_, ls, distance)
-            if words > distance:
-                break
-            out.append((words, (rs, le), lspan, before[i]))
-    return out
-
-
-def _near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
-                  distance: int, ordered: bool = False) -> list[tuple[int, int]]:
-    """Spans of the near matches in one field. Each occurrence of a part pairs with at most
-    one occurrence of the other, the nearest first: "talks failed; resumed talks" gives one
-    match of ``resum* ~3 talks``, "resumed talks". ``ordered``: the right part must follow
-    the left one."""
-    if len(left) == 1 and len(right) == 1:  # the common case: one of each, no pairing
-        (ls, le), (rs, re_) = left[0], right[0]
-        if le <= rs:
-            return [(ls, re_)] if _gap_words(text, le, rs, distance) <= distance else []
-        if re_ <= ls and not ordered:
-            return [(rs, le)] if _gap_words(text, re_, ls, distance) <= distance else []
-        return []
-    pairs = _candidates(text, left, right, distance, ordered)
-    if len(pairs) < 2:
-        return [p[1] for p in pairs]
-    pairs.sort()
-    windows, used_left, used_right = [], set(), set()
-    for _, window, lspan, rspan in pairs:
-        if lspan not in used_left and rspan not in used_right:
-            used_left.add(lspan)
-            used_right.add(rspan)
-            windows.append(window)
-    return windows
 
 
 # --- explaining class matches ------------------------------------------------------------
@@ -355,10 +299,19 @@ _CLASS_REF = re.compile(r"@([a-z_][a-z0-9_]*)")
 
 @lru_cache(maxsize=4096)
 def _member_regex(member: str) -> re.Pattern[str]:
-    """A class member (a phrase as written) as a regex over a lowercased scan copy."""
+    """A class member (a phrase as written) as a regex over a lowercased scan copy, or,
+    when it has case-sensitive words (``=US``), over the text as written with blanks."""
     wildcard = member.endswith("*")
-    words = [w for w in re.split("[\\s\\-\u2010\u2011]+", member.rstrip("*").lower()) if w]
-    body = r"\s+".join(_APOS.sub(_APOS_CLASS, re.escape(w)) for w in words)
+    words = [w for w in re.split("[\\s\\-\u2010\u2011]+", member.rstrip("*")) if w]
+    cased = any(w.startswith("=") for w in words)
+
+    def word(w: str) -> str:
+        if w.startswith("="):
+            return _APOS.sub(_APOS_CLASS, re.escape(w[1:]))
+        w = _APOS.sub(_APOS_CLASS, re.escape(w.lower()))
+        return f"(?i:{w})" if cased else w
+
+    body = r"\s+".join(word(w) for w in words)
     return re.compile(r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)"))
 
 
@@ -368,11 +321,13 @@ def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
     (class, member as written, text) per class, the longest match. Explain only: the scan
     itself never looks at classes, they are expanded into the trie."""
     copy = _scan_copy(text)
+    blanked = _BLANK_RE.sub(" ", text)
     out = []
     for name in dict.fromkeys(_CLASS_REF.findall(term)):
         best: tuple[int, str, str] | None = None
         for member in classes.get(name, ()):
-            for m in _member_regex(member).finditer(copy):
+            seen = blanked if "=" in member else copy
+            for m in _member_regex(member).finditer(seen):
                 if best is None or m.end() - m.start() > best[0]:
                     best = (m.end() - m.start(), member, text[m.start():m.end()])
         if best is not None:
@@ -380,18 +335,18 @@ def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
     return tuple(out)
 
 
-def _sided(near: list[tuple[int, int, int]], excl: list[tuple[int, int, int, int]],
+def _sided(near: list[tuple[int, int, int, int]], excl: list[tuple[int, int, int, int, int]],
            n_rules: int) -> tuple[int, int]:
     """Bit masks of the near rules (bit n) and near exclusions (bit ``n_rules`` + n) a
     phrase is a first part of, and of those it is a second part of. Ints, not sets: the
     scan ORs them once per match, and an int OR is the cheapest way to do that."""
     first = second = 0
-    for rule, side, _ in near:
+    for _, rule, side, _ in near:
         if side == 0:
             first |= 1 << rule
         else:
             second |= 1 << rule
-    for kind, index, side, _ in excl:
+    for kind, index, side, _, _ in excl:
         if kind == _EXCL_NEAR:
             if side == 0:
                 first |= 1 << (n_rules + index)
@@ -400,14 +355,19 @@ def _sided(near: list[tuple[int, int, int]], excl: list[tuple[int, int, int, int
     return first, second
 
 
-def _veto(excl: list[tuple[int, int, int, int]], fi: int, s: int, e: int, label: str,
-          exclusions: tuple[tuple[str, str, int | None, bool], ...]
-          ) -> tuple[int, int, int, int] | None:
-    """The first exclusion span of ``label`` in field ``fi`` overlapping ``[s, e)``."""
-    for x in excl:
-        if x[0] == fi and s < x[3] and x[2] < e and exclusions[x[1]][0] == label:
-            return x
-    return None
+_RULE = itemgetter(3)  # of a kept hit: (field, start, end, rule)
+
+
+def _case_ok(cased: tuple[tuple[str | None, ...], bool], key: str, written: str,
+             end: int) -> bool:
+    """Whether the phrase matched at the start of ``key`` (ending at ``end``) has its
+    case-sensitive words as written in ``written``, the same text before lowercasing."""
+    forms, wildcard = cased
+    words = [_APOS.sub("'", written[m.start():m.end()]) for m in re.finditer(r"\S+", key[:end])]
+    last = len(forms) - 1
+    return len(words) == len(forms) and all(
+        form is None or (word.startswith(form) if wildcard and i == last else word == form)
+        for i, (word, form) in enumerate(zip(words, forms)))
 
 
 # --- the classifier ------------------------------------------------------------------------
@@ -419,6 +379,13 @@ class Classifier:
         self._spec = spec
         self._c = _compile(spec)
         self._cache: dict[str, tuple[tuple, tuple]] = {}  # regex match → its meaning
+        # Regex matches whose meaning depends on case (a =US phrase): by the text as written.
+        self._cased_keys: set[str] = set()
+        self._cased_cache: dict[str, tuple] = {}
+        self._scores: dict[tuple[float, ...], tuple] = {}  # totals → labels, primary, scores
+        # Per rule, what scoring and evidence read, as flat tuples: fewer attribute loads.
+        self._weights = tuple((r.label_index, r.title_weight, r.weight) for r in self._c.rules)
+        self._rows = tuple((r.label, r.source, r.weight, r.title_weight) for r in self._c.rules)
 
     @classmethod
     def from_spec(cls, spec: RulesSpec) -> "Classifier":
@@ -448,18 +415,57 @@ class Classifier:
 
     # -- scanning --
 
-    def _identify(self, key: str) -> tuple[tuple, tuple, tuple, int, int]:
+    def _identify(self, key: str, written: str | None = None
+                  ) -> tuple[tuple, tuple, tuple, int, int, int]:
         """What a regex match means, for every phrase matching at its start: the term rules
-        it fires, as (rule, end offset); the near rules it is a part of, as (rule, side, end
-        offset); its uses in exclusions, as (kind, exclusion, side, end offset); and the near
-        rules and near exclusions it is a first or a second part of (``_sided``). Cached:
-        news repeats its vocabulary.
+        it fires, as (rule, end offset); the near rules it is a part of, as (bit, rule,
+        side, end offset); its uses in exclusions, as (kind, exclusion, side, end offset,
+        bit); the near rules and near exclusions it is a first or a second part of
+        (``_sided``), and both. A bit is the rule's or exclusion's bit in those masks, ready
+        for the AND the scan does per use. Cached: news repeats its vocabulary.
 
         The regex returns the longest phrase; shorter ones end at a word boundary inside it:
         at the end of an earlier word, or before an apostrophe or period inside a word
-        ("kremlin" in "kremlin's")."""
+        ("kremlin" in "kremlin's"). ``written``: the same text as written, for phrases
+        with case-sensitive words; a key they match is cached by its written form."""
         c = self._c
-        found: list[tuple[int, int]] = []  # (atom, end)
+        if written is not None and key in self._cased_keys:
+            hit = self._cased_cache.get(written)
+            if hit is not None:
+                return hit
+        found = self._phrases(key)
+        cache = self._cache
+        if c.cased and any(atom in c.cased for atom, _ in found):
+            found = [(atom, end) for atom, end in found
+                     if atom not in c.cased or _case_ok(c.cased[atom], key, written or "", end)]
+            if len(self._cased_keys) >= _CACHE_MAX:
+                self._cased_keys.clear()
+                self._cased_cache.clear()
+            self._cased_keys.add(key)
+            cache, key = self._cased_cache, written or key
+        terms: list[tuple[int, int]] = []
+        near: list[tuple[int, int, int, int]] = []  # (bit, rule, side, end)
+        excl: list[tuple[int, int, int, int, int]] = []  # (kind, index, side, end, bit)
+        n_rules = len(c.rules)
+        for atom, end in found:
+            for kind, index, side in c.uses[atom]:
+                if kind == _TERM:
+                    terms.append((index, end))
+                elif kind == _NEAR:
+                    near.append((1 << index, index, side, end))
+                else:
+                    excl.append((kind, index, side, end, 1 << (n_rules + index)))
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        first, second = _sided(near, excl, n_rules)
+        cache[key] = result = (tuple(terms), tuple(near), tuple(excl), first, second,
+                               first | second)
+        return result
+
+    def _phrases(self, key: str) -> list[tuple[int, int]]:
+        """(atom, end offset) of every phrase matching at the start of ``key``."""
+        c = self._c
+        found: list[tuple[int, int]] = []
         head = ""
         for m in re.finditer(r"\S+", key):
             word, start = _APOS.sub("'", m.group()), m.start()
@@ -476,22 +482,7 @@ class Classifier:
                         end += 1  # the wildcard runs to the end of the word
                     found.extend((atom, start + end) for atom in atoms)
             head += word + " "
-        terms: list[tuple[int, int]] = []
-        near: list[tuple[int, int, int]] = []
-        excl: list[tuple[int, int, int, int]] = []
-        for atom, end in found:
-            for kind, index, side in c.uses[atom]:
-                if kind == _TERM:
-                    terms.append((index, end))
-                elif kind == _NEAR:
-                    near.append((index, side, end))
-                else:
-                    excl.append((kind, index, side, end))
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        first, second = _sided(near, excl, len(c.rules))
-        self._cache[key] = result = (tuple(terms), tuple(near), tuple(excl), first, second)
-        return result
+        return found
 
     def _run(self, title: str, summary: str, vetoed: list[Veto] | None) -> Classification:
         c = self._c
@@ -501,8 +492,9 @@ class Classifier:
         # NUL between the fields is neither a word character nor a separator, so no phrase
         # runs from the title into the summary. match.start() is the space or quote before
         # a word, which is the word's offset in the title, or `bound` past it in the summary.
-        copy = " " + _scan_copy(title) + "\x00 " + _scan_copy(summary)
+        copy = _scan_text(title, summary)
         bound = len(title) + 2
+        written = " " + title + "\x00 " + summary if c.cased else None
         hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
         near: list[tuple[int, tuple, int, int]] = []  # (field, near uses, start, mask)
         excl: list[tuple[int, tuple, int]] = []  # (field, exclusion uses, start)
@@ -512,23 +504,31 @@ class Classifier:
         for quote, regex in c.scanners:
             if quote and quote not in copy:
                 continue
-            self._scan(regex.finditer(copy, 0, bound), 0, 0, hits, near, excl, masks)
-            self._scan(regex.finditer(copy, bound), 1, bound, hits, near, excl, masks)
+            self._scan(regex.finditer(copy, 0, bound), 0, 0, hits, near, excl, masks,
+                       written)
+            self._scan(regex.finditer(copy, bound), 1, bound, hits, near, excl, masks,
+                       written)
         texts = (title, summary)
         # A near rule fires only where both its parts occur in one field: an AND of the
         # masks finds those few, and only their occurrences are paired.
-        both = (masks[0] & masks[1], masks[2] & masks[3])
+        allowed = c.field_mask
+        both = (masks[0] & masks[1] & allowed[0], masks[2] & masks[3] & allowed[1])
         if near and (both[0] or both[1]):
             self._near(texts, near, hits, both)
+        if hits and (c.field_skip[0] or c.field_skip[1]):
+            skip = c.field_skip
+            hits = [h for h in hits if h[1] not in skip[h[0]]]
         if not hits:
             return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
         return self._result(hits, self._exclusions(texts, excl, both) if excl else None,
                             vetoed, texts)
 
     def _scan(self, matches: Iterable[re.Match[str]], fi: int, offset: int,
-              hits: list, near: list, excl: list, masks: list[int]) -> None:
+              hits: list, near: list, excl: list, masks: list[int],
+              written: str | None) -> None:
         """Record the phrases one field's regex matches stand for (the hot loop: one
-        cache look-up per match, the rest appends and int ORs)."""
+        cache look-up per match, the rest appends and int ORs). ``written``: the scanned
+        text before lowercasing, when some phrase is case-sensitive."""
         cache_get = self._cache.get
         add_hit = hits.append
         first = second = 0
@@ -536,13 +536,13 @@ class Classifier:
             key = m.group(1)
             found = cache_get(key)
             if found is None:
-                found = self._identify(key)
-            terms, near_uses, excl_uses, f, g = found
+                found = self._identify(key, written and written[m.start(1):m.end(1)])
+            terms, near_uses, excl_uses, f, g, parts = found
             s = m.start() - offset
             for rule, end in terms:
                 add_hit((fi, rule, s, -s - end))
             if near_uses:
-                near.append((fi, near_uses, s, f | g))
+                near.append((fi, near_uses, s, parts))
                 first |= f
                 second |= g
             if excl_uses:
@@ -561,8 +561,8 @@ class Classifier:
             wanted = both[fi]
             if not wanted & parts:  # a part of no rule whose other part is there too
                 continue
-            for rule, side, end in uses:
-                if not wanted >> rule & 1:
+            for bit, rule, side, end in uses:
+                if not wanted & bit:
                     continue
                 pair = sides.get((fi, rule))
                 if pair is None:
@@ -571,7 +571,8 @@ class Classifier:
         rules = self._c.rules
         for (fi, rule), (left, right) in sides.items():
             info = rules[rule]
-            for s, e in _near_windows(texts[fi], left, right, info.distance, info.ordered):
+            for s, e in _near_windows(texts[fi], left, right, info.distance, info.ordered,
+                                      info.sentence):
                 hits.append((fi, rule, s, -e))
 
     def _exclusions(self, texts: tuple[str, str], excl: list[tuple[int, tuple, int]],
@@ -580,21 +581,20 @@ class Classifier:
         :meth:`_near` (near exclusion n as bit n_rules + n)."""
         spans: list[tuple[int, int, int, int]] = []
         sides: dict[tuple[int, int], tuple[list, list]] = {}
-        n_rules = len(self._c.rules)
         for fi, uses, s in excl:
-            wanted = both[fi] >> n_rules
-            for kind, index, side, end in uses:
+            wanted = both[fi]
+            for kind, index, side, end, bit in uses:  # bit: the exclusion's bit in ``both``
                 if kind == _EXCL:
                     spans.append((fi, index, s, s + end))
-                elif wanted >> index & 1:
+                elif wanted & bit:
                     pair = sides.get((fi, index))
                     if pair is None:
                         pair = sides[fi, index] = ([], [])
                     pair[side].append((s, s + end))
         exclusions = self._c.exclusions
         for (fi, index), (left, right) in sides.items():
-            _, _, distance, ordered = exclusions[index]
-            for s, e in _near_windows(texts[fi], left, right, distance, ordered):
+            _, _, distance, ordered, sentence = exclusions[index]
+            for s, e in _near_windows(texts[fi], left, right, distance, ordered, sentence):
                 spans.append((fi, index, s, e))
         return spans
 
@@ -607,49 +607,91 @@ class Classifier:
                 excl: list[tuple[int, int, int, int]] | None, vetoed: list[Veto] | None,
                 texts: tuple[str, str]) -> Classification:
         """Drop repeated and vetoed hits, then score what is left."""
-        c = self._c
-        rules, exclusions = c.rules, c.exclusions
         # Alternatives of a rule ("peace|peace talks", "talk*|talks") can match the same or
         # nested text: sorted by (field, rule, start, -end), the outermost span comes first.
         hits.sort()
+        if excl:
+            return self._vetoed(hits, excl, vetoed, texts)
         kept: list[tuple[int, int, int, int]] = []  # (field, start, end, rule): reading order
+        add = kept.append
+        last_fi = last_rule = last_end = -1
+        for fi, rule, s, neg_end in hits:
+            if rule == last_rule and fi == last_fi and -neg_end <= last_end:
+                continue
+            last_fi, last_rule, last_end = fi, rule, -neg_end
+            add((fi, s, last_end, rule))
+        return self._score(kept, texts)
+
+    def _vetoed(self, hits: list[tuple[int, int, int, int]],
+                excl: list[tuple[int, int, int, int]], vetoed: list[Veto] | None,
+                texts: tuple[str, str]) -> Classification:
+        """:meth:`_result` when exclusions matched: a hit overlapping one of its label's
+        exclusion spans (the first found) is dropped."""
+        rules, exclusions = self._c.rules, self._c.exclusions
+        by_label: dict[str, list[tuple[int, int, int, int]]] = {}
+        for x in excl:
+            by_label.setdefault(exclusions[x[1]][0], []).append(x)
+        kept: list[tuple[int, int, int, int]] = []
         last_fi = last_rule = last_end = -1
         for fi, rule, s, neg_end in hits:
             e = -neg_end
             if rule == last_rule and fi == last_fi and e <= last_end:
                 continue
             last_fi, last_rule, last_end = fi, rule, e
-            if excl:
-                veto = _veto(excl, fi, s, e, rules[rule].label, exclusions)
-                if veto is not None:
+            for x in by_label.get(rules[rule].label, ()):
+                if x[0] == fi and s < x[3] and x[2] < e:
                     if vetoed is not None:
                         vetoed.append(Veto(self._match(rule, fi, s, e, texts),
-                                           exclusions[veto[1]][1],
-                                           texts[fi][veto[2]:veto[3]], veto[2], veto[3]))
-                    continue
-            kept.append((fi, s, e, rule))
+                                           exclusions[x[1]][1], texts[fi][x[2]:x[3]],
+                                           x[2], x[3]))
+                    break
+            else:
+                kept.append((fi, s, e, rule))
+        return self._score(kept, texts)
+
+    def _score(self, kept: list[tuple[int, int, int, int]], texts: tuple[str, str]
+               ) -> Classification:
+        """Scores, labels and evidence of the hits that count."""
+        if not kept:
+            return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
         # Reading order: title first, then by position; rules are numbered label by label in
         # LABELS order, which breaks ties. A rule's first match is in the title if any is.
+        # Scores add the rules in the order of their first match (float sums depend on it).
         kept.sort()
+        n_title = bisect_left(kept, (1,))  # kept[:n_title] are in the title
+        in_title = set(map(_RULE, kept[:n_title])) if n_title else ()
         totals = [0.0] * len(LABELS)
-        counted: set[int] = set()
+        weights = self._weights
+        for rule in dict.fromkeys(map(_RULE, kept)):
+            index, title_weight, weight = weights[rule]
+            totals[index] += title_weight if rule in in_title else weight
+        labels, primary, scores = self._labels(tuple(totals))
+        rows = self._rows
         evidence = []
         for fi, s, e, rule in kept:
-            info = rules[rule]
-            weight = info.title_weight if fi == 0 else info.weight
-            if rule not in counted:
-                counted.add(rule)
-                totals[info.label_index] += weight
-            evidence.append(_new_match(info.label, info.source, texts[fi][s:e], _FIELDS[fi],
-                                       s, e, weight))
+            label, source, weight, title_weight = rows[rule]
+            evidence.append(_new_match(label, source, texts[fi][s:e], _FIELDS[fi], s, e,
+                                       title_weight if fi == 0 else weight))
+        return _new_classification(labels, primary, dict(scores), tuple(evidence))
+
+    def _labels(self, totals: tuple[float, ...]
+                ) -> tuple[tuple[str, ...], str | None, dict[str, float]]:
+        """Labels, primary label and scores from the per-label totals; cached, as items
+        share a few sums (callers copy the scores)."""
+        found = self._scores.get(totals)
+        if found is not None:
+            return found
         scores = {}
         labels = []
         primary, best = None, -1.0
         for i, label in enumerate(LABELS):
             total = totals[i]
             score = scores[label] = round(total, 6) if total else 0.0
-            if total and score >= c.threshold_list[i] - _EPS:
+            if total and score >= self._c.threshold_list[i] - _EPS:
                 labels.append(label)
                 if score > best:  # strictly greater: ties go to the earlier label
                     primary, best = label, score
-        return _new_classification(tuple(labels), primary, scores, tuple(evidence))
+        if len(self._scores) >= _CACHE_MAX:
+            self._scores.clear()
+        self._scores[totals] = found = (tuple(labels), primary, scores)
+        return found

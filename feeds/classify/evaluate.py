@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
-from feeds.model import LABELS, NO_LABEL, Classification, Match
+from feeds.model import LABELS, OTHER_LABEL, Classification, Match
 
 if TYPE_CHECKING:
     from feeds.classify.engine import Explanation
@@ -90,7 +90,7 @@ class RowError:
 class EvalReport:
     stats: dict[str, LabelStats]
     rows: int
-    # gold label → Counter of predicted label sets ("talks+statements", "none") on its rows
+    # gold label → Counter of predicted label sets ("talks+statements", "other") on its rows
     predicted_sets: dict[str, Counter]
     errors: list[RowError] = field(default_factory=list)
 
@@ -127,7 +127,7 @@ class EvalReport:
 
 
 def _label_set(labels: Iterable[str]) -> str:
-    return "+".join(labels) or NO_LABEL
+    return "+".join(labels) or OTHER_LABEL
 
 
 def _columns(path: Path, header: list[str]) -> tuple[int | None, int, int]:
@@ -183,7 +183,7 @@ def evaluate(classifier: _Classifies, rows: Iterable[Row]) -> EvalReport:
     """Classify each row (its headline as the title, its text as the summary) and count per
     label."""
     counts = {label: [0, 0, 0] for label in LABELS}  # tp, fp, fn
-    predicted_sets: dict[str, Counter] = {label: Counter() for label in (*LABELS, NO_LABEL)}
+    predicted_sets: dict[str, Counter] = {label: Counter() for label in (*LABELS, OTHER_LABEL)}
     errors: list[RowError] = []
     n = 0
     for row in rows:
@@ -199,7 +199,7 @@ def evaluate(classifier: _Classifies, rows: Iterable[Row]) -> EvalReport:
             elif label in gold:
                 c[2] += 1
         shown = _label_set(lb for lb in LABELS if lb in predicted)
-        for label in row.labels or (NO_LABEL,):
+        for label in row.labels or (OTHER_LABEL,):
             predicted_sets[label][shown] += 1
         if gold != predicted:
             errors.append(RowError(
@@ -266,7 +266,7 @@ def format_explanation(title: str, summary: str,
     if explanation and explanation.summary_total > explanation.summary_chars:
         lines.append(f"  (only the first {explanation.summary_chars} of "
                      f"{explanation.summary_total} summary characters are classified)")
-    lines.append(f"labels:  {', '.join(c.labels) or 'none'}"
+    lines.append(f"labels:  {', '.join(c.labels) or OTHER_LABEL}"
                  + (f"  (primary: {c.primary})" if c.primary else ""))
     lines.append("scores:")
     for label in LABELS:

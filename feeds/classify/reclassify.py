@@ -2,11 +2,25 @@
 changes, without fetching anything again."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
+
+from feeds.model import Item
 
 FINGERPRINT_KEY = "rules_fingerprint"
 ACTORS_FINGERPRINT_KEY = "actors_fingerprint"
+
+
+@dataclass(frozen=True, slots=True)
+class WeekDone:
+    """One week re-classified and saved: ``done`` of ``total`` weeks (newest first),
+    ``seen`` items read so far, and this week's items whose classification changed, as the
+    rules now have them (labels set by hand are kept on top of them by the store)."""
+
+    done: int
+    total: int
+    seen: int
+    changed: list[Item]
 
 
 def rules_changed(store: Any, rules_spec: Any) -> bool:
@@ -19,11 +33,13 @@ def actors_changed(store: Any, actors_spec: Any) -> bool:
 
 def reclassify(store: Any, rules_spec: Any,
                progress: Callable[[int, int], None] | None = None, *,
-               actors: Any = None) -> int:
+               actors: Any = None, on_week: Callable[[WeekDone], None] | None = None) -> int:
     """Apply the rules (and, given ``actors``, an ``ActorSpec``, the gazetteer) to every
     stored item (every partition); returns how many changed.
 
-    The new fingerprints are recorded so the next start does not do it again.
+    Weeks are done newest first, each saved before the next; ``on_week`` hears of each
+    (before ``progress``), so a viewer can update the rows it shows as they change. The new
+    fingerprints are recorded at the end, so an interrupted run is done again next time.
     """
     from feeds.classify.actors import ActorTagger
     from feeds.classify.engine import Classifier
@@ -31,13 +47,27 @@ def reclassify(store: Any, rules_spec: Any,
     classifier = Classifier.from_spec(rules_spec)
     tagger = ActorTagger.from_spec(actors) if actors is not None else None
 
+    week: list[Item] = []
+    seen = 0
+
     def transform(item):
+        nonlocal seen
+        seen += 1
         new = item.with_classification(classifier.classify(item.title, item.summary))
         if tagger is not None:
             new = replace(new, actors=tagger.tag(item.title, item.summary))
+        if on_week is not None and new != item:
+            week.append(new)
         return new
 
-    changed = store.replace_all(transform, progress=progress)
+    def step(done: int, total: int) -> None:
+        if on_week is not None and done:
+            batch, week[:] = list(week), []
+            on_week(WeekDone(done, total, seen, batch))
+        if progress is not None:
+            progress(done, total)
+
+    changed = store.replace_all(transform, progress=step)
     store.set_meta(FINGERPRINT_KEY, rules_spec.fingerprint)
     if actors is not None:
         store.set_meta(ACTORS_FINGERPRINT_KEY, actors.fingerprint)
@@ -47,7 +77,8 @@ def reclassify(store: Any, rules_spec: Any,
 
 def reclassify_if_needed(store: Any, rules_spec: Any,
                          progress: Callable[[int, int], None] | None = None, *,
-                         actors: Any = None) -> int | None:
+                         actors: Any = None,
+                         on_week: Callable[[WeekDone], None] | None = None) -> int | None:
     """Re-classify (and re-tag) when the rules' or the gazetteer's fingerprint differs from
     the one the store was built with.
 
@@ -61,4 +92,4 @@ def reclassify_if_needed(store: Any, rules_spec: Any,
         if actors is not None:
             store.set_meta(ACTORS_FINGERPRINT_KEY, actors.fingerprint)
         return None
-    return reclassify(store, rules_spec, progress, actors=actors)
+    return reclassify(store, rules_spec, progress, actors=actors, on_week=on_week)

@@ -72,6 +72,9 @@ part, nearest first: "talks failed; resumed talks" is one match of ``resum* ~3 t
 "resumed talks".
 
 ``A ~N> B`` is the ordered form: ``B`` must come after ``A`` (a speaker before its verb).
+``A ~N. B`` / ``A ~N.> B`` keep both parts in one sentence. ``=US`` matches that word only as
+written (capitals). ``title: …`` / ``summary: …`` rules fire only in that field. See the
+README, "Near patterns", "Phrases" and "Headline or summary only".
 
 Term classes (``@name``)
 ------------------------
@@ -172,6 +175,7 @@ _APOS = re.compile("[\u2019\u2018\u02bc]")
 # A pattern word: a word character, then word characters, apostrophes, periods or "&".
 _WORD_OK = re.compile(r"\w[\w'.&]*\Z")
 _NEAR = re.compile(r"\A(?P<a>.*?)\s*~(?P<n>\S*)\s+(?P<b>.*)\Z", re.S)
+_FIELD_PREFIX = re.compile(r"\s*(title|summary):\s*")  # "title: ..." fires in the headline only
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _QUOTED_KEY = re.compile(r'\.("(?:[^"\\]|\\.)*")')
 
@@ -190,14 +194,19 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """One alternative of a pattern: lowercase words, the last one a stem when ``wildcard``."""
+    """One alternative of a pattern: lowercase words, the last one a stem when ``wildcard``.
+    ``cased``: per word, the form it must have as written (``=US``), or None for any case;
+    empty when no word is case-sensitive."""
 
     words: tuple[str, ...]
     wildcard: bool = False
+    cased: tuple[str | None, ...] = ()
 
     @property
     def canonical(self) -> str:
-        return " ".join(self.words) + ("*" if self.wildcard else "")
+        words = (self.words if not self.cased else
+                 tuple(w if c is None else "=" + c for w, c in zip(self.words, self.cased)))
+        return " ".join(words) + ("*" if self.wildcard else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +217,8 @@ class Pattern:
     parts: tuple[tuple[Phrase, ...], ...]
     distance: int | None = None  # words allowed between the parts; near patterns only
     ordered: bool = False  # "A ~N> B": B must come after A
+    sentence: bool = False  # "A ~N. B": both parts in one sentence
+    field: str | None = None  # "title: ..." / "summary: ...": fires only in that field
 
     @property
     def is_near(self) -> bool:
@@ -218,10 +229,12 @@ class Pattern:
         """Case, spacing, hyphens and the order of alternatives and (unordered) near parts
         removed."""
         sides = ["|".join(sorted({p.canonical for p in part})) for part in self.parts]
+        prefix = f"{self.field}: " if self.field else ""
+        dot = "." if self.sentence else ""
         if self.ordered:
-            return f" ~{self.distance}> ".join(sides)
+            return prefix + f" ~{self.distance}{dot}> ".join(sides)
         sides.sort()
-        return f" ~{self.distance} ".join(sides) if self.is_near else sides[0]
+        return prefix + (f" ~{self.distance}{dot} ".join(sides) if self.is_near else sides[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,9 +340,15 @@ def _phrase(text: str, where: str) -> Phrase:
         raise RuleError(where, "wildcard '*' is only allowed at the end of the last word")
     if wildcard and _PATTERN_SEP.match(alt[-1:] or " "):
         raise RuleError(where, "wildcard '*' must end a word (no space before it)")
-    words = tuple(w for w in _PATTERN_SEP.split(_APOS.sub("'", lower_keep_length(alt))) if w)
+    raw = [w for w in _PATTERN_SEP.split(_APOS.sub("'", alt)) if w]
+    # "=US": this word matches only as written (case-sensitive).
+    cased = tuple(w[1:] if w.startswith("=") else None for w in raw)
+    words = tuple(lower_keep_length(w[1:] if w.startswith("=") else w) for w in raw)
     if not words:
         raise RuleError(where, "empty alternative")
+    if "" in words:
+        raise RuleError(where, "'=' must be followed by a word written as it must match, "
+                        "e.g. =US")
     for word in words:
         if not _WORD_OK.match(word):
             bad = next((c for c in word if not (c.isalnum() or c in "_'.&")), word[0])
@@ -337,7 +356,7 @@ def _phrase(text: str, where: str) -> Phrase:
                             "is letters, digits and _, with ' . & after its first character)")
     if wildcard and len(words[-1]) < 2:
         raise RuleError(where, "wildcard '*' needs at least 2 characters before it")
-    return Phrase(words, wildcard)
+    return Phrase(words, wildcard, cased if any(c is not None for c in cased) else ())
 
 
 Classes = dict[str, tuple[Phrase, ...]]
@@ -353,6 +372,12 @@ def _class_ref(alt: str, where: str, classes: Classes | None) -> tuple[Phrase, .
         raise RuleError(where, f"unknown class {alt!r} (defined: {known}; add it to "
                         "[classes])")
     return classes[name]
+
+
+def _join_cased(a: Phrase, b: Phrase) -> tuple[str | None, ...]:
+    if not a.cased and not b.cased:
+        return ()
+    return (a.cased or (None,) * len(a.words)) + (b.cased or (None,) * len(b.words))
 
 
 MAX_CLASS_PHRASES = 20_000  # phrases one alternative with classes inside it may stand for
@@ -375,7 +400,8 @@ def _phrase_with_classes(alt: str, where: str, classes: Classes | None) -> list[
             if option.wildcard and not last:
                 raise RuleError(where, f"class member {option.canonical!r} ends in a "
                                 "wildcard, so its class can only end a phrase")
-        combos = [Phrase(c.words + o.words, o.wildcard) for c in combos for o in options]
+        combos = [Phrase(c.words + o.words, o.wildcard, _join_cased(c, o))
+                  for c in combos for o in options]
         if len(combos) > MAX_CLASS_PHRASES:
             raise RuleError(where, f"{alt!r} stands for more than {MAX_CLASS_PHRASES} "
                             "phrases (use a near pattern)")
@@ -406,27 +432,41 @@ def parse_pattern(text: str, where: str, *, near: bool | None,
         raise RuleError(where, f"expected a string, got {_type_name(text)}")
     if not text.strip():
         raise RuleError(where, "empty pattern")
+    source, field = text, None
+    prefix = _FIELD_PREFIX.match(text)
+    if prefix:
+        if near is None:
+            raise RuleError(where, f"'{prefix[1]}:' is for terms and near rules, not "
+                            "exclusions")
+        field, text = prefix[1], text[prefix.end():]
+        if not text.strip():
+            raise RuleError(where, f"empty pattern after '{field}:'")
     if "~" not in text:
         if near:
             raise RuleError(where, "not a near pattern: expected 'A ~N B', e.g. "
                             "'impos* ~3 sanction*' (phrases go in terms)")
-        return Pattern(text, (_alternatives(text, where, classes),))
+        return Pattern(source, (_alternatives(text, where, classes),), field=field)
     if near is False:
         raise RuleError(where, "'~' is only allowed in near patterns (move it to near)")
     m = _NEAR.match(text.strip())
     ordered = bool(m) and m["n"].endswith(">")
-    if text.count("~") != 1 or not m or not m["n"].rstrip(">").isdigit():
+    n = m["n"].rstrip(">") if m else ""
+    sentence = n.endswith(".")
+    n = n[:-1] if sentence else n
+    if text.count("~") != 1 or not m or not n.isdigit():
         raise RuleError(where, "malformed near pattern: expected 'A ~N B' with N a whole "
-                        f"number of words (0-{MAX_NEAR_DISTANCE}), e.g. 'impos* ~3 sanction*'")
-    distance = int(m["n"].rstrip(">"))
+                        f"number of words (0-{MAX_NEAR_DISTANCE}), e.g. 'impos* ~3 sanction*', "
+                        "'~3>' (ordered), '~3.' or '~3.>' (in one sentence)")
+    distance = int(n)
     if distance > MAX_NEAR_DISTANCE:
         raise RuleError(where, f"near distance {distance} is larger than "
                         f"{MAX_NEAR_DISTANCE} words")
     if not m["a"].strip() or not m["b"].strip():
         raise RuleError(where, "malformed near pattern: a part is missing on one side of "
                         f"'~{distance}'")
-    return Pattern(text, (_alternatives(m["a"], where, classes),
-                          _alternatives(m["b"], where, classes)), distance, ordered)
+    return Pattern(source, (_alternatives(m["a"], where, classes),
+                            _alternatives(m["b"], where, classes)), distance, ordered,
+                   sentence, field)
 
 
 def _weighted(value: Any, where: str, *, near: bool,

@@ -9,6 +9,7 @@ and edits that copy, which from then on is the config in use.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -46,10 +47,26 @@ def writable_config_path(config: Config) -> tuple[Path, bool]:
     for table in doc.get("feeds", []):
         url = str(table.get("url", ""))
         if url and not url.lower().startswith(("http://", "https://", "feed://")):
-            table["url"] = normalise_feed_url(url, config.path.parent)
+            _absolute_url(table, normalise_feed_url(url, config.path.parent))
     # A new file, 0600, in the user's config folder (created 0700 if need be).
     write_private(target, tomlkit.dumps(doc).encode("utf-8"), make_dirs=True)
     return target, True
+
+
+_RELATIVE_NOTE = re.compile(r"\s*\(?relative to (?:this|the config) file'?s? folder\)?", re.I)
+_ABSOLUTE_NOTE = "made absolute when the bundled config was copied here"
+
+
+def _absolute_url(table: tomlkit.items.Table, url: str) -> None:
+    """Set a feed's local path made absolute; a comment beside it that said the path was
+    relative to the config's folder no longer holds, so that part is rewritten."""
+    old = table.value.item("url").trivia if "url" in table else None
+    table["url"] = url
+    if old is not None and _RELATIVE_NOTE.search(old.comment):
+        rest = _RELATIVE_NOTE.sub("", old.comment.lstrip("# ")).strip(" ;,-")
+        trivia = table.value.item("url").trivia
+        trivia.comment_ws = old.comment_ws
+        trivia.comment = "# " + "; ".join(filter(None, (rest, _ABSOLUTE_NOTE)))
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -95,10 +112,9 @@ def _find(doc: tomlkit.TOMLDocument, name_or_url: str) -> int:
 
 
 def add_feeds(path: Path, feeds: list[tuple]) -> Config:
-    """Append ``[[feeds]]`` tables: (name, url, tags), or (name, url, tags, folder)."""
+    """Append ``[[feeds]]`` tables: (name, url, tags), or (name, url, tags, folder), each after
+    exactly one blank line."""
     def change(doc: tomlkit.TOMLDocument) -> None:
-        if "feeds" not in doc:
-            doc.append("feeds", tomlkit.aot())
         for name, url, tags, *rest in feeds:
             table = tomlkit.table()
             table["name"] = name
@@ -107,8 +123,26 @@ def add_feeds(path: Path, feeds: list[tuple]) -> Config:
                 table["tags"] = list(tags)
             if rest and rest[0]:
                 table["folder"] = rest[0]
-            doc["feeds"].append(table)
+            _append_spaced(doc, table)
     return _edit(path, change)
+
+
+def _append_spaced(doc: tomlkit.TOMLDocument, table: tomlkit.items.Table) -> None:
+    """Append a feed table after one blank line, whatever the text before it ends with (no
+    newline, a newline, or a blank line already: then none is added)."""
+    if "feeds" not in doc:
+        tables = tomlkit.aot()
+        tables.append(table)
+        doc.append("feeds", tables)  # tomlkit puts one blank line before a new array of tables
+        return
+    tables = doc["feeds"]
+    if len(tables):
+        before = tables[-1].as_string()
+        table.trivia.indent = "" if before.endswith("\n\n") else (
+            "\n" if before.endswith("\n") else "\n\n")
+        if before.endswith("\n\n") and [k for k, _ in doc.body if k][-1] != "feeds":
+            table.add(tomlkit.nl())  # the blank line before the table that follows the feeds
+    tables.append(table)
 
 
 def remove_feed(path: Path, name_or_url: str) -> Config:

@@ -22,7 +22,7 @@ import select
 import socket
 import ssl
 import time
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable, TypeVar
 
 import httptools
 
@@ -37,6 +37,7 @@ _FORBIDDEN_IN_HEADERS = (b"\r", b"\n", b"\0")
 # Request extension: a feeds.net.policy.PeerCheck, async (address) -> None, raising
 # AddressRefused for an address the request must not reach.
 PEER_CHECK = "diplowatch.peer_check"
+R = TypeVar("R")
 
 
 class _StaleConnection(Exception):
@@ -150,7 +151,7 @@ class _Connection(asyncio.Protocol):
             self.transport.resume_reading()
         return chunks
 
-    async def wait(self, timeout: float | None, request: httpx.Request) -> None:
+    async def wait(self, timeout: float | None, request: httpx.Request | None) -> None:
         """Until more bytes, the end of the connection or an error (then raised)."""
         if self.error is None and not self.eof:
             self._waiter = asyncio.get_running_loop().create_future()
@@ -195,7 +196,7 @@ class _Body(httpx.AsyncByteStream):
     """The response body as it arrives; gives the connection back when read to the end."""
 
     def __init__(self, origin: "H1Transport", conn: _Connection, read_timeout: float | None,
-                 request: httpx.Request) -> None:
+                 request: httpx.Request | None) -> None:
         self._origin, self._conn = origin, conn
         self._timeout, self._request = read_timeout, request
         self._closed = False
@@ -251,23 +252,47 @@ class H1Transport(httpx.AsyncBaseTransport):
         if request.method != "GET" or request.headers.get("content-length", "0") != "0":
             raise httpx.UnsupportedProtocol("this transport sends only GET without a body")
         timeouts = request.extensions.get("timeout", {})
-        check: PeerCheck | None = request.extensions.get(PEER_CHECK)
-        head = _request_head(request)
+        read_timeout = timeouts.get("read")
+
+        def response(conn: _Connection) -> httpx.Response:
+            return httpx.Response(
+                conn.parser.get_status_code(), headers=conn.headers,  # type: ignore[union-attr]
+                stream=_Body(self, conn, read_timeout, request),
+                extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason},
+                request=request)
+
+        return await self._send(_request_head(request), timeouts,
+                                request.extensions.get(PEER_CHECK), request, response)
+
+    async def send(self, head: bytes, timeouts: dict, check: PeerCheck | None) -> "H1Response":
+        """The fast path of :class:`feeds.net.fetch.Fetcher`: ``head`` is the request line and
+        headers, already checked (see :func:`checked_header`); no httpx.Request nor
+        httpx.Response is built."""
+        read_timeout = timeouts.get("read")
+
+        def response(conn: _Connection) -> H1Response:
+            return H1Response(conn.parser.get_status_code(), conn.reason,  # type: ignore[union-attr]
+                              conn.headers, _Body(self, conn, read_timeout, None))
+
+        return await self._send(head, timeouts, check, None, response)
+
+    async def _send(self, head: bytes, timeouts: dict, check: PeerCheck | None,
+                    request: httpx.Request | None, response: Callable[[_Connection], R]) -> R:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
             if conn.reusable(now):
                 await _checked(conn, check)  # another feed's policy may have opened it
                 try:
-                    return await self._exchange(conn, head, request, timeouts)
+                    return await self._exchange(conn, head, request, timeouts, response)
                 except _StaleConnection:
                     pass  # closed by the server while idle: try the next, or a new one
             else:
                 conn.close()
         conn = await _checked(await self._connect(request, timeouts.get("connect"), check), check)
-        return await self._exchange(conn, head, request, timeouts)  # (never stale: not reused)
+        return await self._exchange(conn, head, request, timeouts, response)  # (never stale: not reused)
 
-    async def _connect(self, request: httpx.Request, timeout: float | None,
+    async def _connect(self, request: httpx.Request | None, timeout: float | None,
                        check: PeerCheck | None) -> _Connection:
         try:
             async with asyncio.timeout(timeout):
@@ -310,23 +335,18 @@ class H1Transport(httpx.AsyncBaseTransport):
         assert refused is not None  # getaddrinfo returns at least one address or raises
         raise refused
 
-    async def _exchange(self, conn: _Connection, head: bytes, request: httpx.Request,
-                        timeouts: dict) -> httpx.Response:
-        read_timeout = timeouts.get("read")
+    async def _exchange(self, conn: _Connection, head: bytes, request: httpx.Request | None,
+                        timeouts: dict, response: Callable[[_Connection], R]) -> R:
         try:
-            await self._read_head(conn, head, request, read_timeout)
+            await self._read_head(conn, head, request, timeouts.get("read"))
             if conn.parser.should_upgrade() or conn.parser.get_status_code() == 101:  # type: ignore[union-attr]
                 raise httpx.RemoteProtocolError("the server switched protocols", request=request)
-            return httpx.Response(
-                conn.parser.get_status_code(), headers=conn.headers,  # type: ignore[union-attr]
-                stream=_Body(self, conn, read_timeout, request),
-                extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason},
-                request=request)
+            return response(conn)
         except BaseException:  # an error, or the caller's deadline cancelling us: no reuse
             conn.close()
             raise
 
-    async def _read_head(self, conn: _Connection, head: bytes, request: httpx.Request,
+    async def _read_head(self, conn: _Connection, head: bytes, request: httpx.Request | None,
                          read_timeout: float | None) -> None:
         reused, conn.used = conn.used, True
         conn.start()
@@ -369,14 +389,74 @@ async def _checked(conn: _Connection, check: PeerCheck | None) -> _Connection:
     return conn
 
 
+def checked_header(name: bytes, value: bytes) -> bytes:
+    """``name: value`` and its line end; a header carrying CR, LF or NUL is refused, never
+    sent (a stored ETag comes from the server, and could otherwise split the request)."""
+    if any(c in name or c in value for c in _FORBIDDEN_IN_HEADERS):
+        raise httpx.LocalProtocolError(f"refused to send a header with a line break "
+                                       f"({name.decode('latin-1')})")
+    return name + b": " + value + b"\r\n"
+
+
 def _request_head(request: httpx.Request) -> bytes:
-    """The request line and headers; a header carrying CR, LF or NUL is refused, never sent
-    (a stored ETag comes from the server, and could otherwise split the request)."""
+    """The request line and headers (each through :func:`checked_header`)."""
     parts = [request.method.encode(), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
-    for name, value in request.headers.raw:
-        if any(c in name or c in value for c in _FORBIDDEN_IN_HEADERS):
-            raise httpx.LocalProtocolError(f"refused to send a header with a line break "
-                                           f"({name.decode('latin-1')})", request=request)
-        parts += (name, b": ", value, b"\r\n")
+    try:
+        parts += (checked_header(name, value) for name, value in request.headers.raw)
+    except httpx.LocalProtocolError as e:
+        e.request = request
+        raise
     parts.append(b"\r\n")
     return b"".join(parts)
+
+
+def _text(value: bytes) -> str:
+    """A header value as httpx decodes one: ASCII, else UTF-8, else Latin-1."""
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.decode("latin-1")
+
+
+class ResponseHeaders:
+    """The response headers as the Fetcher asks for them: ``get(name)``, any case; repeated
+    headers joined with ", " (as httpx.Headers.get)."""
+
+    __slots__ = ("_raw", "_map")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw, self._map = raw, None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        found = self._map
+        if found is None:
+            found = self._map = {}
+            for key, value in self._raw:
+                low = key.lower().decode("latin-1")
+                text = _text(value)
+                found[low] = f"{found[low]}, {text}" if low in found else text
+        return found.get(name.lower(), default)
+
+
+class H1Response:
+    """A response of :meth:`H1Transport.send`: what the Fetcher reads of an httpx.Response."""
+
+    __slots__ = ("status_code", "reason_phrase", "headers", "_body")
+
+    def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
+                 body: _Body) -> None:
+        self.status_code = status
+        self.reason_phrase = reason.decode("ascii", errors="ignore")  # as httpx
+        self.headers = ResponseHeaders(headers)
+        self._body = body
+
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body as it arrives (undecoded); at most ``_PAUSE_ABOVE`` bytes or so at a time."""
+        async for chunk in self._body:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._body.aclose()

@@ -39,6 +39,11 @@ class ParsedFeed:
     # Set by a parse worker that has the [watch] terms: item id → (term names, evidence) of
     # the items that match, so that the app's process matches nothing itself.
     watch: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] | None = None
+    # Given the digests of the last parse of this feed (``seen``): the ids of the entries
+    # unchanged since, left out of ``items`` (neither classified nor tagged nor sent back);
+    # and every entry's digest, 8 bytes each, for the next parse.
+    same: list[str] = field(default_factory=list)
+    digests: bytes = b""
 
 
 def item_id(feed_key: str, identity: str) -> str:
@@ -57,11 +62,12 @@ def id_scope(feed_key: str) -> str:
 
 def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
                    content_type: str | None, now: float, max_items: int = 1000,
-                   classifier: Any = None, tagger: Any = None) -> ParsedFeed:
+                   classifier: Any = None, tagger: Any = None, seen: bytes = b"") -> ParsedFeed:
     """Parse one fetched document. Never raises for anything the document contains.
 
     ``classifier`` (feeds.classify.engine.Classifier) labels each item; ``tagger``
-    (feeds.classify.actors.ActorTagger) tags the actors it names."""
+    (feeds.classify.actors.ActorTagger) tags the actors it names. ``seen``: the
+    ``digests`` of the feed's last parse; an entry among them goes to ``same``, not ``items``."""
     if not body.strip():
         return ParsedFeed(False, error="empty document (the server sent no content)")
     try:
@@ -75,8 +81,16 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
     parsed = _check(result, body, data, encoding, notes)
     if parsed.ok:
         _add_items(parsed, result.get("entries", []), max_items, feed_key, feed_name, url, now,
-                   classifier, tagger)
+                   classifier, tagger, seen)
     return parsed
+
+
+def item_digest(item: Item) -> bytes:
+    """8 bytes over what a stored item takes from a new parse of it (its text, link and date;
+    see storage's merge) and its id: equal digests, nothing to classify or store again."""
+    published = "" if item.date_missing else item.published  # a missing date is kept as stored
+    text = "\0".join((item.id, item.title, item.summary, item.link, published))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 class _Unreadable(Exception):
@@ -127,15 +141,24 @@ def _check(result: Any, body: bytes, data: bytes, encoding: str, notes: list[str
 
 
 def _add_items(parsed: ParsedFeed, entries: list[Any], max_items: int, feed_key: str,
-               feed_name: str, url: str, now: float, classifier: Any, tagger: Any) -> None:
-    """Normalise, classify and tag the first ``max_items`` entries into ``parsed.items``."""
+               feed_name: str, url: str, now: float, classifier: Any, tagger: Any,
+               last: bytes) -> None:
+    """Normalise, classify and tag the first ``max_items`` entries into ``parsed.items``
+    (those whose digest is in ``last`` only normalised, into ``parsed.same``)."""
     parsed.entries_total = len(entries)
     seen: dict[str, int] = {}
+    unchanged = {last[i:i + 8] for i in range(0, len(last), 8)}
+    digests: list[bytes] = []
     first_seen = utc_iso(now)  # one moment for the whole document
     for entry in entries[:max_items]:
         item = _normalise(entry, feed_key, feed_name, url, now, first_seen, seen)
         if item is None:
             parsed.skipped += 1
+            continue
+        digest = item_digest(item)
+        digests.append(digest)
+        if digest in unchanged:
+            parsed.same.append(item.id)
             continue
         if classifier is not None:
             # Set in place (the item is ours until returned): a replace() per item cost
@@ -146,6 +169,7 @@ def _add_items(parsed: ParsedFeed, entries: list[Any], max_items: int, feed_key:
         if tagger is not None:
             item.actors = tagger.tag(item.title, item.summary)
         parsed.items.append(item)
+    parsed.digests = b"".join(digests)
 
 
 def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,

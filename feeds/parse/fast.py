@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from typing import Any
 
 # feedparser's own date parser and rule for RSS text that may be HTML: the fast path must agree.
@@ -41,7 +42,33 @@ def _text(el: ET.Element | None) -> str | None:
 
 def _date(el: ET.Element | None) -> tuple[str | None, Any]:
     raw = _text(el)
-    return (raw, parse_date(raw)) if raw else (None, None)
+    return (raw, date_tuple(raw)) if raw else (None, None)
+
+
+_MONTHS = {m: n for n, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"), 1)}
+# The two forms nearly every feed dates its entries in, in UTC: W3C (Atom) and RFC 822 (RSS).
+_W3DTF_UTC = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:Z|\+00:00)", re.ASCII)
+_RFC822_UTC = re.compile(r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d\d) (%s) (\d{4}) "
+                         r"(\d\d):(\d\d):(\d\d) (?:GMT|UTC?|\+0000)" % "|".join(_MONTHS), re.ASCII)
+
+
+def date_tuple(raw: str) -> Any:
+    """feedparser's date parser, with the two common UTC forms read directly (the same
+    UTC time tuple, ~1 µs instead of ~25; a test compares both on thousands of dates)."""
+    m = _W3DTF_UTC.fullmatch(raw)
+    if m is not None:
+        fields = [int(v) for v in m.groups()]
+    else:
+        m = _RFC822_UTC.fullmatch(raw)
+        if m is None:
+            return parse_date(raw)
+        day, month, year, hour, minute, second = m.groups()
+        fields = [int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second)]
+    try:
+        return datetime(*fields).utctimetuple()
+    except ValueError:  # out of range: whatever feedparser makes of it
+        return parse_date(raw)
 
 
 # Item children whose meaning the fast path knows (or that cannot change the fields it

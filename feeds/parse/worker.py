@@ -62,7 +62,7 @@ def main() -> None:
             job = read_message(stdin)
         except EOFError:
             return
-        write_message(stdout, parsepool.run_job(job))
+        write_message(stdout, parsepool.pack(parsepool.run_job(job)))
 
 
 if __name__ == "__main__":

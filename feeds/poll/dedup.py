@@ -20,16 +20,19 @@ def link_key(link: str) -> str:
 
 
 def carry_over_ids(items: list[Item], prev_ids: Iterable[str], prev_links: Iterable[str],
-                   known: set[str]) -> list[Item]:
-    """``items`` with unknown ids replaced by the previous id of the same link, where unique."""
+                   known: set[str], kept: Iterable[tuple[str, str]] = ()) -> list[Item]:
+    """``items`` with unknown ids replaced by the previous id of the same link, where unique.
+    ``kept``: (id, link key) of the document's other entries, unchanged since the last parse
+    (their ids and links count, but they are not given as items)."""
     prev = list(zip(prev_ids, prev_links))
     prev_count = Counter(k for _, k in prev if k)
     by_link = {k: i for i, k in prev if k and prev_count[k] == 1}
-    if not by_link:
+    if not by_link or not items:
         return items
+    kept = list(kept)
     keys = [link_key(it.link) for it in items]
-    now_count = Counter(k for k in keys if k)
-    taken = {it.id for it in items}
+    now_count = Counter(k for k in [*keys, *(k for _, k in kept)] if k)
+    taken = {it.id for it in items} | {i for i, _ in kept}
     out = []
     for it, k in zip(items, keys):
         old = by_link.get(k) if k and now_count[k] == 1 else None

@@ -6,7 +6,8 @@ control socket (``diplowatch daemon``).
   during a cycle is queued behind it, and several queued requests merge into one.
 - Every write is followed by a ``changed`` event so viewers reload within a moment: marks and
   labels set by hand are saved before they are answered, and a long cycle saves its new
-  items every FLUSH_EVERY s.
+  items every FLUSH_EVERY s, or less often on a store whose saves are slow (at most a tenth
+  of a cycle goes into them: on a big current week each save rewrites it).
 - The config is re-read between cycles when its file changed (``feeds add`` from the command
   line), and on SIGHUP; a config that no longer loads is logged and the old one kept.
 - ``stop()`` (SIGTERM/SIGINT) cancels a running cycle: items it already stored are saved,
@@ -36,6 +37,7 @@ log = logging.getLogger("diplowatch.daemon")
 MIN_DELAY = 2.0  # seconds between the end of one cycle and the start of the next
 ERROR_DELAY = 60.0  # after a cycle that failed as a whole (a bug, the store refusing)
 FLUSH_EVERY = 2.0  # seconds: a long cycle's new items reach the viewers in batches
+SAVE_SHARE = 10  # a save during a cycle waits at least this many times the last one took
 WARM_UP_WAIT = 10.0  # seconds the first cycle waits, at most, for the workers to be ready
 NOTIFY_GRACE = 2.0  # seconds a stopping daemon gives pending notify commands
 
@@ -95,6 +97,7 @@ class Daemon:
         self._announced = -1  # the store generation the viewers were last told about
         self._config_lock: asyncio.Lock | None = None
         self._lost: Exception | None = None  # the store no longer takes this process's writes
+        self._save_took = 0.0  # seconds the last save during a cycle took
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -207,16 +210,20 @@ class Daemon:
     async def _cycle(self, force: bool, only: frozenset[str] | None, what: str, serial: int) -> None:
         assert self.poller is not None
         poller = self.poller
-        due, _ = poller.due_feeds(self.clock(), force=force, only=only)
         started = time.perf_counter()
-        self.server.publish({"event": "poll-started", "due": len(due), "what": what, "cycle": serial})
         self._polling = True
-        self._progress = {"done": 0, "due": len(due), "new": 0}
+        self._progress = {"done": 0, "due": 0, "new": 0}
+
+        def on_due(due: int) -> None:  # (the cycle reads the feed states once, not twice)
+            self._progress["due"] = due
+            self.server.publish({"event": "poll-started", "due": due, "what": what, "cycle": serial})
+
         saver = asyncio.ensure_future(self._save_periodically())
         report: CycleReport | None = None
         error = None
         try:
-            report = await poller.poll_cycle(force=force, only=only, on_feed=self._on_feed)
+            report = await poller.poll_cycle(force=force, only=only, on_feed=self._on_feed,
+                                             on_due=on_due)
         except asyncio.CancelledError:
             error = "cancelled"
             raise
@@ -248,10 +255,12 @@ class Daemon:
 
     async def _save_periodically(self) -> None:
         while True:
-            await asyncio.sleep(self.flush_every)
+            await asyncio.sleep(max(self.flush_every, SAVE_SHARE * self._save_took))
             if self.store.dirty:
+                started = time.perf_counter()
                 with contextlib.suppress(Exception):  # the cycle's own flush reports errors
                     await asyncio.to_thread(self.store.flush)
+                self._save_took = time.perf_counter() - started
                 self._announce()
 
     def _announce(self) -> None:

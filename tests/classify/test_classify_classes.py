@@ -133,15 +133,68 @@ def test_readouts_and_talks_idioms(default_classifier, title, summary):
     assert "talks" in default_classifier.classify(title, summary).labels
 
 
+@pytest.mark.parametrize("title, summary", [
+    # Who speaks: an industry, a panel, a suspect or a former official is not an official.
+    ("Carmakers warn of losses under new emission rules", ""),
+    ("Farm lobby panel urges action on grain prices", ""),
+    ("", "Former envoy says the talks were doomed from the start."),
+    # "threaten" meaning "endanger", and forecasts of an utterance.
+    ("Drought threatens harvest across the region", ""),
+    ("Central bank likely to urge spending cuts", ""),
+    # A meeting announced or read out, and reactions that did not happen or were others'.
+    ("Statement by the Press Secretary on the President's Meeting with the Chancellor", ""),
+    ("", "Biden met Sunak in London. The leaders reaffirmed their support for Kyiv."),
+    ("", "Berlin has not condemned the decision so far."),
+    ("", "The shelling of Kyiv drew international condemnation."),
+    # Casualty figures attributed to a ministry are bare attribution.
+    ("", "The health ministry in the city says at least 40 people have been killed."),
+])
+def test_not_an_official_utterance(default_classifier, title, summary):
+    assert "statements" not in default_classifier.classify(title, summary).labels
+
+
+@pytest.mark.parametrize("title, summary", [
+    ("", "The ministry said it would withdraw its observers unless the shelling stopped."),
+    ("US denies claim it sent warships to the strait", ""),
+    ("", "The council reiterated its position that the border stays closed."),
+    ("Lula tells Maduro to hold fair elections", ""),
+])
+def test_official_utterance_idioms(default_classifier, title, summary):
+    assert "statements" in default_classifier.classify(title, summary).labels
+
+
+@pytest.mark.parametrize("title, summary", [
+    ("Meeting with the Governor of the Tula Region", ""),   # a domestic meeting
+    ("Singer signs three-year deal with label", ""),
+    ("", "The rebels declared a unilateral ceasefire for the holidays."),
+    ("", "The country threatened to sever diplomatic ties with its neighbour."),
+    ("Foreign ministers of the United States and Peru to meet for talks", "Markets were calm."),
+])
+def test_talks_boundaries(default_classifier, title, summary):
+    labels = default_classifier.classify(title, summary).labels
+    assert ("talks" in labels) == title.startswith("Foreign ministers"), labels
+    # "United States" is a place, not the verb "states".
+    assert "statements" not in labels
+
+
+@pytest.mark.parametrize("title, summary, sanctions", [
+    ("", "The general, who is under EU sanctions, attended the parade.", False),
+    ("", "He took money from a now-sanctioned oligarch.", False),
+    ("Allies weigh a diplomatic boycott of the games", "", True),
+])
+def test_sanctions_background_and_boycotts(default_classifier, title, summary, sanctions):
+    assert ("sanctions" in default_classifier.classify(title, summary).labels) == sanctions
+
+
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (macro-F1 0.825)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (macro-F1 0.856)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 912
-    assert report.macro_f1 >= 0.81
-    assert report.stats["talks"].f1 >= 0.80
-    assert report.stats["sanctions"].f1 >= 0.92
+    assert report.macro_f1 >= 0.84
+    assert report.stats["talks"].f1 >= 0.82
+    assert report.stats["sanctions"].f1 >= 0.93
     assert report.stats["sanctions"].recall >= 0.93
-    assert report.stats["statements"].f1 >= 0.70
+    assert report.stats["statements"].f1 >= 0.76
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):

@@ -54,3 +54,29 @@ def test_same_results_as_a_fresh_classifier(default_classifier):
     text = "Talks on sanctions: the Kremlin’s envoy warned of a cease-fire collapse."
     assert fresh.classify(text, text) == default_classifier.classify(text, text)
     assert fresh.classify(text, text) == fresh.classify(text, text)
+
+
+def test_each_result_owns_its_scores(build):
+    # Items with the same sums share one cached scoring; a caller editing one item's scores
+    # (a label set by hand) must not change the next item's.
+    c = build("""
+        [rules.talks]
+        terms = { "talks" = 1 }
+        """)
+    first = c.classify("Talks resume", "")
+    first.scores["talks"] = 0.0
+    second = c.classify("Talks stall", "")
+    assert second.scores["talks"] == 1.5 and second.labels == ("talks",)
+
+
+def test_short_gaps_count_words_wherever_they_occur(build):
+    # Word counts of the text between near parts are remembered by the gap's text: the same
+    # gap gives the same count in a headline and in a summary, after other items.
+    c = build("""
+        [rules.talks]
+        near = { "resum* ~1 talks" = 1 }
+        """)
+    assert c.classify("", "resumed the talks").labels == ("talks",)
+    assert c.classify("", "resumed the peace talks").labels == ()
+    assert c.classify("Resumed the talks", "").labels == ("talks",)
+    assert c.classify("Resumed the peace talks", "").scores["talks"] == 0.0

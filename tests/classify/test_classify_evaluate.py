@@ -99,8 +99,8 @@ def test_evaluate_arithmetic(tiny, rows):
     assert errors["r2"].false_positives == ("sanctions",) and errors["r2"].false_negatives == ()
     assert errors["r3"].false_negatives == ("talks",) and errors["r3"].evidence == ()
     assert errors["r5"].predicted == ("talks", "statements")
-    assert report.predicted_sets["talks"] == {"talks": 1, "talks+sanctions": 1, "none": 1}
-    assert report.predicted_sets["none"] == {"none": 1}
+    assert report.predicted_sets["talks"] == {"talks": 1, "talks+sanctions": 1, "other": 1}
+    assert report.predicted_sets["other"] == {"other": 1}
 
 
 @pytest.mark.parametrize("tp, fp, fn, precision, recall, f1", [
@@ -162,4 +162,4 @@ def test_format_explanation(build):
     bare = format_explanation(title, summary, c.classify(title, summary))
     assert "labels:  talks, statements" in bare and "threshold" not in bare
     nothing = format_explanation("Quake", "", c.classify("Quake", ""))
-    assert "labels:  none" in nothing and "no term fired" in nothing
+    assert "labels:  other" in nothing and "no term fired" in nothing

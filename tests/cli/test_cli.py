@@ -53,6 +53,21 @@ def test_poll_once_prints_a_line_per_feed_and_exits_1_on_failure(env) -> None:
     assert "not modified" in r.output and r.exit_code == 0
 
 
+def test_a_poll_that_brings_nothing_new_writes_no_week_file(env, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    env("poll", "--once")
+    env("poll", "--once", "--all")  # (the week's id index written once, with the save)
+
+    def week_files() -> dict[str, tuple[int, int]]:
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in store.iterdir()
+                if p.name.startswith("items-")}
+    before = week_files()
+    assert any(n.endswith(".json") for n in before)
+    r = env("poll", "--once", "--all")
+    assert "polled 3 feeds: 0 new items" in r.output
+    assert week_files() == before  # only state.json (the feed states) was saved
+
+
 def test_poll_exit_0_when_all_succeed(env) -> None:
     r = env("poll", "--once", "--feed", "Seed")
     assert r.exit_code == 0 and "1 new items (1 talks)" in r.output
@@ -124,7 +139,7 @@ def test_export_formats_escape_feed_text(env, feed_server: FeedServer, tmp_path:
 
 def test_feeds_list_json_health(env) -> None:
     env("poll", "--once")
-    feeds = {f["name"]: f for f in json.loads(env("feeds", "list", "--format", "json").output)}
+    feeds = {f["feed"]: f for f in json.loads(env("feeds", "list", "--format", "json").output)}
     assert feeds["Seed"]["status"] == "ok" and feeds["Seed"]["items_stored"] == 1
     assert feeds["Broken"]["status"] == "error" and feeds["Broken"]["error"] == "HTTP 500 Internal Server Error"
     assert feeds["Broken"]["failing_since"] and feeds["Broken"]["next_poll"]
@@ -142,7 +157,7 @@ def test_feeds_add_remove_enable_disable(env, tmp_path: Path) -> None:
     assert env("feeds", "disable", "Example").exit_code == 0
     assert "enabled = false" in (tmp_path / "config.toml").read_text()
     assert env("poll", "--once", "--feed", "Seed").exit_code == 0  # creates the store
-    feeds = {f["name"]: f for f in json.loads(env("feeds", "list", "--format", "json").output)}
+    feeds = {f["feed"]: f for f in json.loads(env("feeds", "list", "--format", "json").output)}
     assert feeds["Example"]["status"] == "disabled"
     assert env("feeds", "enable", "Example").exit_code == 0
     assert "enabled = false" not in (tmp_path / "config.toml").read_text()
@@ -162,7 +177,7 @@ def test_feeds_add_to_bundled_config_copies_it_to_the_user_config(tmp_path: Path
     assert "example.org/a.xml" not in (REPO / "config.toml").read_text()  # bundled file untouched
     Store.open(store).close()  # `feeds list` reads a store, it does not create one
     r = CliRunner().invoke(cli, ["--db", str(store), "feeds", "list", "--format", "json"])
-    names = [f["name"] for f in json.loads(r.output)]
+    names = [f["feed"] for f in json.loads(r.output)]
     assert "example.org/a.xml" in names and any(n.startswith("Seed") for n in names)
 
 

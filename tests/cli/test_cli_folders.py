@@ -62,12 +62,12 @@ def test_import_files_feeds_in_their_folders_and_export_nests_them_again(run, tm
     assert 'folder = "World News/Europe"' in run.config.read_text()
 
     data = json.loads(run("feeds", "list", "--format", "json").output)
-    assert {d["name"]: d["folder"] for d in data}["EUobserver"] == "World News/Europe"
+    assert {d["feed"]: d["folder"] for d in data}["EUobserver"] == "World News/Europe"
     table = run("feeds", "list", "--folder", "world news").output
     assert "FOLDER" in table and "EUobserver" in table and "UN News" in table
     assert "Crisis Group" not in table and "Loose feed" not in table
     only = json.loads(run("feeds", "list", "--folder", "World News/Europe", "--format", "json").output)
-    assert [d["name"] for d in only] == ["EUobserver"]
+    assert [d["feed"] for d in only] == ["EUobserver"]
 
     out = run("feeds", "export").output
     body = ET.fromstring(out).find("body")

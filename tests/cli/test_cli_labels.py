@@ -28,7 +28,7 @@ def test_export_round_trips_through_rules_eval(env, tmp_path: Path) -> None:  # 
     sanctions = items["EU imposes new sanctions on Russian banks"]
     football = items["Football: Spain beat Italy in a friendly"]
     # The desk disagrees with the rules on one item (the sanctions story is also a
-    # statement) and confirms the other as unlabelled.
+    # statement) and confirms the other has no label.
     _correct(tmp_path / "store", {sanctions["id"]: ["statements", "sanctions"],
                                   football["id"]: []})
 
@@ -74,7 +74,10 @@ def test_labels_set_by_prefix_and_refusals(env) -> None:  # noqa: F811
     seed = next(r for r in _by_title(env).values() if r["feed"] == "Seed")
     r = env("labels", "set", seed["id"][:6], "statements")
     assert r.exit_code == 0 and r.output.strip() == f"{seed['id']}: statements"
-    assert env("labels", "set", seed["id"], "--none").output.strip() == f"{seed['id']}: none"
+    assert env("labels", "set", seed["id"], "--none").output.strip() == f"{seed['id']}: other"
+    assert json.loads(env("labels", "list", "--format", "json").output)[0]["labels"] == []
+    assert env("labels", "set", seed["id"], "talks").exit_code == 0
+    assert env("labels", "set", seed["id"], "--other").output.strip() == f"{seed['id']}: other"
     assert json.loads(env("labels", "list", "--format", "json").output)[0]["labels"] == []
     assert env("labels", "set", seed["id"]).exit_code == 2  # neither labels nor --none
     assert env("labels", "set", seed["id"], "talks", "--none").exit_code == 2

@@ -77,7 +77,7 @@ def test_feeds_list_counts_unread(run) -> None:
     talks, sanctions = _seed(run.store)
     assert run("mark", *talks, "--read").exit_code == 0
     rows = json.loads(run("feeds", "list", "--format", "json").output)
-    assert [(f["name"], f["items_stored"], f["unread"]) for f in rows] == [("Wire", 5, 3)]
+    assert [(f["feed"], f["items_stored"], f["unread"]) for f in rows] == [("Wire", 5, 3)]
     table = run("feeds", "list").output
     assert "UNREAD" in table.splitlines()[0]
 

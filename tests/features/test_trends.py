@@ -83,8 +83,10 @@ def test_cli_table_and_json(store, write_config, run_cli) -> None:
     sanctions = next(ln for ln in lines if ln.startswith("sanctions"))
     assert sanctions.split() == ["sanctions", "6", "4", "2", "+100%", "▁▁▁██▁▁▁▁▁████"]
     assert any(ln.split()[:2] == ["Russia", "4"] for ln in lines)
-    assert "TOP ACTORS" in r.output and "unlabelled" in r.output
+    assert "TOP ACTORS" in r.output and any(ln.split()[:1] == ["other"] for ln in lines)
+    assert "unlabelled" not in r.output and "none" not in r.output
     data = json.loads(run_cli(config, "trends", "--days", "30", "--format", "json").output)
+    assert list(data["labels"]) == ["talks", "sanctions", "statements", "other"]
     assert len(data["days"]) == 30 and data["labels"]["talks"][-1] == 2
     assert data["actors"][0] == {"name": "Russia", "total": 5, "daily": data["actors"][0]["daily"]}
     assert run_cli(config, "trends", "--days", "1").exit_code == 2

@@ -55,10 +55,14 @@ def test_no_terms_no_matcher() -> None:
 
 
 def test_hit_json_is_the_item_plus_its_terms() -> None:
-    item = make_item("Ceasefire <b>now</b>", actors=("Russia",))
+    item = make_item("Ceasefire <b>now</b>", actors=("Russia",), source="Wire",
+                     feed="https://a.example/rss")
     data = WatchHit(item, ("ceasefire",)).to_dict()
     assert data["title"] == "Ceasefire <b>now</b>" and data["watch_terms"] == ["ceasefire"]
     assert data["actors"] == ["Russia"] and data["id"] == item.id
+    # The field names of every JSON output: feed is the name, feed_url the URL.
+    assert (data["feed"], data["feed_url"]) == ("Wire", "https://a.example/rss")
+    assert "source" not in data
 
 
 # --- config ------------------------------------------------------------------------------------

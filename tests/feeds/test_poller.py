@@ -353,3 +353,55 @@ async def test_a_one_shot_poll_stops_its_parse_workers_before_it_saves(
             poller.close()
             store.flush = flush
     assert alive_at_flush == ([1, 1] if resident else [0, 0])
+
+
+class RecordingPool(CountingPool):
+    """The real pool; keeps each job's ``seen`` digests and each result."""
+
+    def __init__(self, pool: ParsePool) -> None:
+        super().__init__(pool)
+        self.seen: list[bytes] = []
+        self.results: list = []
+
+    async def parse(self, job):
+        self.seen.append(job.seen)
+        result = await super().parse(job)
+        self.results.append(result)
+        return result
+
+
+async def test_a_resident_poller_classifies_and_stores_only_the_entries_that_changed(
+        tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock, parse_pool) -> None:
+    def items(*pairs: tuple[str, str]) -> bytes:
+        return rss([rss_item(t, guid=g, link=f"http://news.example/{g}") for g, t in pairs])
+
+    feed_server.route("/a.xml", Response(body=items(("1", "One"), ("2", "Two"), ("3", "Three"))))
+    config = load_config(write_config([("A", feed_server.url("/a.xml"))]))
+    pool = RecordingPool(parse_pool)
+    with Store.open(tmp_path / "s", clock=clock) as store:
+        poller = Poller(config, store, clock=clock, parse_pool=pool)
+        assert len((await poller.poll_cycle()).new_items) == 3
+        assert pool.seen == [b""] and len(pool.results[0].digests) == 3 * 8
+        ids = {i.title: i.id for i in store.recent()}
+        feed_server.route("/a.xml", Response(body=items(
+            ("4", "Envoys meet for ceasefire talks"), ("1", "One"), ("2", "Two, corrected"), ("3", "Three"))))
+        r = await poller.poll_cycle(force=True)
+        assert pool.seen[1] == pool.results[0].digests
+        parsed = pool.results[1]
+        assert sorted(parsed.same) == sorted([ids["One"], ids["Three"]])  # not sent back in full
+        assert sorted(i.title for i in parsed.items) == ["Envoys meet for ceasefire talks", "Two, corrected"]
+        assert [(i.title, i.labels) for i in r.new_items] == [("Envoys meet for ceasefire talks", ("talks",))]
+        stored = {i.id: i.title for i in store.recent()}
+        assert stored[ids["Two"]] == "Two, corrected" and len(stored) == 4
+        state = store.feed_state(feed_server.url("/a.xml"))
+        assert sorted(state.recent_ids) == sorted(stored)
+
+        # An entry unchanged since the last parse but no longer among the feed's recent ids
+        # (its state was reset by hand): the document is parsed again in full.
+        store.put_feed_state(replace(state, recent_ids=(), recent_links=()))
+        feed_server.route("/a.xml", Response(body=items(
+            ("5", "Five"), ("1", "One"), ("2", "Two, corrected"), ("3", "Three"))))
+        calls = pool.calls
+        r = await poller.poll_cycle(force=True)
+        assert pool.calls == calls + 2 and pool.seen[-1] == b"" and pool.results[-1].same == []
+        assert [i.title for i in r.new_items] == ["Five"] and len(store.recent()) == 5

@@ -85,9 +85,9 @@ def test_the_cli_fetches_with_credentials_and_shows_them_nowhere(tmp_path: Path,
     }
     for what, text in outputs.items():
         assert SECRET not in text, what
-    assert json.loads(outputs["feeds list json"])[0]["key"] == redact_url(url)
+    assert json.loads(outputs["feeds list json"])[0]["feed_url"] == redact_url(url)
     assert "alice:***@" in outputs["feeds export"]
-    assert json.loads(outputs["notify payload"].splitlines()[0])["feed"] == redact_url(url)
+    assert json.loads(outputs["notify payload"].splitlines()[0])["feed_url"] == redact_url(url)
     assert SECRET in config.read_text()  # the config keeps what fetching needs
 
 

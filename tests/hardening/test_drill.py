@@ -40,7 +40,7 @@ def test_fault_farm_poll(tmp_path: Path) -> None:
         poll = run("poll", "--once", "--all")
         assert poll.returncode == 1, poll.stderr  # some feeds failed: exit 1, not a crash
         assert "Traceback" not in poll.stdout + poll.stderr
-        health = {h["name"]: h for h in json.loads(run("feeds", "list", "--format", "json").stdout)}
+        health = {h["feed"]: h for h in json.loads(run("feeds", "list", "--format", "json").stdout)}
     good = [h for n, h in health.items() if not n.startswith("Fault ")]
     assert len(good) == 20 and all(h["status"] == "ok" and h["items_stored"] == 10 for h in good)
     for fault, (status, words) in EXPECTED.items():

@@ -74,10 +74,10 @@ def test_poll_flush_rewrites_only_current_partition_and_state(spread, clock):
         after = snapshot()
     assert report.files == 2
     changed = {n for n in after if before.get(n) != after[n]}
-    assert changed == {"items-2024-W19.json", "items-2024-W19.json.bak", "state.json",
-                       "state.json.bak"}
+    # The new items are appended to the current week's log: its file is not rewritten.
+    assert changed == {"items-2024-W19.log", "state.json", "state.json.bak"}
     for name in ("items-2024-W05.json", "items-2024-W10.json", "items-2024-W18.json",
-                 "items-2024-W05.ids", "items-2024-W10.ids"):
+                 "items-2024-W19.json", "items-2024-W05.ids", "items-2024-W10.ids"):
         assert after[name] == before[name]
 
 

@@ -14,12 +14,16 @@ PART = "items-2024-W19.json"
 
 @pytest.fixture
 def db(tmp_path, clock):
-    """A store whose current partition has a .bak with 20 items and a file with 30."""
+    """A store whose partition has a .bak with 20 items and a file with 30."""
     with Store.open(tmp_path / "db", clock=clock) as s:
         s.upsert_items([make_item(first_seen="2024-05-10T10:00:00Z") for _ in range(20)])
         s.flush()
+        # A week later the week is no longer the current one: its save is a whole file
+        # (the current week's would be appended to its log).
+        clock.t += 7 * 86400
         s.upsert_items([make_item(first_seen="2024-05-10T10:00:00Z") for _ in range(10)])
         s.put_feed_state(FeedState(key="k", url="https://k"))
+    clock.t -= 7 * 86400
     return tmp_path / "db"
 
 

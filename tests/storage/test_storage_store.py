@@ -17,6 +17,7 @@ import storage.atomic as atomic
 from feeds.model import FeedState, Match
 from storage import (CorruptStoreError, Flags, ItemFilter, ReadOnlyStoreError, Store,
                      StoreWriteError, matches)
+from storage.weeklog import read_log
 from tests.storage.storage_helpers import DAY, NOW, make_item
 
 
@@ -469,8 +470,9 @@ def test_concurrent_writers_and_readers_in_one_process(store):
     store.flush()
     assert len(store.recent()) == 8 * 20 * 25
     assert store.counts_by_label()["talks"] == 8 * 20 * 25
-    doc = orjson.loads((store.path / "items-2024-W19.json").read_bytes())
-    assert len(doc["items"]) == 8 * 20 * 25
+    docs = orjson.loads((store.path / "items-2024-W19.json").read_bytes())["items"]
+    docs.update(read_log(store.path / "items-2024-W19.log"))  # (the saves it appended)
+    assert len(docs) == 8 * 20 * 25
 
 
 def test_closed_store_refuses_use(tmp_path, clock):

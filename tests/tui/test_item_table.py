@@ -4,6 +4,8 @@ ItemTable removes rows in bulk through DataTable internals (remove_row is O(rows
 tests pin that against the pinned Textual."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.app import App, ComposeResult
 
 from storage.query import NO_FLAGS
@@ -67,3 +69,25 @@ async def test_read_rows_are_dimmed() -> None:
         assert "dim" in str(table.get_cell(ITEMS[1].id, "source").style)
         assert "dim" not in str(table.get_cell(ITEMS[0].id, "source").style)
         assert table.get_cell(ITEMS[0].id, "mark").plain.startswith("•")
+
+
+async def test_rows_leave_and_change_in_place_keeping_the_cursor() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(ItemTable)
+        await table.insert_items(ITEMS[0:10], cap=10)
+        table.move_cursor(row=5)
+        chosen = table.selected_id
+        # re-classified: two rows above the cursor left the pane, one row got new labels
+        assert table.remove_items([ITEMS[1].id, ITEMS[3].id, "not shown"]) == 2
+        relabelled = replace(ITEMS[7], labels=("talks", "statements"))
+        table.update_items([relabelled])
+        await pilot.pause()
+        assert titles(table) == [it.title for i, it in enumerate(ITEMS[0:10]) if i not in (1, 3)]
+        assert table.selected_id == chosen and table.cursor_row == 3
+        assert table.items[ITEMS[7].id] is relabelled
+        assert table.get_cell(ITEMS[7].id, "title").plain == f"● {ITEMS[7].title}"  # +statements
+        # the selected row itself leaves: the cursor stays where it was
+        table.remove_items([chosen])
+        await pilot.pause()
+        assert table.cursor_row == 3 and table.selected_id == ITEMS[6].id

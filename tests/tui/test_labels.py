@@ -90,7 +90,7 @@ async def test_l_on_the_item_screen_and_from_the_palette(make_app) -> None:
         await run_command(pilot, "set labels by hand")
         assert isinstance(app.screen, LabelsScreen)
         assert ticked(app) == {"talks": True, "sanctions": False, "statements": True}
-        await pilot.press("1", "3", "enter")  # none: unlabelled
+        await pilot.press("1", "3", "enter")  # none ticked: other
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)

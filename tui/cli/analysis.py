@@ -7,13 +7,11 @@ from typing import Any
 
 import click
 
-from feeds.model import NO_LABEL, utc_iso
+from feeds.model import NO_LABEL, OTHER_LABEL, label_name, utc_iso
 from tui.cli.items import build_filter, filter_options
 from tui.cli.context import AppContext, UserError
-from tui.cli.output import table, to_json
+from tui.cli.output import item_row, table, to_json
 from tui.render import local_time, plural
-
-_LABEL_NAMES = {NO_LABEL: "unlabelled"}
 
 
 # --- trends --------------------------------------------------------------------------------
@@ -43,7 +41,7 @@ def trends_table(tr: Any, width: int | None = None) -> str:
     rows = []
     for label, counts in tr.labels.items():
         last, prev = tr.change(label, span)
-        rows.append([_LABEL_NAMES.get(label, label), str(sum(counts)), str(last), str(prev),
+        rows.append([label_name(label), str(sum(counts)), str(last), str(prev),
                      _change(last, prev), sparkline(counts)])
     headers = ["LABEL", "TOTAL", f"LAST {span}D", f"PREV {span}D", "CHANGE", "PER DAY"]
     lines.append(table(*_numbers_right([headers, *rows], range(1, 5)), flex=0, width=width))
@@ -82,7 +80,8 @@ def trends(obj: AppContext, days: int, top: int, fmt: str) -> None:
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
-@click.option("--other", "include_other", is_flag=True, help="Also list unlabelled items.")
+@click.option("--other", "include_other", is_flag=True,
+              help="Also list the items with no label (other).")
 @click.option("--title", default="diplowatch briefing", show_default=True, help="The briefing's title.")
 @click.pass_obj
 def brief(obj: AppContext, label, feeds, tags, folders, since, search, actor, unread, starred,
@@ -98,14 +97,14 @@ def brief(obj: AppContext, label, feeds, tags, folders, since, search, actor, un
     store = obj.open_store(readonly=True)
     items = store.query(f)
     subtitle = f"Items published since {local_time(f.since, '%Y-%m-%d %H:%M')}"
-    details = [f"label {label}" if label else "", f"actor {f.actor}" if f.actor else "",
+    details = [f"label {label_name(f.label)}" if f.label else "", f"actor {f.actor}" if f.actor else "",
                f"feeds {', '.join(feeds)}" if feeds else "", f"tags {', '.join(tags)}" if tags else "",
                f'search "{search}"' if search else ""]
     if any(details):
         subtitle += " · " + " · ".join(d for d in details if d)
     names = {s.key: s.name for s in obj.config.feeds}
     briefing = compose_briefing(items, fmt, obj.clock(), title, subtitle=subtitle,
-                                feed_names=names, include_other=include_other or label == NO_LABEL)
+                                feed_names=names, include_other=include_other or f.label == NO_LABEL)
     if output:
         try:
             save_briefing(Path(output), briefing)
@@ -141,14 +140,15 @@ def list_clusters(obj: AppContext, since: str, min_sources: int, fmt: str) -> No
     store = obj.open_store(readonly=True)
     views = [v for v in group_by_cluster(store.query(f)) if v.sources >= min_sources]
     if fmt == "json":
-        click.echo(to_json([{"cluster": v.id, "sources": v.sources, "label": cluster_label(v),
+        click.echo(to_json([{"cluster": v.id, "sources": v.sources,
+                             "label": cluster_label(v) or OTHER_LABEL,
                              "items": [it.id for it in v.items], "title": v.lead.title,
                              "published": v.published} for v in views]))
     elif not views:
         click.echo(f"no story carried by {min_sources} or more feeds since {since}")
     else:
         click.echo(table([[v.id, local_time(v.published), str(v.sources), str(len(v.items)),
-                           cluster_label(v) or "-", v.lead.title] for v in views],
+                           cluster_label(v) or OTHER_LABEL, v.lead.title] for v in views],
                          ["CLUSTER", "LATEST", "SOURCES", "ITEMS", "LABEL", "TITLE"]))
 
 
@@ -168,7 +168,9 @@ def show_cluster(obj: AppContext, cluster_id: str, fmt: str) -> None:
         raise UserError(f"no cluster or item {cluster_id!r} in the recent window of {store.path}")
     names = {s.key: s.name for s in obj.config.feeds}
     if fmt == "json":
-        click.echo(to_json({"cluster": cid, "items": [it.to_dict() for it in members]}))
+        # The rows of `list --format json`: feed (the name) and feed_url, read and starred.
+        rows = [item_row(it, store.flags(it.id), names.get(it.feed)) for it in members]
+        click.echo(to_json({"cluster": cid, "items": rows}))
         return
     click.echo(f"{members[0].title}\n\ncluster {cid}: "
                f"{plural(len({m.feed for m in members}), 'source')}, "

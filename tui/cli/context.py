@@ -94,9 +94,12 @@ class AppContext:
     def store_path(self) -> Path:
         return resolve_db_path(self.db_path, lambda: self.config)  # the config only if needed
 
-    def open_store(self, *, readonly: bool = False, defer_older: bool = False) -> Any:
+    def open_store(self, *, readonly: bool = False, defer_older: bool = False,
+                   lean: bool = False, on_disk: bool = False) -> Any:
         """The store, opened once; a reader never takes the writer lock. ``defer_older``:
-        the dashboard's open (older weeks of the recent window after the first paint)."""
+        the dashboard's open (older weeks of the recent window after the first paint);
+        ``lean``: `poll --once` (no item decoded until something reads them); ``on_disk``:
+        a reader's search of the whole history (no week loaded, every one read on disk)."""
         if self._store is not None:
             if not readonly and self._store.readonly:
                 raise UserError("internal: store already opened read-only")  # pragma: no cover
@@ -117,7 +120,7 @@ class AppContext:
                 Store.open(path, clock=self.clock).close()
             self._store = Store.open(path, readonly=readonly,
                                      recent_days=self.config.storage.recent_days, clock=self.clock,
-                                     defer_older=defer_older)
+                                     defer_older=defer_older, lean=lean, on_disk=on_disk)
         except StoreLockedError as e:
             raise StoreLocked(f"store: {e}", getattr(e, "holder", None)) from None
         except StoreUnwritableError as e:

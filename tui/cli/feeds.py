@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,9 @@ from feeds.redact import redact_url
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
 from tui.render import relative
+
+if TYPE_CHECKING:
+    from feeds.poll.health import FeedHealth
 
 
 def health_rows(config: Config, store: Any, now: float) -> list[Any]:
@@ -53,7 +56,7 @@ def list_feeds(obj: AppContext, fmt: str, folder: str | None) -> None:
     # Unread: items not flagged read, in the recent window only (Store.unread_counts).
     _, unread = store.unread_counts()
     if fmt == "json":
-        click.echo(to_json([h.to_dict() | {"unread": unread.get(h.key, 0)} for h in rows]))
+        click.echo(to_json([feed_json(h, unread.get(h.key, 0)) for h in rows]))
         return
     click.echo(table(
         [[h.name, h.folder, h.status, relative(h.last_success, now) if h.last_success else "never",
@@ -63,6 +66,15 @@ def list_feeds(obj: AppContext, fmt: str, folder: str | None) -> None:
          for h in rows],
         ["FEED", "FOLDER", "STATUS", "LAST SUCCESS", "ITEMS", "UNREAD", "NEXT POLL", "DETAIL"]))
     click.echo(f"\nconfig: {obj.config.path}\nstore:  {obj.store_path}")
+
+
+def feed_json(health: FeedHealth, unread: int) -> dict[str, Any]:
+    """A feed as `feeds list --format json` shows it, in the field names of every JSON output:
+    ``feed`` its name, ``feed_url`` its configured URL (as in item rows), ``effective_url``
+    where it is fetched now (another URL only after a confirmed permanent redirect)."""
+    d = health.to_dict()
+    return {"feed": d.pop("name"), "feed_url": d.pop("key"), "effective_url": d.pop("url"),
+            **d, "unread": unread}
 
 
 def _edit_config(obj: AppContext, fn, *args) -> Config:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import click
 
-from feeds.model import LABELS, NO_LABEL, utc_iso
+from feeds.model import LABELS, NO_LABEL, OTHER_LABEL, label_key, utc_iso
 from feeds.config.units import parse_since
 from feeds.files import write_private
 from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text, through_daemon
@@ -20,7 +20,8 @@ def filter_options(fn: Callable, skip: tuple[str, ...] = ()) -> Callable:
     """The item filters shared by `list`, `export`, `brief` and `mark --all` (``skip``: the
     options a command leaves out, by parameter name)."""
     opts = {
-        "label": click.option("--label", type=click.Choice((*LABELS, NO_LABEL)), help="Only this label (none: unlabelled)."),
+        "label": click.option("--label", type=click.Choice((*LABELS, OTHER_LABEL, NO_LABEL)),
+                              help="Only this label (other: items with no label; none is the same)."),
         "feeds": click.option("--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (name or URL; repeatable)."),
         "tags": click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only feeds with this tag (repeatable)."),
         "folders": click.option("--folder", "folders", multiple=True, metavar="FOLDER",
@@ -68,7 +69,8 @@ def build_filter(obj: AppContext, *, label: str | None, feeds: tuple[str, ...], 
             raise UserError(f"--since: {e}") from None
     if actor and config.actors is not None:
         actor = config.actors.resolve(actor) or actor  # "--actor Kremlin" finds Russia
-    return ItemFilter(label=label, feeds=frozenset(keys) if keys is not None else None,
+    return ItemFilter(label=label_key(label) if label else None,
+                      feeds=frozenset(keys) if keys is not None else None,
                       since=since_iso, text=search or None, unread=unread, starred=starred,
                       actor=actor or None, limit=limit, archive=archive)
 
@@ -129,7 +131,9 @@ def list_items(obj: AppContext, f: Any, fmt: str) -> None:
     """List stored items, newest first."""
     import sys
 
-    store = obj.open_store(readonly=True)
+    # --archive reads every week from disk (the ended ones through their word indexes):
+    # loading the recent window into memory would cost more than the search.
+    store = obj.open_store(readonly=True, on_disk=f.archive is True)
     screenful = f.limit is None and fmt == "table"  # --limit or a format for more
     if screenful:
         f = dataclasses.replace(f, limit=SCREENFUL + 1)  # one more: are there more?
@@ -144,7 +148,7 @@ def list_items(obj: AppContext, f: Any, fmt: str) -> None:
         click.echo("no items match")
     else:
         click.echo(table(
-            [[r["id"], local_time(r["published"]), ",".join(r["labels"]) or "-",
+            [[r["id"], local_time(r["published"]), ",".join(r["labels"]) or OTHER_LABEL,
               ("*" if r["starred"] else "") + ("" if r["read"] else "•"), r["feed"], r["title"]]
              for r in rows],
             ["ID", "PUBLISHED", "LABELS", "", "FEED", "TITLE"]))
@@ -185,7 +189,7 @@ def show(obj: AppContext, item_id: str, fmt: str) -> None:
         f"published: {local_time(item.published, '%Y-%m-%d %H:%M %Z')} ({relative(item.published, now)})"
         + (" [no date in the feed: first seen]" if item.date_missing else ""),
         f"link:      {item.link or '-'}",
-        f"labels:    {', '.join(f'{lbl} ({item.scores.get(lbl, 0):g})' for lbl in item.labels) or 'none'}"
+        f"labels:    {', '.join(f'{lbl} ({item.scores.get(lbl, 0):g})' for lbl in item.labels) or OTHER_LABEL}"
         + (f"; primary {item.primary}" if item.primary else ""),
         f"flags:     {'read' if row['read'] else 'unread'}{', starred' if row['starred'] else ''}",
     ]

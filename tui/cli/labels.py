@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from feeds.files import write_private
-from feeds.model import LABELS
+from feeds.model import LABELS, OTHER_LABEL
+from feeds.redact import redact_url
 from tui.cli.context import AppContext, StoreLocked, UserError, through_daemon
 from tui.cli.output import table, to_json
 from tui.render import local_time
@@ -42,7 +43,8 @@ def corrections(obj: AppContext) -> list[dict[str, Any]]:
             continue
         out.append({"id": item.id, "title": item.title, "summary": item.summary,
                     "labels": [lbl for lbl in LABELS if lbl in fix.labels], "at": fix.at,
-                    "feed": names.get(item.feed) or item.source, "link": item.link,
+                    "feed": names.get(item.feed) or item.source,
+                    "feed_url": redact_url(item.feed), "link": item.link,
                     "scores": item.scores})
     return out
 
@@ -78,14 +80,15 @@ def export_labels(obj: AppContext, output: str | None) -> None:
 @labels.command("set")
 @click.argument("item_id")
 @click.argument("names", nargs=-1, type=click.Choice(LABELS), metavar="[LABEL]...")
-@click.option("--none", "unlabelled", is_flag=True, help="No label: the item is unlabelled.")
+@click.option("--other", "--none", "no_label", is_flag=True,
+              help="No label: the item goes to other (--none is the same).")
 @click.pass_obj
-def set_labels(obj: AppContext, item_id: str, names: tuple[str, ...], unlabelled: bool) -> None:
+def set_labels(obj: AppContext, item_id: str, names: tuple[str, ...], no_label: bool) -> None:
     """Set an item's labels by hand, as `l` does in the dashboard: the rules never undo it."""
     from tui.cli.items import resolve_ids
 
-    if bool(names) == unlabelled:
-        raise UserError(f"labels set needs labels ({', '.join(LABELS)}) or --none, not both")
+    if bool(names) == no_label:
+        raise UserError(f"labels set needs labels ({', '.join(LABELS)}) or --other, not both")
     try:
         store = obj.open_store()
     except StoreLocked as locked:
@@ -93,14 +96,14 @@ def set_labels(obj: AppContext, item_id: str, names: tuple[str, ...], unlabelled
         [full] = resolve_ids(obj.open_store(readonly=True), [item_id], " (nothing changed)")
         with through_daemon(obj, locked) as client:
             answer = client.set_labels(full, names)
-        click.echo(f"{full}: {', '.join(answer['labels']) or 'none'} (through the daemon)")
+        click.echo(f"{full}: {', '.join(answer['labels']) or OTHER_LABEL} (through the daemon)")
         return
     [full] = resolve_ids(store, [item_id], " (nothing changed)")
     item = store.set_labels(full, names)
     if item is None:  # pragma: no cover - resolved ids are stored
         raise UserError(f"no item with id {item_id!r} in {store.path}")
     obj.save(store, "save the labels", "the labels were not changed")
-    click.echo(f"{full}: {', '.join(item.labels) or 'none'}")
+    click.echo(f"{full}: {', '.join(item.labels) or OTHER_LABEL}")
 
 
 @labels.command("list")
@@ -121,7 +124,7 @@ def list_labels(obj: AppContext, fmt: str) -> None:
         click.echo("no labels were set by hand (the dashboard's l key sets them)")
         return
     click.echo(table(
-        [[r["id"], local_time(r["at"]), ",".join(r["labels"]) or "none",
-          ",".join(r["rules"]) or "none", "" if r["rules"] == r["labels"] else "≠", r["feed"],
+        [[r["id"], local_time(r["at"]), ",".join(r["labels"]) or OTHER_LABEL,
+          ",".join(r["rules"]) or OTHER_LABEL, "" if r["rules"] == r["labels"] else "≠", r["feed"],
           r["title"]] for r in rows],
         ["ID", "SET", "LABELS", "RULES", "", "FEED", "TITLE"]))

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import click
+from rich.cells import cell_len
 
 from feeds import __version__
 from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text
@@ -123,7 +124,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
         if config.feed(name) is None:
             raise UserError(f"no feed named {name!r} in {config.path}")
     try:
-        store = obj.open_store()
+        store = obj.open_store(lean=True)
     except StoreLocked:
         if _poll_through_daemon(obj, poll_all, feeds):  # one that started meanwhile
             return
@@ -170,7 +171,7 @@ def _print_poll_report(obj: AppContext, report: Any, quiet: bool) -> None:
             detail = f"{len(o.new_items)} new" + (f" · warning: {o.warning}" if o.warning else "")
         rows.append((o.status, o.source.name, detail))
     # The name column fits every polled feed, the ones --quiet leaves out too.
-    _print_feed_lines(rows, width=max([len(o.source.name) for o in report.outcomes] + [4]))
+    _print_feed_lines(rows, width=max([cell_len(o.source.name) for o in report.outcomes] + [4]))
     _print_summary(len(report.outcomes), len(report.new_items), report.new_by_label(),
                    len(report.failed), report.not_due)
 
@@ -208,9 +209,9 @@ def _poll_through_daemon(obj: AppContext, poll_all: bool, feeds: tuple[str, ...]
 def _print_feed_lines(rows: list[tuple[str, str, str]], width: int = 4) -> None:
     """One line per feed, from (status, name, detail); the names in a column at least
     ``width`` wide."""
-    width = max([len(name) for _, name, _ in rows] + [width])
-    for status, name, detail in rows:
-        click.echo(f"{status:<13} {name:<{width}}  {detail}")
+    width = max([cell_len(name) for _, name, _ in rows] + [width])
+    for status, name, detail in rows:  # padded to terminal cells: a CJK character takes two
+        click.echo(f"{status:<13} {name}{' ' * (width - cell_len(name))}  {detail}")
 
 
 def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, not_due: int,

@@ -9,8 +9,9 @@ import shutil
 from typing import Any, Iterable
 
 import orjson
+from rich.cells import cell_len, set_cell_size
 
-from feeds.model import Item
+from feeds.model import OTHER_LABEL, Item
 from feeds.text import strip_controls
 from feeds.redact import redact_url
 from tui.render import local_time
@@ -59,7 +60,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         title = md_text(r["title"])
         head = f"- [{title}]({md_url(r['link'])})" if r["link"] else f"- {title}"
-        labels = ", ".join(r["labels"]) or "unlabelled"
+        labels = ", ".join(r["labels"]) or OTHER_LABEL
         lines.append(f"{head}  \n  {md_text(r['feed'])} · {local_time(r['published'])} · {labels}")
         if r["summary"]:
             lines.append(f"  > {md_text(r['summary'])}")
@@ -72,7 +73,8 @@ def table(rows: Iterable[list[str]], headers: list[str], *, flex: int = -1,
     rows = [[strip_controls(c).replace("\n", " ") for c in r] for r in rows]
     width = width or shutil.get_terminal_size((120, 24)).columns
     cols = len(headers)
-    widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(cols)]
+    # Terminal cells, not characters: a CJK character takes two, a combining mark none.
+    widths = [max([cell_len(headers[i])] + [cell_len(r[i]) for r in rows]) for i in range(cols)]
     flex = flex % cols
     fixed = sum(w for i, w in enumerate(widths) if i != flex) + 2 * (cols - 1)
     widths[flex] = max(10, min(widths[flex], width - fixed))
@@ -80,9 +82,9 @@ def table(rows: Iterable[list[str]], headers: list[str], *, flex: int = -1,
     def fmt(cells: list[str]) -> str:
         out = []
         for i, c in enumerate(cells):
-            if len(c) > widths[i]:
-                c = c[: widths[i] - 1] + "…"
-            out.append(c.ljust(widths[i]) if i < cols - 1 else c)
+            if cell_len(c) > widths[i]:
+                c = set_cell_size(c, widths[i] - 1).rstrip() + "…"
+            out.append(c + " " * (widths[i] - cell_len(c)) if i < cols - 1 else c)
         return "  ".join(out).rstrip()
 
     return "\n".join([fmt(headers)] + [fmt(r) for r in rows])

@@ -69,8 +69,8 @@ class DiplowatchApp(App[int]):
         Binding("r", "refresh", "Refresh"),
         Binding("f", "open_screen('feeds')", "Feeds"),
         Binding("question_mark", "open_screen('help')", "Help"),
-        Binding("w", "open_screen('watch')", "Watch"),
-        Binding("T", "open_screen('trends')", "Trends"),
+        Binding("w", "open_screen('watch')", "Watch", show=False),  # in help: the footer is full
+        Binding("T", "open_screen('trends')", "Trends", show=False),
     ]
 
     def __init__(self, config: Config, backend: Backend, *,

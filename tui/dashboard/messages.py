@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 
 class PanesLoaded(Message):
+    weeks = 0  # re-classified weeks saved when the query began (the screen sets it)
+
     def __init__(self, generation: int, results: dict[str, tuple[list[Item], bool]],
                  flags: dict[str, Flags], counts: dict[str, int], last_poll: str | None,
                  initial: bool, corrected: dict[str, str] | None = None) -> None:
@@ -35,6 +37,8 @@ class DeferredLoaded(Message):
 
 
 class MoreLoaded(Message):
+    weeks = 0  # as PanesLoaded.weeks
+
     def __init__(self, generation: int, pane: str, items: list[Item], has_more: bool,
                  flags: dict[str, Flags]) -> None:
         super().__init__()
@@ -48,6 +52,18 @@ class Progress(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class WeekReclassified(Message):
+    """One more week re-classified and saved (newest first): ``changed`` are its items whose
+    classification changed, except those labelled by hand; ``seq`` counts the weeks saved
+    by every run so far; ``counts`` the store's counts per label now."""
+
+    def __init__(self, seq: int, done: int, total: int, seen: int, changed: list[Item],
+                 counts: dict[str, int]) -> None:
+        super().__init__()
+        self.seq, self.done, self.total, self.seen = seq, done, total, seen
+        self.changed, self.counts = changed, counts
 
 
 class Reclassified(Message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -29,6 +29,10 @@ def _key(text: str) -> str:
     return fold(text).casefold().strip()
 
 
+def _aliases(actor: Actor) -> str:
+    return ", ".join(safe_text(x) for x in actor.aliases[1:])
+
+
 class ActorScreen(ModalScreen[ActorChoice | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"),
                 Binding("down", "to_list", "List", show=False)]
@@ -48,11 +52,21 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
             yield Input(placeholder="an actor or an alias, e.g. Kremlin, Kyiv, EU",
                         id="actor-input")
             yield OptionList(id="actor-list")
+            yield Static(id="actor-aliases")
             yield Static(id="actor-hint")
 
     def on_mount(self) -> None:
+        self._fit_list(self.app.size.height)
         self._fill("")
         self.query_one(Input).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_list(event.size.height)
+
+    def _fit_list(self, height: int) -> None:
+        """On a short terminal the list gives up rows, so that the highlighted actor's aliases
+        and the hint stay in the box (90% of the height): CSS cannot say min(18, 90% - 11)."""
+        self.query_one(OptionList).styles.max_height = max(4, min(18, height * 9 // 10 - 11))
 
     def _matching(self, typed: str) -> list[Actor]:
         key = _key(typed)
@@ -68,10 +82,10 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
         options = [] if typed.strip() else [Option(Content.styled("any actor", "bold"), id=EVERY)]
         for actor in matching:
             name = actor.name
-            aliases = ", ".join(safe_text(x) for x in actor.aliases[1:])
-            room = max(56 - len(name), 8)  # one line per actor
+            # One line per actor, cut with "…" to the list's width (its CSS); the highlighted
+            # actor's aliases are shown in full under the list.
             prompt = Content.assemble((safe_text(name), "bold" if name == self.current else ""),
-                                      (f"  {safe_text(aliases, room)}" if aliases else "",
+                                      (f"  {_aliases(actor)}" if actor.aliases[1:] else "",
                                        "$text-muted"))
             options.append(Option(prompt, id=name))
         olist.add_options(options)
@@ -79,6 +93,8 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
             olist.highlighted = names.index(self.current) + 1
         elif options:
             olist.highlighted = 0
+        else:
+            self._show_aliases(None)  # no option is highlighted, so no event says so
         hint = self.query_one("#actor-hint", Static)
         resolved = self._resolve(typed)
         if typed.strip() and resolved:
@@ -111,6 +127,18 @@ class ActorScreen(ModalScreen[ActorChoice | None]):
 
     def action_to_list(self) -> None:
         self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_aliases(event.option_id)
+
+    def _show_aliases(self, name: str | None) -> None:
+        actor = next((a for a, _ in self.entries if a.name == name), None)
+        shown = self.query_one("#actor-aliases", Static)
+        shown.display = actor is not None
+        if actor is not None:
+            shown.update(Content.assemble((safe_text(actor.name), "bold"), ": ",
+                                          (_aliases(actor) or "no alias", "$text-muted")))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -93,7 +93,7 @@ class BriefingScreen(ModalScreen[BriefingRequest | None]):
             with RadioSet(id="brief-format"):
                 for i, (_, name) in enumerate(FORMATS):
                     yield RadioButton(name, value=i == 0)
-            yield Checkbox("Include Other (unlabelled items)", value=False, id="brief-other")
+            yield Checkbox("Include Other (items with no label)", value=False, id="brief-other")
             typed = default_path(self.now)
             yield Input(typed.removeprefix("~/") if self.download else typed, id="brief-path")
             yield Static(id="brief-note")

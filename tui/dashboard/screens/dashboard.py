@@ -7,10 +7,13 @@ ones stack them beside the detail; wide ones tile them two by two.
 
 The screen loads its panes, each load in a thread worker (queries in pane_queries):
 
-- ``startup``: re-classify the store if the rules changed (progress in the status line), then
-  the first load of the panes: the recent window's current week (the store was opened with
-  ``defer_older``); ``deferred`` then reads the window's older days and the panes are queried
-  again with them, after which stories, sparklines and the first poll follow.
+- ``startup``: the first load of the panes, with the stored labels: the recent window's
+  current week (the store was opened with ``defer_older``); ``deferred`` then reads the
+  window's older days and the panes are queried again with them, after which stories,
+  sparklines and the first poll follow.
+- ``reclassify``: when the rules changed (at start, or in a config edited since), the stored
+  items are re-classified newest week first while the panes keep their rows; each week's
+  changed rows move to their new panes in place (state/reclassify.py).
 - ``load`` (exclusive): the panes' queries again after a filter change. ``more``: one pane's
   next page ("load more", or the cursor reaching the bottom).
 - A poll's new items are inserted at the top of their panes, in a few batches.
@@ -41,7 +44,7 @@ from feeds.text import safe_text
 from tui.dashboard.links import copy_link, open_link
 from tui.dashboard.navigate import next_unread
 from tui.dashboard.messages import (BriefingSaved, DeferredLoaded, MoreLoaded, PanesLoaded,
-                                    Progress, Reclassified, SparklinesLoaded)
+                                    Progress, Reclassified, SparklinesLoaded, WeekReclassified)
 from tui.dashboard.screens import pane_queries
 from tui.dashboard.screens.actor import ActorChoice, ActorScreen
 from tui.dashboard.screens.briefing import (BRIEFING_LIMIT, BriefingRequest, BriefingScreen,
@@ -49,6 +52,7 @@ from tui.dashboard.screens.briefing import (BRIEFING_LIMIT, BriefingRequest, Bri
 from tui.dashboard.screens.labels import edit_labels
 from tui.dashboard.screens.scope import Scope, ScopeScreen
 from tui.dashboard.services import DashboardServices
+from tui.dashboard.state.reclassify import Reclassification
 from tui.dashboard.widgets.filter_bar import FilterBar, ViewFilter
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import ItemDetail
@@ -77,7 +81,7 @@ class DashboardScreen(Screen):
         Binding("A", "mark_pane_read", "Mark pane read", show=False),
         Binding("ctrl+a", "mark_shown_read", "Mark all shown read", show=False),
         Binding("U", "undo_marks", "Undo mark all", show=False),
-        Binding("s", "toggle_star", "Star"),
+        Binding("s", "toggle_star", "Star", show=False),  # the footer fits 80 columns without it
         Binding("l", "set_labels", "Labels"),
         Binding("slash", "filter", "Filter"),
         Binding("c", "toggle_stories", "Stories", show=False),
@@ -112,6 +116,8 @@ class DashboardScreen(Screen):
         self._insert_timer: Any = None
         self._inserting = False
         self.spark_day: int | None = None  # the day the sparklines were counted
+        self.reclass = Reclassification(self, services)
+        self._status: tuple[str, bool, bool] = ("", False, False)  # as set, before the run's
 
     def compose(self) -> ComposeResult:
         s = self.services
@@ -134,6 +140,7 @@ class DashboardScreen(Screen):
         s.labels.changed.subscribe(self, self._labels_changed)
         s.stories.changed.subscribe(self, self._stories_changed)
         s.unread.changed.subscribe(self, self._unread_changed)
+        s.feeds_changed.subscribe(self, self.reclass.config_changed)
         text, busy, problem = s.backend.startup_status()
         self.set_status(text, busy=busy, problem=problem)
         self._startup()
@@ -162,7 +169,9 @@ class DashboardScreen(Screen):
     def selected_item(self) -> Item | None:
         return self.pane(self.active).selected_item
 
-    def set_status(self, text: str, *, busy: bool = False, problem: bool = False) -> None:
+    def set_status(self, text: str, busy: bool = False, problem: bool = False) -> None:
+        self._status = (text, busy, problem)
+        text, busy = self.reclass.status(text, busy)  # a re-classification's progress first
         status = self.status
         status.activity, status.busy, status.problem = text, busy, problem
 
@@ -400,24 +409,8 @@ class DashboardScreen(Screen):
 
     @work(thread=True, group="startup", exit_on_error=False, name="startup")
     def _startup(self) -> None:
-        s = self.services
-        changed, error = None, None
-        if s.backend.writable:
-            changed, error = pane_queries.reclassify(
-                s.store, s.config, self._progress("re-classifying stored items"))
-        self.post_message(Reclassified(changed, error))
         self._query_panes(self._generation, self.view_filter,
                           {p: self.page_size for p in PANES}, initial=True)
-
-    @on(Reclassified)
-    def _reclassified(self, message: Reclassified) -> None:
-        if message.error:
-            text = (f"The rules changed but re-classifying the stored items failed: "
-                    f"{safe_text(message.error, 300)}. Items keep their old labels.")
-            self.notify(text, title="Rules", severity="error", timeout=10, markup=False)
-        elif message.changed is not None:
-            text = f"The rules changed: re-classified {message.changed:,} stored items."
-            self.notify(text, title="Rules", timeout=6, markup=False)
 
     def _progress(self, what: str) -> Any:
         return progress_callback(self.post_message, what, lambda: self.services.poll.closing)
@@ -425,11 +418,12 @@ class DashboardScreen(Screen):
     def _query_panes(self, generation: int, view: ViewFilter, limits: dict[str, int],
                      initial: bool) -> None:
         """(worker thread) Query each pane's page and post them together."""
-        worker = get_current_worker()
+        worker, weeks = get_current_worker(), self.reclass.written
         progress = self._progress("searching the archive") if view.active else None
         loaded = pane_queries.query_panes(self.services.store, generation, view, limits,
                                           initial, progress, lambda: worker.is_cancelled)
         if loaded is not None and not worker.is_cancelled:
+            loaded.weeks = weeks
             self.post_message(loaded)
 
     def reload_panes(self) -> None:
@@ -485,6 +479,8 @@ class DashboardScreen(Screen):
             self._window_loaded()
         elif not s.poll.polling:
             s.poll.show_idle()
+        if self.reclass.stale(message.weeks):  # rows moved since this query began
+            self.reload_panes()
 
     @work(thread=True, group="deferred", exit_on_error=False, name="recent weeks")
     def _load_deferred(self) -> None:
@@ -508,12 +504,31 @@ class DashboardScreen(Screen):
     def _window_loaded(self) -> None:
         """The recent window is on screen: top-ups, then the app's stories, sparklines and
         first poll."""
-        if not self.view_filter.active:
-            # Panes the recent window did not fill are topped up from older weeks.
+        self._top_up()
+        self.reclass.start()
+        self.services.window_loaded()
+
+    def _top_up(self) -> None:
+        if not self.view_filter.active:  # short panes: filled from older weeks
             for pane in self.panes():
                 if missing := pane.short_of(self.page_size):
                     self.load_more(pane.pane, missing)
-        self.services.window_loaded()
+
+    # --- re-classification after a rules change (state/reclassify.py) ----------------------
+
+    @on(WeekReclassified)
+    async def _week_reclassified(self, message: WeekReclassified) -> None:
+        await self.reclass.apply(message, self.panes(), self.view_filter)
+        self.set_status(*self._status)
+        self.show_selected()
+
+    @on(Reclassified)
+    def _reclassified(self, message: Reclassified) -> None:
+        if self.reclass.finished(message):  # labels moved: sparklines; short panes topped up
+            self.load_sparklines()
+            self._top_up()
+        self.set_status(*self._status)
+        self._idle_unless_polling()
 
     # --- load more -------------------------------------------------------------------------
 
@@ -531,12 +546,14 @@ class DashboardScreen(Screen):
     @work(thread=True, group="more", exit_on_error=False, name="load more")
     def _load_more(self, generation: int, pane: str, view: ViewFilter, offset: int,
                    limit: int) -> None:
+        weeks = self.reclass.written
         try:
             loaded = pane_queries.query_more(self.services.store, generation, pane, view,
                                              offset, limit, self._progress("reading older weeks"))
         except BaseException:
             self.post_message(MoreLoaded(-1, pane, [], True, {}))  # the pane may retry
             raise
+        loaded.weeks = weeks
         self.post_message(loaded)
 
     @on(MoreLoaded)
@@ -547,6 +564,8 @@ class DashboardScreen(Screen):
         await self.pane(message.pane).more_loaded(message.items if current else None,
                                                   message.has_more)
         self._idle_unless_polling()
+        if current and self.reclass.stale(message.weeks):  # rows moved since it was read
+            self.reload_panes()
 
     @on(Progress)
     def _show_progress(self, message: Progress) -> None:

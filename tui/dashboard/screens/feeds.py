@@ -56,7 +56,7 @@ class FeedHealthScreen(Screen):
         Binding("p", "poll_feed", "Poll now"),
         Binding("e", "enable", "Enable"),
         Binding("d", "disable", "Disable"),
-        Binding("A", "mark_feed_read", "Mark read"),
+        Binding("A", "mark_feed_read", "Mark read", show=False),  # the footer fits 80 columns
         Binding("r", "app.refresh", "Poll due"),
     ]
 
@@ -77,7 +77,7 @@ class FeedHealthScreen(Screen):
         yield Static(Content.styled(" Feed health", "bold"), id="feeds-title")
         yield FeedHealthTable(id="feed-table")
         yield Static(id="feed-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.services.feeds_changed.subscribe(self, self._feeds_changed)

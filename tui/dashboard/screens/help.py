@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -53,18 +53,21 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
+PANES_NOTE = ("Panes: Talks, Sanctions, Statements, and Other (no label). An item with several "
+              "labels is in each of its panes; coloured dots before a title show its other "
+              "labels. 12/351 in a title: unread (in the recent window) / stored. The sparkline "
+              "in a pane's title counts its items per day over two weeks.")
+
+
 def help_content() -> Content:
+    """The whole help as one text (what the screen shows, for searching it)."""
     lines: list[Content] = [Content.styled("diplowatch: keys", "bold $text-accent"), Content("")]
     for title, keys in SECTIONS:
         lines.append(Content.styled(title, "bold underline"))
         for key, what in keys:
             lines.append(Content.assemble((f"  {key:<16}", "bold $text-primary"), what))
         lines.append(Content(""))
-    lines.append(Content.styled("Panes: Talks, Sanctions, Statements, and Other (no label). An "
-                                "item with several labels is in each of its panes; coloured dots "
-                                "before a title show its other labels. 12/351 in a title: unread "
-                                "(in the recent window) / stored. The sparkline in a pane's "
-                                "title counts its items per day over two weeks.", "$text-muted"))
+    lines.append(Content.styled(PANES_NOTE, "$text-muted"))
     return Content("\n").join(lines)
 
 
@@ -72,5 +75,14 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
 
     def compose(self) -> ComposeResult:
+        # A key and its words side by side, so that words that wrap stay in their column
+        # (a hanging indent) instead of restarting under the key.
         with VerticalScroll(id="help-box"):
-            yield Static(help_content())
+            yield Static(Content.styled("diplowatch: keys", "bold $text-accent"))
+            for title, keys in SECTIONS:
+                yield Static(Content.styled(title, "bold underline"), classes="help-section")
+                for key, what in keys:
+                    with Horizontal(classes="help-row"):
+                        yield Static(Content(key), classes="help-key")
+                        yield Static(Content(what), classes="help-what")
+            yield Static(Content.styled(PANES_NOTE, "$text-muted"), classes="help-section")

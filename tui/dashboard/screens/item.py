@@ -22,12 +22,16 @@ class ItemScreen(Screen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("o", "open_link", "Open link"),
-        Binding("y", "copy_link", "Copy link"),
+        # The footer fits 80 columns without these; the help screen and the palette list them.
+        Binding("y", "copy_link", "Copy link", show=False),
         Binding("m", "toggle_read", "Read"),
-        Binding("s", "toggle_star", "Star"),
+        Binding("s", "toggle_star", "Star", show=False),
         Binding("l", "set_labels", "Labels"),
         Binding("j,n", "step(1)", "Next item"),
-        Binding("k,p", "step(-1)", "Previous item"),
+        Binding("k,p", "step(-1)", "Previous item", show=False),
+        # The App's keys, the same here but out of this footer (it keeps j, l, q and ?).
+        Binding("r", "app.refresh", "Refresh", show=False),
+        Binding("f", "app.open_screen('feeds')", "Feeds", show=False),
     ]
 
     def __init__(self, item: Item, services: DashboardServices, *,
@@ -42,7 +46,7 @@ class ItemScreen(Screen):
     def compose(self) -> ComposeResult:
         yield DashboardHeader(self.services, id="item-header")
         yield ItemDetail(focusable=True, id="item-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         s = self.services

@@ -1,5 +1,5 @@
 """`l`: set an item's labels by hand. A box per label, ticked as the item is labelled now;
-enter saves what is ticked (nothing ticked: unlabelled), escape leaves the item as it is.
+enter saves what is ticked (nothing ticked: the item goes to other), escape leaves the item as it is.
 The correction wins over the rules from then on, and `diplowatch labels export` turns the
 desk's corrections into an evaluation set for `rules eval`."""
 from __future__ import annotations
@@ -42,7 +42,7 @@ class LabelsScreen(ModalScreen[tuple[str, ...] | None]):
             for n, label in enumerate(LABELS, 1):
                 yield Checkbox(Content.styled(f"{n} {label}", label_style(label, "bold")),
                                label in self.item.labels, compact=True, id=f"label-{label}")
-            hint = "enter saves · esc cancels · none ticked: unlabelled"
+            hint = "enter saves · esc cancels · none ticked: other"
             if self.corrected:
                 hint = f"{CORRECTED_MARK} set by hand before · {hint}"
             yield Static(Content.styled(hint, "$text-muted"), id="labels-hint")

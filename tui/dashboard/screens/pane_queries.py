@@ -1,6 +1,6 @@
 """The dashboard's store reads, run in its thread workers: each pane's page through the
 filter (older weeks are read only when the filter needs them), a pane's next page, the
-flags of what was read, which items' labels were set by hand, and re-classifying the store when the rules changed."""
+flags of what was read, and which items' labels were set by hand."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +10,6 @@ from feeds.model import FeedState, Item
 from storage.query import NO_FLAGS, Flags
 from tui.dashboard.messages import MoreLoaded, PanesLoaded
 from tui.dashboard.widgets.filter_bar import ViewFilter
-from tui.dashboard.workers import Abort
 from tui.render import PANES, panes_of, store_label
 
 Progress = Callable[[int, int], None]
@@ -60,20 +59,6 @@ def query_more(store: Any, generation: int, pane: str, view: ViewFilter, offset:
     """A pane's next ``limit`` items after ``offset``."""
     items = store.query(view.item_filter(pane, limit=limit, offset=offset), progress=progress)
     return MoreLoaded(generation, pane, items, len(items) >= limit, flags_for(store, items))
-
-
-def reclassify(store: Any, config: Any, progress: Progress) -> tuple[int | None, str | None]:
-    """Re-classify the stored items if the rules changed: (items changed, error)."""
-    from feeds.classify.reclassify import reclassify_if_needed
-
-    if config.rules is None:
-        return None, None
-    try:
-        return reclassify_if_needed(store, config.rules, progress, actors=config.actors), None
-    except Abort:
-        raise
-    except Exception as e:  # noqa: BLE001 - the stored labels stay; say so, go on
-        return None, f"{e.__class__.__name__}: {e}"
 
 
 def by_pane(items: Iterable[Item]) -> dict[str, list[Item]]:

@@ -126,7 +126,7 @@ def _chips(item: Item, compact: bool, corrected: str | None = None) -> Content:
         elif score > 0 or not compact:
             chips.append(Content.styled(f"{label} {score:.1f}", "$text-muted"))
     if not labels:
-        chips.insert(0, Content.styled(" unlabelled ", label_chip_style(OTHER)))
+        chips.insert(0, Content.styled(f" {OTHER} ", label_chip_style(OTHER)))
     if corrected is not None:
         when = safe_text(local_time(corrected, "%d %b %H:%M"), 40) if corrected else ""
         chips.append(Content.styled(f"✎ corrected {when}".rstrip(), "bold $text-accent"))

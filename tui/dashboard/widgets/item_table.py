@@ -26,7 +26,7 @@ from feeds.model import Item, label_order
 from storage.query import SORT_KEY, Flags
 from feeds.text import safe_text
 from tui.render import OTHER, label_var, short_time
-from tui.dashboard.textual_adapter import remove_rows
+from tui.dashboard.textual_adapter import remove_rows, update_rows
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
 
 CHUNK = 250  # rows added between two yields to the event loop
@@ -34,6 +34,7 @@ TIME_WIDTH = 8  # "Nov 2025"
 SOURCE_WIDTH = 12
 MARK_WIDTH = 2
 FIXED_WIDTH = MARK_WIDTH + (TIME_WIDTH + 1) + (SOURCE_WIDTH + 1)
+COLUMNS = ("mark", "time", "source", "title")  # the column keys, in the order of the cells
 
 
 class FixedCell(Text):
@@ -159,11 +160,14 @@ class ItemTable(DataTable):
 
     def _redraw(self, ids: Iterable[str]) -> None:
         now = self.clock()
+        changed = {}
         for iid in ids:
             cached = self._cell_cache.get(iid)
             cells = self._cells(self.items[iid], now)
             if cached is None or cached[4] is not cells:
-                self._update_row(iid, cells)
+                changed[iid] = dict(zip(COLUMNS, cells))
+        if changed:
+            update_rows(self, changed)  # one refresh for them all
 
     def _row_ids(self) -> list[str]:
         return [iid for iid in self.items if iid in self.rows]
@@ -175,7 +179,7 @@ class ItemTable(DataTable):
             self._update_row(item_id, self._cells(item, self.clock()))
 
     def _update_row(self, item_id: str, cells: list[Text]) -> None:
-        for key, cell in zip(("mark", "time", "source", "title"), cells):
+        for key, cell in zip(COLUMNS, cells):
             try:
                 self.update_cell(item_id, key, cell)
             except (RowDoesNotExist, KeyError):
@@ -277,6 +281,27 @@ class ItemTable(DataTable):
         if not to_add and not to_drop:
             return 0
 
+        self._change_rows(to_add, to_drop)
+        return len(to_add)
+
+    def remove_items(self, item_ids: Iterable[str]) -> int:
+        """Items that left the pane (re-classified): their rows go, the cursor stays on its
+        item (on the row where it was if that one went). Returns the items removed."""
+        gone = [self.items[iid] for iid in item_ids if iid in self.items]
+        if gone:
+            self._change_rows([], gone)
+        return len(gone)
+
+    def update_items(self, items: Iterable[Item]) -> None:
+        """New versions of shown items (a re-classification changed them): rows redrawn."""
+        fresh = [it for it in items if it.id in self.items]
+        for item in fresh:
+            self.items[item.id] = item
+        self._redraw(it.id for it in fresh if it.id in self.rows)
+
+    def _change_rows(self, to_add: list[Item], to_drop: list[Item]) -> None:
+        """Add and drop items in one pass, keeping the cursor on its item and the rows the
+        user was looking at where they were."""
         selected = self.selected_id
         selected_story = cluster_of(self.items[selected]) if selected in self.items else None
         top_visible = self._first_visible_key()
@@ -304,11 +329,9 @@ class ItemTable(DataTable):
         if index != self.cursor_row:
             self.move_cursor(row=index, scroll=False)
         if old_scroll > 0 and top_key is not None:
-            # Keep the rows the user was looking at where they were.
             shift = (sum(1 for it in rows_added if SORT_KEY(it) > top_key)
                      - sum(1 for it in rows_dropped if SORT_KEY(it) > top_key))
             self.call_after_refresh(self.scroll_to, y=max(old_scroll + shift, 0), animate=False)
-        return len(to_add)
 
     def _story_rows(self, added: list[Item], dropped: list[Item]) -> tuple[list[Item], list[Item]]:
         """Grouped: after ``added`` and ``dropped`` changed ``items``, the rows to add and to

@@ -166,6 +166,23 @@ class LabelPane(Vertical):
             items = sorted(items, key=SORT_KEY, reverse=True)[:self.limit]
         await self.table.insert_items(items, self.limit)
 
+    async def reclassified(self, incoming: list[Item], updated: list[Item],
+                           leaving: list[str]) -> None:
+        """A re-classified week: the rows of ``leaving`` go, ``updated`` are redrawn and
+        ``incoming`` go to their place, keeping the cap. While the store holds more, an
+        incoming item older than the oldest row stays out ("load more" reaches it)."""
+        table = self.table
+        table.update_items(updated)
+        table.remove_items(leaving)
+        if incoming and self.has_more:
+            oldest = min(map(SORT_KEY, table.items.values()), default=None)
+            incoming = [it for it in incoming if oldest is not None and SORT_KEY(it) > oldest]
+        if incoming:
+            if len(table.items) + len(incoming) > self.limit:
+                self.has_more = True  # the oldest rows are pushed out
+            await table.insert_items(incoming, self.limit)
+        self.update_title()
+
     def set_total(self, total: int | None) -> None:
         self.total = total
         self.update_title()
