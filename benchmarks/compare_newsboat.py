@@ -169,28 +169,30 @@ def one_round(args: argparse.Namespace, feeds: int, hosts: int, newsboat_first: 
         if with_newsboat:
             nb = Newsboat(farm, tmp / "nb")
             pollers = [nb] + pollers if newsboat_first else pollers + [nb]
-        for phase in PHASES:
-            if phase == "churn 10%":
-                farm.tick(0.1)
-            if phase != "all-304":
-                farm.warm()  # the farm renders its documents now, not on the first poller's time
+        try:  # a failed phase must not leave the daemon running
+            for phase in PHASES:
+                if phase == "churn 10%":
+                    farm.tick(0.1)
+                if phase != "all-304":
+                    farm.warm()  # the farm renders its documents now, not on the first poller's time
+                for p in pollers:
+                    if phase == "all-304" and p.name == "newsboat":
+                        wall, rss, code, _ = p.reload()  # its unconditional second reload
+                        results[("newsboat 2nd (unconditional)", phase)] = (wall, rss)
+                    farm.reset_stats()
+                    wall, rss, code, tail = p.reload()
+                    if code not in (0, 1):  # 1: a feed failed, still a full cycle
+                        raise SystemExit(f"{p.name} {phase} failed (exit {code}): {tail[-300:]}")
+                    stats = farm.stats()
+                    results[(p.name, phase)] = (wall, rss)
+                    if getattr(p, "command", None) is not None:
+                        results[(COMMAND, phase)] = (p.command, rss)
+                    print(f"    {p.name:<10} {phase:<10} {wall:6.2f} s  RSS {rss[0]:4.0f} / PSS {rss[1]:4.0f} MiB  exit {code}  "
+                          f"served {stats.get('ok', 0)}×200 {stats.get('not_modified', 0)}×304")
+        finally:
             for p in pollers:
-                if phase == "all-304" and p.name == "newsboat":
-                    wall, rss, code, _ = p.reload()  # its unconditional second reload
-                    results[("newsboat 2nd (unconditional)", phase)] = (wall, rss)
-                farm.reset_stats()
-                wall, rss, code, tail = p.reload()
-                if code not in (0, 1):  # 1: a feed failed, still a full cycle
-                    raise SystemExit(f"{p.name} {phase} failed (exit {code}): {tail[-300:]}")
-                stats = farm.stats()
-                results[(p.name, phase)] = (wall, rss)
-                if getattr(p, "command", None) is not None:
-                    results[(COMMAND, phase)] = (p.command, rss)
-                print(f"    {p.name:<10} {phase:<10} {wall:6.2f} s  RSS {rss[0]:4.0f} / PSS {rss[1]:4.0f} MiB  exit {code}  "
-                      f"served {stats.get('ok', 0)}×200 {stats.get('not_modified', 0)}×304")
-        for p in pollers:
-            if hasattr(p, "close"):
-                p.close()
+                if hasattr(p, "close"):
+                    p.close()
     return results
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import webbrowser
+from dataclasses import replace
 
 import pytest
 
@@ -30,6 +31,19 @@ def test_detail_highlights_the_evidence_in_title_and_summary() -> None:
     assert "peace talks" in " ".join(highlighted)
     assert f"talks {TALK.scores['talks']:.1f}" in text
     assert "https://news.example/talks" in text
+
+
+def test_a_long_rule_in_the_evidence_wraps_under_itself() -> None:
+    long_rule = "|".join(f"alternative{i}" for i in range(20)) + " ~2 talks"
+    match = replace(TALK.evidence[0], term=long_rule)
+    lines = render_detail(DetailView(replace(TALK, evidence=(match,)), NO_FLAGS, T0)).plain
+    lines = lines.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("rule "))
+    rule_lines = [lines[start]] + [ln for ln in lines[start + 1:start + 8]
+                                   if ln.startswith(" " * 18) and ln.strip()]
+    assert len(rule_lines) > 1 and all(len(ln) <= 80 for ln in rule_lines)
+    assert "".join(ln.strip() for ln in rule_lines).replace("rule ", "", 1).replace(" ", "") \
+        == long_rule.replace(" ", "")
 
 
 async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app) -> None:

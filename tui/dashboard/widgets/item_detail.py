@@ -8,6 +8,7 @@ is never markup. Styles use theme variables, so highlights follow the theme.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, replace
 
 from textual.app import ComposeResult
@@ -151,8 +152,10 @@ def _evidence(item: Item, compact: bool) -> list[Content]:
             lines.append(Content.assemble(
                 (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
                 (f" in the {field}", "$text-muted")))
-            lines.append(Content.assemble((" " * 13 + "rule ", "$text-muted"),
-                                          (term, "italic $text-muted")))
+            # A long rule wraps under itself, not at the margin (Content has no hanging indent).
+            for i, part in enumerate(textwrap.wrap(term, 56, break_on_hyphens=False) or [""]):
+                lines.append(Content.assemble((" " * 13 + ("rule " if i == 0 else "     "),
+                                               "$text-muted"), (part, "italic $text-muted")))
     return lines
 
 
