@@ -209,6 +209,9 @@ class FeedState:
     # When the poller first met the feed: what its first document holds from before then is
     # the feed's backlog, stored but not news (no watch alert, no toast).
     added: str | None = None
+    # The entry digests of the last parsed document (ParsedFeed.digests, hex): the next parse,
+    # in this process or the next one, classifies and stores only the entries that changed.
+    digests: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = {name: getattr(self, name) for name in _STATE_FIELDS}  # asdict() deep-copies: slow

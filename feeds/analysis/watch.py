@@ -37,7 +37,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import orjson
 
@@ -45,6 +45,9 @@ from feeds.config.load import WatchSettings
 from feeds.model import LABELS, Item, Match
 from feeds.classify.rules import LabelRules, Rule, RulesSpec, parse_pattern
 from feeds.redact import redact_url
+
+if TYPE_CHECKING:
+    from feeds.classify.engine import Classifier
 
 log = logging.getLogger("diplowatch.watch")
 
@@ -74,8 +77,6 @@ class WatchMatcher:
     """Compiled watch terms. ``match(item)`` → a :class:`WatchHit` or None."""
 
     def __init__(self, settings: WatchSettings) -> None:
-        from feeds.classify.engine import Classifier
-
         self.settings = settings
         self.names = tuple(name for name, _ in settings.terms)
         # Each term's pattern gets its index as its source, so that two terms with the same
@@ -87,15 +88,22 @@ class WatchMatcher:
         labels = tuple(LabelRules(label, 1.0, rules if label == _CARRIER else (),
                                   exclude if label == _CARRIER else ())
                        for label in LABELS)
-        self._classifier = Classifier(RulesSpec(1.0, 0.0, labels)) if rules else None
+        self._spec = RulesSpec(1.0, 0.0, labels) if rules else None
+        # Built at the first match (the engine's import and compile): a poll where no feed
+        # changed matches nothing.
+        self._classifier: Classifier | None = None
 
     @property
     def active(self) -> bool:
-        return self._classifier is not None
+        return self._spec is not None
 
     def match(self, item: Item) -> WatchHit | None:
-        if self._classifier is None:
+        if self._spec is None:
             return None
+        if self._classifier is None:
+            from feeds.classify.engine import Classifier
+
+            self._classifier = Classifier(self._spec)
         found = self._classifier.classify(item.title, item.summary).evidence
         if not found:
             return None

@@ -43,9 +43,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-# The rules language's own pieces: the lede limit, the modes, apostrophes, what one word of
-# an alias may be, and how a TOML key is written in an error message.
-from feeds.classify.engine import SUMMARY_LIMIT
+# The rules language's own pieces: the modes, apostrophes, what one word of an alias may
+# be, and how a TOML key is written in an error message. (The engine's lede limit is read
+# when the regex is compiled: loading a config never imports the engine.)
 from feeds.classify.rules import _APOS, MODES, _key
 from feeds.classify.rules import _WORD_OK as _ALIAS_OK
 
@@ -236,38 +236,53 @@ class ActorTagger:
     """A compiled gazetteer: ``tag(title, summary)`` → canonical actor names.
 
     One regex shaped like a trie over every alias; pickles as its spec (for parse workers).
+    Built directly, the regex is compiled at the first ``tag``: the poller's clusterer holds
+    one, and a poll where no feed changed never tags anything. :meth:`from_spec` compiles at
+    once (parse workers build theirs before they report ready).
     """
 
     def __init__(self, spec: ActorSpec) -> None:
         self.spec = spec
         self._exact: dict[str, str] = {}  # acronyms, as written
         self._lower: dict[str, str] = {}
-        forms = []
+        self._forms: list[str] = []
         for actor in spec.actors:
             for alias in actor.aliases:
                 form = _case_form(alias)
-                forms.append(form)
+                self._forms.append(form)
                 table = self._exact if _case_kind(form) == "exact" else self._lower
                 table[form if table is self._exact else form.lower()] = actor.name
-        self._regex = re.compile(_trie(forms)) if forms else None
+        self._regex: re.Pattern[str] | None = None
+        self._limit = 0  # how much of a summary is scanned: the engine's SUMMARY_LIMIT
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._regex is None and self._forms:
+            from feeds.classify.engine import SUMMARY_LIMIT
+
+            self._limit = SUMMARY_LIMIT
+            self._regex = re.compile(_trie(self._forms))
+        return self._regex
 
     @classmethod
     def from_spec(cls, spec: ActorSpec) -> "ActorTagger":
-        return cls(spec)
+        tagger = cls(spec)
+        tagger._compiled()
+        return tagger
 
     def __reduce__(self) -> tuple:
         return (ActorTagger.from_spec, (self.spec,))
 
     def tag(self, title: str, summary: str = "") -> tuple[str, ...]:
         """Canonical names of the actors named, in order of first mention (title first)."""
-        if self._regex is None:
+        regex = self._regex or self._compiled()
+        if regex is None:
             return ()
         found: dict[str, None] = {}
-        for text in (title, summary[:SUMMARY_LIMIT]):
+        for text in (title, summary[:self._limit]):
             if not text:
                 continue
             text = fold(text)
-            for m in self._regex.finditer(text):
+            for m in regex.finditer(text):
                 start = m.start()
                 if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                     continue  # inside a word (a lookbehind would cost the fast first-letter scan)

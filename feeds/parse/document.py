@@ -62,8 +62,10 @@ def id_scope(feed_key: str) -> str:
 
 def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
                    content_type: str | None, now: float, max_items: int = 1000,
-                   classifier: Any = None, tagger: Any = None, seen: bytes = b"") -> ParsedFeed:
-    """Parse one fetched document. Never raises for anything the document contains.
+                   classifier: Any = None, tagger: Any = None, seen: bytes = b"",
+                   fast_only: bool = False) -> ParsedFeed:
+    """Parse one fetched document. Never raises for anything the document contains, except
+    :class:`NeedsFeedparser` with ``fast_only`` (a document the expat fast path declines).
 
     ``classifier`` (feeds.classify.engine.Classifier) labels each item; ``tagger``
     (feeds.classify.actors.ActorTagger) tags the actors it names. ``seen``: the
@@ -75,7 +77,7 @@ def parse_document(body: bytes, *, feed_key: str, feed_name: str, url: str,
     except UnsafeDocument as e:
         return ParsedFeed(False, error=f"refused: {e}")
     try:
-        result = _read(data)
+        result = _read(data, fast_only)
     except _Unreadable as e:
         return ParsedFeed(False, error=str(e))
     parsed = _check(result, body, data, encoding, notes)
@@ -97,15 +99,21 @@ class _Unreadable(Exception):
     """feedparser gave up on the document (the message says why, in words)."""
 
 
-def _read(data: bytes) -> Any:
-    """The document as feedparser's result (a dict-like with version, feed, entries…)."""
-    import feedparser  # heavy imports, only in the worker that parses
+class NeedsFeedparser(Exception):
+    """With ``fast_only``: the document needs feedparser (which runs only in a worker)."""
 
+
+def _read(data: bytes, fast_only: bool = False) -> Any:
+    """The document as feedparser's result (a dict-like with version, feed, entries…)."""
     from feeds.parse.fast import parse_simple
 
     result = parse_simple(data)  # well-formed RSS 2.0 / Atom 1.0: expat directly, ~10× faster
     if result is not None:
         return result
+    if fast_only:
+        raise NeedsFeedparser
+    import feedparser  # heavy imports, only in the worker that parses
+
     # Relative links are resolved by _normalise against the document's URL; feedparser
     # resolving every element against a content-location costs a third of its time.
     try:

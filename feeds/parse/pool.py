@@ -32,6 +32,12 @@ from feeds.parse.document import ParsedFeed, parse_document
 from feeds.parse.worker import read_message, write_message
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
+# A one-shot poll parses its first documents in its own process (a worker costs ~0.4 s to
+# start and ~30 MiB): only through the expat fast path (no feedparser, whose hangs and
+# memory blow-ups are what the workers isolate), and only documents this small, which expat
+# reads in linear time from input already stripped of entity declarations.
+INLINE_DOCUMENTS = 40
+INLINE_MAX_BYTES = 1024 * 1024
 STARTUP_GRACE = 15.0  # seconds a new worker may take to import and compile, on top of a job's deadline
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -41,23 +47,30 @@ _tagger: Any = None
 _watcher: Any = None
 
 
+def build_parts(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None,
+                ) -> tuple[Any, Any, Any]:
+    """The classifier, the actor tagger and the watch matcher of these specs (each may be None)."""
+    watcher = classifier = tagger = None
+    if watch_spec is not None and watch_spec.terms:
+        from feeds.analysis.watch import WatchMatcher
+
+        watcher = WatchMatcher(watch_spec)
+    if rules_spec is not None:
+        from feeds.classify.engine import Classifier
+
+        classifier = Classifier.from_spec(rules_spec)
+    if actors_spec is not None:
+        from feeds.classify.actors import ActorTagger
+
+        tagger = ActorTagger.from_spec(actors_spec)
+    return classifier, tagger, watcher
+
+
 def init_worker(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None) -> None:
     """In a worker: build the classifier, the actor tagger and the watch matcher once; pay
     feedparser's import once."""
     global _classifier, _tagger, _watcher
-    _watcher = None
-    if watch_spec is not None and watch_spec.terms:
-        from feeds.analysis.watch import WatchMatcher
-
-        _watcher = WatchMatcher(watch_spec)
-    if rules_spec is not None:
-        from feeds.classify.engine import Classifier
-
-        _classifier = Classifier.from_spec(rules_spec)
-    if actors_spec is not None:
-        from feeds.classify.actors import ActorTagger
-
-        _tagger = ActorTagger.from_spec(actors_spec)
+    _classifier, _tagger, _watcher = build_parts(rules_spec, actors_spec, watch_spec)
     import feedparser  # noqa: F401
 
 
@@ -73,16 +86,19 @@ class ParseJob:
     seen: bytes = b""  # the digests of this feed's last parse (ParsedFeed.digests)
 
 
-def run_job(job: ParseJob) -> ParsedFeed:
-    """A worker's entry point for one document (also usable in-process)."""
+def run_job(job: ParseJob, parts: tuple[Any, Any, Any] | None = None,
+            fast_only: bool = False) -> ParsedFeed:
+    """A worker's entry point for one document (also usable in-process, with ``parts`` from
+    :func:`build_parts`; ``fast_only``: see :func:`parse_document`)."""
+    classifier, tagger, watcher = parts or (_classifier, _tagger, _watcher)
     try:
         parsed = parse_document(job.body, feed_key=job.feed_key, feed_name=job.feed_name,
                                 url=job.url, content_type=job.content_type, now=job.now,
-                                max_items=job.max_items, classifier=_classifier, tagger=_tagger,
-                                seen=job.seen)
-        if _watcher is not None and parsed.ok:
+                                max_items=job.max_items, classifier=classifier, tagger=tagger,
+                                seen=job.seen, fast_only=fast_only)
+        if watcher is not None and parsed.ok:
             parsed.watch = {hit.item.id: (hit.terms, hit.evidence)
-                            for hit in _watcher.hits(parsed.items)}
+                            for hit in watcher.hits(parsed.items)}
         return parsed
     except MemoryError:
         return ParsedFeed(False, error="document too large to parse (memory limit)")
@@ -187,9 +203,11 @@ class _Worker:
 class ParsePool:
     """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
 
+    one_shot_inline = INLINE_DOCUMENTS  # the ``inline`` a one-shot poller gives its pool
+
     def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
                  memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None,
-                 watch_spec: Any = None) -> None:
+                 watch_spec: Any = None, inline: int = 0) -> None:
         self.rules_spec = rules_spec
         self.actors_spec = actors_spec
         self.watch_spec = watch_spec  # [watch]: matched in the workers (ParsedFeed.watch)
@@ -201,6 +219,9 @@ class ParsePool:
         self._started = 0
         self._closed = False
         self._all: set[_Worker] = set()
+        self.inline = inline  # documents left that the calling process may parse itself
+        self._inline_lock = threading.Lock()
+        self._inline_parts: tuple[Any, Any, Any] | None = None
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec)
@@ -278,8 +299,37 @@ class ParsePool:
         for worker in idle:
             worker.kill()
 
+    def expect(self, documents: int) -> None:
+        """Told how many documents a one-shot cycle will surely parse (its feeds never
+        parsed): more than ``inline`` go to workers from the first, started now, while the
+        fetches run (measured on 2 cores: sharing the GIL with the fetches and the store
+        costs more than a worker's start)."""
+        if documents > self.inline:
+            self.inline = 0
+            self.warm_up()
+
+    def _parse_inline(self, job: ParseJob) -> ParsedFeed | None:
+        """``job`` parsed in this process if it may be (see INLINE_DOCUMENTS), else None."""
+        if len(job.body) > INLINE_MAX_BYTES:
+            return None
+        with self._inline_lock:  # one at a time: the GIL would serialise them anyway
+            if self.inline <= 0:
+                return None
+            self.inline -= 1
+            if self._inline_parts is None:
+                self._inline_parts = build_parts(self.rules_spec, self.actors_spec,
+                                                 self.watch_spec)
+            try:
+                return run_job(job, self._inline_parts, fast_only=True)
+            except Exception:  # NeedsFeedparser, or a bug a hostile document found: a
+                return None  # worker parses it, and only that worker dies if it must
+
     def parse_sync(self, job: ParseJob) -> ParsedFeed:
-        """Blocking: run ``job`` on a worker (from any thread)."""
+        """Blocking: run ``job`` on a worker (from any thread), or here (see ``inline``)."""
+        if self.inline > 0:
+            parsed = self._parse_inline(job)
+            if parsed is not None:
+                return parsed
         for attempt in (1, 2):
             worker = self._acquire()
             try:

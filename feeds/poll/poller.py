@@ -178,6 +178,14 @@ def backlog_ids(new: list[Item], state: FeedState, now: float) -> frozenset[str]
     return frozenset(it.id for it in new if not is_news(it))
 
 
+def _stored_digests(state: FeedState) -> bytes:
+    """The entry digests a feed's state keeps from its last parse (none if unreadable)."""
+    try:
+        return bytes.fromhex(state.digests)
+    except ValueError:
+        return b""
+
+
 class Poller:
     slot_lease = SLOT_LEASE
 
@@ -194,9 +202,11 @@ class Poller:
         self.is_internal = is_internal
         self.rng = rng or random.Random()
         self._own_pool = parse_pool is None
+        # A one-shot poll parses its first (plain, small) documents itself: see ParsePool.
         self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
                                             timeout=config.polling.parse_timeout,
-                                            actors_spec=config.actors, watch_spec=config.watch)
+                                            actors_spec=config.actors, watch_spec=config.watch,
+                                            inline=0 if resident else ParsePool.one_shot_inline)
         # Clustering and watching are on unless the config switches them off; tests and the
         # dashboard may inject their own (a notifier with an error callback, say).
         if clusterer is None and config.clusters.enabled:
@@ -223,7 +233,8 @@ class Poller:
         self._unsaved_hits: list[WatchHit] = []
         self._internal: dict[str, bool] = {}  # host → names an internal address (this cycle)
         # feed key → the digests of the entries of its last parsed document (ParsedFeed.digests):
-        # a resident poller classifies and stores again only the entries that changed.
+        # a poller classifies and stores again only the entries that changed (FeedState.digests
+        # carries them to the next process).
         self._digests: dict[str, bytes] = {}
 
     def warm_up(self, wait: float = 0.0) -> None:
@@ -318,6 +329,8 @@ class Poller:
                 self.clusterer.rebuild_when_needed(self.store.recent, report.started)
             self._clusters_built = True
         if due:
+            if not self.resident and self._own_pool:  # feeds never parsed: a parse each, surely
+                self.pool.expect(sum(1 for _, st in due if st is None or not st.body_hash))
             settings = self.config.polling
             global_slots = asyncio.Semaphore(settings.concurrency)
             host_slots: dict[str, asyncio.Semaphore] = {}
@@ -446,7 +459,7 @@ class Poller:
         job = ParseJob(body=result.body or b"", feed_key=source.key, feed_name=source.name,
                        url=result.final_url, content_type=result.content_type, now=now,
                        max_items=self.config.polling.max_items,
-                       seen=self._digests.get(source.key, b""))
+                       seen=self._digests.get(source.key) or _stored_digests(state))
         parsed = await self.pool.parse(job)
         if parsed.ok and parsed.same:
             recent, known = set(state.recent_ids), self.store.known
@@ -509,7 +522,7 @@ class Poller:
                 self._unsaved_hits.extend(hits)
         changes.update(recent_ids=(*(it.id for it in items), *parsed.same),
                        recent_links=(*(link_key(it.link) for it in items), *(k for _, k in kept)),
-                       last_new=len(new))
+                       last_new=len(new), digests=parsed.digests.hex())
         return new, hits, backlog
 
     def _watch_hits(self, new: list[Item], parsed: ParsedFeed) -> list[WatchHit]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import math
@@ -41,7 +40,6 @@ import os
 import re
 import socket
 import struct
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -50,10 +48,10 @@ from typing import Any, Awaitable, Callable, Iterator
 
 from feeds.model import LABELS
 from feeds.redact import redact_text
+from feeds.service.socket_path import SOCKET_NAME, control_socket_path  # also imported from here
 
 log = logging.getLogger("diplowatch.control")
 
-SOCKET_NAME = "control.sock"
 MAX_LINE = 256 * 1024  # bytes per request line: 10 000 ids fit with room to spare
 MAX_IDS = 10_000  # ids per mark request ("mark all read" on a pane sends a page at a time)
 MAX_FEEDS = 1_000  # feeds named in one poll request
@@ -70,7 +68,6 @@ TAB_ENV = "DIPLOWATCH_TAB"  # set by `serve` in a browser tab's process
 TAB_MODES = ("readonly", "writable")
 LOCAL_SLOTS = 16  # of MAX_CLIENTS, never given to browser tabs
 TAB_POLL_EVERY = 30.0  # seconds between poll requests from browser tabs, all tabs together
-_SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the NUL
 
 OPS = ("status", "mark", "label", "poll", "enable", "subscribe")
 _ITEM_ID = re.compile(r"[0-9a-f]{16}")
@@ -91,21 +88,6 @@ class RequestError(ValueError):
 
 
 # --- where the socket lives --------------------------------------------------------------
-
-def control_socket_path(store_dir: Path | str) -> Path:
-    """The control socket of a store: ``<store>/control.sock``.
-
-    A Unix socket path is limited to 107 bytes; for a deeper store the socket goes to a
-    private per-user folder under the temp dir, named by a hash of the store's real path,
-    so the daemon and its viewers still derive the same path without asking anyone.
-    """
-    directory = Path(store_dir).expanduser()
-    path = directory / SOCKET_NAME
-    if len(os.fsencode(str(path.absolute()))) <= _SUN_PATH_MAX:
-        return path.absolute()
-    digest = hashlib.blake2b(os.fsencode(str(directory.resolve())), digest_size=8).hexdigest()
-    return Path(tempfile.gettempdir()) / f"diplowatch-{os.getuid()}" / f"{digest}.sock"
-
 
 def _private_dir(directory: Path) -> None:
     """Make sure the fallback socket folder is ours alone (0700, not a symlink)."""

@@ -113,7 +113,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     """Poll due feeds once, headless: one line per feed; exit 1 if any feed failed."""
     if not once:
         raise UserError("poll needs --once (for continuous polling run `diplowatch daemon`)")
-    from feeds.service.control import control_socket_path
+    from feeds.service.socket_path import control_socket_path
 
     # A daemon owns the store: it runs the cycle, as `mark` lets it mark. Asked before the
     # config and the poller are loaded: that is most of this command's start-up.
