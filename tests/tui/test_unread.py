@@ -85,6 +85,16 @@ async def test_n_and_shift_n_jump_to_unread_items_across_panes(make_app) -> None
         assert toasts[-1] == ("", "No unread item shown.")
 
 
+async def test_n_on_the_only_unread_item_says_there_is_no_other(make_app) -> None:
+    app = make_app(items=TALKS[:1], offline=True)
+    toasts = record_toasts(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.dashboard.selected_item == TALKS[0]
+        await pilot.press("n")
+        assert toasts[-1] == ("", "No other unread item shown.")
+
+
 async def test_the_item_screen_steps_through_its_pane(make_app) -> None:
     app = make_app(items=TALKS, offline=True)
     async with app.run_test(size=(120, 40)) as pilot:

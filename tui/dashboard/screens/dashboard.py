@@ -303,7 +303,8 @@ class DashboardScreen(Screen):
         found = next_unread(panes, names.index(self.active), row, step,
                             lambda iid: not flags_of(iid).read)
         if found is None:
-            self.notify("No unread item shown.", timeout=3, markup=False)
+            other = "other " if row >= 0 and not flags_of(table.ordered_rows[row].key.value).read else ""
+            self.notify(f"No {other}unread item shown.", timeout=3, markup=False)
             return
         pane, item_id = found
         self.action_show_pane(pane)
