@@ -74,6 +74,16 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BAK_SUFFIX)
 
 
+def remove_file(path: Path) -> None:
+    """Delete a store file if it is there; a failure to delete is a write error naming it."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
+
+
 def stray_temps(directory: Path, name: str | None = None) -> list[Path]:
     """Temp files a killed writer left behind (for one target name, or all)."""
     pattern = f".{name}.*{TMP_SUFFIX}" if name else f".*{TMP_SUFFIX}"

@@ -146,12 +146,7 @@ def _complete_size(fd: int, size: int) -> int:
 
 def remove_log(path: Path) -> None:
     """After a full save of the week: its file holds every line."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
+    atomic.remove_file(path)
 
 
 def fold_log(partition_path: Path) -> int | None:

@@ -25,9 +25,9 @@ from tinydb.table import Document
 from feeds.model import Item
 
 from . import archive, wordindex
-from .atomic import AtomicJSONStorage, backup_path, read_raw, read_tables
+from .atomic import AtomicJSONStorage, backup_path, read_raw, read_tables, remove_file
 from .codec import encodable_doc, items_from_docs, items_from_raw
-from .errors import StoreWriteError, os_reason
+from .errors import StoreWriteError
 from .manifest import ManifestEntry
 from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, doc_id, index_name, item_id_of,
                         partition_key_of, read_index, stat_key, week_bounds, week_key,
@@ -673,12 +673,7 @@ class Weeks:
         """Delete a whole partition's files (retention); state.json is flushed after."""
         for path in (log_path(p.path), p.path, backup_path(p.path),
                      self.directory / index_name(p.key), wordindex.index_path(p.path)):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise StoreWriteError(path, os_reason(exc), exc.errno) from exc
+            remove_file(path)
         p.db = None
         self.drop(p)
         self.disk_manifest.pop(p.key, None)
