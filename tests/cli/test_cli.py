@@ -70,7 +70,7 @@ def test_a_poll_that_brings_nothing_new_writes_no_week_file(env, tmp_path: Path)
 
 def test_poll_exit_0_when_all_succeed(env) -> None:
     r = env("poll", "--once", "--feed", "Seed")
-    assert r.exit_code == 0 and "1 new items (1 talks)" in r.output
+    assert r.exit_code == 0 and "1 new item (1 talks)" in r.output
 
 
 def test_poll_needs_once(env) -> None:

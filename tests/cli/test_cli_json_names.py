@@ -42,8 +42,8 @@ def test_label_other_and_its_alias_none_are_one_filter(env) -> None:  # noqa: F8
     assert "label other" in brief and "Football" in brief and "none" not in brief
 
     r = env("mark", "--all", "--label", "none", "--read", "--dry-run")
-    assert r.output.strip() == "would mark 1 item(s) read (1 match; nothing marked)"
-    assert env("mark", "--all", "--label", "other", "--read").output.strip() == "marked 1 item(s)"
+    assert r.output.strip() == "would mark 1 item read (1 match; nothing marked)"
+    assert env("mark", "--all", "--label", "other", "--read").output.strip() == "marked 1 item"
     assert FOOTBALL not in _titles(env, "list", "--unread", "--format", "json")
     assert env("list", "--label", "unlabelled").exit_code == 2
     assert "--label [talks|sanctions|statements|other|none]" in env("list", "--help").output

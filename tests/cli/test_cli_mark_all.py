@@ -49,15 +49,15 @@ def test_mark_all_takes_the_list_filters_and_dry_run_marks_nothing(run) -> None:
     talks, sanctions = _seed(run.store)
     r = run("mark", "--all", "--label", "sanctions", "--read", "--dry-run")
     assert r.exit_code == 0, r.output
-    assert "would mark 3 item(s) read (3 match; nothing marked)" in r.output
+    assert "would mark 3 items read (3 matches; nothing marked)" in r.output
     assert _flags(run.store, sanctions) == [False] * 3
     r = run("mark", "--all", "--label", "sanctions", "--read")
-    assert r.exit_code == 0 and "marked 3 item(s)" in r.output, r.output
+    assert r.exit_code == 0 and "marked 3 items" in r.output, r.output
     assert _flags(run.store, sanctions) == [True] * 3 and _flags(run.store, talks) == [False] * 2
     r = run("mark", "--all", "--read", "--dry-run")  # the read ones would not change
-    assert "would mark 2 item(s) read (5 match; nothing marked)" in r.output
+    assert "would mark 2 items read (5 matches; nothing marked)" in r.output
     r = run("mark", "--all", "--search", "package", "--starred", "--unread")  # none starred
-    assert r.exit_code == 0 and "marked 0 item(s)" in r.output
+    assert r.exit_code == 0 and "marked 0 items" in r.output
 
 
 def test_mark_refuses_mixed_or_missing_targets(run) -> None:
@@ -90,7 +90,7 @@ def test_mark_all_goes_through_a_running_daemon(start_daemon, service_config: Pa
     store = tmp_path / "store"
     args = ["--config", str(service_config), "--db", str(store)]
     r = CliRunner().invoke(cli, [*args, "mark", "--all", "--label", "talks", "--read"])
-    assert r.exit_code == 0 and "item(s) through the daemon" in r.output, r.output
+    assert r.exit_code == 0 and "items through the daemon" in r.output, r.output
     with Store.open(store, readonly=True) as view:
         talks = [i for i in view.recent() if "talks" in i.labels]
         assert talks and all(view.flags(i.id).read for i in talks)

@@ -106,7 +106,7 @@ def test_poll_once_on_a_full_tmpfs(namespace, write_config, wire: Wire, tmp_path
     assert ns.run(sys.executable, "-c", DIGESTS, str(store)).stdout == before  # no temp left either
     assert ns.run("rm", str(fs / "filler")).returncode == 0
     r = dw("poll", "--once", "--all")
-    assert r.returncode == 0 and "1 new items" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "1 new item" in r.stdout, r.stdout + r.stderr
     titles = {row["title"] for row in json.loads(dw("list", "--format", "json").stdout)}
     assert "Mediators report progress in ceasefire negotiations" in titles and len(titles) == 3
 

@@ -69,14 +69,14 @@ def test_poll_once_on_a_full_disk_exits_2_and_notifies_nothing(setup, feed_serve
     line = one_line(r.stderr)
     assert line.startswith(f"diplowatch: store {setup.store}: could not save this poll: disk full")
     assert "poll again once fixed" in line and "kept in memory" not in line  # no false promise
-    assert "polled 2 feeds: 1 new items" in r.stdout and "watch" not in r.stdout
+    assert "polled 2 feeds: 1 new item" in r.stdout and "watch" not in r.stdout
     assert not setup.notified.exists()  # the hit's item was not saved: nobody is told
     assert files(setup.store) == before  # nothing half-written, no temp file left
     assert not [p for p in os.listdir(setup.store) if p.endswith(".dwtmp")]
     # With room again, the same poll saves everything and notifies once.
     r = setup("poll", "--once", "--all")
     assert r.returncode == 0, r.stderr
-    assert "1 new items" in r.stdout and "watch         prisoner exchange" in r.stdout
+    assert "1 new item" in r.stdout and "watch         prisoner exchange" in r.stdout
     assert len(item_ids(setup.store)) == 2
     [line] = setup.notified.read_text().splitlines()
     assert line.endswith(" saved")  # it ran once its item was on disk

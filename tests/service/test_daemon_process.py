@@ -47,7 +47,7 @@ def test_lifecycle_one_writer_and_a_clean_stop(start_daemon, service_config: Pat
     wire.add("Envoys agree on a prisoner exchange")
     r = run_cli(service_config, store, "poll", "--once", "--all")
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new items (1 ")
+    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new item (1 ")
     assert daemon.status()["cycles"] == 2
     r = run_daemon_command(service_config, store)
     assert r.returncode == 2 and f"daemon (pid {daemon.pid}) is already running" in r.stderr
@@ -57,7 +57,7 @@ def test_lifecycle_one_writer_and_a_clean_stop(start_daemon, service_config: Pat
     with Store.open(store, readonly=True) as view:
         seed = next(i for i in view.recent() if i.title == SEED_TITLE)
     r = run_cli(service_config, store, "mark", seed.id, "--star")
-    assert r.exit_code == 0 and "marked 1 item(s) through the daemon" in r.output
+    assert r.exit_code == 0 and "marked 1 item through the daemon" in r.output
     r = run_cli(service_config, store, "mark", "0123456789abcdef", "--read")
     assert r.exit_code == 2 and "no item with id" in r.output and "nothing marked" in r.output
     r = run_cli(service_config, store, "labels", "set", seed.id[:8], "sanctions")
@@ -116,7 +116,7 @@ def test_poll_once_through_the_daemon_reports_failures_and_watch_hits(
     lines = r.output.splitlines()
     assert lines[0].split() == ["error", "Broken", "[red]feed[/red]", "HTTP", "500", "Internal",
                                 "Server", "Error"]
-    assert lines[1] == "polled 2 feeds through the running daemon: 1 new items (1 talks), 1 failed"
+    assert lines[1] == "polled 2 feeds through the running daemon: 1 new item (1 talks), 1 failed"
     assert lines[2] == "watch         prisoner exchange: Envoys agree on a prisoner exchange [31m[@click=app.quit]now (Wire)"
     assert "\x1b" not in r.output
 
@@ -152,7 +152,7 @@ def test_poll_once_during_a_running_cycle_waits_for_the_next_one(
     cli_thread.join(30)
     (r,) = result
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new items"), r.output
+    assert r.output.startswith("polled 2 feeds through the running daemon: 1 new item"), r.output
     assert daemon.status()["cycles"] == 3
     r = run_cli(config, store, "poll", "--once")  # nothing is due for an hour
     assert r.output == "polled 0 feeds through the running daemon: 0 new items; 2 not due (--all polls them)\n"

@@ -210,7 +210,7 @@ async def test_scope_picker_lists_folders_filters_as_you_type_and_moves_with_j_k
         assert isinstance(screen, ScopeScreen)
         text = screen_text(app)
         assert "World/[bold]Gulf" in text  # a folder name is never markup
-        assert "World/Europe  1 feed · 1 items" in text
+        assert "World/Europe  1 feed · 1 item" in text
         assert "World  2 feeds · 2 items" in text
         olist = screen.query_one(ScopeList)
         await pilot.press("j", "j")

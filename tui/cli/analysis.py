@@ -37,7 +37,7 @@ def trends_table(tr: Any, width: int | None = None) -> str:
 
     days = len(tr.days)
     span = 7 if days >= 14 else max(1, days // 2)
-    lines = [f"Items per day (UTC), {tr.days[0]} to {tr.days[-1]}: {tr.items} items", ""]
+    lines = [f"Items per day (UTC), {tr.days[0]} to {tr.days[-1]}: {plural(tr.items, 'item')}", ""]
     rows = []
     for label, counts in tr.labels.items():
         last, prev = tr.change(label, span)
@@ -110,7 +110,8 @@ def brief(obj: AppContext, label, feeds, tags, folders, since, search, actor, un
             save_briefing(Path(output), briefing)
         except OSError as e:
             raise UserError(f"could not write the briefing to {output}: {e.strerror or e}") from None
-        click.echo(f"wrote a briefing of {briefing.stories} stories ({len(items)} items) to {output}",
+        click.echo(f"wrote a briefing of {plural(briefing.stories, 'story', 'stories')} "
+                   f"({plural(len(items), 'item')}) to {output}",
                    err=True)
     else:
         click.echo(briefing.text, nl=False)
@@ -211,8 +212,8 @@ def rebuild_clusters(obj: AppContext) -> None:
         feeds_of.setdefault(item.cluster, set()).add(item.feed)
     stories = len(feeds_of)
     multi = sum(1 for feeds in feeds_of.values() if len(feeds) > 1)
-    click.echo(f"clustered {len(assigned)} items published since {local_time(cutoff)}: "
-               f"{stories} stories, {multi} carried by several feeds")
+    click.echo(f"clustered {plural(len(assigned), 'item')} published since {local_time(cutoff)}: "
+               f"{plural(stories, 'story', 'stories')}, {multi} carried by several feeds")
 
 
 @clusters.command("explain")

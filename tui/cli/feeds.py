@@ -11,7 +11,7 @@ from feeds.model import FeedStatus
 from feeds.redact import redact_url
 from tui.cli.context import AppContext, UserError
 from tui.cli.output import table, to_json
-from tui.render import relative
+from tui.render import plural, relative
 
 if TYPE_CHECKING:
     from feeds.poll.health import FeedHealth
@@ -269,7 +269,7 @@ def import_opml(obj: AppContext, opml_file: str) -> None:
         new.append((name, url, f.tags, f.folder))
     if new:
         config = _edit_config(obj, add_feeds, new)
-        click.echo(f"imported {len(new)} feeds into {config.path}")
+        click.echo(f"imported {plural(len(new), 'feed')} into {config.path}")
     else:
         click.echo("nothing to import")
     for line in skipped:

@@ -13,7 +13,7 @@ from feeds.config.units import parse_since
 from feeds.files import write_private
 from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text, through_daemon
 from tui.cli.output import item_row, table, to_csv, to_json, to_markdown
-from tui.render import local_time, relative
+from tui.render import local_time, plural, relative
 
 
 def filter_options(fn: Callable, skip: tuple[str, ...] = ()) -> Callable:
@@ -254,7 +254,7 @@ def export(obj: AppContext, f: Any, fmt: str, output: str | None) -> None:
             write_private(Path(output), text.encode("utf-8"))  # 0600 in 0700 folders
         except OSError as e:  # a full disk, a read-only folder: one line, not a traceback
             raise UserError(f"could not write the export to {output}: {e.strerror or e}") from None
-        click.echo(f"wrote {len(rows)} items to {output}", err=True)
+        click.echo(f"wrote {plural(len(rows), 'item')} to {output}", err=True)
     else:
         click.echo(text, nl=False)
 
@@ -276,8 +276,8 @@ def mark(obj: AppContext, f: Any, item_ids: tuple[str, ...], every: bool, read: 
         store = obj.open_store(readonly=True)
         ids = _mark_targets(store, f, item_ids, every)
         n = _would_change(store, ids, read, star)
-        click.echo(f"would mark {n} item(s){_mark_words(read, star)} "
-                   f"({len(ids)} match; nothing marked)")
+        click.echo(f"would mark {plural(n, 'item')}{_mark_words(read, star)} "
+                   f"({plural(len(ids), 'match', 'matches')}; nothing marked)")
         return
     try:
         store = obj.open_store()
@@ -289,7 +289,7 @@ def mark(obj: AppContext, f: Any, item_ids: tuple[str, ...], every: bool, read: 
     if ids:
         store.mark_many(ids, read=read, starred=star)
         obj.save(store, "save the marks", "nothing was marked")
-    click.echo(f"marked {len(ids)} item(s)")
+    click.echo(f"marked {plural(len(ids), 'item')}")
 
 
 def _check_mark_args(f: Any, item_ids: tuple[str, ...], every: bool, read: bool | None,
@@ -341,7 +341,7 @@ def _mark_through_daemon(obj: AppContext, locked: StoreLocked, f: Any,
         # saved before the next (an error stops it, with the pages before saved).
         for start in range(0, len(ids), MAX_IDS):
             marked += client.mark(ids[start:start + MAX_IDS], read=read, starred=star)
-    click.echo(f"marked {marked} item(s) through the daemon")
+    click.echo(f"marked {plural(marked, 'item')} through the daemon")
 
 
 @click.command()

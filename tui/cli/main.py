@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from feeds import __version__
 from tui.cli.context import AppContext, StoreLocked, UserError, store_error_text
+from tui.render import plural
 
 
 # Commands in other modules, imported when used: `poll --once` and the dashboard do not pay
@@ -217,8 +218,9 @@ def _print_feed_lines(rows: list[tuple[str, str, str]], width: int = 4) -> None:
 def _print_summary(feeds: int, new: int, by_label: dict[str, int], failed: int, not_due: int,
                    *, through_daemon: bool = False) -> None:
     summary = ", ".join(f"{n} {k}" for k, n in by_label.items())
-    click.echo(f"polled {feeds} feeds{' through the running daemon' if through_daemon else ''}: "
-               f"{new} new items" + (f" ({summary})" if summary else "")
+    via = " through the running daemon" if through_daemon else ""
+    click.echo(f"polled {plural(feeds, 'feed')}{via}: "
+               f"{plural(new, 'new item')}" + (f" ({summary})" if summary else "")
                + (f", {failed} failed" if failed else "")
                + (f"; {not_due} not due (--all polls them)" if not_due else ""))
 

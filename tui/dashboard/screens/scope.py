@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from feeds.config.load import Config
 from feeds.text import safe_text
+from tui.render import plural
 
 KINDS = ("tag", "folder", "feed")
 
@@ -65,14 +66,14 @@ def scope_prompt(scope: Scope) -> Content:
     """A row of the picker; names come from the config or a feed's title: never markup."""
     if scope.feeds is None:
         return Content.assemble(Content.styled("every feed", "bold"),
-                                (f"  {scope.items} items", "$text-muted"))
+                                (f"  {plural(scope.items, 'item')}", "$text-muted"))
     kind, _, name = scope.name.partition(" ")
     if kind == "feed":
         return Content.assemble(("feed   ", "$text-muted"), safe_text(name),
-                                (f"  {scope.items} items", "$text-muted"))
+                                (f"  {plural(scope.items, 'item')}", "$text-muted"))
     n = len(scope.feeds)
     return Content.assemble((f"{kind:<7}", "$text-muted"), (safe_text(name), "bold"),
-                            (f"  {n} feed{'s' if n != 1 else ''} · {scope.items} items",
+                            (f"  {plural(n, 'feed')} · {plural(scope.items, 'item')}",
                              "$text-muted"))
 
 
