@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.farm import REPO, Farm, farm_available  # noqa: E402
+from benchmarks.farm import REPO, Farm, add_farm_args, farm_available  # noqa: E402
 
 
 def run_poll(config: Path, db: Path, extra_env: dict | None = None) -> tuple[float, float, int, str]:
@@ -63,9 +63,7 @@ def in_process_cycles(args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--feeds", type=int, default=200)
-    ap.add_argument("--items", type=int, default=50)
-    ap.add_argument("--hosts", type=int, default=50)
+    add_farm_args(ap)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     if not farm_available():

@@ -27,7 +27,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -125,14 +124,11 @@ def main() -> None:
         print(json.dumps(child(*a.child)))
         return
 
+    from benchmarks.farm import isolated_base
     from benchmarks.gen_store import generate_store
     from feeds.config.load import bundled_config_path
 
-    base = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="diplowatch-bench-reclass-"))
-    base.mkdir(parents=True, exist_ok=True)
-    home = base / "home"  # keep the user's config and data out of it
-    os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
-                      XDG_DATA_HOME=str(home / ".local" / "share"))
+    base = isolated_base(a.dir, "diplowatch-bench-reclass-")
     db = base / f"store-{a.items}"
     if not (a.keep and db.is_dir()):
         shutil.rmtree(db, ignore_errors=True)

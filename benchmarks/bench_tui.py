@@ -31,7 +31,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -223,13 +222,10 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    from benchmarks.farm import isolated_base
     from feeds.config.load import bundled_config_path
 
-    base = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="diplowatch-bench-tui-"))
-    base.mkdir(parents=True, exist_ok=True)
-    home = base / "home"  # keep the user's config and data out of it
-    os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
-                      XDG_DATA_HOME=str(home / ".local" / "share"))
+    base = isolated_base(a.dir, "diplowatch-bench-tui-")
     config = bundled_config_path()
     print(f"bench_tui: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, dir {base}")
     print("\nLaunch to first painted dashboard (headless 120x40, offline; best of 3, median)")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.farm import REPO, Farm, farm_available  # noqa: E402
+from benchmarks.farm import REPO, Farm, add_farm_args, farm_available  # noqa: E402
 from benchmarks.memwatch import PeakTreeRSS  # noqa: E402
 
 
@@ -31,9 +31,7 @@ def cli(config: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--feeds", type=int, default=200)
-    ap.add_argument("--items", type=int, default=50)
-    ap.add_argument("--hosts", type=int, default=50)
+    add_farm_args(ap)
     args = ap.parse_args()
     if not farm_available():
         print("drill: ../shared/bench/feedfarm.py not present; skipped")
@@ -62,7 +60,7 @@ def main() -> int:
               f"(expected {len(good) * args.items}) · items in the store: {len(items)}")
         for h in faults:
             detail = h["error"] or (f"{h['items_stored']} items stored" if h["status"] in ("ok", "not modified") else "")
-            print(f"  {h['name'][6:]:<15} {h['status']:<13} {detail}")
+            print(f"  {h['feed'][6:]:<15} {h['status']:<13} {detail}")
         if crashed:
             print(err[-3000:])
         return 1 if crashed or good_ok < len(good) else 0

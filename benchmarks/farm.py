@@ -25,6 +25,24 @@ def farm_available() -> bool:
     return FEEDFARM.is_file()
 
 
+def add_farm_args(ap) -> None:
+    """The farm's size options every farm benchmark takes: --feeds, --items, --hosts."""
+    ap.add_argument("--feeds", type=int, default=200)
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--hosts", type=int, default=50)
+
+
+def isolated_base(directory: str | None, prefix: str) -> Path:
+    """The benchmark's working folder (made if need be), with HOME and the XDG folders inside it
+    so the user's config and data stay out of the run."""
+    base = Path(directory) if directory else Path(tempfile.mkdtemp(prefix=prefix))
+    base.mkdir(parents=True, exist_ok=True)
+    home = base / "home"
+    os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+                      XDG_DATA_HOME=str(home / ".local" / "share"))
+    return base
+
+
 class Farm:
     def __init__(self, feeds: int = 200, items: int = 50, hosts: int = 50, *, faults: bool = False,
                  polling: str = "", workdir: Path | None = None) -> None:

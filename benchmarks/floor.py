@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.farm import Farm, farm_available  # noqa: E402
+from benchmarks.farm import Farm, add_farm_args, farm_available  # noqa: E402
 
 CONCURRENCY = 8  # as [polling] concurrency
 
@@ -140,9 +140,7 @@ def _line(name: str, walls: list[float], cpus: list[float] | None = None, extra:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--feeds", type=int, default=200)
-    ap.add_argument("--items", type=int, default=50)
-    ap.add_argument("--hosts", type=int, default=50)
+    add_farm_args(ap)
     args = ap.parse_args()
     if not farm_available():
         print("floor: ../shared/bench/feedfarm.py is not here; nothing to measure")

@@ -284,8 +284,9 @@ def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> Reco
             else:
                 report.files.append(FileRecovery(path=file))
         for file in files:  # the weeks' append logs into their (now good) files
-            if partition_key_of(file.name) is not None and fold_log(file):
-                (directory / index_name(partition_key_of(file.name) or "")).unlink(missing_ok=True)
+            key = partition_key_of(file.name)
+            if key is not None and fold_log(file):
+                (directory / index_name(key)).unlink(missing_ok=True)
                 index_path(file).unlink(missing_ok=True)
         ended = ended_partitions(directory, week_key_at(clock()))
         report.indexes_built = build_missing(ended if target.is_dir() else

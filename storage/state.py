@@ -218,26 +218,19 @@ class StateFile:
             put_docs(tbl, puts)
         return marked
 
-    def drop_flags(self, item_ids: list[str]) -> None:
-        """Forget the flags of removed items (retention)."""
-        flagged = [i for i in item_ids if i in self.flags]
-        if flagged:
-            self.table("flags").remove(doc_ids=[doc_id(i) for i in flagged])
-            for i in flagged:
-                del self.flags[i]
+    def drop_items(self, item_ids: list[str]) -> None:
+        """Forget the flags and corrections of removed items (retention)."""
+        for name, held in (("flags", self.flags), ("labels", self.labels)):
+            gone = [i for i in item_ids if i in held]
+            if gone:
+                self.table(name).remove(doc_ids=[doc_id(i) for i in gone])
+                for i in gone:
+                    del held[i]
 
     # --- labels set by hand ------------------------------------------------------------------
     def set_labels(self, item_id: str, correction: Correction) -> None:
         self.labels[item_id] = correction
         put_docs(self.table("labels"), {doc_id(item_id): correction.to_dict()})
-
-    def drop_labels(self, item_ids: list[str]) -> None:
-        """Forget the corrections of removed items (retention)."""
-        gone = [i for i in item_ids if i in self.labels]
-        if gone:
-            self.table("labels").remove(doc_ids=[doc_id(i) for i in gone])
-            for i in gone:
-                del self.labels[i]
 
 
 class StateAccess:

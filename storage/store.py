@@ -407,8 +407,7 @@ class Store(StateAccess, LabelCorrections):
             self._materialize()
             starred = {i for i, fl in self._state.flags.items() if fl.starred}
             gone = self._weeks.retain(cutoff_ts, cutoff, starred)
-            self._state.drop_flags(gone)
-            self._state.drop_labels(gone)
+            self._state.drop_items(gone)
             if gone:
                 self._state.storage.touch()
         self.flush()

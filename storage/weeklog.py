@@ -41,13 +41,6 @@ def log_path(partition_path: Path) -> Path:
     return partition_path.with_suffix(LOG_SUFFIX)
 
 
-def log_size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0
-
-
 def may_append(log_bytes: int, adding: int, base_bytes: int) -> bool:
     """Append, rather than fold the log into a full save of the week?"""
     return log_bytes + adding <= max(LOG_MIN_FOLD, base_bytes // 2)

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Sequence
 
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import EvalReport, LabelStats, Row, evaluate
-from feeds.classify.rules import (Pattern, Rule, RuleError, RulesSpec, load_rules,
+from feeds.classify.rules import (_APOS, Pattern, Rule, RuleError, RulesSpec, load_rules,
                                   lower_keep_length)
 from feeds.model import LABELS, Classification, Match
 from feeds.text import safe_text
@@ -69,7 +69,6 @@ _TOKEN = re.compile(r"\w+(?:'\w+)*")
 # What may stand between the words of a phrase: the engine joins a phrase's words across
 # whitespace, hyphens, dashes, quotes and brackets, never across sentence punctuation.
 _JOINS = re.compile("[\\s\\-\u2010-\u2015\"\u201c\u201d()\\[\\]]+\\Z")
-_APOS = re.compile("[\u2019\u2018\u02bc]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
 from feeds import __version__

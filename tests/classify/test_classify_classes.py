@@ -1,14 +1,13 @@
 """Term classes (@name), the speaker condition, sanctions idioms, readouts, dev.tsv floor."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import format_explanation, read_tsv, evaluate
-from feeds.classify.rules import RuleError, load_rules
+from feeds.classify.rules import RuleError
 
 from .conftest import spec_from
 
@@ -65,18 +64,16 @@ def test_class_table_errors(body, problem):
         spec_from(body)
 
 
-def test_actor_class_from_gazetteer():
-    table = tomllib.loads('[actors]\nRussia = ["Kremlin", "Russian"]\n'
-                          '[rules.statements.near]\n"@actor ~3 condemn*" = 1\n')
-    c = Classifier.from_spec(load_rules(table))
+def test_actor_class_from_gazetteer(build):
+    c = build('[actors]\nRussia = ["Kremlin", "Russian"]\n'
+              '[rules.statements.near]\n"@actor ~3 condemn*" = 1\n')
     assert c.classify("", "The Kremlin condemned the move").labels == ("statements",)
     assert c.classify("", "Mexico condemned the move").labels == ()
 
 
-def test_actor_class_skips_pronoun_acronym():
-    table = tomllib.loads('[actors]\n"United States" = ["US", "U.S."]\n'
-                          '[rules.statements.near]\n"@actor ~1 warn*" = 1\n')
-    c = Classifier.from_spec(load_rules(table))
+def test_actor_class_skips_pronoun_acronym(build):
+    c = build('[actors]\n"United States" = ["US", "U.S."]\n'
+              '[rules.statements.near]\n"@actor ~1 warn*" = 1\n')
     assert c.classify("", "Let us warn you").labels == ()
     assert c.classify("", "The U.S. warned Iran").labels == ("statements",)
 

@@ -18,6 +18,7 @@ from feeds.text import safe_text
 from storage.query import NO_FLAGS, Flags, ItemFilter
 from tui.dashboard.backend import Backend
 from tui.dashboard.debounce import Debounce, SetTimer
+from tui.render import plural
 
 FLUSH_DELAY = 2.0  # seconds after the last mark before the store is flushed
 
@@ -58,9 +59,7 @@ class Marks:
 
     def set(self, item_id: str, *, read: bool | None = None, starred: bool | None = None) -> None:
         """Show the change now and save it (``read``/``starred`` None: left as they are)."""
-        if not self._backend.can_write:
-            self._notify(f"Cannot mark items: {self._backend.reason}", severity="warning",
-                         timeout=4)
+        if self._refused():
             return
         previous = self.flags_of(item_id)
         new = Flags(previous.read if read is None else read,
@@ -74,11 +73,14 @@ class Marks:
         self._notify(f"Could not mark the item: {safe_text(error, 200)}", severity="error")
 
     def show(self, item_id: str, flags: Flags) -> None:
+        self._keep(item_id, flags)
+        self.changed.publish(item_id)
+
+    def _keep(self, item_id: str, flags: Flags) -> None:
         if flags == NO_FLAGS:
             self.flags.pop(item_id, None)
         else:
             self.flags[item_id] = flags
-        self.changed.publish(item_id)
 
     # --- many at once ----------------------------------------------------------------------
 
@@ -136,16 +138,11 @@ class Marks:
     def _many_saved(self, starred: dict[str, bool], read: bool, what: str, flush: bool,
                     undo: bool) -> None:
         for iid, star in starred.items():
-            new = Flags(read, star or self.flags_of(iid).starred)
-            if new == NO_FLAGS:
-                self.flags.pop(iid, None)
-            else:
-                self.flags[iid] = new
+            self._keep(iid, Flags(read, star or self.flags_of(iid).starred))
         self.changed.publish("")
         if flush:
             self.flush.poke()
-        n = len(starred)
-        items = f"{n:,} item{'s' if n != 1 else ''}"
+        items = plural(len(starred), "item")
         if undo:
             self._notify(f"Marked {items} unread again.", timeout=4)
             return
