@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from storage.atomic import replace_file
-
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -35,6 +33,8 @@ def private_dirs(directory: Path) -> None:
 def write_private(path: Path, payload: bytes, *, make_dirs: bool = False) -> None:
     """Write ``payload`` atomically to ``path``: a new file 0600 (with ``make_dirs``, in
     0700 folders created as needed); an existing one keeps its mode. Raises OSError."""
+    from storage.atomic import replace_file  # (the storage package: ~20 ms the log does not need)
+
     if make_dirs:
         private_dirs(path.parent)
     replace_file(path, payload)

@@ -6,9 +6,16 @@ it can rely on there being no escape sequence left to reach the terminal.
 """
 from __future__ import annotations
 
-import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from feeds.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import html
+else:  # (its entity table: ~3 ms of a start that decodes no HTML, as a poll where nothing changed)
+    html = LazyModule("html")
 
 # C0 except tab/newline, DEL, C1, bidi embeddings/overrides/isolates, zero-width and
 # invisible formatting characters, BOM, and the Unicode line/paragraph separators.

@@ -7,7 +7,7 @@ repeat; anything unexpected falls back to the plain path, whose errors name the 
 from __future__ import annotations
 
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,23 @@ def encodable(doc: dict[str, Any], what: str) -> dict[str, Any]:
 def encodable_doc(item: Item) -> dict[str, Any]:
     """The item's document (see :func:`encodable`)."""
     return encodable(item.to_dict(), f"item {item.id}")
+
+
+def merge_item(old: Item, new: Item) -> Item:
+    """A re-seen item: new text and classification; identity and history stay.
+
+    first_seen, source, feed and guid are kept; actors/cluster only change if the incoming
+    item sets them. A dateless item's published is the fetch time, which would move every
+    poll, so an incoming ``date_missing`` item keeps the stored date.
+    """
+    published, date_missing = new.published, new.date_missing
+    if new.date_missing:
+        published, date_missing = old.published, old.date_missing
+    return replace(old, title=new.title, summary=new.summary, link=new.link,
+                   published=published, date_missing=date_missing, labels=tuple(new.labels),
+                   primary=new.primary, scores=dict(new.scores), evidence=tuple(new.evidence),
+                   actors=tuple(new.actors) if new.actors else old.actors,
+                   cluster=new.cluster if new.cluster is not None else old.cluster)
 
 
 # --- out of the store -----------------------------------------------------------------------

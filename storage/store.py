@@ -46,10 +46,11 @@ from .corrections import Correction, LabelCorrections, corrected
 from .errors import ReadOnlyStoreError, StoreError, WriterLockLostError
 from .lock import WriterLock, store_directory
 from .manifest import daily_label_counts, feed_totals, label_totals
-from .partition import DAY, ITEM_ID_RE, doc_id
+from .partition import DAY, ITEM_ID_RE, doc_id, week_key_at
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
 from .state import SCHEMA_VERSION, StateAccess, StateFile
 from .weeks import Weeks
+from .window import week_pages
 
 __all__ = ["Store", "FlushReport", "Flags", "ItemFilter", "Correction", "SCHEMA_VERSION"]
 
@@ -311,6 +312,20 @@ class Store(StateAccess, LabelCorrections):
             pending = archive.unsaved_matches(plan, m, flags)
         return archive.scan(f, m, mem, need, plan, pending, flag_view, progress)
 
+    def first_pages(self, filters: list[ItemFilter]) -> list[list[Item]] | None:
+        """A lean open's first look (the dashboard's first frame): each filter's page among
+        the current week's items, read from its file and log without bringing the window
+        into memory. None once the window is in: ``query`` answers then."""
+        with self._lock:
+            self._require_open()
+            if not self._weeks.lean:
+                return None
+            p = self._weeks.parts.get(week_key_at(self._clock()))
+            if p is None:
+                return [[] for _ in filters]
+            with paused_gc():
+                return week_pages(p, filters, self._state.flags)
+
     def counts_by_label(self) -> dict[str, int]:
         """Items per label over the whole store (an item counts under each of its labels;
         ``"none"`` counts unlabelled items). From the manifest, no archive read."""
@@ -480,7 +495,7 @@ class Store(StateAccess, LabelCorrections):
                     if not self._weeks.saved(job, st):
                         continue
                 files += 1
-                written += len(job.payload)
+                written += st.st_size if job.kept else len(job.payload)
                 if not job.append:
                     saved.append((job.p.path, job.payload, st))
             with self._lock:

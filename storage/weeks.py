@@ -25,13 +25,14 @@ from tinydb.table import Document
 from feeds.model import Item
 
 from . import archive, wordindex
-from .atomic import AtomicJSONStorage, backup_path, read_raw, read_tables, remove_file
-from .codec import encodable_doc, items_from_docs, items_from_raw
-from .errors import StoreWriteError
+from .atomic import (AtomicJSONStorage, atomic_write, backup_path, read_raw, read_tables,
+                     remove_file)
+from .codec import encodable_doc, items_from_docs, items_from_raw, merge_item
+from .errors import CorruptStoreError, StoreWriteError
 from .manifest import ManifestEntry
-from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, doc_id, index_name, item_id_of,
-                        partition_key_of, read_index, stat_key, week_bounds, week_key,
-                        week_key_at, write_index)
+from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, UnsavedDocs, doc_id, index_name,
+                        item_id_of, partition_key_of, read_index, stat_key, week_bounds,
+                        week_chunks, week_key, week_key_at, write_index)
 from .query import Flags, ItemFilter
 from .rawdocs import item_doc_slices
 from .weeklog import (LOG_SUFFIX, append_lines, encode_lines, log_path, may_append, read_log,
@@ -48,26 +49,12 @@ class FlushJob:
     payload: bytes
     version: int  # of the partition's TinyDB storage when serialized (0: none loaded)
     entry: ManifestEntry
-    taken: dict[str, dict[str, Any]]  # the unsaved documents this save carries
+    taken: UnsavedDocs  # the unsaved documents this save carries
     append: bool
     before: bytes = b""  # lines appended to the log before a full save (see weeklog)
-
-
-def _merge(old: Item, new: Item) -> Item:
-    """A re-seen item: new text and classification; identity and history stay.
-
-    first_seen, source, feed and guid are kept; actors/cluster only change if the incoming
-    item sets them. A dateless item's published is the fetch time, which would move every
-    poll, so an incoming ``date_missing`` item keeps the stored date.
-    """
-    published, date_missing = new.published, new.date_missing
-    if new.date_missing:
-        published, date_missing = old.published, old.date_missing
-    return replace(old, title=new.title, summary=new.summary, link=new.link,
-                   published=published, date_missing=date_missing, labels=tuple(new.labels),
-                   primary=new.primary, scores=dict(new.scores), evidence=tuple(new.evidence),
-                   actors=tuple(new.actors) if new.actors else old.actors,
-                   cluster=new.cluster if new.cluster is not None else old.cluster)
+    # A week's first save, written without TinyDB and encoded as it is written (the payload
+    # is empty): its documents stay unsaved until it is on disk, then only those are dropped.
+    kept: bool = False
 
 
 class Weeks:
@@ -292,13 +279,14 @@ class Weeks:
         return p
 
     def release_db(self, p: Partition) -> None:
-        """Drop a clean partition's raw documents unless it is the current week's.
+        """Drop a clean partition's raw documents, the current week's too: its changes go
+        to its log as documents of their own (``unsaved``), and only a full save of it (a
+        fold, a removal) reads its file again. Kept, they cost a resident writer as much
+        as its items again (~12 MiB at 10k items).
 
         An archive's id index is refreshed from the documents first (it may have grown).
         """
         if p.db is None or p.dirty:
-            return
-        if p.key == week_key_at(self.clock()) and p.resident and not self.readonly:
             return
         if not p.resident:
             p.index = IdIndex.from_doc_ids(int(k) for k in p.docs())
@@ -359,9 +347,14 @@ class Weeks:
             if p.unsaved and not p.rewrite and p.key == current and p.stat is not None:
                 lines = encode_lines(p.unsaved.values())
                 if may_append(p.log_bytes, len(lines), p.stat[0]):
-                    taken, p.unsaved = p.unsaved, {}
+                    taken, p.unsaved = p.unsaved, UnsavedDocs()
                     jobs.append(FlushJob(p, lines, version, entry, taken, True))
                     continue
+            if p.db is None and p.stat is None and p.key == current and not p.rewrite:
+                # The week's first save: every document is unsaved, written as it is encoded.
+                taken = UnsavedDocs(dict(p.unsaved.held))
+                jobs.append(FlushJob(p, b"", 0, entry, taken, False, kept=True))
+                continue
             storage = self.load_db(p).storage
             assert storage is not None
             if fold:
@@ -369,7 +362,7 @@ class Weeks:
             snap = storage.snapshot()
             if snap is None:
                 continue
-            taken, p.unsaved = p.unsaved, {}
+            taken, p.unsaved = p.unsaved, UnsavedDocs()
             before = encode_lines(taken.values()) if taken and p.log_bytes else b""
             jobs.append(FlushJob(p, snap[0], snap[1], entry, taken, False, before))
         return jobs
@@ -382,8 +375,13 @@ class Weeks:
             return append_lines(log_path(p.path), job.payload)
         if job.before:  # so that a log left by a kill right after the file agrees with it
             append_lines(log_path(p.path), job.before)
-        assert p.storage is not None
-        st = p.storage.commit(job.payload)
+        if p.storage is not None:
+            st = p.storage.commit(job.payload)
+        elif p.path.exists():  # (a file this writer never read: maybe one for `recover`)
+            raise CorruptStoreError(p.path, "refusing to replace a file that was not read")
+        else:
+            st = atomic_write(p.path, week_chunks(job.taken) if job.kept else job.payload,
+                              backup=False)
         remove_log(log_path(p.path))
         return st
 
@@ -391,7 +389,8 @@ class Weeks:
     def unsave(jobs: list[FlushJob]) -> None:
         """Jobs a failed flush did not write: their documents are unsaved again."""
         for job in jobs:
-            job.p.unsaved = {**job.taken, **job.p.unsaved}
+            if not job.kept:
+                job.p.unsaved = job.taken.under(job.p.unsaved)
 
     def saved(self, job: FlushJob, st: os.stat_result | int) -> bool:
         """A partition's payload is on disk; False if retention deleted it meanwhile."""
@@ -412,6 +411,8 @@ class Weeks:
             p.stat = stat_key(st)
             p.raw = p.log_docs = None
             p.rewrite = False
+            if job.kept:
+                p.unsaved.forget_saved(job.taken)
         entry.stat = p.stat
         self.disk_manifest[p.key] = entry
         return True
@@ -533,11 +534,11 @@ class Weeks:
         for inc in batch:
             iid = inc.id
             if iid in fresh:
-                fresh[iid] = _merge(fresh[iid], inc)
+                fresh[iid] = merge_item(fresh[iid], inc)
                 continue
             if iid in changed:
                 home, old, cur = changed[iid]
-                changed[iid] = (home, old, _merge(cur, inc))
+                changed[iid] = (home, old, merge_item(cur, inc))
                 continue
             home, old = self.find(iid)
             if old is None:
@@ -547,7 +548,7 @@ class Weeks:
                     evidence=tuple(inc.evidence), actors=tuple(inc.actors))
                 continue
             assert home is not None
-            merged = _merge(old, inc)
+            merged = merge_item(old, inc)
             if merged != old:
                 changed[iid] = (home, old, merged)
         # Serialized once: the check that refuses what would make every later flush fail
@@ -575,14 +576,20 @@ class Weeks:
             p = self.parts[key] = Partition(key, self.directory)
             p.resident = not self.lean and p.end > self.window_start()
             self.manifest.setdefault(key, ManifestEntry())
-        return p if self.lean and p.db is None else self.load_db(p)
+        return self._writable(p)
+
+    def _writable(self, p: Partition) -> Partition:
+        """``p``, ready for changes: an archive's documents loaded (it answers ``get`` from
+        them); a week of the window, or any week of a lean open, stays as it is (``unsaved``
+        carries its changes: to its log, or into a full save that reads its file then)."""
+        return p if p.db is not None or p.resident or self.lean else self.load_db(p)
 
     def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]]) -> None:
         """``docs``: each item's document, already checked by ``encodable_doc``."""
         if p.db is not None:
             p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
                              for it in items)
-        p.unsaved.update((str(doc_id(it.id)), docs[it.id]) for it in items)
+        p.unsaved.update((str(doc_id(it.id)), it) for it in items)  # (see UnsavedDocs)
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for it in items:
             add(it.feed, it.published, it.labels)
@@ -593,8 +600,7 @@ class Weeks:
                docs: dict[str, dict[str, Any]]) -> None:
         """``docs``: each new version's document, already checked by ``encodable_doc``."""
         new_docs = {iid: docs[iid] for iid in ups}
-        if not (self.lean and p.db is None):  # (a lean open's week: its log carries them)
-            self.load_db(p)
+        if self._writable(p).db is not None:
 
             def apply(doc: dict[str, Any]) -> None:
                 fresh = new_docs[doc["id"]]
@@ -602,7 +608,7 @@ class Weeks:
                 doc.update(fresh)
 
             p.table().update(apply, doc_ids=[doc_id(i) for i in new_docs])
-        p.unsaved.update((str(doc_id(i)), d) for i, d in new_docs.items())
+        p.unsaved.update((str(doc_id(i)), new) for i, (_old, new) in ups.items())
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for old, new in ups.values():
             add(old.feed, old.published, old.labels, -1)

@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import orjson
 
-from feeds.config.load import WatchSettings
 from feeds.model import LABELS, Item, Match
 from feeds.classify.rules import LabelRules, Rule, RulesSpec, parse_pattern
 from feeds.redact import redact_url
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (WatchSettings: a parse worker builds a matcher without the config)
     from feeds.classify.engine import Classifier
+    from feeds.config.load import WatchSettings
 
 log = logging.getLogger("diplowatch.watch")
 

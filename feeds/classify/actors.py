@@ -36,7 +36,6 @@ items (``ActorSpec.fingerprint``, like the rules).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -116,6 +115,8 @@ class ActorSpec:
                "actors": sorted([a.name, sorted({_case_form(x) for x in a.aliases})]
                                 for a in self.actors)}
         blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
+
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

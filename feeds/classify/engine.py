@@ -8,19 +8,21 @@ phrases and wildcard stems), so the one scan reports every phrase occurrence, ov
 ones included. Near pairs, exclusions and scores then work on those few occurrences. See
 :mod:`feeds.classify.rules` for the rules language.
 
-A :class:`Classifier` pickles as its :class:`~feeds.classify.rules.RulesSpec` and recompiles when
-unpickled (milliseconds), so it can be shipped to parse worker processes.
+A :class:`Classifier` pickles as its :class:`~feeds.classify.rules.RulesSpec`, so it can be
+shipped to parse worker processes; it compiles on its first item, not when it is built.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Callable, Iterable
+from typing import Iterable
 
 from feeds.model import LABELS, Classification, Match
+from feeds.classify.builders import new_classification as _new_classification
+from feeds.classify.builders import new_match as _new_match
 from feeds.classify.near import near_windows as _near_windows
 from feeds.classify.rules import Pattern, Phrase, RulesSpec, lower_keep_length
 
@@ -212,58 +214,6 @@ def _compile(spec: RulesSpec) -> _Compiled:
     )
 
 
-# --- building results ----------------------------------------------------------------------
-
-# A frozen dataclass's __init__ sets each field through object.__setattr__; writing the slots
-# directly builds an equal object in half the time, and every item builds a Classification
-# and its evidence. If model.py changes these classes, the plain constructors are used.
-def _match_builder() -> Callable[..., Match]:
-    names = tuple(f.name for f in fields(Match))
-    if names != ("label", "term", "text", "field", "start", "end", "weight"):
-        return Match
-    s_label, s_term, s_text, s_field, s_start, s_end, s_weight = (
-        getattr(Match, name).__set__ for name in names)
-    new = object.__new__
-
-    def build(label: str, term: str, text: str, field: str, start: int, end: int,
-              weight: float) -> Match:
-        m = new(Match)
-        s_label(m, label)
-        s_term(m, term)
-        s_text(m, text)
-        s_field(m, field)
-        s_start(m, start)
-        s_end(m, end)
-        s_weight(m, weight)
-        return m
-
-    return build
-
-
-def _classification_builder() -> Callable[..., Classification]:
-    names = tuple(f.name for f in fields(Classification))
-    if names != ("labels", "primary", "scores", "evidence"):
-        return Classification
-    s_labels, s_primary, s_scores, s_evidence = (
-        getattr(Classification, name).__set__ for name in names)
-    new = object.__new__
-
-    def build(labels: tuple[str, ...], primary: str | None, scores: dict[str, float],
-              evidence: tuple[Match, ...]) -> Classification:
-        c = new(Classification)
-        s_labels(c, labels)
-        s_primary(c, primary)
-        s_scores(c, scores)
-        s_evidence(c, evidence)
-        return c
-
-    return build
-
-
-_new_match = _match_builder()
-_new_classification = _classification_builder()
-
-
 # --- matching helpers ----------------------------------------------------------------------
 
 def _scan_copy(text: str) -> str:
@@ -377,15 +327,31 @@ class Classifier:
 
     def __init__(self, spec: RulesSpec) -> None:
         self._spec = spec
-        self._c = _compile(spec)
+        # Compiled on first use (tens of milliseconds for the trie and its regex): a poll
+        # that finds nothing new, or a worker that parses no item, never pays for it. Rule
+        # errors were reported when the spec loaded.
+        self._c: _Compiled = None  # type: ignore[assignment]
         self._cache: dict[str, tuple[tuple, tuple]] = {}  # regex match → its meaning
         # Regex matches whose meaning depends on case (a =US phrase): by the text as written.
         self._cased_keys: set[str] = set()
         self._cased_cache: dict[str, tuple] = {}
         self._scores: dict[tuple[float, ...], tuple] = {}  # totals → labels, primary, scores
         # Per rule, what scoring and evidence read, as flat tuples: fewer attribute loads.
-        self._weights = tuple((r.label_index, r.title_weight, r.weight) for r in self._c.rules)
-        self._rows = tuple((r.label, r.source, r.weight, r.title_weight) for r in self._c.rules)
+        self._weights: tuple[tuple[int, float, float], ...] = ()
+        self._rows: tuple[tuple[str, str, float, float], ...] = ()
+
+    def _compiled(self) -> _Compiled:
+        if self._c is None:
+            c = _compile(self._spec)
+            self._weights = tuple((r.label_index, r.title_weight, r.weight) for r in c.rules)
+            self._rows = tuple((r.label, r.source, r.weight, r.title_weight) for r in c.rules)
+            self._c = c
+        return self._c
+
+    def prepare(self) -> None:
+        """Compile now: for a parse worker, which exists to classify and is started ahead of
+        the cycle that will use it."""
+        self._compiled()
 
     @classmethod
     def from_spec(cls, spec: RulesSpec) -> "Classifier":
@@ -485,7 +451,7 @@ class Classifier:
         return found
 
     def _run(self, title: str, summary: str, vetoed: list[Veto] | None) -> Classification:
-        c = self._c
+        c = self._c if self._c is not None else self._compiled()
         if not c.scanners or not (title or summary):
             return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
         # One scan over both fields. The leading space gives the first word its start; the
@@ -504,10 +470,7 @@ class Classifier:
         for quote, regex in c.scanners:
             if quote and quote not in copy:
                 continue
-            self._scan(regex.finditer(copy, 0, bound), 0, 0, hits, near, excl, masks,
-                       written)
-            self._scan(regex.finditer(copy, bound), 1, bound, hits, near, excl, masks,
-                       written)
+            self._scan(regex, copy, bound, hits, near, excl, masks, written)
         texts = (title, summary)
         # A near rule fires only where both its parts occur in one field: an AND of the
         # masks finds those few, and only their occurrences are paired.
@@ -523,34 +486,34 @@ class Classifier:
         return self._result(hits, self._exclusions(texts, excl, both) if excl else None,
                             vetoed, texts)
 
-    def _scan(self, matches: Iterable[re.Match[str]], fi: int, offset: int,
-              hits: list, near: list, excl: list, masks: list[int],
-              written: str | None) -> None:
-        """Record the phrases one field's regex matches stand for (the hot loop: one
+    def _scan(self, regex: re.Pattern[str], copy: str, bound: int, hits: list, near: list,
+              excl: list, masks: list[int], written: str | None) -> None:
+        """Record the phrases the regex matches in both fields stand for (the hot loop: one
         cache look-up per match, the rest appends and int ORs). ``written``: the scanned
         text before lowercasing, when some phrase is case-sensitive."""
         cache_get = self._cache.get
-        add_hit = hits.append
-        first = second = 0
-        for m in matches:
-            key = m.group(1)
-            found = cache_get(key)
-            if found is None:
-                found = self._identify(key, written and written[m.start(1):m.end(1)])
-            terms, near_uses, excl_uses, f, g, parts = found
-            s = m.start() - offset
-            for rule, end in terms:
-                add_hit((fi, rule, s, -s - end))
-            if near_uses:
-                near.append((fi, near_uses, s, parts))
-                first |= f
+        add_hit, add_near, add_excl = hits.append, near.append, excl.append
+        for fi, offset, matches in ((0, 0, regex.finditer(copy, 0, bound)),
+                                    (1, bound, regex.finditer(copy, bound))):
+            first = second = 0
+            for m in matches:
+                key = m[1]
+                found = cache_get(key)
+                if found is None:
+                    found = self._identify(key, written and written[m.start(1):m.end(1)])
+                terms, near_uses, excl_uses, f, g, parts = found
+                s = m.start() - offset
+                if terms:
+                    for rule, end in terms:
+                        add_hit((fi, rule, s, -s - end))
+                if near_uses:
+                    add_near((fi, near_uses, s, parts))
+                if excl_uses:
+                    add_excl((fi, excl_uses, s))
+                first |= f  # 0 for a phrase of no near rule or exclusion
                 second |= g
-            if excl_uses:
-                excl.append((fi, excl_uses, s))
-                first |= f
-                second |= g
-        masks[2 * fi] |= first
-        masks[2 * fi + 1] |= second
+            masks[2 * fi] |= first
+            masks[2 * fi + 1] |= second
 
     def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int, int]],
               hits: list[tuple[int, int, int, int]], both: tuple[int, int]) -> None:

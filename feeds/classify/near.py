@@ -25,12 +25,22 @@ def _gap_words(text: str, a: int, b: int, limit: int) -> int:
                 _GAPS.clear()
             n = _GAPS[gap] = len(_WORD.findall(gap))
         return n
-    n = 0
-    for _ in _WORD.finditer(text, a, b):
-        n += 1
-        if n > limit:
-            break
-    return n
+    if _more_than(limit).match(text, a, b):
+        return limit + 1
+    return len(_WORD.findall(text, a, b))
+
+
+_MORE: dict[int, re.Pattern[str]] = {}
+
+
+def _more_than(limit: int) -> re.Pattern[str]:
+    """Matches at the start of a gap holding more than ``limit`` words (as :data:`_WORD`
+    counts them): one C call, where counting them costs a Python step per word. Each word
+    is taken whole (an atomic group), so a long word never counts as two."""
+    rx = _MORE.get(limit)
+    if rx is None:
+        rx = _MORE[limit] = re.compile(r"(?>\W*\w+(?:['\u2019]\w+)*){%d}" % (limit + 1))
+    return rx
 
 
 # A sentence ends at . ! or ? followed by space and a capitalised word (closing and opening

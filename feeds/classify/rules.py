@@ -143,11 +143,11 @@ raise :class:`RuleError`. Its message names the rule, then the problem, e.g.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from feeds.model import LABELS
@@ -174,6 +174,7 @@ _PATTERN_SEP = re.compile("[\\s\\-\u2010\u2011]+")
 _APOS = re.compile("[\u2019\u2018\u02bc]")
 # A pattern word: a word character, then word characters, apostrophes, periods or "&".
 _WORD_OK = re.compile(r"\w[\w'.&]*\Z")
+_PLAIN = re.compile(r"[a-z0-9_][a-z0-9_'.&]*(?: [a-z0-9_][a-z0-9_'.&]*)*\Z")  # most phrases
 _NEAR = re.compile(r"\A(?P<a>.*?)\s*~(?P<n>\S*)\s+(?P<b>.*)\Z", re.S)
 _FIELD_PREFIX = re.compile(r"\s*(title|summary):\s*")  # "title: ..." fires in the headline only
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -286,6 +287,8 @@ class RulesSpec:
             },
         }
         blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
+
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -329,6 +332,7 @@ def lower_keep_length(text: str) -> str:
     return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
 
 
+@lru_cache(maxsize=16384)  # merging a user's rules parses the defaults' phrases again
 def _phrase(text: str, where: str) -> Phrase:
     alt = text.strip()
     if not alt:
@@ -336,6 +340,8 @@ def _phrase(text: str, where: str) -> Phrase:
     wildcard = alt.endswith("*")
     if wildcard:
         alt = alt[:-1]
+    if _PLAIN.match(alt) and (not wildcard or len(alt) - alt.rfind(" ") > 2):
+        return Phrase(tuple(alt.split(" ")), wildcard)  # lowercase words: nothing to check
     if "*" in alt:
         raise RuleError(where, "wildcard '*' is only allowed at the end of the last word")
     if wildcard and _PATTERN_SEP.match(alt[-1:] or " "):

@@ -21,9 +21,8 @@ import platformdirs
 
 from feeds.model import FeedSource
 from feeds.redact import redact_text
+from feeds.config.paths import APP_NAME, resolve_db_path  # noqa: F401 - imported from here too
 from feeds.config.units import format_duration, parse_duration, parse_size
-
-APP_NAME = "diplowatch"
 
 
 class ConfigError(Exception):
@@ -144,23 +143,6 @@ def resolve_config_path(cli_path: str | Path | None, env: dict[str, str] | None 
     if user.is_file():
         return user
     return bundled_config_path()
-
-
-def resolve_db_path(cli_path: str | Path | None,
-                    config: Config | Callable[[], Config | None] | None,
-                    env: dict[str, str] | None = None) -> Path:
-    """``--db``, else ``$DIPLOWATCH_DB``, else ``[storage] path``, else the user data dir.
-    ``config`` may be a callable returning the Config: called only when it is needed."""
-    env = os.environ if env is None else env
-    if cli_path:
-        return Path(cli_path).expanduser()
-    if env.get("DIPLOWATCH_DB"):
-        return Path(env["DIPLOWATCH_DB"]).expanduser()
-    if callable(config):
-        config = config()
-    if config is not None and config.storage.path is not None:
-        return config.storage.path
-    return platformdirs.user_data_path(APP_NAME) / "store"
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -449,7 +431,7 @@ def normalise_feed_url(url: str, base: Path) -> str:
     url = url.strip()
     if not url:
         raise ValueError("expected an http(s) URL or a local file path, got an empty string")
-    if any(ord(c) < 32 for c in url):
+    if _CONTROL.search(url):
         raise ValueError("the URL contains control characters")
     lower = url.lower()
     if lower.startswith("feed://"):
@@ -472,6 +454,7 @@ def folder_path(parts: Any) -> str:
 
 # (underscores are not in the DNS host-name rules but real feed hosts carry them)
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)\Z")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _normalise_http_url(url: str) -> str:
@@ -494,6 +477,8 @@ def _normalise_http_url(url: str) -> str:
 
 def _valid_host(host: str) -> bool:
     """A DNS name (internationalised names as their IDNA form) or an IPv4/IPv6 literal."""
+    if host.isascii() and _dns_name(host.rstrip(".").lower()):  # the common case, first
+        return True
     try:
         ipaddress.ip_address(host)
         return True
@@ -503,8 +488,11 @@ def _valid_host(host: str) -> bool:
         ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
         return False
-    labels = ascii_host.split(".")
-    return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+    return _dns_name(ascii_host)
+
+
+def _dns_name(ascii_host: str) -> bool:
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in ascii_host.split("."))
 
 
 class _Validator:
@@ -625,6 +613,6 @@ class _Validator:
     def folder(self, k: str, raw: Any) -> str:
         """A feed's folder: a string, nested folders joined with "/" ("World/Europe"); the
         empty parts and spaces around them are dropped, so that one folder has one name."""
-        if not isinstance(raw, str) or any(ord(c) < 32 for c in raw):
+        if not isinstance(raw, str) or _CONTROL.search(raw):
             self.fail(f"{k}.folder", f"expected a folder name as a string, got {_show(raw)}")
         return folder_path(raw.split("/"))

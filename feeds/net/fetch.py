@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import errno
 import functools
 import hashlib
+import os
 import socket
 import ssl
 import time
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,8 +35,9 @@ from feeds.net.policy import (
     AddressClassifier, AddressRefused, PeerCheck, host_is_internal, is_local_name,
     names_internal_address, parse_ip, peer_check,
 )
-from feeds.net.h1 import PEER_CHECK, H1Response, H1Transport, checked_header
-from feeds.net.httpx_adapter import httpx
+from feeds.net.h1 import PEER_CHECK, AsyncTransport, H1Response, H1Transport, checked_header
+from feeds.net.httpx_adapter import CHECKED_VERSION, httpx
+from feeds.net.target import request_target
 from feeds.config.units import format_duration
 
 
@@ -56,7 +56,9 @@ _CHUNK = 64 * 1024
 
 
 def default_user_agent() -> str:
-    return f"diplowatch/{__version__} (conflict-diplomacy news monitor; python-httpx/{httpx.__version__})"
+    # The pinned httpx (the installed one: tests/feeds/test_library_adapters.py), named
+    # without importing it.
+    return f"diplowatch/{__version__} (conflict-diplomacy news monitor; python-httpx/{CHECKED_VERSION})"
 
 
 @dataclass(slots=True)
@@ -88,7 +90,7 @@ class FetchFailed(Exception):
         self.status = status
 
 
-class PerHostTransport(httpx.AsyncBaseTransport):
+class PerHostTransport(AsyncTransport):
     """One small connection pool per origin: :class:`feeds.net.h1.H1Transport` (llhttp).
 
     Concurrency is the poller's business (global and per-host slots), so a pool only ever
@@ -102,31 +104,37 @@ class PerHostTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl = ssl_context  # None: httpx's default trust, loaded at the first https host
-        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = {}
-        self._proxies = urllib.request.getproxies_environment()
+        self._pools: dict[tuple[bytes, bytes, int | None], AsyncTransport | httpx.AsyncBaseTransport] = {}
+        self._proxies = _environment_proxies()
 
     def proxy_for(self, url: httpx.URL) -> str | None:
         """The proxy a request to ``url`` goes through, if any (never for loopback: a proxy
         would reach its own)."""
         proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
-        if not proxy or url.host in ("localhost", "::1") or url.host.startswith("127.") \
-                or urllib.request.proxy_bypass_environment(url.host, self._proxies):
+        if not proxy or url.host in ("localhost", "::1") or url.host.startswith("127."):
+            return None
+        import urllib.request  # (only with proxies set: ~6 ms of a start otherwise)
+
+        if urllib.request.proxy_bypass_environment(url.host, self._proxies):
             return None
         return proxy
 
-    def _new_pool(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
-        proxy = self.proxy_for(url)
-        tls = (self._ssl or _ssl_context()) if url.scheme == "https" or proxy else None
+    def _new_pool(self, key: tuple[bytes, bytes, int | None],
+                  url: str | httpx.URL) -> AsyncTransport | httpx.AsyncBaseTransport:
+        scheme, host, port = key[0].decode("ascii"), key[1].decode("ascii"), key[2]
+        proxy = self.proxy_for(httpx.URL(url)) if self._proxies else None
+        tls = (self._ssl or _ssl_context()) if scheme == "https" or proxy else None
         if proxy is not None:
             return httpx.AsyncHTTPTransport(proxy=proxy, verify=tls)
-        return H1Transport(url.scheme, url.raw_host.decode("ascii"), url.port, ssl_context=tls)
+        return H1Transport(scheme, host, port, ssl_context=tls)
 
-    def pool(self, key: tuple[bytes, bytes, int | None], url: str | httpx.URL) -> httpx.AsyncBaseTransport:
+    def pool(self, key: tuple[bytes, bytes, int | None],
+             url: str | httpx.URL) -> AsyncTransport | httpx.AsyncBaseTransport:
         """The pool of an origin ``key`` (scheme, host, port as httpx.URL spells them), made
         at its first request (``url``)."""
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = self._new_pool(httpx.URL(url))
+            pool = self._pools[key] = self._new_pool(key, url)
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -158,11 +166,29 @@ async def _check_proxied(host: str, check: PeerCheck) -> None:
         await check(address)
 
 
+def _environment_proxies() -> dict[str, str]:
+    """``urllib.request.getproxies_environment()``, importing urllib.request (~6 ms) only
+    when some ``*_proxy`` variable is set: without one it finds nothing."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return {}
+    import urllib.request
+
+    return urllib.request.getproxies_environment()
+
+
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """httpx's default context (certifi, or $SSL_CERT_FILE/$SSL_CERT_DIR), built once per
-    process and only when an https host is first met: loading the CA bundle costs 40–70 ms."""
-    return httpx.create_ssl_context(trust_env=True)
+    """httpx's default context, built as ``httpx.create_ssl_context(trust_env=True)`` builds
+    it (0.28; tests/feeds/test_target.py compares them) without importing httpx: the
+    $SSL_CERT_FILE or $SSL_CERT_DIR trust, else certifi's bundle. Built once per process
+    and only when an https host is first met: loading the CA bundle costs 40–70 ms."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def body_hash(body: bytes) -> str:
@@ -223,7 +249,7 @@ class Fetcher:
         try:
             transport = self._transport
             if isinstance(transport, PerHostTransport):
-                target = _target(url)
+                target = request_target(url)
                 pool = transport.pool(target.key, url)
                 if isinstance(pool, H1Transport):  # the fast path: no httpx.Request
                     if isinstance(self._fixed, Exception):
@@ -345,28 +371,6 @@ class Fetcher:
         result.etag = h.get("etag")
         result.last_modified = h.get("last-modified")
         result.max_age = parse_max_age(h.get("cache-control"), h.get("expires"), h.get("date"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """What a GET of one URL sends before its own headers."""
-
-    key: tuple[bytes, bytes, int | None]  # the origin, as PerHostTransport keys its pools
-    line: bytes  # b"GET <path> HTTP/1.1\r\nHost: <host[:port]>\r\n"
-    auth: bytes  # an Authorization header from credentials in the URL, or b""
-
-
-@functools.lru_cache(maxsize=8192)
-def _target(url: str) -> _Target:
-    """``url`` parsed and normalised by httpx.URL (IDNA, percent-encoding), once per URL
-    and process: a poll cycle asks the same URLs every time, and the parse is ~30 µs."""
-    u = httpx.URL(url)
-    auth = b""
-    if u.userinfo:  # HTTP Basic, for this URL's own host only (see Fetcher._request)
-        pair = f"{u.username}:{u.password}".encode("utf-8")
-        auth = checked_header(b"Authorization", b"Basic " + base64.b64encode(pair))
-    return _Target((u.raw_scheme, u.raw_host, u.port),
-                   b"GET " + u.raw_path + b" HTTP/1.1\r\nHost: " + u.netloc + b"\r\n", auth)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -493,8 +497,10 @@ def parse_retry_after(value: str | None, now: float) -> float:
         if value.isdigit():
             wait = float(value)
         else:
+            from email.utils import parsedate_to_datetime  # (~3 ms: only for a date)
+
             try:
-                dt = email.utils.parsedate_to_datetime(value)
+                dt = parsedate_to_datetime(value)
                 wait = dt.timestamp() - now
             except (TypeError, ValueError, IndexError, OverflowError):
                 wait = DEFAULT_RETRY_AFTER
@@ -508,9 +514,11 @@ def parse_max_age(cache_control: str | None, expires: str | None, date: str | No
             if name.lower() == "max-age" and val.strip().strip('"').isdigit():
                 return float(val.strip().strip('"'))
     if expires:
+        from email.utils import parsedate_to_datetime  # (~3 ms: only with Expires)
+
         try:
-            exp = email.utils.parsedate_to_datetime(expires).timestamp()
-            ref = email.utils.parsedate_to_datetime(date).timestamp() if date else time.time()
+            exp = parsedate_to_datetime(expires).timestamp()
+            ref = parsedate_to_datetime(date).timestamp() if date else time.time()
             return max(exp - ref, 0.0)
         except (TypeError, ValueError, IndexError, OverflowError):
             return None

@@ -10,19 +10,22 @@ bodies by ``Content-Length``, chunked or until close, response headers capped at
 The caller (:class:`feeds.net.fetch.Fetcher`) keeps the policy: the total deadline, body caps,
 decoding, redirects. Its address policy comes as a request extension (:data:`PEER_CHECK`): the
 resolved addresses it refuses are never connected to, and the address a connection actually
-reached (the socket's peer) is checked before every request sent on it, new or reused. Faults come out as httpx's own exceptions, chained to the OS error, so
-:func:`feeds.net.fetch.describe_http_error` names them. A kept-alive connection that the server
-closed while it sat idle is retried once on a new one, as browsers and urllib3 retry an
-idempotent request.
+reached (the socket's peer) is checked before every request sent on it, new or reused.
+Faults come out as httpx's own exceptions, chained to the OS error, so
+:func:`feeds.net.fetch.describe_http_error` names them; httpx itself is imported only then, or
+for a request that comes as an ``httpx.Request`` (the fetcher's own path never builds one).
+A kept-alive connection that the server closed while it sat idle is retried once on a new
+one, as browsers and urllib3 retry an idempotent request.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import select
 import socket
 import ssl
 import time
-from typing import AsyncIterator, Callable, TypeVar
+from typing import Any, AsyncIterator, Callable, Self, TypeVar
 
 import httptools
 
@@ -192,7 +195,22 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
-class _Body(httpx.AsyncByteStream):
+class AsyncTransport:
+    """What httpx.AsyncBaseTransport gives a transport (``async with``, ``aclose``), without
+    importing httpx: our transports are driven by the Fetcher, or by httpx through its
+    duck-typed transport interface."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        pass
+
+
+class _Body:
     """The response body as it arrives; gives the connection back when read to the end."""
 
     def __init__(self, origin: "H1Transport", conn: _Connection, read_timeout: float | None,
@@ -231,7 +249,13 @@ class _Body(httpx.AsyncByteStream):
             conn.close()
 
 
-class H1Transport(httpx.AsyncBaseTransport):
+@functools.cache
+def _httpx_body() -> type[_Body]:
+    """:class:`_Body` as an httpx.AsyncByteStream, for an ``httpx.Response`` (which checks)."""
+    return type("_HttpxBody", (_Body, httpx.AsyncByteStream), {})
+
+
+class H1Transport(AsyncTransport):
     """One origin (scheme, host, port): up to :data:`MAX_IDLE` kept-alive connections.
 
     Concurrency is the poller's business (global and per-host slots), so there is no
@@ -257,7 +281,7 @@ class H1Transport(httpx.AsyncBaseTransport):
         def response(conn: _Connection) -> httpx.Response:
             return httpx.Response(
                 conn.parser.get_status_code(), headers=conn.headers,  # type: ignore[union-attr]
-                stream=_Body(self, conn, read_timeout, request),
+                stream=_httpx_body()(self, conn, read_timeout, request),
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason},
                 request=request)
 

@@ -20,12 +20,30 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-# feedparser's own date parser and rule for RSS text that may be HTML: the fast path must agree.
-from feeds.parse.feedparser_adapter import looks_like_html, parse_date
-
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+
+# feedparser's own date parser and rule for RSS text that may be HTML (the fast path must
+# agree), imported only when a document needs them: plain text and the two common date forms
+# never do, so a worker that parses only such documents never loads feedparser (~3 MiB each).
+_CLOSE_TAG = re.compile(r"</(\w+)>")
+_ENTITY_REF = re.compile(r"&#?\w+;")
+
+
+def looks_like_html(text: str) -> bool:
+    """feedparser's rule; its first test (a close tag or an entity reference) made here."""
+    if not (_CLOSE_TAG.search(text) or _ENTITY_REF.search(text)):
+        return False
+    from feeds.parse.feedparser_adapter import looks_like_html as rule
+
+    return rule(text)
+
+
+def parse_date(raw: str) -> Any:
+    from feeds.parse.feedparser_adapter import parse_date as parse
+
+    return parse(raw)
 
 
 class _NotSimple(Exception):

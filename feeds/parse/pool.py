@@ -14,26 +14,27 @@ their picklable specs, so labelling and tagging cost the app's own process nothi
 """
 from __future__ import annotations
 
-import asyncio
 import operator
 import os
 import queue
 import select
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.model import Item, Match
 from feeds.parse.document import ParsedFeed, parse_document
 from feeds.parse.worker import read_message, write_message
 
+if TYPE_CHECKING:  # (imported when used: a worker imports this module, and needs neither)
+    import subprocess
+
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
-# A one-shot poll parses its first documents in its own process (a worker costs ~0.4 s to
-# start and ~30 MiB): only through the expat fast path (no feedparser, whose hangs and
+# A one-shot poll parses its first documents in its own process (a worker costs ~0.3 s to
+# start and ~22 MiB): only through the expat fast path (no feedparser, whose hangs and
 # memory blow-ups are what the workers isolate), and only documents this small, which expat
 # reads in linear time from input already stripped of entity declarations.
 INLINE_DOCUMENTS = 40
@@ -67,11 +68,22 @@ def build_parts(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None
 
 
 def init_worker(rules_spec: Any, actors_spec: Any = None, watch_spec: Any = None) -> None:
-    """In a worker: build the classifier, the actor tagger and the watch matcher once; pay
-    feedparser's import once."""
+    """In a worker: build the classifier, the actor tagger and the watch matcher once.
+    feedparser is imported by the first document that needs it (~0.1 s, within its
+    deadline): the fast path reads most feeds without it, and it costs a worker ~3 MiB."""
     global _classifier, _tagger, _watcher
     _classifier, _tagger, _watcher = build_parts(rules_spec, actors_spec, watch_spec)
-    import feedparser  # noqa: F401
+    if _classifier is not None:  # a daemon warms its workers up before the cycle needs them
+        _classifier.prepare()
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTerms:
+    """What a worker's watch matcher reads of the [watch] settings: sent instead of them, so
+    that a worker does not import the config module (~3.5 MiB each) to unpickle them."""
+
+    terms: tuple[tuple[str, str], ...]
+    exclude: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +141,12 @@ def unpack(packed: tuple) -> ParsedFeed:
     """The ParsedFeed that :func:`pack` was given."""
     rows, rest = packed
     items = []
+    intern = sys.intern  # matched words repeat across items (~2 MiB a 10k-item cycle)
     for values in rows:
         item = Item(*values)
         if item.evidence:
-            item.evidence = tuple(Match(*m) for m in item.evidence)
+            item.evidence = tuple(Match(m[0], m[1], intern(m[2]), *m[3:])
+                                  for m in item.evidence)
         items.append(item)
     parsed = ParsedFeed(True, items)
     for name, value in zip(_FEED_FIELDS, rest):
@@ -140,9 +154,19 @@ def unpack(packed: tuple) -> ParsedFeed:
     return parsed
 
 
+def setup_message(rules_spec: Any, memory_limit: int, actors_spec: Any = None,
+                  watch_spec: Any = None) -> tuple:
+    """A new worker's first message (see :mod:`feeds.parse.worker`)."""
+    if watch_spec is not None:
+        watch_spec = WatchTerms(tuple(watch_spec.terms), tuple(watch_spec.exclude))
+    return rules_spec, memory_limit, actors_spec, watch_spec
+
+
 def _spawn() -> subprocess.Popen:
     """``python -m feeds.parse.worker`` with the package importable; stdin/stdout are its
     channel, stderr is discarded."""
+    import subprocess
+
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     return subprocess.Popen([sys.executable, "-m", "feeds.parse.worker"], stdin=subprocess.PIPE,
@@ -159,7 +183,8 @@ class _Worker:
                  watch_spec: Any = None) -> None:
         self.proc = _spawn()
         self.ready = False
-        write_message(self.proc.stdin, (rules_spec, memory_limit, actors_spec, watch_spec))
+        write_message(self.proc.stdin, setup_message(rules_spec, memory_limit, actors_spec,
+                                                     watch_spec))
 
     def _read(self, deadline: float) -> Any:
         fd = self.proc.stdout.fileno()
@@ -188,6 +213,8 @@ class _Worker:
         return unpack(self._read(time.monotonic() + timeout))
 
     def kill(self) -> None:
+        import subprocess
+
         try:
             self.proc.kill()
             self.proc.wait(timeout=5)
@@ -260,7 +287,7 @@ class ParsePool:
             self._idle.put(self._spawn())
 
     def warm_up(self) -> None:
-        """Start every worker now (each takes a few hundred ms to import feedparser)."""
+        """Start every worker now (each takes a few hundred ms to import and build its parts)."""
         with self._lock:
             missing = self.workers - self._started
             self._started += missing
@@ -349,6 +376,8 @@ class ParsePool:
         return ParsedFeed(False, error="no parse worker could start")  # pragma: no cover
 
     async def parse(self, job: ParseJob) -> ParsedFeed:
+        import asyncio
+
         return await asyncio.to_thread(self.parse_sync, job)
 
     def close(self) -> None:

@@ -3,7 +3,7 @@
 Started by :class:`feeds.parse.pool.ParsePool` as ``python -m feeds.parse.worker``. Messages are
 length-prefixed pickles between trusted processes of the same program (the document bytes are
 data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
-setup: the rules spec, its memory limit, the actors spec and the watch settings.
+setup: the rules spec, its memory limit, the actors spec and the watch terms.
 """
 from __future__ import annotations
 

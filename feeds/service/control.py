@@ -31,7 +31,6 @@ No textual, no rich; nothing here touches the store.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -44,11 +43,17 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
+from feeds.lazy import LazyModule
 from feeds.model import LABELS
 from feeds.redact import redact_text
 from feeds.service.socket_path import SOCKET_NAME, control_socket_path  # also imported from here
+
+if TYPE_CHECKING:
+    import asyncio
+else:  # the server's (the daemon has it loaded); a client, a one-shot command, never needs it
+    asyncio = LazyModule("asyncio")
 
 log = logging.getLogger("diplowatch.control")
 

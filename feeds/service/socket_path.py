@@ -5,9 +5,7 @@ runs without importing the control protocol first (a few ms of every headless po
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 SOCKET_NAME = "control.sock"
@@ -25,5 +23,8 @@ def control_socket_path(store_dir: Path | str) -> Path:
     path = directory / SOCKET_NAME
     if len(os.fsencode(str(path.absolute()))) <= _SUN_PATH_MAX:
         return path.absolute()
+    import hashlib  # (with tempfile: ~8 ms of a start, for deep stores only)
+    import tempfile
+
     digest = hashlib.blake2b(os.fsencode(str(directory.resolve())), digest_size=8).hexdigest()
     return Path(tempfile.gettempdir()) / f"diplowatch-{os.getuid()}" / f"{digest}.sock"

@@ -80,3 +80,56 @@ def test_short_gaps_count_words_wherever_they_occur(build):
     assert c.classify("", "resumed the peace talks").labels == ()
     assert c.classify("Resumed the talks", "").labels == ("talks",)
     assert c.classify("Resumed the peace talks", "").scores["talks"] == 0.0
+
+
+def test_rules_compile_on_first_use_not_when_built(build):
+    # A poll that finds nothing new builds a classifier and classifies nothing: it must not
+    # pay for the trie and its regex. The first item (here through explain) compiles them.
+    from feeds.classify import engine
+
+    before = engine._compile.cache_info().misses
+    c = build("""
+        [rules.talks]
+        terms = { "a phrase only this test uses" = 1 }
+        """)
+    clone = pickle.loads(pickle.dumps(c))
+    assert engine._compile.cache_info().misses == before
+    explained = clone.explain("A phrase only this test uses", "")
+    assert explained.classification.labels == ("talks",) and explained.thresholds["talks"] == 1.0
+    assert engine._compile.cache_info().misses == before + 1
+    assert c.classify("A phrase only this test uses", "") == explained.classification
+    assert engine._compile.cache_info().misses == before + 1  # same spec: compiled once
+
+
+def test_long_gaps_count_whole_words(build):
+    # A gap over 40 characters is counted by a regex that stops after distance + 1 words:
+    # a long word is one word, "Kremlin’s" is one word, and punctuation is no word.
+    c = build("""
+        [rules.talks]
+        near = { "resum* ~3 talks" = 1 }
+        """)
+    three = "resumed internationally, Kremlin’s ... extraordinarily talks"
+    four = "resumed internationally-mediated, Kremlin’s extraordinarily talks"
+    assert c.classify("", three).labels == ("talks",)
+    assert c.classify("", four).labels == ()
+    assert c.classify("", "talks -- ... -- -- ... -- ... -- ... ,,, resumed").labels == ("talks",)
+
+
+def test_a_parse_worker_compiles_its_rules_when_it_starts(build):
+    # A daemon starts its parse workers ahead of the cycle: their start, not the cycle's
+    # first item, must pay for the compile.
+    from feeds.classify import engine
+    from feeds.parse import pool
+
+    c = build("""
+        [rules.talks]
+        terms = { "a phrase only the worker test uses" = 1 }
+        """)
+    before = engine._compile.cache_info().misses
+    pool.init_worker(c.spec)
+    try:
+        assert engine._compile.cache_info().misses == before + 1
+        assert pool._classifier.classify("A phrase only the worker test uses", "").labels == ("talks",)
+        assert engine._compile.cache_info().misses == before + 1
+    finally:
+        pool._classifier = pool._tagger = pool._watcher = None

@@ -46,6 +46,13 @@ def test_httpx_is_the_version_its_adapter_was_checked_against() -> None:
         f"httpx {httpx.__version__} is installed, pyproject.toml pins {pin}: reinstall the project")
 
 
+def test_the_user_agent_names_the_installed_httpx_without_importing_it() -> None:
+    from feeds.net.fetch import default_user_agent
+    from feeds.net.httpx_adapter import httpx
+
+    assert default_user_agent().endswith(f"python-httpx/{httpx.__version__})")
+
+
 def test_httpx_still_imports_its_cli_from_the_module_the_adapter_replaces() -> None:
     spec = importlib.util.find_spec("httpx")
     assert spec is not None and spec.origin is not None
@@ -55,12 +62,13 @@ def test_httpx_still_imports_its_cli_from_the_module_the_adapter_replaces() -> N
         "feeds/net/httpx_adapter.py is dead code; remove the adapter (and import httpx directly)")
 
 
-def test_importing_the_fetcher_loads_neither_rich_nor_click() -> None:
-    out = _run('import feeds.net.fetch; import sys; '
+def test_the_fetcher_loading_httpx_loads_neither_rich_nor_click() -> None:
+    out = _run('import feeds.net.fetch; from feeds.net.httpx_adapter import httpx; httpx.URL; '
+               'import sys; assert "httpx" in sys.modules; '
                'assert "rich" not in sys.modules and "click" not in sys.modules, '
                'sorted(m for m in sys.modules if m.split(".")[0] in ("rich", "click", "pygments"))')
     assert out.returncode == 0, (
-        "importing feeds.net.fetch loaded rich or click: httpx imports its command-line tool by "
+        "httpx, loaded by feeds.net.fetch, loaded rich or click: httpx imports its command-line tool by "
         "another path than the one feeds/net/httpx_adapter.py replaces, or a module imports httpx "
         f"without the adapter.\n{out.stderr}")
 

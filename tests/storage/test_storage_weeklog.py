@@ -104,6 +104,64 @@ def test_a_past_week_log_is_folded_by_the_next_save(week, clock):
         assert len(_ids(s)) == 41  # an archive now, read from its file
 
 
+
+def test_a_writer_keeps_no_documents_of_a_saved_week_and_loses_no_change(week, clock,
+                                                                          monkeypatch):
+    """A resident writer (daemon, dashboard) drops the current week's documents once they are
+    saved: later changes are appended without them, a fold reads the file again."""
+    import storage.weeks as weeks
+
+    path, items = week
+    new, edited = make_item(first_seen=SEEN), replace(items[5], title="Talks moved to Doha")
+    with Store.open(path, clock=clock) as s:
+        p = s._weeks.parts[WEEK]
+        s.upsert_items([new, edited])
+        s.flush()
+        assert p.db is None and (path / LOG).exists()
+        again = replace(items[6], title="Sanctions on oil lifted")
+        s.upsert_items([again, make_item(first_seen=SEEN)])
+        assert p.db is None  # (an append needs no document of the week)
+        s.flush()
+        assert p.db is None and s.get(again.id).title == "Sanctions on oil lifted"
+        monkeypatch.setattr(weeks, "may_append", lambda *a: False)
+        s.upsert_items([replace(items[7], title="Envoys meet in Oman")])
+        s.flush()  # a fold: the whole week from its file, its log and the change
+        assert p.db is None and not (path / LOG).exists()
+    with Store.open(path, clock=clock, readonly=True) as s:
+        assert len(_ids(s)) == 42
+        assert [s.get(i.id).title for i in (edited, again, items[7])] == \
+               ["Talks moved to Doha", "Sanctions on oil lifted", "Envoys meet in Oman"]
+
+
+def test_a_weeks_first_save_is_the_file_tinydb_would_write_and_keeps_later_changes(
+        tmp_path, clock, monkeypatch):
+    """A new week's file is encoded one document at a time from the stored items; an item
+    stored while that file is written stays unsaved, for the next save."""
+    import orjson
+
+    import storage.weeks as weeks
+    from storage.partition import doc_id
+
+    items = [make_item(first_seen=SEEN) for _ in range(30)]
+    late = make_item(first_seen=SEEN)
+    with Store.open(tmp_path / "db", clock=clock) as s:
+        s.upsert_items(items)
+        write = weeks.atomic_write
+
+        def write_meanwhile(path, payload, **kw):
+            s.upsert_items([late])  # (another thread's poll, between snapshot and commit)
+            return write(path, payload, **kw)
+
+        monkeypatch.setattr(weeks, "atomic_write", write_meanwhile)
+        s.flush()
+        monkeypatch.setattr(weeks, "atomic_write", write)
+        raw = (tmp_path / "db" / PART).read_bytes()
+        assert raw == orjson.dumps({"items": {str(doc_id(i.id)): i.to_dict() for i in items}})
+        assert s.dirty and s._weeks.parts[WEEK].unsaved.keys() == {str(doc_id(late.id))}
+    with Store.open(tmp_path / "db", clock=clock, readonly=True) as s:
+        assert _ids(s) == {i.id for i in items} | {late.id}
+        assert s.get(items[3].id) == items[3]
+
 KILL = """
 import os, sys
 from storage import Store

@@ -57,8 +57,8 @@ def make_app(tmp_path: Path, write_config, feed_server: FeedServer, clock: Clock
         with Store.open(tmp_path / store_dir, clock=clock) as seeding:
             seed_store(seeding, config, items, states)
         # Reopened as the app would find it: weeks older than the recent window on disk only,
-        # and (as the dashboard opens it) only the current week in memory until first paint.
-        store = Store.open(tmp_path / store_dir, clock=clock, defer_older=True)
+        # and (as the dashboard opens it) no week in memory until after the first frame.
+        store = Store.open(tmp_path / store_dir, clock=clock, defer_older=True, lean=True)
         stores.append(store)
         poller = None if offline else Poller(config, store, clock=clock, parse_pool=warm_pool)
         backend = LocalBackend(store, poller)

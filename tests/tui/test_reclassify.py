@@ -95,6 +95,39 @@ async def test_panes_keep_rows_while_weeks_are_reclassified_newest_first(make_ap
     assert again.labels == pairs[5][0].labels  # saved: an older week, on disk
 
 
+async def test_the_story_directory_reads_the_window_before_the_run_holds_the_store(
+        make_app, monkeypatch) -> None:
+    """A week's re-classification holds the store for seconds at a million items: the run
+    at the start waits until the story directory has its copy of the window."""
+    from threading import Event
+
+    from tui.dashboard.state.stories import Stories
+
+    pairs = [stored_as_before(*story) for story in STORIES]
+    app = make_app(items=[old for _, old in pairs], offline=True)
+    app.store.set_meta(FINGERPRINT_KEY, "the rules of yesterday")
+    release, building, build = Event(), Event(), Stories.build
+
+    def held(stories, store):
+        building.set()
+        release.wait(10)
+        return build(stories, store)
+
+    monkeypatch.setattr(Stories, "build", held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(500):
+            if building.is_set():
+                break
+            await pilot.pause(0.01)
+        await pilot.pause(0.3)
+        assert app.dashboard.reclass.running and app.dashboard.reclass.written == 0
+        assert app.store.get_meta(FINGERPRINT_KEY) == "the rules of yesterday"
+        release.set()
+        await settle(pilot)
+        assert app.dashboard.reclass.written == 5 and app.stories.directory is not None
+        assert app.store.get_meta(FINGERPRINT_KEY) != "the rules of yesterday"
+
+
 async def test_under_a_filter_only_the_rows_it_admits_come_in(make_app) -> None:
     pairs = [stored_as_before(*story) for story in STORIES[:3]]
     app = make_app(items=[old for _, old in pairs], offline=True)  # nothing to do at start

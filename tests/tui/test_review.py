@@ -177,6 +177,33 @@ async def test_the_rest_of_the_recent_window_follows_the_first_paint(make_app) -
         assert stories is not None and stories.size(cluster_of(last_week)) == 1
 
 
+async def test_the_first_frame_is_read_from_the_current_weeks_file(make_app, monkeypatch) -> None:
+    """The first frame shows each pane's newest rows of the current week, read from its file
+    (the store was opened lean: no week in memory), a few per pane; once the recent window
+    is in memory, the panes hold a page each and the unread counts follow."""
+    from threading import Event
+
+    from tui.dashboard.screens import pane_queries
+
+    monkeypatch.setattr(pane_queries, "FIRST_FRAME_ROWS", 2)
+    talks = [make_item(f"Round {n} of peace talks opens in Geneva", "Negotiations.",
+                       published=T0 - 3600 * (n + 1), guid=f"f{n}") for n in range(4)]
+    app = make_app(items=talks, offline=True)
+    window_in, load = Event(), app.store.load_deferred
+    monkeypatch.setattr(app.store, "load_deferred", lambda: (window_in.wait(10), load())[1])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(500):
+            if app.dashboard.loaded:
+                break
+            await pilot.pause(0.01)
+        assert rows(app, "talks") == [t.title for t in talks[:2]]
+        assert app.store.first_pages([]) == [] and not app.unread.known  # still lean
+        window_in.set()
+        await settle(pilot)
+        assert rows(app, "talks") == [t.title for t in talks]
+        assert app.store.first_pages([]) is None and app.unread.label("talks") == 4
+
+
 def test_admitted_is_admits_for_a_batch() -> None:
     """Live inserts filter a poll's items per pane in one call: the same answer, item by item."""
     from storage.query import NO_FLAGS

@@ -10,9 +10,12 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from feeds.config.load import Config, ConfigError, load_config, resolve_config_path, resolve_db_path
+from feeds.config.paths import resolve_db_path
+
+if TYPE_CHECKING:  # the loader is imported when the config is read: a poll the daemon runs never does
+    from feeds.config.load import Config
 
 
 class UserError(Exception):
@@ -84,6 +87,8 @@ class AppContext:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from feeds.config.load import ConfigError, load_config, resolve_config_path
+
             try:
                 self._config = load_config(resolve_config_path(self.config_path))
             except ConfigError as e:

@@ -51,15 +51,16 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
     config = obj.config  # a bad config stops here, with its message
     tab = tab_mode()  # a browser tab of `serve` never writes the store, --viewer or not
     viewer = viewer or tab is not None
-    # The first frame needs the current week only; the app loads the rest of the recent
-    # window right after it (DashboardScreen._load_deferred).
+    # The first frame needs only the current week's newest rows, read from its file (a lean
+    # open decodes no week); the app brings the recent window into memory right after it
+    # (DashboardScreen._load_deferred).
     if viewer:
-        store = obj.open_store(readonly=True, defer_older=True)
+        store = obj.open_store(readonly=True, defer_older=True, lean=True)
     else:
         try:
-            store = obj.open_store(readonly=False, defer_older=True)
+            store = obj.open_store(readonly=False, defer_older=True, lean=True)
         except StoreLocked:
-            store = obj.open_store(readonly=True, defer_older=True)
+            store = obj.open_store(readonly=True, defer_older=True, lean=True)
         except StoreUnwritable as e:  # a read-only mount, a full disk: say so and stop
             raise UserError(f"{e} To review it, `diplowatch --viewer` opens it read-only.") from None
     daemon = None

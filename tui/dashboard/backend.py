@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from feeds.config.edit import enable_feed
 from storage.corrections import Correction, corrected
 
 if TYPE_CHECKING:
@@ -136,6 +135,7 @@ class _StoreBackend:
         return new, fix.at if fix is not None else ""
 
     def edit_feed(self, config: "Config", name: str, enabled: bool) -> tuple["Config", str]:
+        from feeds.config.edit import enable_feed  # (tomlkit: not before the first frame)
         from feeds.config.load import ConfigError
 
         store = self.store if self.writable else None

@@ -7,10 +7,10 @@ ones stack them beside the detail; wide ones tile them two by two.
 
 The screen loads its panes, each load in a thread worker (queries in pane_queries):
 
-- ``startup``: the first load of the panes, with the stored labels: the recent window's
-  current week (the store was opened with ``defer_older``); ``deferred`` then reads the
-  window's older days and the panes are queried again with them, after which stories,
-  sparklines and the first poll follow.
+- ``startup``: the first frame, with the stored labels: the current week's newest rows, read
+  from its file (the store was opened ``lean`` and ``defer_older``); a moment after it,
+  ``deferred`` brings the recent window into memory and the panes are queried again (a page
+  each), after which unread counts, stories, sparklines and the first poll follow.
 - ``reclassify``: when the rules changed (at start, or in a config edited since), the stored
   items are re-classified newest week first while the panes keep their rows; each week's
   changed rows move to their new panes in place (state/reclassify.py).
@@ -65,6 +65,7 @@ from tui.render import PANE_TITLES, PANES, store_label
 INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
 BURST_DELAY = 2.0  # during a poll cycle: batches land every 2 s, and at its end
 FULL_COLLECTION_EVERY = 100  # middle-generation collections between two full ones (default 10)
+AFTER_FIRST_FRAME = 0.1  # seconds: the first frame is on screen before the window loads
 
 
 class DashboardScreen(Screen):
@@ -455,7 +456,8 @@ class DashboardScreen(Screen):
             await pane.show(items, has_more=has_more, filtered=filtered,
                             total=message.counts.get(store_label(pane.pane)))
         self.show_selected()
-        s.unread.recount()
+        if not (message.initial and getattr(s.store, "deferred", False)):  # (see startup)
+            s.unread.recount()
         self.status.scope = self.view_filter.describe()
         if message.initial:
             self.loaded = True
@@ -472,7 +474,7 @@ class DashboardScreen(Screen):
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
                 self.window_loading = True
-                self.app.call_after_refresh(self._load_deferred)
+                self.app.call_after_refresh(self.set_timer, AFTER_FIRST_FRAME, self._load_deferred)
             else:
                 self._window_loaded()
         elif self.window_loading and self._window_queried:
@@ -486,7 +488,7 @@ class DashboardScreen(Screen):
     @work(thread=True, group="deferred", exit_on_error=False, name="recent weeks")
     def _load_deferred(self) -> None:
         try:
-            added, error = self.services.store.load_deferred(), None
+            added, error = pane_queries.load_window(self.services.store), None
         except Exception as e:  # noqa: BLE001 - a corrupt older week: say so, keep the current one
             added, error = 0, f"{e.__class__.__name__}: {e}"
         self.post_message(DeferredLoaded(added, error))
@@ -625,8 +627,7 @@ class DashboardScreen(Screen):
 
     # --- sparklines and briefings -----------------------------------------------------------
 
-    @work(thread=True, group="sparklines", exclusive=True, exit_on_error=False,
-          name="sparklines")
+    @work(thread=True, group="sparklines", exclusive=True, exit_on_error=False, name="sparklines")
     def load_sparklines(self) -> None:
         from feeds.analysis.trends import build_trends
 

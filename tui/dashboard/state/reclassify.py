@@ -3,8 +3,8 @@ stored labels.
 
 The main screen starts a run once the recent window is on screen (and again when an edited
 config brings other rules): :meth:`Reclassification.run` in the screen's "reclassify" thread
-worker, which only posts messages. The store does the weeks newest first (what the analyst
-sees changes first), each saved atomically before the next, and records the rules'
+worker, which only posts messages (and lets the story directory read the window first). The
+store does the weeks newest first (what the analyst sees changes first), each saved atomically before the next, and records the rules'
 fingerprint only at the end: an interrupted run is done again at the next start. After each week the worker posts
 WeekReclassified with that week's changed items, and :meth:`apply` moves their rows between
 the panes in place (keyed by item id, within each pane's cap) while the status line counts
@@ -28,6 +28,9 @@ from feeds.text import safe_text
 from tui.dashboard.messages import FeedEdited, Reclassified, WeekReclassified
 from tui.dashboard.workers import Abort
 from tui.render import panes_of, store_label
+
+
+STORIES_FIRST = 100  # tenths of a second the run waits for the story directory's read
 
 
 class Reclassification:
@@ -86,6 +89,13 @@ class Reclassification:
             if not done and total:  # the start, in the status line
                 post(WeekReclassified(self.written, 0, total, 0, [], store.counts_by_label()))
 
+        # The story directory reads the window first: a week re-classified holds the store
+        # for seconds (bounded: a build that never comes does not stop the run).
+        for _ in range(STORIES_FIRST):
+            if stop():
+                raise Abort()
+            if self._services.stories.window_read.wait(0.1):
+                break
         try:
             changed = None if config.rules is None else reclassify_if_needed(
                 store, config.rules, progress, actors=config.actors, on_week=on_week)

@@ -5,9 +5,12 @@ themselves (every source's item, for the detail) are loaded on demand and cached
 until it grows.
 
 ``changed`` publishes the stories whose badges and versions changed (None: every story),
-for the panes and the details that show them."""
+for the panes and the details that show them. ``window_read`` is set once the first build
+has its copy of the window (or failed): the start's re-classification, which holds the store
+for seconds at a time, waits for it."""
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterable
 
 from textual.dom import DOMNode
@@ -26,6 +29,7 @@ class Stories:
     def __init__(self, owner: DOMNode, load_versions: LoadVersions) -> None:
         """``load_versions(cluster, ids, size)`` starts a worker that posts VersionsLoaded."""
         self.directory: ClusterDirectory | None = None
+        self.window_read = threading.Event()
         self.changed: Signal[set[str] | None] = Signal(owner, "stories-changed")
         self._load_versions = load_versions
         self._building = False
@@ -46,10 +50,11 @@ class Stories:
         self._backlog = []
         return True
 
-    @staticmethod
-    def build(store: Any) -> ClusterDirectory:
+    def build(self, store: Any) -> ClusterDirectory:
         """(worker thread) The directory of the store's recent window."""
-        return ClusterDirectory.from_items(store.recent())
+        items = store.recent()
+        self.window_read.set()
+        return ClusterDirectory.from_items(items)
 
     def built(self, directory: ClusterDirectory) -> bool:
         """The built directory is in use; True if another build must follow."""
@@ -63,6 +68,7 @@ class Stories:
         return again
 
     def build_failed(self) -> None:
+        self.window_read.set()
         self._building = self._again = False
         self._backlog = []
 
