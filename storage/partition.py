@@ -87,16 +87,26 @@ def stat_key(st: Any) -> list[int]:
     return [int(st.st_size), int(st.st_mtime_ns), int(st.st_ino)]
 
 
+# Encoded documents a week keeps until its save (~10 MiB): all of a 200-feed cold cycle's.
+RAW_KEPT = 12_000
+
+
 class UnsavedDocs(MutableMapping):
     """A week's documents added or changed since its last save, by doc id. A stored item is
     held as the item itself and made its document when read (an append, a save, a reader):
     the item is in memory anyway (the window, a poll's report), and its document beside it
-    cost as much again (~12 MiB at 10k items). Items are never changed once stored."""
+    cost as much again (~12 MiB at 10k items). Items are never changed once stored.
 
-    __slots__ = ("held",)
+    ``raw``: a held item's document as encoded by the upsert that stored it (its check that
+    the item can be saved), so that the save writes those bytes instead of encoding it again
+    (a tenth of a poll's cold cycle); dropped with the item when it is replaced or saved."""
 
-    def __init__(self, held: dict[str, Any] | None = None) -> None:
+    __slots__ = ("held", "raw")
+
+    def __init__(self, held: dict[str, Any] | None = None,
+                 raw: dict[str, bytes] | None = None) -> None:
         self.held: dict[str, Any] = {} if held is None else held  # doc id → Item or document
+        self.raw: dict[str, bytes] = {} if raw is None else raw  # doc id → its held item, encoded
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         value = self.held[key]
@@ -104,9 +114,12 @@ class UnsavedDocs(MutableMapping):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.held[key] = value
+        if self.raw:
+            self.raw.pop(key, None)
 
     def __delitem__(self, key: str) -> None:
         del self.held[key]
+        self.raw.pop(key, None)
 
     def __contains__(self, key: object) -> bool:
         return key in self.held
@@ -117,16 +130,40 @@ class UnsavedDocs(MutableMapping):
     def __len__(self) -> int:
         return len(self.held)
 
+    def hold_encoded(self, key: str, item: Item, raw: bytes) -> None:
+        """Hold ``item`` with ``raw``, its document exactly as ``orjson.dumps`` encodes it
+        (kept for the first RAW_KEPT of them: the rest are encoded again when saved)."""
+        self.held[key] = item
+        if len(self.raw) < RAW_KEPT:
+            self.raw[key] = raw
+        else:
+            self.raw.pop(key, None)
+
+    def encoded(self) -> Iterator[tuple[str, bytes]]:
+        """(doc id, encoded document) of every held change, in order."""
+        raw, dumps = self.raw, orjson.dumps
+        for key, value in self.held.items():
+            data = raw.get(key)
+            if data is None:
+                data = dumps(value.to_dict() if type(value) is Item else value)
+            yield key, data
+
+    def copy(self) -> "UnsavedDocs":
+        return UnsavedDocs(dict(self.held), dict(self.raw))
+
     def under(self, newer: "UnsavedDocs") -> "UnsavedDocs":
         """These changes with ``newer`` over them (a failed save's, given back)."""
-        return UnsavedDocs({**self.held, **newer.held})
+        raw = {k: v for k, v in self.raw.items() if k not in newer.held}
+        raw.update(newer.raw)
+        return UnsavedDocs({**self.held, **newer.held}, raw)
 
     def forget_saved(self, saved: "UnsavedDocs") -> None:
         """Drop what ``saved`` wrote, but not what changed again since."""
-        held = self.held
+        held, raw = self.held, self.raw
         for key, value in saved.held.items():
             if held.get(key) is value:
                 del held[key]
+                raw.pop(key, None)
 
 
 WRITE_CHUNK = 1 << 20
@@ -136,10 +173,9 @@ def week_chunks(docs: UnsavedDocs) -> Iterator[bytes]:
     """A week's file as TinyDB's storage writes it (``{"items":{…}}``, orjson, compact),
     encoded one document at a time as it is written: neither the week's documents nor its
     file are ever whole in memory beside its items (~20 MiB at 10k items)."""
-    dumps, parts, pending, sep = orjson.dumps, [b'{"items":{'], 0, b""
-    for key, value in docs.held.items():  # (keys: doc ids, digits only)
-        doc = value.to_dict() if type(value) is Item else value
-        piece = b'%s"%s":%s' % (sep, key.encode(), dumps(doc))
+    parts, pending, sep = [b'{"items":{'], 0, b""
+    for key, data in docs.encoded():  # (keys: doc ids, digits only)
+        piece = b'%s"%s":%s' % (sep, key.encode(), data)
         parts.append(piece)
         pending += len(piece)
         sep = b","

@@ -48,7 +48,12 @@ def may_append(log_bytes: int, adding: int, base_bytes: int) -> bool:
 
 def encode_lines(docs: Iterable[dict[str, Any]]) -> bytes:
     """One save's lines and its commit mark."""
-    return b"".join(orjson.dumps(d) + b"\n" for d in docs) + b"\n"
+    return join_lines(map(orjson.dumps, docs))
+
+
+def join_lines(encoded: Iterable[bytes]) -> bytes:
+    """:func:`encode_lines` of documents already encoded (by ``orjson.dumps``)."""
+    return b"".join(d + b"\n" for d in encoded) + b"\n"
 
 
 def read_log(path: Path) -> Docs:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -27,7 +28,7 @@ from feeds.model import Item
 from . import archive, wordindex
 from .atomic import (AtomicJSONStorage, atomic_write, backup_path, read_raw, read_tables,
                      remove_file)
-from .codec import encodable_doc, items_from_docs, items_from_raw, merge_item
+from .codec import encodable_doc, encoded_doc, items_from_docs, items_from_raw, merge_item
 from .errors import CorruptStoreError, StoreWriteError
 from .manifest import ManifestEntry
 from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, UnsavedDocs, doc_id, index_name,
@@ -35,7 +36,7 @@ from .partition import (DAY, ITEM_ID_RE, IdIndex, Partition, UnsavedDocs, doc_id
                         week_chunks, week_key, week_key_at, write_index)
 from .query import Flags, ItemFilter
 from .rawdocs import item_doc_slices
-from .weeklog import (LOG_SUFFIX, append_lines, encode_lines, log_path, may_append, read_log,
+from .weeklog import (LOG_SUFFIX, append_lines, join_lines, log_path, may_append, read_log,
                       remove_log)
 from .window import RecentWindow
 
@@ -345,14 +346,14 @@ class Weeks:
             storage = p.storage
             version = storage.version if storage is not None else 0
             if p.unsaved and not p.rewrite and p.key == current and p.stat is not None:
-                lines = encode_lines(p.unsaved.values())
+                lines = join_lines(data for _, data in p.unsaved.encoded())
                 if may_append(p.log_bytes, len(lines), p.stat[0]):
                     taken, p.unsaved = p.unsaved, UnsavedDocs()
                     jobs.append(FlushJob(p, lines, version, entry, taken, True))
                     continue
             if p.db is None and p.stat is None and p.key == current and not p.rewrite:
                 # The week's first save: every document is unsaved, written as it is encoded.
-                taken = UnsavedDocs(dict(p.unsaved.held))
+                taken = p.unsaved.copy()
                 jobs.append(FlushJob(p, b"", 0, entry, taken, False, kept=True))
                 continue
             storage = self.load_db(p).storage
@@ -363,7 +364,9 @@ class Weeks:
             if snap is None:
                 continue
             taken, p.unsaved = p.unsaved, UnsavedDocs()
-            before = encode_lines(taken.values()) if taken and p.log_bytes else b""
+            before = b""
+            if taken and p.log_bytes:
+                before = join_lines(data for _, data in taken.encoded())
             jobs.append(FlushJob(p, snap[0], snap[1], entry, taken, False, before))
         return jobs
 
@@ -552,22 +555,24 @@ class Weeks:
             if merged != old:
                 changed[iid] = (home, old, merged)
         # Serialized once: the check that refuses what would make every later flush fail
-        # also yields the document handed to TinyDB.
-        docs = {iid: encodable_doc(item) for iid, item in fresh.items()}
-        docs.update((iid, encodable_doc(new)) for iid, (_h, _o, new) in changed.items())
+        # also yields the document handed to TinyDB, and the bytes the save writes.
+        docs: dict[str, dict[str, Any]] = {}
+        raw: dict[str, bytes] = {}
+        for iid, item in chain(fresh.items(), ((i, new) for i, (_h, _o, new) in changed.items())):
+            docs[iid], raw[iid] = encoded_doc(item)
 
         by_week: dict[str, list[Item]] = {}
         for item in fresh.values():
             by_week.setdefault(week_key(item.first_seen), []).append(item)
         for key, new_items in by_week.items():
-            self._insert(self._partition_for_insert(key), new_items, docs)
+            self._insert(self._partition_for_insert(key), new_items, docs, raw)
 
         by_home: dict[str, dict[str, tuple[Item, Item]]] = {}
         for iid, (home, old, new) in changed.items():
             if new != old:
                 by_home.setdefault(home.key, {})[iid] = (old, new)
         for key, ups in by_home.items():
-            self.update(self.parts[key], ups, docs)
+            self.update(self.parts[key], ups, docs, raw)
         return list(fresh.values())
 
     def _partition_for_insert(self, key: str) -> Partition:
@@ -584,12 +589,16 @@ class Weeks:
         carries its changes: to its log, or into a full save that reads its file then)."""
         return p if p.db is not None or p.resident or self.lean else self.load_db(p)
 
-    def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]]) -> None:
-        """``docs``: each item's document, already checked by ``encodable_doc``."""
+    def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]],
+                raw: dict[str, bytes]) -> None:
+        """``docs``: each item's document, already checked by ``encoded_doc``; ``raw``: its
+        encoding."""
         if p.db is not None:
             p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
                              for it in items)
-        p.unsaved.update((str(doc_id(it.id)), it) for it in items)  # (see UnsavedDocs)
+        hold = p.unsaved.hold_encoded  # (see UnsavedDocs)
+        for it in items:
+            hold(str(doc_id(it.id)), it, raw[it.id])
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for it in items:
             add(it.feed, it.published, it.labels)
@@ -597,7 +606,7 @@ class Weeks:
             self.window.insert(p, items)
 
     def update(self, p: Partition, ups: dict[str, tuple[Item, Item]],
-               docs: dict[str, dict[str, Any]]) -> None:
+               docs: dict[str, dict[str, Any]], raw: dict[str, bytes] | None = None) -> None:
         """``docs``: each new version's document, already checked by ``encodable_doc``."""
         new_docs = {iid: docs[iid] for iid in ups}
         if self._writable(p).db is not None:
@@ -608,7 +617,11 @@ class Weeks:
                 doc.update(fresh)
 
             p.table().update(apply, doc_ids=[doc_id(i) for i in new_docs])
-        p.unsaved.update((str(doc_id(i)), new) for i, (_old, new) in ups.items())
+        if raw is None:
+            p.unsaved.update((str(doc_id(i)), new) for i, (_old, new) in ups.items())
+        else:
+            for i, (_old, new) in ups.items():
+                p.unsaved.hold_encoded(str(doc_id(i)), new, raw[i])
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for old, new in ups.values():
             add(old.feed, old.published, old.labels, -1)

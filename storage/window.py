@@ -6,7 +6,7 @@ reversed walk that never sorts. The Store calls this under its lock.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from itertools import islice
 from operator import lt
 from pathlib import Path
@@ -28,11 +28,42 @@ from .query import SORT_KEY as _SORT_KEY
 class RecentWindow:
     """Items of the resident partitions: ``items`` by id, ``order`` sorted."""
 
-    __slots__ = ("items", "order")
+    __slots__ = ("items", "_order", "_unordered")
 
     def __init__(self) -> None:
         self.items: dict[str, Item] = {}  # never rebound: the Store keeps a reference
-        self.order: list[Item] = []  # ascending by _SORT_KEY; newest is last
+        self._order: list[Item] = []  # ascending by _SORT_KEY; newest is last
+        # Inserted since the order was last read: a poll stores each feed's items, and an
+        # insort each costs a memmove of the whole order (quadratic in a 100k-item window);
+        # they are merged into it in one pass when something reads it.
+        self._unordered: list[Item] = []
+
+    @property
+    def order(self) -> list[Item]:
+        """Every held item, ascending by (published, first_seen, id)."""
+        if self._unordered:
+            self._merge()
+        return self._order
+
+    def _merge(self) -> None:
+        """The inserted items into the order, each where ``insort`` would have put it
+        (after equal keys, in insertion order), in one pass of slice copies."""
+        pending, self._unordered = self._unordered, []
+        pending.sort(key=_SORT_KEY)  # (stable: equal keys keep their insertion order)
+        order = self._order
+        if len(pending) * 8 > len(order):
+            order.extend(pending)
+            order.sort(key=_SORT_KEY)
+            return
+        merged: list[Item] = []
+        start = 0
+        for it in pending:
+            at = bisect_right(order, _SORT_KEY(it), lo=start, key=_SORT_KEY)
+            merged.extend(order[start:at])
+            merged.append(it)
+            start = at
+        merged.extend(order[start:])
+        self._order = merged
 
     def newest(self, limit: int | None = None) -> list[Item]:
         return list(islice(reversed(self.order), limit))
@@ -58,21 +89,16 @@ class RecentWindow:
     def add(self, items: list[Item]) -> None:
         """Many items into the order at once: one sort, not an insort each."""
         if items:
-            self.order.extend(items)
-            self.order.sort(key=_SORT_KEY)
+            order = self.order
+            order.extend(items)
+            order.sort(key=_SORT_KEY)
 
     def insert(self, p: Partition, items: list[Item]) -> None:
-        """New items of a resident partition, held and ordered."""
+        """New items of a resident partition, held; ordered when the order is next read."""
         for it in items:
             self.items[it.id] = it
             p.ids.add(it.id)
-        # insort is O(log n) compares + a memmove; a full sort computes n keys.
-        if len(items) * 8 > len(self.order):
-            self.order.extend(items)
-            self.order.sort(key=_SORT_KEY)
-        else:
-            for it in items:
-                insort(self.order, it, key=_SORT_KEY)
+        self._unordered.extend(items)
 
     def replace(self, changes: Iterable[tuple[Item, Item]]) -> None:
         """(old, new) versions of held items: the new ones take their place."""
@@ -97,7 +123,7 @@ class RecentWindow:
         for iid in gone:
             self.items.pop(iid, None)
         if gone:
-            self.order = [it for it in self.order if it.id not in gone]
+            self._order = [it for it in self.order if it.id not in gone]
         p.ids = set()
 
     def discard(self, p: Partition, victims: list[str]) -> None:
@@ -106,7 +132,7 @@ class RecentWindow:
         for iid in gone:
             self.items.pop(iid, None)
         p.ids -= gone
-        self.order = [it for it in self.order if it.id not in gone]
+        self._order = [it for it in self.order if it.id not in gone]
 
     def refresh(self, p: Partition, docs: dict[str, dict[str, Any]]) -> list[Item]:
         """Update a resident partition from its re-read documents, rebuilding only the

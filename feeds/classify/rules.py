@@ -493,9 +493,9 @@ def _weighted(value: Any, where: str, *, near: bool,
     for text, weight, rule_where in items:
         pattern = parse_pattern(text, rule_where, near=near, classes=classes)
         out.append((pattern, _number(weight, rule_where)))
-        if pattern.canonical in seen:
-            raise RuleError(rule_where, f"duplicate of {seen[pattern.canonical]!r}")
-        seen[pattern.canonical] = text
+        if (canonical := pattern.canonical) in seen:  # (computed at each read: read once)
+            raise RuleError(rule_where, f"duplicate of {seen[canonical]!r}")
+        seen[canonical] = text
     return out
 
 

@@ -31,12 +31,12 @@ from feeds.model import (
     parse_utc_iso, utc_iso,
 )
 from feeds.net.policy import AddressClassifier, host_is_internal, names_internal_address
-from feeds.parse.document import ParsedFeed
 from feeds.redact import redact_text, redact_url
-from feeds.parse.pool import ParseJob, ParsePool
 
 if TYPE_CHECKING:  # imported when used: a poll with clustering and watching off pays nothing
     from feeds.analysis.clusters import Clusterer
+    from feeds.parse.document import ParsedFeed
+    from feeds.parse.pool import ParsePool
     from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
 
 T = TypeVar("T")
@@ -202,26 +202,28 @@ class Poller:
         self.is_internal = is_internal
         self.rng = rng or random.Random()
         self._own_pool = parse_pool is None
-        # A one-shot poll parses its first (plain, small) documents itself: see ParsePool.
-        self.pool = parse_pool or ParsePool(config.rules, workers=config.polling.parse_workers,
-                                            timeout=config.polling.parse_timeout,
-                                            actors_spec=config.actors, watch_spec=config.watch,
-                                            inline=0 if resident else ParsePool.one_shot_inline)
+        self._pool = parse_pool  # ours is made at its first use (``pool``)
         # Clustering and watching are on unless the config switches them off; tests and the
-        # dashboard may inject their own (a notifier with an error callback, say).
-        if clusterer is None and config.clusters.enabled:
+        # dashboard may inject their own (a notifier with an error callback, say). A one-shot
+        # poll builds its own when a first item needs them (_clusters, _watcher): where
+        # nothing changed, their imports and set-up are most of the Poller's own start.
+        self._lazy_clusters = clusterer is None and config.clusters.enabled and not resident
+        if clusterer is None and config.clusters.enabled and resident:
             from feeds.analysis.clusters import Clusterer
 
             clusterer = Clusterer(config.clusters, config.actors)
         self.clusterer = clusterer
         self._clusters_built = False  # the index is rebuilt from the store on the first cycle
-        if watch is None and config.watch.terms:
+        self._cycle_started = 0.0
+        self._lazy_watch = watch is None and bool(config.watch.terms) and not resident
+        if watch is None and config.watch.terms and resident:
             from feeds.analysis.watch import WatchMatcher
 
             watch = WatchMatcher(config.watch)
         self.watch = watch
         self._own_notifier = notifier is None
-        if notifier is None and config.watch.notify_command and watch is not None:
+        if (notifier is None and config.watch.notify_command
+                and (watch is not None or self._lazy_watch)):
             from feeds.analysis.watch import Notifier
 
             notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout,
@@ -237,6 +239,21 @@ class Poller:
         # carries them to the next process).
         self._digests: dict[str, bytes] = {}
 
+    @property
+    def pool(self) -> ParsePool:
+        """The parse pool. Ours is made when first used: a one-shot poll where no feed
+        changed parses nothing, and so never imports the parse stack."""
+        if self._pool is None:
+            from feeds.parse.pool import ParsePool
+
+            # A one-shot poll parses its first (plain, small) documents itself: see ParsePool.
+            settings = self.config.polling
+            self._pool = ParsePool(self.config.rules, workers=settings.parse_workers,
+                                   timeout=settings.parse_timeout, actors_spec=self.config.actors,
+                                   watch_spec=self.config.watch,
+                                   inline=0 if self.resident else ParsePool.one_shot_inline)
+        return self._pool
+
     def warm_up(self, wait: float = 0.0) -> None:
         """Start the parse workers now, so that the first cycle does not wait for their
         imports; with ``wait``, block until they are ready (at most that many seconds)."""
@@ -248,8 +265,8 @@ class Poller:
         """Stop the parse workers (if ours); wait for pending notify commands (each cycle's
         within its budget) so that every watch hit is notified once; with ``notify_grace``
         (a daemon stopping), wait that long at most and kill what is left."""
-        if self._own_pool:
-            self.pool.close()
+        if self._own_pool and self._pool is not None:
+            self._pool.close()
         if self._own_notifier and self.notifier is not None:
             self.notifier.close(notify_grace)
 
@@ -319,6 +336,7 @@ class Poller:
         if on_due is not None:
             on_due(len(due))
         self._internal = {}
+        self._cycle_started = report.started
         if due and self.clusterer is not None and not self._clusters_built:
             # Once per poller: the stories of the last days, from the store's recent window;
             # a one-shot poll only if an item needs them (a lean store reads no item else).
@@ -329,8 +347,7 @@ class Poller:
                 self.clusterer.rebuild_when_needed(self.store.recent, report.started)
             self._clusters_built = True
         if due:
-            if not self.resident and self._own_pool:  # feeds never parsed: a parse each, surely
-                self.pool.expect(sum(1 for _, st in due if st is None or not st.body_hash))
+            self._expect_parses(due)
             settings = self.config.polling
             global_slots = asyncio.Semaphore(settings.concurrency)
             host_slots: dict[str, asyncio.Semaphore] = {}
@@ -346,8 +363,8 @@ class Poller:
                         on_feed(outcome)
 
                 await asyncio.gather(*(one(source, state) for source, state in due))
-            if not self.resident and self._own_pool:  # parsing is over: free its memory
-                await asyncio.to_thread(self.pool.release)
+            if not self.resident and self._own_pool and self._pool is not None:
+                await asyncio.to_thread(self._pool.release)  # parsing is over: free its memory
         if flush:
             try:
                 await asyncio.to_thread(self.store.flush)
@@ -366,6 +383,13 @@ class Poller:
         log.info("polled %d feeds: %d new items, %d failed, %d not due", len(report.outcomes),
                  len(report.new_items), len(report.failed), report.not_due)
         return report
+
+    def _expect_parses(self, due: list[tuple[FeedSource, FeedState | None]]) -> None:
+        """Tell a one-shot poll's own pool how many feeds were never parsed (a parse each,
+        surely); none: the pool is not even made."""
+        never_parsed = sum(1 for _, st in due if st is None or not st.body_hash)
+        if not self.resident and self._own_pool and never_parsed:
+            self.pool.expect(never_parsed)
 
     def _apply_retention(self, now: float) -> None:
         """At most once a day: drop items older than ``retention_days`` unless starred."""
@@ -456,6 +480,8 @@ class Poller:
         parse of the feed come back by id only (``ParsedFeed.same``: not classified, not
         stored again) unless the store no longer holds them as that parse left them; then
         the document is parsed again in full."""
+        from feeds.parse.pool import ParseJob
+
         job = ParseJob(body=result.body or b"", feed_key=source.key, feed_name=source.name,
                        url=result.final_url, content_type=result.content_type, now=now,
                        max_items=self.config.polling.max_items,
@@ -506,17 +532,18 @@ class Poller:
         # An id in the last document but no longer in memory lives in an archive week:
         # it is known, not new (older partitions are never rewritten by a poll).
         fresh = [it for it in items if self.store.known(it.id) or it.id not in recent]
-        if self.clusterer is not None:
+        clusterer = self._clusters() if fresh else self.clusterer
+        if clusterer is not None:
             # Only items the store has not seen get a cluster: an update keeps its own.
             unknown = [it for it in fresh if not self.store.known(it.id)]
-            clustered = {it.id: it for it in self.clusterer.assign(unknown, now)}
+            clustered = {it.id: it for it in clusterer.assign(unknown, now)}
             fresh = [clustered.get(it.id, it) for it in fresh]
         new = self.store.upsert_items(fresh, owned=True)  # parsed for us alone
-        if self.clusterer is not None:
-            self.clusterer.add(new, now)  # later feeds of this cycle can join them
+        if clusterer is not None:
+            clusterer.add(new, now)  # later feeds of this cycle can join them
         backlog = backlog_ids(new, state, now)
         hits: list[WatchHit] = []
-        if self.watch is not None:
+        if new and self._watcher() is not None:
             hits = self._watch_hits([it for it in new if it.id not in backlog], parsed)
             if hits and self.notifier is not None:
                 self._unsaved_hits.extend(hits)
@@ -524,6 +551,27 @@ class Poller:
                        recent_links=(*(link_key(it.link) for it in items), *(k for _, k in kept)),
                        last_new=len(new), digests=parsed.digests.hex())
         return new, hits, backlog
+
+    def _clusters(self) -> Clusterer | None:
+        """The clusterer; a one-shot poll's is made here, for the first item that needs it,
+        its index read from the store when an item inside its horizon does."""
+        if self._lazy_clusters:
+            from feeds.analysis.clusters import Clusterer
+
+            self._lazy_clusters = False
+            self.clusterer = Clusterer(self.config.clusters, self.config.actors)
+            self.clusterer.rebuild_when_needed(self.store.recent, self._cycle_started)
+            self._clusters_built = True
+        return self.clusterer
+
+    def _watcher(self) -> WatchMatcher | None:
+        """The watch matcher; a one-shot poll's is made here, for its first new item."""
+        if self._lazy_watch:
+            from feeds.analysis.watch import WatchMatcher
+
+            self._lazy_watch = False
+            self.watch = WatchMatcher(self.config.watch)
+        return self.watch
 
     def _watch_hits(self, new: list[Item], parsed: ParsedFeed) -> list[WatchHit]:
         """The new items that match [watch]: as the parse worker matched them when it had

@@ -184,14 +184,15 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (macro-F1 0.880)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (macro-F1 0.892)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 912
-    assert report.macro_f1 >= 0.87
-    assert report.stats["talks"].f1 >= 0.86
+    assert report.macro_f1 >= 0.885
+    assert report.stats["talks"].f1 >= 0.87
     assert report.stats["sanctions"].f1 >= 0.94
     assert report.stats["sanctions"].recall >= 0.95
-    assert report.stats["statements"].f1 >= 0.81
+    assert report.stats["statements"].f1 >= 0.845
+    assert report.stats["statements"].precision >= 0.80
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):

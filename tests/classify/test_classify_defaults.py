@@ -35,7 +35,7 @@ def test_plover_figures(default_classifier):
     report = evaluate(default_classifier, read_tsv(EVAL_DIR / "plover-gsr.tsv"))
     assert report.rows == 322
     assert report.stats["talks"].f1 >= 0.78
-    assert report.stats["statements"].f1 >= 0.86
+    assert report.stats["statements"].f1 >= 0.87
     assert report.stats["sanctions"].recall == 1.0
     assert report.macro_f1 >= 0.79
 

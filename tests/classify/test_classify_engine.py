@@ -18,7 +18,9 @@ def test_pickles_as_its_spec(default_classifier):
     clone = pickle.loads(pickle.dumps(default_classifier))
     assert clone.spec == default_classifier.spec
     assert clone.classify(title, summary) == default_classifier.classify(title, summary)
-    assert len(pickle.dumps(default_classifier)) < 100_000
+    # Sent once to each parse worker: a budget against a spec that grows by accident (the
+    # bundled rules pickle to ~95-101 kB, depending on how many phrase objects are shared).
+    assert len(pickle.dumps(default_classifier)) < 120_000
 
 
 def _classify_in_worker(args):

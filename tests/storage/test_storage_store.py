@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import storage.atomic as atomic
 from feeds.model import FeedState, Match
 from storage import (CorruptStoreError, Flags, ItemFilter, ReadOnlyStoreError, Store,
                      StoreWriteError, matches)
+from storage.query import SORT_KEY
 from storage.weeklog import read_log
 from tests.storage.storage_helpers import DAY, NOW, make_item
 
@@ -532,3 +534,59 @@ def test_viewer_reload_rebuilds_only_new_and_changed_items(tmp_path) -> None:
         assert after[f"{2:016x}"] is not kept[f"{2:016x}"]
         assert len(viewer.recent()) == 6 and viewer.get(f"{6:016x}").title == "t6"
         viewer.close()
+
+
+def test_recent_order_holds_over_many_small_batches_read_between(store):
+    """Items stored a feed at a time (the window orders them when next read) come back
+    newest first by (published, first_seen, id), whatever order they arrived in and however
+    the reads fall between the batches; an updated item moves to its new place."""
+    rnd = random.Random(7)
+    stored = []
+    for batch in range(40):
+        items = [make_item(0x5000 + batch * 10 + i,
+                           published=f"2024-05-{rnd.randint(6, 10):02d}T{rnd.randint(0, 23):02d}:00:00Z")
+                 for i in range(rnd.randint(1, 6))]
+        stored.extend(store.upsert_items(items))
+        if batch % 7 == 3:
+            assert store.recent() == sorted(stored, key=SORT_KEY, reverse=True)
+    moved = replace(stored[0], published="2024-05-10T23:59:00Z", title="moved")
+    store.upsert_items([moved])
+    stored = [store.get(it.id) for it in stored]
+    expected = sorted(stored, key=SORT_KEY, reverse=True)
+    assert store.recent()[0].title == "moved"
+    assert store.recent() == expected
+    assert store.recent(5) == expected[:5]
+    store.flush()
+    store = reopen(store)
+    try:
+        assert store.recent() == expected
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("kept", [None, 3])
+def test_saved_week_and_log_hold_each_items_document_as_encoded(store, monkeypatch, kept):
+    """A save writes the bytes the upsert's check encoded (or, past the documents a week
+    keeps encoded, encodes them then): the week file (first save) and its log (later ones)
+    hold exactly ``orjson.dumps(item.to_dict())`` of the latest version of each item, and a
+    reopened store reads the same items back."""
+    if kept is not None:
+        monkeypatch.setattr("storage.partition.RAW_KEPT", kept)
+    first = [make_item(0x7000 + i, title=f"first {i} é \"q\"") for i in range(20)]
+    store.upsert_items(first)
+    store.flush()
+    week = store.path / "items-2024-W19.json"
+    assert week.read_bytes() == b'{"items":{' + b",".join(
+        b'"%d":%s' % (int(it.id, 16), orjson.dumps(it.to_dict())) for it in first) + b"}}"
+    later = [make_item(0x7100 + i) for i in range(5)]
+    changed = replace(first[3], title="changed")
+    store.upsert_items([*later, changed])
+    store.flush()
+    stored = {it.id: it for it in store.recent()}
+    lines = [ln for ln in (store.path / "items-2024-W19.log").read_bytes().split(b"\n") if ln]
+    assert lines == [orjson.dumps(stored[it.id].to_dict()) for it in [*later, changed]]
+    store = reopen(store)
+    try:
+        assert {it.id: it for it in store.recent()} == stored
+    finally:
+        store.close()
