@@ -69,6 +69,7 @@ class Weeks:
         # A lean open (a one-shot poll): every week is only its id index (and its log's
         # documents) until something asks for items (:meth:`materialize`).
         self.lean = lean
+        self.keeps_encoded = not lean  # for good: a lean open materialized stays a one-shot
         self.readonly = readonly
         self.recent_days = recent_days
         self.clock = clock
@@ -591,14 +592,15 @@ class Weeks:
 
     def _insert(self, p: Partition, items: list[Item], docs: dict[str, dict[str, Any]],
                 raw: dict[str, bytes]) -> None:
-        """``docs``: each item's document, already checked by ``encoded_doc``; ``raw``: its
-        encoding."""
+        """``docs``: each item's document, checked by ``encoded_doc``; ``raw``: its encoding."""
         if p.db is not None:
             p.pending.extend(Document(docs[it.id], doc_id=doc_id(it.id))
                              for it in items)
-        hold = p.unsaved.hold_encoded  # (see UnsavedDocs)
-        for it in items:
-            hold(str(doc_id(it.id)), it, raw[it.id])
+        if self.keeps_encoded:  # see UnsavedDocs
+            for it in items:
+                p.unsaved.hold_encoded(str(doc_id(it.id)), it, raw[it.id])
+        else:  # opened lean (a one-shot poll): its peak memory before ~10 MiB of encodings
+            p.unsaved.update((str(doc_id(it.id)), it) for it in items)
         add = self.manifest.setdefault(p.key, ManifestEntry()).add
         for it in items:
             add(it.feed, it.published, it.labels)

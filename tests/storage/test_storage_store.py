@@ -590,3 +590,24 @@ def test_saved_week_and_log_hold_each_items_document_as_encoded(store, monkeypat
         assert {it.id: it for it in store.recent()} == stored
     finally:
         store.close()
+
+
+def test_a_lean_writer_keeps_no_encodings_and_saves_the_same_bytes(tmp_path, clock):
+    """A one-shot poll opens lean: its peak memory matters more than encoding each new item
+    once, so it holds the items only; the week file it saves is byte for byte the same."""
+    items = [make_item(0x7200 + i, title=f"lean {i} é") for i in range(12)]
+    full = Store.open(tmp_path / "full", clock=clock)
+    lean = Store.open(tmp_path / "lean", clock=clock, lean=True)
+    try:
+        lean.recent()  # brings the window in, as a one-shot poll's stories do: still lean at heart
+        for s in (full, lean):
+            s.upsert_items(items)
+        assert not any(p.unsaved.raw for p in lean._weeks.parts.values())
+        assert any(p.unsaved.raw for p in full._weeks.parts.values())
+        for s in (full, lean):
+            s.flush()
+        assert ((tmp_path / "lean" / "items-2024-W19.json").read_bytes()
+                == (tmp_path / "full" / "items-2024-W19.json").read_bytes())
+    finally:
+        full.close()
+        lean.close()
