@@ -142,11 +142,9 @@ class UnsavedDocs(MutableMapping):
     def encoded(self) -> Iterator[tuple[str, bytes]]:
         """(doc id, encoded document) of every held change, in order."""
         raw, dumps = self.raw, orjson.dumps
-        for key, value in self.held.items():
+        for key in self.held:
             data = raw.get(key)
-            if data is None:
-                data = dumps(value.to_dict() if type(value) is Item else value)
-            yield key, data
+            yield key, dumps(self[key]) if data is None else data
 
     def copy(self) -> "UnsavedDocs":
         return UnsavedDocs(dict(self.held), dict(self.raw))

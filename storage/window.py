@@ -155,7 +155,6 @@ class RecentWindow:
         return self.hold(p, items_from_docs(p.path, rebuild)) if rebuild else []
 
 
-
 # --- a week's first pages, before it is in memory ------------------------------------------
 # Where a document's sort fields are in this store's own layout (orjson's, in the order of
 # Item.to_dict): the documents are ordered from the raw bytes and decoded newest first, only
