@@ -1,6 +1,8 @@
 """Classifier throughput: items (headline + summary) per second on one core.
 
-Run from the repo root: ``python benchmarks/bench_classify.py [--items N]``.
+Run from the repo root: ``python benchmarks/bench_classify.py [--items N] [--stages]``.
+``--stages`` also prints, for the dev wire items, the microseconds per item of each step
+of the engine (it reaches into the engine's private steps, so it follows their names).
 
 Items are built from the CAMEO eval sentences when ../shared/eval is present, else from a
 small built-in set: a headline cut from one sentence (at most 80 characters) and a summary
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import time
 import tomllib
@@ -112,6 +115,61 @@ def throughput(classifier: Classifier, items: list[tuple[str, str]], repeats: in
     return len(items) / best
 
 
+def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
+           ) -> dict[str, float]:
+    """Microseconds per item of each step of ``Classifier._run`` (median of ``rounds``):
+    the scan copy, the regex scan alone, the Python per match, near pairing, exclusions,
+    and dropping repeats and vetoes plus scoring and evidence."""
+    from feeds.classify import engine
+
+    classifier.prepare()
+    for title, summary in items:
+        classifier.classify(title, summary)
+    c = classifier._c
+    items = [(t[:engine.TITLE_LIMIT], s[:engine.SUMMARY_LIMIT]) for t, s in items]
+    clock = time.perf_counter_ns
+    names = ("scan copy", "regex scan", "per match", "near", "exclusions", "scoring")
+    runs: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        spent = dict.fromkeys(names, 0)
+        for title, summary in items:
+            t0 = clock()
+            copy = engine._scan_text(title, summary)
+            bound = len(title) + 2
+            written = " " + title + "\x00 " + summary if c.cased else None
+            t1 = clock()
+            for quote, regex in c.scanners:
+                if not quote or quote in copy:
+                    list(regex.finditer(copy, 0, bound))
+                    list(regex.finditer(copy, bound))
+            t2 = clock()
+            hits: list = []
+            near: list = []
+            excl: list = []
+            masks = [0, 0, 0, 0]
+            for quote, regex in c.scanners:
+                if not quote or quote in copy:
+                    classifier._scan(regex, copy, bound, hits, near, excl, masks, written)
+            t3 = clock()
+            texts = (title, summary)
+            both = (masks[0] & masks[1] & c.field_mask[0], masks[2] & masks[3] & c.field_mask[1])
+            if near and (both[0] or both[1]):
+                classifier._near(texts, near, hits, both)
+            hits = [h for h in hits if h[1] not in c.field_skip[h[0]]]
+            t4 = clock()
+            spans = classifier._exclusions(texts, excl, both) if excl and hits else None
+            t5 = clock()
+            if hits:
+                classifier._result(hits, spans, None, texts)
+            t6 = clock()
+            for name, a, b in zip(names, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
+                spent[name] += b - a
+        spent["per match"] -= spent["regex scan"]  # _scan runs the regex too
+        for name in names:
+            runs[name].append(spent[name] / len(items) / 1000)
+    return {name: statistics.median(v) for name, v in runs.items()}
+
+
 def reference_loop() -> float:
     """Seconds for a 10-million-step pure-Python loop: how fast this machine runs Python."""
     start = time.perf_counter()
@@ -124,6 +182,8 @@ def reference_loop() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--stages", action="store_true",
+                        help="also print the microseconds per item of each engine step")
     args = parser.parse_args()
     rng = random.Random(7)
     table = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
@@ -151,6 +211,11 @@ def main() -> None:
         print(f"{'default rules, dev wire items':<34} {count_terms(table):>5} rules+exclusions, "
               f"headline + lede, {chars:>4.0f} chars classified: "
               f"{throughput(default, wires):>8,.0f} items/s")
+        if args.stages:
+            steps = stages(default, wires[:2000])
+            print("  per item, by step: " + ", ".join(f"{name} {us:.1f} µs"
+                                                    for name, us in steps.items())
+                  + f" (sum {sum(steps.values()):.1f} µs)")
     for name, classifier, n_rules, sentences, n in runs:
         items = make_items(n, sentences, rng)
         chars = sum(len(t) + min(len(s), 1000) for t, s in items) / len(items)

@@ -77,6 +77,10 @@ def plain_text(value: str | None, limit: int, *, is_html: bool = True) -> str:
     if not value:
         return ""
     text = value[: limit * 20 + 1000]
+    if text.isprintable() and "  " not in text and not (is_html and ("<" in text or "&" in text)):
+        # Most feed text: no control, format or surrogate character (all unprintable) and
+        # no whitespace but single ASCII spaces, so the regex passes below change nothing.
+        return clip(text.strip(" "), limit)
     if is_html and ("<" in text or "&" in text):
         text = _COMMENT.sub(" ", text)
         text = _SCRIPT.sub(" ", text)

@@ -261,7 +261,9 @@ class ActorTagger:
             from feeds.classify.engine import SUMMARY_LIMIT
 
             self._limit = SUMMARY_LIMIT
-            self._regex = re.compile(_trie(self._forms))
+            from feeds.classify.regexcache import compile_cached
+
+            self._regex = compile_cached(_trie(self._forms))
         return self._regex
 
     @classmethod

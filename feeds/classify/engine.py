@@ -24,6 +24,7 @@ from feeds.model import LABELS, Classification, Match
 from feeds.classify.builders import new_classification as _new_classification
 from feeds.classify.builders import new_match as _new_match
 from feeds.classify.near import near_windows as _near_windows
+from feeds.classify.regexcache import compile_cached
 from feeds.classify.rules import Pattern, Phrase, RulesSpec, lower_keep_length
 
 # Only the start of a summary is classified: wire ledes put the news first, and a long body
@@ -198,7 +199,7 @@ def _compile(spec: RulesSpec) -> _Compiled:
         (stems if phrase.wildcard else literal).setdefault(" ".join(phrase.words), []).append(atom)
     trie = _trie(atoms) if atoms else None
     return _Compiled(
-        scanners=tuple((q.strip(), re.compile(re.escape(q) + "(?=(" + trie + "))"))
+        scanners=tuple((q.strip(), compile_cached(re.escape(q) + "(?=(" + trie + "))"))
                        for q in " " + _APOSTROPHES) if trie else (),
         literal={k: tuple(v) for k, v in literal.items()},
         stems={k: tuple(v) for k, v in stems.items()},

@@ -463,9 +463,22 @@ _HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
+# An http(s) URL already in the form _normalise_http_url gives (lower-case scheme and host
+# name, no user info, a port in range, no empty "?" or "#"): returned as it is, without
+# splitting and joining it again (~40 µs a feed, most of a 200-feed config's validation).
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://(?=[a-z0-9.-]{1,253}(?:[:/?#]|\Z))(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]+)?"
+    r"(?:#[A-Za-z0-9._~!$&'()*+,;=:@%/?-]+)?", re.ASCII)
+
+
 def _normalise_http_url(url: str) -> str:
     """An http(s) URL with its scheme and host in lower case (``HTTPS://Host/x`` is the same
     feed as ``https://host/x``); the host must be a hostname or an IP literal."""
+    plain = _PLAIN_HTTP_URL.fullmatch(url)
+    if plain is not None and (plain["port"] is None or int(plain["port"]) <= 65535):
+        return url
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a bad port)

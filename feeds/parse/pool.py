@@ -154,12 +154,15 @@ def unpack(packed: tuple) -> ParsedFeed:
     return parsed
 
 
+WORKER_NICE = 10  # a dashboard's workers yield the CPU to its input and painting
+
+
 def setup_message(rules_spec: Any, memory_limit: int, actors_spec: Any = None,
-                  watch_spec: Any = None) -> tuple:
+                  watch_spec: Any = None, nice: int = WORKER_NICE) -> tuple:
     """A new worker's first message (see :mod:`feeds.parse.worker`)."""
     if watch_spec is not None:
         watch_spec = WatchTerms(tuple(watch_spec.terms), tuple(watch_spec.exclude))
-    return rules_spec, memory_limit, actors_spec, watch_spec
+    return rules_spec, memory_limit, actors_spec, watch_spec, nice
 
 
 def _spawn() -> subprocess.Popen:
@@ -180,11 +183,20 @@ class _WorkerDied(Exception):
 
 class _Worker:
     def __init__(self, rules_spec: Any, memory_limit: int, actors_spec: Any = None,
-                 watch_spec: Any = None) -> None:
+                 watch_spec: Any = None, nice: int = WORKER_NICE) -> None:
         self.proc = _spawn()
         self.ready = False
-        write_message(self.proc.stdin, setup_message(rules_spec, memory_limit, actors_spec,
-                                                     watch_spec))
+        # The setup (~100 kB of rules) is more than a pipe holds: written from a thread, so
+        # that starting a worker does not wait for its interpreter to start and read it.
+        self._setup = threading.Thread(target=self._send, daemon=True, args=(setup_message(
+            rules_spec, memory_limit, actors_spec, watch_spec, nice),))
+        self._setup.start()
+
+    def _send(self, message: tuple) -> None:
+        try:
+            write_message(self.proc.stdin, message)
+        except (OSError, ValueError):  # it died, or was killed, first: its first job finds out
+            pass
 
     def _read(self, deadline: float) -> Any:
         fd = self.proc.stdout.fileno()
@@ -206,6 +218,7 @@ class _Worker:
     def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
         """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
         self.ensure_ready(time.monotonic() + STARTUP_GRACE)
+        self._setup.join()  # (read whole by now: the worker said it is ready)
         try:
             write_message(self.proc.stdin, job)
         except (BrokenPipeError, OSError) as e:
@@ -231,6 +244,7 @@ class ParsePool:
     """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
 
     one_shot_inline = INLINE_DOCUMENTS  # the ``inline`` a one-shot poller gives its pool
+    worker_nice = WORKER_NICE  # of the workers started from now on (a headless daemon: 0)
 
     def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
                  memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None,
@@ -251,7 +265,8 @@ class ParsePool:
         self._inline_parts: tuple[Any, Any, Any] | None = None
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec)
+        worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec,
+                         self.worker_nice)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -357,6 +372,9 @@ class ParsePool:
             parsed = self._parse_inline(job)
             if parsed is not None:
                 return parsed
+        return self._parse_on_worker(job)
+
+    def _parse_on_worker(self, job: ParseJob) -> ParsedFeed:
         for attempt in (1, 2):
             worker = self._acquire()
             try:
@@ -376,9 +394,16 @@ class ParsePool:
         return ParsedFeed(False, error="no parse worker could start")  # pragma: no cover
 
     async def parse(self, job: ParseJob) -> ParsedFeed:
+        """:meth:`parse_sync` off the event loop; a document parsed inline is parsed on it
+        (a few ms: on a thread it would hold the GIL against the loop's fetches, and a
+        thread's start costs as much)."""
+        if self.inline > 0:
+            parsed = self._parse_inline(job)
+            if parsed is not None:
+                return parsed
         import asyncio
 
-        return await asyncio.to_thread(self.parse_sync, job)
+        return await asyncio.to_thread(self._parse_on_worker, job)  # (not in process twice)
 
     def close(self) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 Started by :class:`feeds.parse.pool.ParsePool` as ``python -m feeds.parse.worker``. Messages are
 length-prefixed pickles between trusted processes of the same program (the document bytes are
 data inside a job; nothing from a feed is ever unpickled). The first message is the worker's
-setup: the rules spec, its memory limit, the actors spec and the watch terms.
+setup: the rules spec, its memory limit, the actors spec, the watch terms and its niceness.
 """
 from __future__ import annotations
 
@@ -33,11 +33,14 @@ def read_message(stream: BinaryIO) -> Any:
     return pickle.loads(data)
 
 
-def become_background_worker(memory_limit: int) -> None:
-    """Nice 10 (a dashboard's input and painting must win the CPU) and an address-space
-    limit (a runaway document costs this process only), where the platform allows."""
+def become_background_worker(memory_limit: int, nice: int = 10) -> None:
+    """Niced (a dashboard's input and painting must win the CPU; a headless daemon's
+    workers run at its own priority: niced, they starve behind any other busy process) and
+    an address-space limit (a runaway document costs this process only), where the platform
+    allows."""
     try:
-        os.nice(10)
+        if nice > 0:
+            os.nice(nice)
     except OSError:  # pragma: no cover - not permitted here
         pass
     try:
@@ -51,8 +54,8 @@ def become_background_worker(memory_limit: int) -> None:
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
-    rules_spec, memory_limit, actors_spec, watch_spec = read_message(stdin)
-    become_background_worker(memory_limit)
+    rules_spec, memory_limit, actors_spec, watch_spec, nice = read_message(stdin)
+    become_background_worker(memory_limit, nice)
     from feeds.parse import pool as parsepool
 
     parsepool.init_worker(rules_spec, actors_spec, watch_spec)

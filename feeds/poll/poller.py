@@ -186,6 +186,21 @@ def _stored_digests(state: FeedState) -> bytes:
         return b""
 
 
+def new_parse_pool(config: Config, *, resident: bool) -> ParsePool:
+    """The parse pool a poller makes for itself. A one-shot poll's parses its first (plain,
+    small) documents in process (see ParsePool) and its workers run at its own priority
+    (headless: no screen to yield the CPU to)."""
+    from feeds.parse.pool import ParsePool
+
+    settings = config.polling
+    pool = ParsePool(config.rules, workers=settings.parse_workers, timeout=settings.parse_timeout,
+                     actors_spec=config.actors, watch_spec=config.watch,
+                     inline=0 if resident else ParsePool.one_shot_inline)
+    if not resident:
+        pool.worker_nice = 0
+    return pool
+
+
 class Poller:
     slot_lease = SLOT_LEASE
 
@@ -194,14 +209,17 @@ class Poller:
                  is_internal: AddressClassifier = host_is_internal,
                  parse_pool: ParsePool | None = None, rng: random.Random | None = None,
                  clusterer: Clusterer | None = None, watch: WatchMatcher | None = None,
-                 notifier: Notifier | None = None, resident: bool = True) -> None:
+                 notifier: Notifier | None = None, resident: bool = True,
+                 owns_pool: bool = False) -> None:
         self.config = config
         self.store = store
         self.clock = clock
         self.transport = transport
         self.is_internal = is_internal
         self.rng = rng or random.Random()
-        self._own_pool = parse_pool is None
+        # ``owns_pool``: the given pool is ours to release and close, as if we had made it
+        # (a one-shot poll starts its workers before its Poller exists: see the CLI's poll).
+        self._own_pool = parse_pool is None or owns_pool
         self._pool = parse_pool  # ours is made at its first use (``pool``)
         # Clustering and watching are on unless the config switches them off; tests and the
         # dashboard may inject their own (a notifier with an error callback, say). A one-shot
@@ -244,14 +262,7 @@ class Poller:
         """The parse pool. Ours is made when first used: a one-shot poll where no feed
         changed parses nothing, and so never imports the parse stack."""
         if self._pool is None:
-            from feeds.parse.pool import ParsePool
-
-            # A one-shot poll parses its first (plain, small) documents itself: see ParsePool.
-            settings = self.config.polling
-            self._pool = ParsePool(self.config.rules, workers=settings.parse_workers,
-                                   timeout=settings.parse_timeout, actors_spec=self.config.actors,
-                                   watch_spec=self.config.watch,
-                                   inline=0 if self.resident else ParsePool.one_shot_inline)
+            self._pool = new_parse_pool(self.config, resident=self.resident)
         return self._pool
 
     def warm_up(self, wait: float = 0.0) -> None:
@@ -364,10 +375,10 @@ class Poller:
 
                 await asyncio.gather(*(one(source, state) for source, state in due))
             if not self.resident and self._own_pool and self._pool is not None:
-                await asyncio.to_thread(self._pool.release)  # parsing is over: free its memory
+                await self._off_loop(self._pool.release)  # parsing is over: free its memory
         if flush:
             try:
-                await asyncio.to_thread(self.store.flush)
+                await self._off_loop(self.store.flush)
             except Exception as e:  # the store keeps the data dirty and retries next cycle
                 report.flush_error, report.flush_exception = str(e), e
                 log.error("could not save the poll cycle (will retry): %s", e)
@@ -376,13 +387,21 @@ class Poller:
                 if hits and self.notifier is not None:
                     self.notifier.submit(hits)
             if self.config.storage.retention_days and report.flush_error is None:
-                await asyncio.to_thread(self._apply_retention, report.started)
+                await self._off_loop(self._apply_retention, report.started)
         report.finished = self.clock()
         for o in report.failed:
             log.warning("%s: %s: %s", o.source.name, o.status, o.error)
         log.info("polled %d feeds: %d new items, %d failed, %d not due", len(report.outcomes),
                  len(report.new_items), len(report.failed), report.not_due)
         return report
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a thread, so that the loop stays free for what else it serves (a
+        daemon's control socket); a one-shot poll's loop has nothing else to do by then, and
+        runs it at once (a thread's start, and the executor's shutdown, cost more)."""
+        if self.resident:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
 
     def _expect_parses(self, due: list[tuple[FeedSource, FeedState | None]]) -> None:
         """Tell a one-shot poll's own pool how many feeds were never parsed (a parse each,

@@ -184,15 +184,16 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (macro-F1 0.892)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (1,381 rows: macro-F1
+    0.892; talks .87/.93, sanctions .96/.97, statements .77/.86 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
-    assert report.rows == 912
+    assert report.rows == 1381
     assert report.macro_f1 >= 0.885
-    assert report.stats["talks"].f1 >= 0.87
-    assert report.stats["sanctions"].f1 >= 0.94
-    assert report.stats["sanctions"].recall >= 0.95
-    assert report.stats["statements"].f1 >= 0.845
-    assert report.stats["statements"].precision >= 0.80
+    assert report.stats["talks"].f1 >= 0.89
+    assert report.stats["sanctions"].f1 >= 0.96
+    assert report.stats["sanctions"].recall >= 0.96
+    assert report.stats["statements"].f1 >= 0.80
+    assert report.stats["statements"].precision >= 0.76
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):
@@ -254,3 +255,69 @@ def test_config_file_user_class_and_actor(tmp_path):
     c = Classifier.from_spec(load_config(path).rules)
     assert "statements" in c.classify("", "The Chadian minister said so").labels
     assert "statements" in c.classify("", "N'Djamena said on Monday").labels
+
+
+# Talks and sanctions: kinds of phrasing the bundled rules tell apart (invented wording).
+@pytest.mark.parametrize("title, summary, label, expected", [
+    # A leader's meetings at home are not talks; a foreign counterpart's are.
+    ("Meeting with representatives of the German business community", "", "talks", False),
+    ("President meets with 12-year-old Ukrainian chess champion", "", "talks", False),
+    ("Meeting with President of Kazakhstan", "The two presidents discussed trade.", "talks", True),
+    # A call for a truce is a statement; a truce agreed or extended is talks news.
+    ("Senators call for ceasefire in Sudan", "", "talks", False),
+    ("Fighting flares despite planned truce", "", "talks", False),
+    ("Warring sides agree to extend ceasefire by a week", "", "talks", True),
+    ("", "Both armies signed a cessation of hostilities agreement in Nairobi.", "talks", True),
+    # An official's trip abroad, a meeting announced ahead.
+    ("Statement on the Vice President's Travel to Japan", "", "talks", True),
+    ("", "Beijing prepared for a planned summit with Washington next month.", "talks", True),
+    # Domestic bargaining and "talks" as "speaks".
+    ("Debt ceiling talks drag on in Congress", "", "talks", False),
+    ("Teachers' unions resume negotiations with the city", "", "talks", False),
+    ("Tech CEO talks growth and hiring", "", "talks", False),
+    # Tariffs aimed at a country are sanctions; tariffs on a product from everywhere are not.
+    ("Washington proposes new tariffs on Chinese imports", "", "sanctions", True),
+    ("President imposes tariffs on imported lumber", "", "sanctions", False),
+    ("", "Beijing restored tariffs on Australian barley.", "sanctions", True),
+    # Sanctions as background, a criminal probe, a league: not the news.
+    ("Chipmaker unveils new design amid US sanctions", "", "sanctions", False),
+    ("Police freeze accounts of ex-minister in graft probe", "", "sanctions", False),
+    ("Premier League hands record sporting sanction", "", "sanctions", False),
+    # Entry restrictions, terror designations, limits on diplomats are sanctions.
+    ("President restricts entry of nationals from three countries", "", "sanctions", True),
+    ("State Department names militia a Foreign Terrorist Organization", "", "sanctions", True),
+    ("", "Warsaw proposed to restrict Russian diplomats to their host country.", "sanctions", True),
+])
+def test_talks_and_sanctions_kinds(default_classifier, title, summary, label, expected):
+    assert (label in default_classifier.classify(title, summary).labels) == expected
+
+
+@pytest.mark.parametrize("title, summary, expected", [
+    # A headline's bare cue is a statement about the arena of conflict diplomacy or a state
+    # abroad, not about home affairs.
+    ("Statement from the President on the Flooding in Kentucky", "", False),
+    ("Statement from the President on the Hospital Strike in Gaza", "", True),
+    ("Joint Statement on the Trade Pact", "", True),
+    ("Blinken urges restraint in Gaza", "", True),
+    ("Mayor urges calm after storm damage", "", False),
+    ("Stocks will rebound soon, TV host says", "", False),
+    ("No talks until the shelling stops, Kremlin says", "", True),
+    # Proclamations of a national day and notices continuing an emergency; greetings abroad.
+    ("A Proclamation on National Farm Safety Week", "", False),
+    ("Message to the Congress on the Continuation of the National Emergency",
+     "The declaration of that emergency stays in force.", False),
+    ("Greetings to the President of Armenia on the anniversary of relations", "", True),
+    # Home affairs, travel announcements, weather offices, sport.
+    ("Prime minister condemns Covid riots in the capital", "", False),
+    ("Treasury chief warns of debt ceiling default", "", False),
+    ("Statement from the Press Secretary on the Vice President's Travel to Japan", "", False),
+    ("Met Office warns of snow across Britain", "", False),
+    ("Tottenham striker rejects move to Saudi club", "", False),
+    ("Djokovic wins grand slam title in Paris", "", False),
+    # A passive attribution of an utterance.
+    ("Ukraine needs more air defence",
+     "This was stated by the Head of the President's Office during a briefing.", True),
+])
+def test_statements_kinds(default_classifier, title, summary, expected):
+    labels = default_classifier.classify(title, summary).labels
+    assert ("statements" in labels) == expected, labels

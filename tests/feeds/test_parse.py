@@ -184,6 +184,26 @@ def test_ttl_is_read() -> None:
     assert parse(rss([], extra="<ttl>60</ttl>")).ttl == 3600
 
 
+def test_plain_text_takes_its_short_cut_only_where_the_full_cleaning_changes_nothing() -> None:
+    from feeds.text import _SPACE, clip
+
+    def cleaned(text: str, limit: int) -> str:  # the full path, for text without markup
+        return clip(_SPACE.sub(" ", strip_controls(text)).strip(), limit)
+
+    # The whole BMP, the tag characters, a sample of the other planes: inside a word, and
+    # beside spaces
+    points = [*range(0x10000), *range(0xE0000, 0xE0080), *range(0x10000, 0x110000, 251)]
+    for cp in points:
+        c = chr(cp)
+        for text in (f"a{c}b", f" {c} x ", f"{c}  x"):
+            if "<" in text or "&" in text:
+                continue
+            assert plain_text(text, 500) == cleaned(text, 500), hex(cp)
+            assert plain_text(text, 500, is_html=False) == cleaned(text, 500), hex(cp)
+    long = "Envoys meet " * 500
+    assert plain_text(long, 100) == cleaned(long[:3000], 100) and len(plain_text(long, 100)) <= 100
+
+
 def test_text_helpers() -> None:
     assert strip_controls("a\x00b\x1b[2Jc\x9bd\u202ee\tf\ng") == "ab[2Jcde\tf\ng"
     assert plain_text("  x \n y ", 10) == "x y"

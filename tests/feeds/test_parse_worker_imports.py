@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import pickle, sys
 setup, jobs = pickle.loads(sys.stdin.buffer.read())
-rules, _limit, actors, watch = setup
+rules, _limit, actors, watch, _nice = setup
 from feeds.parse import pool
 pool.init_worker(rules, actors, watch)
 for job in jobs:

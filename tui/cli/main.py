@@ -127,21 +127,25 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     for name in feeds:
         if config.feed(name) is None:
             raise UserError(f"no feed named {name!r} in {config.path}")
+    pool = _first_poll_workers(obj, feeds)
     try:
         store = obj.open_store(lean=True)
-    except StoreLocked:
-        if _poll_through_daemon(obj, poll_all, feeds):  # one that started meanwhile
-            return
+    except BaseException as e:
+        if pool is not None:
+            pool.close()
+        if isinstance(e, StoreLocked) and _poll_through_daemon(obj, poll_all, feeds):
+            return  # (a daemon that started meanwhile)
         raise
     from feeds.poll import aio
     from feeds.poll.poller import Poller
     from feeds.classify.reclassify import reclassify_if_needed
 
-    changed = reclassify_if_needed(store, config.rules, actors=config.actors)
-    if changed is not None:
-        click.echo(f"rules changed: re-classified {changed} stored items")
-    poller = Poller(config, store, clock=obj.clock, resident=False)
+    poller = Poller(config, store, clock=obj.clock, resident=False, parse_pool=pool,
+                    owns_pool=True)
     try:
+        changed = reclassify_if_needed(store, config.rules, actors=config.actors)
+        if changed is not None:
+            click.echo(f"rules changed: re-classified {changed} stored items")
         report = aio.run(poller.poll_cycle(force=poll_all, only=feeds or None))
     finally:
         poller.close()
@@ -156,6 +160,24 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
                       obj)
     if report.failed:
         sys.exit(1)
+
+
+def _first_poll_workers(obj: AppContext, feeds: tuple[str, ...]) -> Any:
+    """The parse pool of a first poll into a new store, its workers started now: every feed
+    is parsed, and they import and compile while this process opens the store and loads the
+    poller, instead of after. None when the store exists (or the poll parses in process)."""
+    try:
+        if obj.store_path.exists() and any(obj.store_path.iterdir()):
+            return None
+    except OSError:
+        return None
+    from feeds.poll.poller import new_parse_pool
+
+    pool = new_parse_pool(obj.config, resident=False)
+    pool.expect(len(feeds) if feeds else sum(f.enabled for f in obj.config.feeds))
+    if pool.inline:  # few enough to parse in process: no worker started
+        return None
+    return pool
 
 
 def _print_poll_report(obj: AppContext, report: Any, quiet: bool) -> None:
