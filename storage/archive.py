@@ -10,8 +10,11 @@ words.
 from __future__ import annotations
 
 from heapq import heappush, heappushpop
+from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
+
+import orjson
 
 from feeds.model import Item
 
@@ -22,11 +25,14 @@ from .manifest import ManifestEntry
 from .partition import IdIndex, Partition, index_name, read_index
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
 from .query import SORT_KEY as _SORT_KEY
-from .rawdocs import docs_containing, prefilter_terms
+from .rawdocs import Keyed, docs_containing, newest_containing, prefilter_terms
+from .weeklog import log_path, read_log
 from .wordindex import matching_docs
 
 # Archives a query reads: (partition, its max published, its item count), newest first.
 Plan = list[tuple[Partition, str, int]]
+# The oldest sort key a full page holds (None: not full, or no page): nothing older enters.
+Floor = Callable[[], tuple[str, str, str] | None] | None
 
 
 def load_index(p: Partition, st: list[int],
@@ -74,22 +80,66 @@ def unsaved_matches(archives: Plan, m: Matcher,
 
 
 def _candidates(p: Partition, count: int, pending: dict[str, list[dict]], m: Matcher,
-                raw_terms: tuple[str, ...]) -> Iterable[dict]:
+                raw_terms: tuple[str, ...], floor: Floor) -> Iterable[dict]:
     """The documents of one archive worth testing: its unsaved matches, or those its word
     index gives for the search words and label, or (no usable index) those of its file
-    whose raw text holds every search word (all of them without a usable word)."""
+    whose raw text holds every search word (all of them without a usable word).
+
+    A week with an append log (an on-disk reader's current week, see Store.open): its
+    file's candidates, then every document of its log, read after the file as a full open
+    reads them (a save that folds the log in writes the file before it deletes the log);
+    the log's version of an item wins over the file's."""
     if p.key in pending:
         return pending[p.key]
+    if p.log_docs is None:
+        return _file_candidates(p, count, m, raw_terms, floor)
+    found = _file_candidates(p, None, m, raw_terms, floor)
+    logged = read_log(log_path(p.path))
+    if not logged:
+        return found
+    ids = {d["id"] for d in logged.values()}
+    # (the log's first: they raise the floor that a newest-first file read stops at)
+    return chain(logged.values(), (d for d in found if d["id"] not in ids))
+
+
+def _file_candidates(p: Partition, count: int | None, m: Matcher,
+                     raw_terms: tuple[str, ...], floor: Floor) -> Iterable[dict]:
+    """:func:`_candidates` from the file alone (``count``: its documents, None if unknown)."""
     indexed = matching_docs(p.path, m.terms, m.label)
     if indexed is not None:
         return indexed
     raw = read_raw(p.path)
     if raw is None:
         return ()  # deleted meanwhile (retention)
+    keyed = newest_containing(raw, raw_terms) if raw_terms and floor is not None else None
+    if keyed is not None:
+        return _newest_first(p, raw, keyed, floor)
     docs = docs_containing(raw, raw_terms, count) if raw_terms else None
     if docs is None:
         return decode_tables(raw, p.path).get("items", {}).values()
     return docs
+
+
+def _newest_first(p: Partition, raw: bytes, keyed: list[Keyed], floor: Floor) -> Iterator[dict]:
+    """The candidates decoded newest first, until the page's floor (its oldest entry once
+    full) is newer than the next one: nothing older could enter the page. A slice that does
+    not decode to the document its key promised: the rest from the whole file, unordered."""
+    done: set[str] = set()
+    for key, start, end in keyed:
+        low = floor()  # type: ignore[misc]
+        if low is not None and key < low:
+            return
+        try:
+            doc = orjson.loads(raw[start:end])
+            same = (doc["published"], doc["first_seen"], doc["id"]) == key
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            same = False
+        if not same:
+            yield from (d for d in decode_tables(raw, p.path).get("items", {}).values()
+                        if d.get("id") not in done)
+            return
+        done.add(key[2])
+        yield doc
 
 
 def scan(f: ItemFilter, m: Matcher, mem: list[Item], need: int | None, archives: Plan,
@@ -114,6 +164,11 @@ def scan(f: ItemFilter, m: Matcher, mem: list[Item], need: int | None, archives:
 
     for item in mem:
         take(_SORT_KEY(item), item)
+
+    def page_floor() -> tuple[str, str, str] | None:
+        return heap[0][0] if need is not None and len(heap) >= need else None
+
+    floor = page_floor if need is not None else None  # (all of them wanted: file order)
     get_flags = flags.get if flags is not None else None
     raw_terms = prefilter_terms(m.terms)
     # Tens of thousands of acyclic documents: collections would re-walk them all (~1/3 of
@@ -124,7 +179,7 @@ def scan(f: ItemFilter, m: Matcher, mem: list[Item], need: int | None, archives:
             if need is not None and len(heap) >= need and hi < heap[0][0][0]:
                 done -= 1
                 break  # nothing left can beat the current page
-            docs: Iterable[dict] | None = _candidates(p, count, pending, m, raw_terms)
+            docs: Iterable[dict] | None = _candidates(p, count, pending, m, raw_terms, floor)
             try:
                 for d in docs:  # type: ignore[union-attr]
                     fl = get_flags(d["id"], NO_FLAGS) if get_flags is not None else NO_FLAGS

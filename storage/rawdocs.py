@@ -8,7 +8,9 @@ field is an object keyed by digits). Two uses:
   documents that do not match, so the raw text is split into documents, case-folded, and
   only documents containing every search word are parsed. No false negatives: orjson escapes
   only `"`, `\\` and control characters, which terms using the prefilter may not contain, and
-  casefold works character by character;
+  casefold works character by character. With a page to fill (``newest_containing``), the
+  candidates are ordered by the sort fields their bytes hold and decoded newest first, only
+  until the page is full (a word in a third of a 20k-item week: ~6,600 decodings saved);
 - document slices: a week's documents decoded one at a time (a whole decoded file costs
   tens of MB more at its peak).
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import orjson
 
@@ -66,29 +68,30 @@ _LINK_KEY = b',"link":'
 _SEARCHED_KEYS = (b'"source":', b'"title":', b'"summary":')
 
 
-def _searched_part(low: bytes, start: int, end: int) -> bytes:
-    """The part of a document that a text search reads (source, title, summary: written
-    before the link): a word found only in the link or the evidence does not make a
-    candidate worth parsing. The whole document if its keys are in another order."""
+def _searched_end(low: bytes, start: int, end: int) -> int:
+    """Where the part of a document that a text search reads ends (source, title, summary:
+    written before the link): a word found only in the link or the evidence does not make a
+    candidate worth parsing. ``end`` (the whole document) if its keys are in another order."""
     link = low.find(_LINK_KEY, start, end)
     if link < 0 or any(low.find(key, start, link) < 0 for key in _SEARCHED_KEYS):
-        return low[start:end]
-    return low[start:link]
+        return end
+    return link
 
 
-def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | None:
+def _spans_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> Iterator[tuple[int, int]]:
     """The fast case: ASCII words, and no character in the file that folds to ASCII. Then
     lowering the bytes (ASCII only) finds exactly what casefolding would, at the same
     offsets, and each hit's document is found around it: no pass over the whole file but
-    the search for the first word."""
+    the search for the first word. Yields where each candidate's start marker is, and
+    where the document ends."""
     low = raw.lower()
     words = [t.encode("ascii") for t in terms]
     probe = max(words, key=len)
-    out, seen, find, pos = [], set(), low.find, 0
+    seen, find, pos = set(), low.find, 0
     while True:
         pos = find(probe, pos)
         if pos < 0:
-            return out
+            return
         # The document holding the hit begins at the last start at or before it (a hit may
         # lie inside a start marker itself: "id").
         start = low.rfind(_DOC_START_B, 0, pos + len(_DOC_START_B))
@@ -101,8 +104,14 @@ def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | N
             continue
         seen.add(start)
         end = raw.rfind(b",", start, nxt) if nxt >= 0 else len(raw) - 2  # the last one: before "}}"
-        if not all(w in _searched_part(low, start, end) for w in words):
-            continue
+        stop = _searched_end(low, start, end)  # (bounds, not a slice: no copy per document)
+        if all(find(w, start, stop) >= 0 for w in words):
+            yield start, end
+
+
+def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | None:
+    out = []
+    for start, end in _spans_containing_ascii(raw, terms):
         try:
             doc = orjson.loads(raw[start + 2:end])
         except orjson.JSONDecodeError:
@@ -110,6 +119,37 @@ def _docs_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> list[dict] | N
         if not isinstance(doc, dict):
             return None
         out.append(doc)
+    return out
+
+
+def _fast_path(raw: bytes, terms: tuple[str, ...]) -> bool:
+    return (all(t.isascii() for t in terms) and _ITEMS_HEAD_B.match(raw) is not None
+            and raw.endswith(b"}}}") and _no_char_folds_to_ascii(raw))
+
+
+# A document's sort fields in this store's own layout (orjson's, in Item.to_dict's order).
+SORT_FIELDS = re.compile(rb'"published":"([^"\\]*)","first_seen":"([^"\\]*)"')
+Keyed = tuple[tuple[str, str, str], int, int]  # (published, first_seen, id), document slice
+
+
+def newest_containing(raw: bytes, terms: tuple[str, ...]) -> list[Keyed] | None:
+    """:func:`docs_containing`'s candidates not decoded yet, newest first by their sort key
+    read from the bytes (a page can then stop decoding once nothing older can enter it):
+    only on the fast path (None otherwise, or when a key is not where it belongs)."""
+    if not terms or _ESCAPE_U.search(raw) or not _fast_path(raw, terms):
+        return None
+    out = []
+    for start, end in _spans_containing_ascii(raw, terms):
+        m = SORT_FIELDS.search(raw, start, end)
+        iid = raw[start + 9:start + 25]
+        # (a key written twice would decode to its last value: not this store's writing)
+        if m is None or raw[start + 25:start + 26] != b'"' or \
+                raw.count(b'"published":', start, end) != 1 or \
+                raw.count(b'"first_seen":', start, end) != 1:
+            return None
+        out.append(((m[1].decode(), m[2].decode(), iid.decode()), start + 2, end))
+    out.sort(reverse=True)
+    return out
 
 
 def item_doc_slices(raw: bytes) -> list[tuple[str, int, int]] | None:
@@ -141,10 +181,10 @@ def item_doc_slices(raw: bytes) -> list[tuple[str, int, int]] | None:
     return out
 
 
-def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[dict] | None:
+def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int | None) -> list[dict] | None:
     """Documents of a raw items partition whose JSON text contains every (case-folded)
-    term, parsing only those. None when the layout is not the expected one (written by
-    something else, escaped non-ASCII, count mismatch…): then parse the whole file.
+    term, parsing only those (``expected``: how many it holds, None if unknown). None for
+    another layout (escaped non-ASCII, a count mismatch…): then parse the whole file.
 
     The words are looked for in the case-folded text with ``str.find``; only a document
     holding a hit is located (by the positions of the documents' starts) and checked for
@@ -153,8 +193,7 @@ def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[d
     """
     if not terms or _ESCAPE_U.search(raw):
         return None
-    if (all(t.isascii() for t in terms) and _ITEMS_HEAD_B.match(raw) and raw.endswith(b"}}}")
-            and _no_char_folds_to_ascii(raw)):
+    if _fast_path(raw, terms):
         return _docs_containing_ascii(raw, terms)
     try:
         text = raw.decode("utf-8")
@@ -176,6 +215,7 @@ def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int) -> list[d
     if not hits:
         return []
     f_starts = _doc_starts(folded)
+    expected = len(f_starts) if expected is None else expected
     if len(f_starts) != expected:
         return None
     candidates = sorted({max(bisect.bisect_right(f_starts, h) - 1, 0) for h in hits})

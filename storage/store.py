@@ -107,8 +107,10 @@ class Store(StateAccess, LabelCorrections):
         brings the window in as a full open would: a lean store answers everything.
 
         ``on_disk`` (a reader's one-shot search of the whole history, ``list --archive``):
-        no week is brought into memory (but one with an append log); queries read every week
-        from disk, the ended ones through their word indexes. Readers only.
+        no week is brought into memory; queries read every week from disk, the ended ones
+        through their word indexes, the others parsing only the documents whose raw text
+        holds the search words (a week with an append log: its file's, then its log's, as a
+        full open overlays them). Readers only.
 
         A writer takes the writer lock (StoreLockedError if another process has it;
         StoreUnwritableError on a read-only or full filesystem); a readonly store takes no
@@ -269,6 +271,8 @@ class Store(StateAccess, LabelCorrections):
             if p.db is not None:
                 doc = p.docs().get(key)
                 return Item.from_dict(doc) if doc is not None else None
+            if p.log_docs and key in p.log_docs:  # (an on-disk reader's week with a log)
+                return Item.from_dict(p.log_docs[key])
             path = p.path
         doc = archive.read_doc(path, key)  # outside the lock
         return Item.from_dict(doc) if doc is not None else None

@@ -14,8 +14,8 @@ mark (lines torn or whole): dropped on reading and cut off before the next appen
 save is there whole or not at all, as with the atomic file writes. A kill between a full save and the
 log's deletion leaves a log whose lines the new file already holds: replaying it changes
 nothing, because every change to a week with a log is appended before the full save.
-A week with a log is always held in memory, never an archive, so the archive readers never
-see one.
+A week with a log is held in memory, never an archive, except by an on-disk reader (a
+search of the whole history), whose archive scan reads the log after the file.
 """
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class Weeks:
                  clock: Callable[[], float], defer_older: bool, lean: bool = False,
                  on_disk: bool = False) -> None:
         self.directory = directory
-        self.on_disk = on_disk  # no week held in memory but those with a log (see Store.open)
+        self.on_disk = on_disk  # no week held in memory, a logged one as a lean open's
         # A lean open (a one-shot poll): every week is only its id index (and its log's
         # documents) until something asks for items (:meth:`materialize`).
         self.lean = lean
@@ -129,7 +129,7 @@ class Weeks:
             durable = self.disk_manifest.get(key)
             if durable is not None and durable.stat != st:
                 durable = None
-            if self.lean:
+            if self.lean or (self.on_disk and len(st) > 3):  # (a search reads the log later)
                 entry = self._load_lean(p, st, durable is None)
             elif p.end > window_start or len(st) > 3:  # (a week with a log stays in memory)
                 entry = self._load_resident(p, not self.readonly and key == current,
@@ -233,7 +233,7 @@ class Weeks:
         if rebuilt:
             p.stat = st
             self.save_index(p, index)
-        p.index = index
+        p.index, p.log_docs = index, None  # (an on-disk reader's log may have been folded)
         return entry
 
     def load_deferred(self) -> int:
@@ -258,8 +258,7 @@ class Weeks:
 
     @staticmethod
     def _items_of_file(path: Path) -> list[Item]:
-        # A function of its own so that the file's bytes are freed before the next week's
-        # are read.
+        # (a function of its own: the file's bytes are freed before the next week's are read)
         raw = read_raw(path)
         return [] if raw is None else items_from_raw(raw, path)
 
@@ -479,6 +478,7 @@ class Weeks:
                 found.update(f"{int(k):016x}" for k in p.docs() if lo <= int(k) < hi)
             elif p.index is not None:
                 found.update(f"{d:016x}" for d in p.index.between(lo, hi, limit))
+                found.update(item_id_of(k) for k in p.log_docs or () if lo <= int(k) < hi)
         return sorted(found)[:limit]
 
     def find(self, item_id: str) -> tuple[Partition | None, Item | None]:

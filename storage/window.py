@@ -5,7 +5,6 @@ reversed walk that never sorts. The Store calls this under its lock.
 """
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right, insort
 from itertools import islice
 from operator import lt
@@ -20,6 +19,7 @@ from .atomic import decode_tables, read_raw
 from .codec import bad_document, doc_differs, items_from_docs
 from .partition import Partition, doc_id, item_id_of
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
+from .rawdocs import SORT_FIELDS as _SORT_FIELDS
 from .rawdocs import _doc_starts
 from .weeklog import log_path, read_log
 from .query import SORT_KEY as _SORT_KEY
@@ -156,10 +156,8 @@ class RecentWindow:
 
 
 # --- a week's first pages, before it is in memory ------------------------------------------
-# Where a document's sort fields are in this store's own layout (orjson's, in the order of
-# Item.to_dict): the documents are ordered from the raw bytes and decoded newest first, only
-# until every page is full.
-_SORT_FIELDS = re.compile(rb'"published":"([^"\\]*)","first_seen":"([^"\\]*)"')
+# The documents are ordered by their sort fields as the raw bytes hold them
+# (rawdocs.SORT_FIELDS) and decoded newest first, only until every page is full.
 _Row = tuple[bytes, bytes, bytes, int]  # the sort key (published, first_seen, id), source
 
 

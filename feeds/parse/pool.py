@@ -21,6 +21,7 @@ import select
 import sys
 import threading
 import time
+from array import array
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,16 +138,50 @@ def pack(parsed: ParsedFeed) -> tuple:
     return items, _feed_values(parsed)
 
 
+_LABELS = _ITEM_FIELDS.index("labels")
+_SCORES = _ITEM_FIELDS.index("scores")
+_ACTORS = _ITEM_FIELDS.index("actors")
+SHARED_MAX = 20_000  # canonical values kept across documents (a daemon's cycles too)
+_shared: dict[Any, Any] = {}
+
+
+def _share(value: Any, key: Any = None) -> Any:
+    """One object for equal values: label and actor tuples, score dicts (a few sums) and
+    match weights repeat across a cycle's items, and each unpickled copy would stay in the
+    store (~4 MiB a 10k-item cycle). Items never change a scores dict in place (every change
+    makes a new one: Item.with_classification, the store's codec)."""
+    key = value if key is None else key
+    found = _shared.get(key)
+    if found is None:
+        if len(_shared) >= SHARED_MAX:
+            _shared.clear()
+        found = _shared[key] = value
+    return found
+
+
+def _scores(scores: dict[str, float]) -> dict[str, float]:
+    """The shared dict equal to ``scores``, bit for bit: keyed by the floats' bytes, as 0.0
+    equals -0.0, which prints otherwise."""
+    return _share(scores, (*scores, array("d", scores.values()).tobytes()))
+
+
+def _evidence(rows: tuple) -> tuple[Match, ...]:
+    """Matches of these rows; their weights (a rule's, or its title weight) shared."""
+    intern = sys.intern  # matched words repeat across items
+    return tuple(Match(m[0], m[1], intern(m[2]), m[3], m[4], m[5],
+                       _share(m[6]) if m[6] else m[6]) for m in rows)
+
+
 def unpack(packed: tuple) -> ParsedFeed:
-    """The ParsedFeed that :func:`pack` was given."""
+    """The ParsedFeed that :func:`pack` was given (equal values shared: see _share)."""
     rows, rest = packed
     items = []
-    intern = sys.intern  # matched words repeat across items (~2 MiB a 10k-item cycle)
     for values in rows:
         item = Item(*values)
+        item.labels, item.actors = _share(values[_LABELS]), _share(values[_ACTORS])
+        item.scores = _scores(values[_SCORES])
         if item.evidence:
-            item.evidence = tuple(Match(m[0], m[1], intern(m[2]), *m[3:])
-                                  for m in item.evidence)
+            item.evidence = _evidence(item.evidence)
         items.append(item)
     parsed = ParsedFeed(True, items)
     for name, value in zip(_FEED_FIELDS, rest):
