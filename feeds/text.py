@@ -43,6 +43,8 @@ _LINE_BREAKS = re.compile(r"[\t\n]+")
 
 def strip_controls(text: str) -> str:
     """Remove characters that can drive a terminal or disguise text; keep tab and newline."""
+    if text.isprintable():  # most text: every character removed here is unprintable
+        return text
     return _SURROGATE.sub("", _CONTROL.sub("", text))
 
 

@@ -45,11 +45,15 @@ def checked_item(item: Item) -> Item:
 def encodable(doc: dict[str, Any], what: str) -> dict[str, Any]:
     """``doc``, refused now (ValueError naming ``what``) if it cannot be encoded: later it
     would make every flush fail."""
+    _dumps(doc, what)
+    return doc
+
+
+def _dumps(doc: dict[str, Any], what: str) -> bytes:
     try:
-        orjson.dumps(doc)
+        return orjson.dumps(doc)
     except TypeError as exc:
         raise ValueError(f"{what} cannot be stored as JSON: {exc}") from None
-    return doc
 
 
 def encodable_doc(item: Item) -> dict[str, Any]:
@@ -62,10 +66,7 @@ def encoded_doc(item: Item) -> tuple[dict[str, Any], bytes]:
     the next save. A copy: orjson's own result sits in a buffer several KiB larger, which
     held for 10k items until the save grew the heap by ~70 MiB."""
     doc = item.to_dict()
-    try:
-        return doc, bytes(memoryview(orjson.dumps(doc)))
-    except TypeError as exc:
-        raise ValueError(f"item {item.id} cannot be stored as JSON: {exc}") from None
+    return doc, bytes(memoryview(_dumps(doc, f"item {item.id}")))
 
 
 def merge_item(old: Item, new: Item) -> Item:

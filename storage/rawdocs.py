@@ -38,7 +38,7 @@ _DOC_START = '":{"id":"'  # where every document begins: its key's closing quote
 _DOC_START_B = _DOC_START.encode()
 
 
-def _doc_starts(text: str | bytes) -> list[int]:
+def doc_starts(text: str | bytes) -> list[int]:
     """Where each document begins (see _DOC_START), in the text or in the raw bytes."""
     marker = _DOC_START if isinstance(text, str) else _DOC_START_B
     out, find, pos = [], text.find, 0
@@ -166,7 +166,7 @@ def item_doc_slices(raw: bytes) -> list[tuple[str, int, int]] | None:
         return []
     if raw[body:body + 1] != b'"' or not raw.endswith(b"}}}"):
         return None
-    starts = _doc_starts(raw)
+    starts = doc_starts(raw)
     key_opens = [raw.rfind(b'"', 0, start) for start in starts]
     if not starts or key_opens[0] != body \
             or any(raw[k - 1:k] != b"," for k in key_opens[1:]):
@@ -214,7 +214,7 @@ def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int | None) ->
         pos += 1
     if not hits:
         return []
-    f_starts = _doc_starts(folded)
+    f_starts = doc_starts(folded)
     expected = len(f_starts) if expected is None else expected
     if len(f_starts) != expected:
         return None
@@ -227,7 +227,7 @@ def docs_containing(raw: bytes, terms: tuple[str, ...], expected: int | None) ->
         if not all(t in piece for t in terms):
             continue
         if o_starts is None:
-            o_starts = _doc_starts(body)
+            o_starts = doc_starts(body)
             if len(o_starts) != expected:
                 return None
         begin = o_starts[k] + 2  # the document's "{"

@@ -46,13 +46,8 @@ def may_append(log_bytes: int, adding: int, base_bytes: int) -> bool:
     return log_bytes + adding <= max(LOG_MIN_FOLD, base_bytes // 2)
 
 
-def encode_lines(docs: Iterable[dict[str, Any]]) -> bytes:
-    """One save's lines and its commit mark."""
-    return join_lines(map(orjson.dumps, docs))
-
-
 def join_lines(encoded: Iterable[bytes]) -> bytes:
-    """:func:`encode_lines` of documents already encoded (by ``orjson.dumps``)."""
+    """One save's lines and its commit mark, from its documents encoded by ``orjson.dumps``."""
     return b"".join(d + b"\n" for d in encoded) + b"\n"
 
 
@@ -96,7 +91,7 @@ def parse_lines(raw: bytes) -> tuple[Docs, int]:
 
 
 def append_lines(path: Path, payload: bytes) -> int:
-    """Append ``payload`` (one save, :func:`encode_lines`) durably; returns the log's size
+    """Append ``payload`` (one save, :func:`join_lines`) durably; returns the log's size
     after. An unfinished save (a killed append) is cut off first: never in the middle."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)

@@ -19,8 +19,7 @@ from .atomic import decode_tables, read_raw
 from .codec import bad_document, doc_differs, items_from_docs
 from .partition import Partition, doc_id, item_id_of
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
-from .rawdocs import SORT_FIELDS as _SORT_FIELDS
-from .rawdocs import _doc_starts
+from .rawdocs import SORT_FIELDS as _SORT_FIELDS, doc_starts
 from .weeklog import log_path, read_log
 from .query import SORT_KEY as _SORT_KEY
 
@@ -187,7 +186,7 @@ def _raw_rows(raw: bytes, extra: Mapping[str, dict[str, Any]]
     file's); None for another layout."""
     if not (raw.startswith(b'{"items":{"') and raw.endswith(b"}}}")):
         return None
-    starts = _doc_starts(raw)  # where each document's key ends: its id follows
+    starts = doc_starts(raw)  # where each document's key ends: its id follows
     found = list(_SORT_FIELDS.finditer(raw))
     at = [m.start() for m in found]
     if len(at) != len(starts) or not (all(map(lt, starts, at)) and all(map(lt, at, starts[1:]))):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 
 # What counts as one word between the two parts of a near pattern.
 _WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
@@ -30,17 +31,12 @@ def _gap_words(text: str, a: int, b: int, limit: int) -> int:
     return len(_WORD.findall(text, a, b))
 
 
-_MORE: dict[int, re.Pattern[str]] = {}
-
-
+@lru_cache(maxsize=None)  # one per near distance in the rules
 def _more_than(limit: int) -> re.Pattern[str]:
     """Matches at the start of a gap holding more than ``limit`` words (as :data:`_WORD`
     counts them): one C call, where counting them costs a Python step per word. Each word
     is taken whole (an atomic group), so a long word never counts as two."""
-    rx = _MORE.get(limit)
-    if rx is None:
-        rx = _MORE[limit] = re.compile(r"(?>\W*\w+(?:['\u2019]\w+)*){%d}" % (limit + 1))
-    return rx
+    return re.compile(r"(?>\W*\w+(?:['\u2019]\w+)*){%d}" % (limit + 1))
 
 
 # A sentence ends at . ! or ? followed by space and a capitalised word (closing and opening

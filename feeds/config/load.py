@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - not installed: the standard library's,
 
 from feeds.model import FeedSource
 from feeds.redact import redact_text
-from feeds.config.paths import APP_NAME, resolve_db_path  # noqa: F401 - imported from here too
+from feeds.config.paths import APP_NAME
 from feeds.config.units import format_duration, parse_duration, parse_size
 
 

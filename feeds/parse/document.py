@@ -205,10 +205,7 @@ def _normalise(entry: Any, feed_key: str, feed_name: str, base: str, now: float,
     date_missing = published_ts is None or not (EARLIEST_DATE <= published_ts <= now + FUTURE_SLACK)
     if date_missing:
         published_ts = now
-    guid = str(entry.get("id") or "")
-    if not guid.isprintable():  # (printable: no character strip_controls removes)
-        guid = strip_controls(guid)
-    guid = guid[:GUID_MAX].strip()
+    guid = strip_controls(str(entry.get("id") or ""))[:GUID_MAX].strip()
     identity = guid or (raw_link.strip() and "link:" + raw_link.strip()[:GUID_MAX])
     if not identity and title:
         identity = "title:" + title + "|" + str(entry.get("published") or entry.get("updated") or "")

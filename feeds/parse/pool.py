@@ -32,6 +32,7 @@ from feeds.parse.worker import read_message, write_message
 
 if TYPE_CHECKING:  # (imported when used: a worker imports this module, and needs neither)
     import subprocess
+    from collections.abc import Callable
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space per worker
 # A one-shot poll parses its first documents in its own process (a worker costs ~0.3 s to
@@ -212,6 +213,17 @@ def _spawn() -> subprocess.Popen:
                             cwd=_PACKAGE_ROOT)
 
 
+def timed_out(seconds: float) -> ParsedFeed:
+    """The result of a document whose worker was stopped at its deadline."""
+    return ParsedFeed(False, error=f"parsing took longer than {seconds:g} s (worker stopped)")
+
+
+def died() -> ParsedFeed:
+    """The result of a document whose worker died on it."""
+    return ParsedFeed(False, error="the parse worker died on this document "
+                                   "(memory limit or crash)")
+
+
 class _WorkerDied(Exception):
     pass
 
@@ -243,19 +255,25 @@ class _Worker:
         except (EOFError, OSError) as e:
             raise _WorkerDied from e
 
-    def ensure_ready(self, deadline: float) -> None:
-        """Wait for the worker's "ready" (its imports done): TimeoutError, _WorkerDied."""
+    def ensure_ready(self, deadline: float, read: Callable[[float], Any] | None = None
+                     ) -> None:
+        """Wait for the worker's "ready" (its imports done): TimeoutError, _WorkerDied.
+        ``read``: how the caller reads this worker's messages (default :meth:`_read`)."""
         if not self.ready:
-            if self._read(deadline) != "ready":
+            if (read or self._read)(deadline) != "ready":
                 raise _WorkerDied
             self.ready = True
+
+    def send(self, job: ParseJob) -> None:
+        """Write ``job`` to the worker, after its setup message is whole in the pipe."""
+        self._setup.join()
+        write_message(self.proc.stdin, job)
 
     def call(self, job: ParseJob, timeout: float) -> ParsedFeed:
         """The result; TimeoutError past the deadline; _WorkerDied if the process died."""
         self.ensure_ready(time.monotonic() + STARTUP_GRACE)
-        self._setup.join()  # (read whole by now: the worker said it is ready)
         try:
-            write_message(self.proc.stdin, job)
+            self.send(job)
         except (BrokenPipeError, OSError) as e:
             raise _WorkerDied from e
         return unpack(self._read(time.monotonic() + timeout))
@@ -279,11 +297,11 @@ class ParsePool:
     """``await pool.parse(job)`` → ParsedFeed, never raising for what the document holds."""
 
     one_shot_inline = INLINE_DOCUMENTS  # the ``inline`` a one-shot poller gives its pool
-    worker_nice = WORKER_NICE  # of the workers started from now on (a headless daemon: 0)
 
     def __init__(self, rules_spec: Any = None, *, workers: int = 0, timeout: float = 20.0,
                  memory_limit: int = MEMORY_LIMIT, actors_spec: Any = None,
-                 watch_spec: Any = None, inline: int = 0) -> None:
+                 watch_spec: Any = None, inline: int = 0, worker_nice: int = WORKER_NICE
+                 ) -> None:
         self.rules_spec = rules_spec
         self.actors_spec = actors_spec
         self.watch_spec = watch_spec  # [watch]: matched in the workers (ParsedFeed.watch)
@@ -298,6 +316,7 @@ class ParsePool:
         self.inline = inline  # documents left that the calling process may parse itself
         self._inline_lock = threading.Lock()
         self._inline_parts: tuple[Any, Any, Any] | None = None
+        self.worker_nice = worker_nice  # a headless poller's workers: 0, its own priority
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.rules_spec, self.memory_limit, self.actors_spec, self.watch_spec,
@@ -387,7 +406,7 @@ class ParsePool:
 
     def _parse_inline(self, job: ParseJob) -> ParsedFeed | None:
         """``job`` parsed in this process if it may be (see INLINE_DOCUMENTS), else None."""
-        if len(job.body) > INLINE_MAX_BYTES:
+        if self.inline <= 0 or len(job.body) > INLINE_MAX_BYTES:
             return None
         with self._inline_lock:  # one at a time: the GIL would serialise them anyway
             if self.inline <= 0:
@@ -403,11 +422,8 @@ class ParsePool:
 
     def parse_sync(self, job: ParseJob) -> ParsedFeed:
         """Blocking: run ``job`` on a worker (from any thread), or here (see ``inline``)."""
-        if self.inline > 0:
-            parsed = self._parse_inline(job)
-            if parsed is not None:
-                return parsed
-        return self._parse_on_worker(job)
+        parsed = self._parse_inline(job)
+        return parsed if parsed is not None else self._parse_on_worker(job)
 
     def _parse_on_worker(self, job: ParseJob) -> ParsedFeed:
         for attempt in (1, 2):
@@ -416,13 +432,11 @@ class ParsePool:
                 result = worker.call(job, self.timeout)
             except TimeoutError:
                 self._retire(worker)
-                return ParsedFeed(False, error=f"parsing took longer than {self.timeout:g} s "
-                                               "(worker stopped)")
+                return timed_out(self.timeout)
             except _WorkerDied:
                 self._retire(worker)
                 if attempt == 2 or worker.ready:
-                    return ParsedFeed(False, error="the parse worker died on this document "
-                                                   "(memory limit or crash)")
+                    return died()
                 continue  # it died while starting: try a fresh one once
             self._idle.put(worker)
             return result
@@ -432,10 +446,9 @@ class ParsePool:
         """:meth:`parse_sync` off the event loop; a document parsed inline is parsed on it
         (a few ms: on a thread it would hold the GIL against the loop's fetches, and a
         thread's start costs as much)."""
-        if self.inline > 0:
-            parsed = self._parse_inline(job)
-            if parsed is not None:
-                return parsed
+        parsed = self._parse_inline(job)
+        if parsed is not None:
+            return parsed
         import asyncio
 
         return await asyncio.to_thread(self._parse_on_worker, job)  # (not in process twice)

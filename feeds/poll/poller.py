@@ -190,15 +190,13 @@ def new_parse_pool(config: Config, *, resident: bool) -> ParsePool:
     """The parse pool a poller makes for itself. A one-shot poll's parses its first (plain,
     small) documents in process (see ParsePool) and its workers run at its own priority
     (headless: no screen to yield the CPU to)."""
-    from feeds.parse.pool import ParsePool
+    from feeds.parse.pool import WORKER_NICE, ParsePool
 
     settings = config.polling
-    pool = ParsePool(config.rules, workers=settings.parse_workers, timeout=settings.parse_timeout,
+    return ParsePool(config.rules, workers=settings.parse_workers, timeout=settings.parse_timeout,
                      actors_spec=config.actors, watch_spec=config.watch,
-                     inline=0 if resident else ParsePool.one_shot_inline)
-    if not resident:
-        pool.worker_nice = 0
-    return pool
+                     inline=0 if resident else ParsePool.one_shot_inline,
+                     worker_nice=WORKER_NICE if resident else 0)
 
 
 class Poller:
@@ -406,8 +404,10 @@ class Poller:
     def _expect_parses(self, due: list[tuple[FeedSource, FeedState | None]]) -> None:
         """Tell a one-shot poll's own pool how many feeds were never parsed (a parse each,
         surely); none: the pool is not even made."""
+        if self.resident or not self._own_pool:
+            return
         never_parsed = sum(1 for _, st in due if st is None or not st.body_hash)
-        if not self.resident and self._own_pool and never_parsed:
+        if never_parsed:
             self.pool.expect(never_parsed)
 
     def _apply_retention(self, now: float) -> None:

@@ -96,8 +96,8 @@ class HeadlessPoller(Poller):
         settings = config.polling
         self._pipelined = PipelinedPool(config.rules, workers=settings.parse_workers,
                                         timeout=settings.parse_timeout,
-                                        actors_spec=config.actors, watch_spec=config.watch)
-        self._pipelined.worker_nice = 0
+                                        actors_spec=config.actors, watch_spec=config.watch,
+                                        worker_nice=0)
         super().__init__(config, store, clock=clock, parse_pool=self._pipelined)
 
     def close(self, notify_grace: float | None = None) -> None:

@@ -19,8 +19,9 @@ import time
 from typing import Any
 
 from feeds.parse.document import ParsedFeed
-from feeds.parse.pool import STARTUP_GRACE, ParseJob, ParsePool, _Worker, _WorkerDied, unpack
-from feeds.parse.worker import _HEADER, write_message
+from feeds.parse.pool import (STARTUP_GRACE, ParseJob, ParsePool, _Worker, _WorkerDied, died,
+                              timed_out, unpack)
+from feeds.parse.worker import _HEADER
 
 DEPTH = 2  # documents in a worker's hands at once: the one it parses, the next one
 RESENDS = 3  # times a document whose worker was stopped for another one is sent again
@@ -65,10 +66,7 @@ class _Lane:
 
     def ensure_ready(self, deadline: float) -> None:
         """The worker's "ready" (its imports done) read: TimeoutError, _WorkerDied."""
-        if not self.worker.ready:
-            if self.receive(deadline) != "ready":
-                raise _WorkerDied
-            self.worker.ready = True
+        self.worker.ensure_ready(deadline, self.receive)
 
 
 class _Resend(Exception):
@@ -144,11 +142,8 @@ class PipelinedPool(ParsePool):
                 self._cv.wait()
             if lane.dead:
                 raise _Resend
-        setup = getattr(lane.worker, "_setup", None)  # its first message, if written by
-        if setup is not None:  # a thread of its own, must be whole in the pipe first
-            setup.join()
         try:
-            write_message(lane.worker.proc.stdin, job)
+            lane.worker.send(job)
         except (BrokenPipeError, OSError, ValueError):
             self._stop(lane)  # (whoever reads its results reports why it died)
             raise _Resend from None
@@ -170,14 +165,12 @@ class PipelinedPool(ParsePool):
             packed = lane.receive(time.monotonic() + self.timeout)
         except TimeoutError:
             self._stop(lane)
-            return ParsedFeed(False, error=f"parsing took longer than {self.timeout:g} s "
-                                           "(worker stopped)")
+            return timed_out(self.timeout)
         except _WorkerDied:
             self._stop(lane)
             if not worker.ready:
                 raise
-            return ParsedFeed(False, error="the parse worker died on this document "
-                                           "(memory limit or crash)")
+            return died()
         with self._cv:
             lane.done += 1
             self._cv.notify_all()

@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.config.load import (
-    ConfigError, bundled_config_path, load_config, resolve_config_path, resolve_db_path,
-)
+from feeds.config.load import ConfigError, bundled_config_path, load_config, resolve_config_path
+from feeds.config.paths import resolve_db_path
 from tui.cli.main import cli
 
 BUNDLED_SOURCES = {

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from feeds.config.load import load_config
-from feeds.parse.pool import ParseJob, ParsePool
+from feeds.parse.pool import ParsePool
 from feeds.poll.poller import Poller
 from feeds.service.daemon import HeadlessPoller
 from feeds.service.pipeline import PipelinedPool
 from storage.store import Store
+from tests.feeds.test_parse_inline import job as _job
 from tests.feedserver import rss, rss_item
 from tests.helpers import bundled_config
 
@@ -50,11 +51,6 @@ def test_the_daemon_workers_are_not_niced_and_a_dashboards_are(tmp_path: Path,
 
 
 # --- the pipelined pool: two documents in each worker's hands ---------------------------------
-
-def _job(body: bytes, key: str = "http://news.example/feed.xml") -> ParseJob:
-    return ParseJob(body=body, feed_key=key, feed_name="Feed", url=key, content_type=None,
-                    now=1.7e9, max_items=1000)
-
 
 def _slow_document() -> bytes:
     """RSS 0.91 goes to feedparser, which needs many seconds for 60,000 items."""

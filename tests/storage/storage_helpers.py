@@ -57,3 +57,12 @@ def tricky_items(n=60, seed=5):
                              cluster="c" if i % 2 else None,
                              date_missing=bool(i % 5 == 0)))
     return out
+
+
+def count_decodings(monkeypatch, module) -> list[int]:
+    """Spy on ``module.items_from_docs``: the returned list gets each call's document count."""
+    decoded: list[int] = []
+    real = module.items_from_docs
+    monkeypatch.setattr(module, "items_from_docs",
+                        lambda p, docs: (decoded.append(len(docs)), real(p, docs))[1])
+    return decoded

@@ -11,7 +11,7 @@ import pytest
 
 import storage.window as window
 from storage import CorruptStoreError, ItemFilter, Store
-from tests.storage.storage_helpers import DAY, NOW, make_item
+from tests.storage.storage_helpers import DAY, NOW, count_decodings, make_item
 
 WEEK = "2024-W19"  # the clock's week
 PART = f"items-{WEEK}.json"
@@ -70,10 +70,7 @@ def test_the_first_pages_are_the_pages_the_window_answers(week, clock, limit, mo
 
 def test_only_the_documents_shown_are_decoded(week, clock, monkeypatch):
     path, _ = week
-    decoded: list[int] = []
-    real = window.items_from_docs
-    monkeypatch.setattr(window, "items_from_docs",
-                        lambda p, docs: (decoded.append(len(docs)), real(p, docs))[1])
+    decoded = count_decodings(monkeypatch, window)
     with Store.open(path, clock=clock, defer_older=True, lean=True) as s:
         pages = s.first_pages([ItemFilter(label="talks", limit=2),
                                ItemFilter(label="sanctions", limit=2)])

@@ -14,7 +14,7 @@ from feeds.model import FeedState
 from storage import CorruptStoreError, ItemFilter, Store, recover
 from storage import codec
 from storage.weeklog import read_log
-from tests.storage.storage_helpers import make_item
+from tests.storage.storage_helpers import count_decodings, make_item
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -54,10 +54,7 @@ def test_a_poll_that_stores_nothing_writes_only_the_feed_states(week, clock):
 
 def test_a_lean_open_decodes_only_the_items_a_poll_sees_again(week, clock, monkeypatch):
     path, items = week
-    decoded: list[int] = []
-    real = codec.items_from_docs
-    monkeypatch.setattr(codec, "items_from_docs",
-                        lambda p, docs: (decoded.append(len(docs)), real(p, docs))[1])
+    decoded = count_decodings(monkeypatch, codec)
     new = make_item(first_seen=SEEN)
     edited = replace(items[2], title="Talks moved to Doha")
     with Store.open(path, clock=clock, lean=True) as s:

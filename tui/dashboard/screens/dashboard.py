@@ -456,7 +456,7 @@ class DashboardScreen(Screen):
             await pane.show(items, has_more=has_more, filtered=filtered,
                             total=message.counts.get(store_label(pane.pane)))
         self.show_selected()
-        if not (message.initial and getattr(s.store, "deferred", False)):  # (see startup)
+        if not (window_to_come := message.initial and getattr(s.store, "deferred", False)):
             s.unread.recount()
         self.status.scope = self.view_filter.describe()
         if message.initial:
@@ -470,7 +470,7 @@ class DashboardScreen(Screen):
             # inside the worst heartbeat gaps. One full pass per hundred instead.
             young, middle, _old = gc.get_threshold()
             gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-            if getattr(s.store, "deferred", False):
+            if window_to_come:
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
                 self.window_loading = True

@@ -25,14 +25,11 @@ def load_window(store: Any) -> int:
     They live as long as the app: out of the collector's reach before it runs again (loaded
     with the collector paused, they would all be walked by its next pass: 0.15-0.3 s of UI
     pause)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from storage.atomic import paused_gc
+
+    with paused_gc():
         added = store.load_deferred()
         gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
     return added
 
 
