@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from operator import lt
 from typing import Iterable, Iterator
 
 import orjson
@@ -35,7 +36,7 @@ def prefilter_terms(terms: Iterable[str]) -> tuple[str, ...]:
 
 
 _DOC_START = '":{"id":"'  # where every document begins: its key's closing quote, then "id"
-_DOC_START_B = _DOC_START.encode()
+_DOC_START_B = DOC_START = _DOC_START.encode()
 
 
 def doc_starts(text: str | bytes) -> list[int]:
@@ -150,6 +151,30 @@ def newest_containing(raw: bytes, terms: tuple[str, ...]) -> list[Keyed] | None:
         out.append(((m[1].decode(), m[2].decode(), iid.decode()), start + 2, end))
     out.sort(reverse=True)
     return out
+
+
+Row = tuple[bytes, bytes, bytes, int]  # the sort key (published, first_seen, id), rank in file
+
+
+def sorted_rows(raw: bytes) -> tuple[list[Row], list[int]] | None:
+    """Every document's sort key as the bytes hold it, newest first, with its rank in the
+    file, and where each document begins (doc_starts, by rank); None for another layout or
+    a document without its sort fields where they belong."""
+    if not (raw.startswith(b'{"items":{"') and raw.endswith(b"}}}")):
+        return None
+    starts = doc_starts(raw)  # where each document's key ends: its id follows
+    found = list(SORT_FIELDS.finditer(raw))
+    at = [m.start() for m in found]
+    if len(at) != len(starts) or not (all(map(lt, starts, at)) and all(map(lt, at, starts[1:]))):
+        return None
+    rows = [(m[1], m[2], raw[s + 9:s + 25], n) for n, (s, m) in enumerate(zip(starts, found))]
+    rows.sort(reverse=True)
+    return rows, starts
+
+
+def doc_end(raw: bytes, starts: list[int], n: int) -> int:
+    """Where the JSON of the document that begins at ``starts[n]`` ends."""
+    return raw.rfind(b'"', 0, starts[n + 1]) - 1 if n + 1 < len(starts) else len(raw) - 2
 
 
 def item_doc_slices(raw: bytes) -> list[tuple[str, int, int]] | None:

@@ -30,6 +30,7 @@ from .lock import WriterLock
 from .partition import index_name, partition_key_of, week_key_at
 from .wordindex import build_missing, ended_partitions, index_path
 from .weeklog import fold_log
+from . import weekorder
 from .state import STATE_NAME
 
 Tables = dict[str, dict[str, Any]]
@@ -292,6 +293,9 @@ def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> Reco
         report.indexes_built = build_missing(ended if target.is_dir() else
                                              [p for p in ended if p.name == target.name],
                                              verify=True)
+        for file in files:  # the current week's order (the dashboard's first frame)
+            if partition_key_of(file.name) == week_key_at(clock()):
+                weekorder.build_for(file)
         return report
     finally:
         if lock is not None:

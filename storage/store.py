@@ -12,6 +12,8 @@ A store is a directory::
     items-YYYY-Www.ids     id index of the partition (a rebuildable cache)
     items-YYYY-Www.words   word index of an ended week, for search (storage.wordindex; a
                            rebuildable cache)
+    items-YYYY-Www.order   the current week's documents newest first, for the dashboard's
+                           first frame (storage.weekorder; a rebuildable cache)
     *.bak                  the previous good version of each file
 
 Every file is written by AtomicJSONStorage: whole-file atomic replace, on ``flush()`` only
@@ -39,7 +41,7 @@ from typing import Callable, Iterable
 
 from feeds.model import LABELS, NO_LABEL, Item, utc_iso
 
-from . import archive, wordindex
+from . import archive, weekorder, wordindex
 from .atomic import paused_gc, release_free_heap, remove_stray_temps
 from .codec import checked_item
 from .corrections import Correction, LabelCorrections, corrected
@@ -88,6 +90,13 @@ class Store(StateAccess, LabelCorrections):
         self._window = self._weeks.window
         self._items = self._window.items  # the recent window by id (never rebound)
         self._words_week: str | None = None  # the week whose ended weeks were word-indexed
+        self._order_week: str | None = None  # the week whose order index was checked
+        # The current week's order index (storage.weekorder) serves the dashboard's first
+        # frame. A full open (the daemon) keeps it at its flushes; the dashboard (lean,
+        # deferred) at its close, as sorting a week in its flush worker would stall the
+        # UI for a moment; a one-shot poll (lean, nothing deferred) not at all: its cold
+        # run would pay the sort.
+        self._order_at = "flush" if not lean else "close" if defer_older else "never"
 
     # ------------------------------------------------------------------ open / close
     @classmethod
@@ -168,6 +177,8 @@ class Store(StateAccess, LabelCorrections):
                 self._check_owner()  # the id indexes too go only into our own folder
                 with self._lock:
                     self._weeks.save_resident_indexes()
+                if self._order_at == "close":
+                    weekorder.after_flush(self.path, [], self._clock(), None)
         finally:
             with self._lock:
                 self._closed = True
@@ -513,6 +524,9 @@ class Store(StateAccess, LabelCorrections):
                 self._weeks.after_flush()
             self._words_week = wordindex.after_flush(self.path, saved, self._clock(),
                                                      self._words_week)
+            if self._order_at == "flush":
+                self._order_week = weekorder.after_flush(self.path, saved, self._clock(),
+                                                         self._order_week)
         return FlushReport(files, written, time.perf_counter() - t0)
 
     def reload(self) -> bool:

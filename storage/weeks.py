@@ -25,7 +25,7 @@ from tinydb.table import Document
 
 from feeds.model import Item
 
-from . import archive, wordindex
+from . import archive, weekorder, wordindex
 from .atomic import (AtomicJSONStorage, atomic_write, backup_path, read_raw, read_tables,
                      remove_file)
 from .codec import encodable_doc, encoded_doc, items_from_docs, items_from_raw, merge_item
@@ -692,8 +692,8 @@ class Weeks:
 
     def _delete(self, p: Partition) -> None:
         """Delete a whole partition's files (retention); state.json is flushed after."""
-        for path in (log_path(p.path), p.path, backup_path(p.path),
-                     self.directory / index_name(p.key), wordindex.index_path(p.path)):
+        for path in (log_path(p.path), p.path, backup_path(p.path), self.directory /
+                     index_name(p.key), wordindex.index_path(p.path), weekorder.index_path(p.path)):
             remove_file(path)
         p.db = None
         self.drop(p)

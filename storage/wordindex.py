@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-import sys
 import zlib
 from array import array
 from bisect import bisect_right
@@ -40,17 +39,14 @@ import orjson
 
 from feeds.model import LABELS, NO_LABEL
 
-from .atomic import atomic_write
-from .errors import StoreWriteError
 from .partition import partition_key_of, stat_key, week_key_at
 from .query import haystack
 from .rawdocs import item_doc_slices
+from .sidecar import U32, arr, le, names_version, write_cache
 
 SUFFIX = ".words"
 _MAGIC = b"DWWORD2\n"
 _HEAD = struct.Struct("<3Q6I")
-_U32 = "I" if array("I").itemsize == 4 else "L"
-_LITTLE = sys.byteorder == "little"
 # A word found in more tokens than this narrows nothing worth the union (a word of one or
 # two letters): it is left to the exact test of the candidates the other words give.
 MAX_TOKENS_PER_WORD = 4000
@@ -89,21 +85,6 @@ def index_path(partition: Path) -> Path:
     return partition.with_suffix(SUFFIX)
 
 
-def _arr(code: str, data: Any) -> array:
-    a = array(code)
-    a.frombytes(data)
-    if not _LITTLE:
-        a.byteswap()
-    return a
-
-
-def _le(a: array) -> bytes:
-    if not _LITTLE:
-        a = array(a.typecode, a)
-        a.byteswap()
-    return a.tobytes()
-
-
 def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
     """The index of a partition file's bytes (whose stat is ``partition_stat``); None for a
     file not in this store's own layout or over 4 GiB (it is then always scanned)."""
@@ -111,7 +92,7 @@ def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
     if slices is None or len(raw) >= 1 << 32:
         return None
     postings: dict[str, list[int]] = {}
-    starts, ends, bits = array(_U32), array(_U32), bytearray()
+    starts, ends, bits = array(U32), array(U32), bytearray()
     try:
         for n, (_key, start, end) in enumerate(slices):
             doc = orjson.loads(raw[start:end])
@@ -126,16 +107,16 @@ def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
     except (orjson.JSONDecodeError, AttributeError, UnicodeEncodeError):
         return None  # not one object per slice, or text no UTF-8 file can hold
     width = 2 if len(slices) <= 1 << 16 else 4
-    code = "H" if width == 2 else _U32
-    tok_starts, post_offs, post = array(_U32, [0]), array(_U32, [0]), array(code)
+    code = "H" if width == 2 else U32
+    tok_starts, post_offs, post = array(U32, [0]), array(U32, [0]), array(code)
     at = 0
     for t in tokens:
         at += len(t.encode("utf-8")) + 1
         tok_starts.append(at)
         post.extend(postings[t])
         post_offs.append(len(post))
-    body = b"".join((_le(starts), _le(ends), bits, _le(tok_starts), _le(post_offs), vocab,
-                     _le(post)))
+    body = b"".join((le(starts), le(ends), bits, le(tok_starts), le(post_offs), vocab,
+                     le(post)))
     size, mtime_ns, ino = partition_stat
     return _MAGIC + _HEAD.pack(size, mtime_ns, ino, len(slices), len(tokens), len(vocab),
                                len(post), width, zlib.crc32(body)) + body
@@ -144,26 +125,12 @@ def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
 def save(partition: Path, raw: bytes, partition_stat: list[int]) -> bool:
     """Write the index of ``raw`` (the partition file as saved, with that stat). A cache: no
     fsync, and a failure to write is only a slower search."""
-    payload = build(raw, partition_stat)
-    if payload is None:
-        return False
-    try:
-        atomic_write(index_path(partition), payload, backup=False, durable=False)
-    except StoreWriteError:
-        return False
-    return True
+    return write_cache(index_path(partition), build(raw, partition_stat))
 
 
 def is_current(partition: Path, partition_stat: list[int]) -> bool:
     """Does the index on disk name this version of the partition? (its head only)"""
-    try:
-        with open(index_path(partition), "rb") as fh:
-            head = fh.read(len(_MAGIC) + _HEAD.size)
-    except OSError:
-        return False
-    if len(head) != len(_MAGIC) + _HEAD.size or head[:len(_MAGIC)] != _MAGIC:
-        return False
-    return list(_HEAD.unpack_from(head, len(_MAGIC))[:3]) == list(partition_stat)
+    return names_version(index_path(partition), _MAGIC, _HEAD, partition_stat)
 
 
 def build_missing(partitions: Iterable[Path], limit: int | None = None, *,
@@ -231,13 +198,13 @@ class _Index:
         if width not in (2, 4):
             raise ValueError("bad posting width")
         at = head
-        self.starts = _arr(_U32, buf[at:at + 4 * docs])
-        self.ends = _arr(_U32, buf[at + 4 * docs:at + 8 * docs])
+        self.starts = arr(U32, buf[at:at + 4 * docs])
+        self.ends = arr(U32, buf[at + 4 * docs:at + 8 * docs])
         self.labels = buf[at + 8 * docs:at + 9 * docs]
         at += 9 * docs
-        self.tok_starts = _arr(_U32, buf[at:at + 4 * (tokens + 1)])
+        self.tok_starts = arr(U32, buf[at:at + 4 * (tokens + 1)])
         at += 4 * (tokens + 1)
-        self.post_offs = _arr(_U32, buf[at:at + 4 * (tokens + 1)])
+        self.post_offs = arr(U32, buf[at:at + 4 * (tokens + 1)])
         at += 4 * (tokens + 1)
         self.vocab = buf[at:at + vocab_len]
         self.post_at = at + vocab_len
@@ -263,10 +230,10 @@ class _Index:
                 return None
             pos = find(word, tok_starts[k + 1])
         out: set[int] = set()
-        code = "H" if self.width == 2 else _U32
+        code = "H" if self.width == 2 else U32
         offs, base, w, buf = self.post_offs, self.post_at, self.width, self.buf
         for k in hits:
-            out.update(_arr(code, buf[base + w * offs[k]:base + w * offs[k + 1]]))
+            out.update(arr(code, buf[base + w * offs[k]:base + w * offs[k + 1]]))
         return out
 
     def candidates(self, words: tuple[str, ...], label: str | None) -> list[int] | None:

@@ -53,6 +53,8 @@ ACTOR_MATCHING_VERSION = 1
 
 _SEP = re.compile("[\\s\\-\u2010\u2011\u2012\u2013]+")
 _END = "\x00end"
+_UNSEEN: Any = object()  # (a spelling not looked up yet)
+_NAMES_MAX = 20_000  # spellings remembered by a tagger
 
 
 class ActorError(ValueError):
@@ -255,6 +257,7 @@ class ActorTagger:
                 table[form if table is self._exact else form.lower()] = actor.name
         self._regex: re.Pattern[str] | None = None
         self._limit = 0  # how much of a summary is scanned: the engine's SUMMARY_LIMIT
+        self._names: dict[str, str | None] = {}  # a match as written → its actor, or None
 
     def _compiled(self) -> re.Pattern[str] | None:
         if self._regex is None and self._forms:
@@ -280,17 +283,24 @@ class ActorTagger:
         regex = self._regex or self._compiled()
         if regex is None:
             return ()
-        found: dict[str, None] = {}
-        for text in (title, summary[:self._limit]):
-            if not text:
-                continue
+        # One scan over both fields: no alias holds a NUL, nor matches across one; a NUL is
+        # a starter, so folding the joined text folds each field as it would alone.
+        text = title + "\x00" + summary[:self._limit]
+        if not text.isascii():
             text = fold(text)
-            for m in regex.finditer(text):
-                start = m.start()
-                if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
-                    continue  # inside a word (a lookbehind would cost the fast first-letter scan)
-                key = " ".join(_SEP.split(m.group()))
+        names, found = self._names, {}
+        for m in regex.finditer(text):
+            start = m.start()
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue  # inside a word (a lookbehind would cost the fast first-letter scan)
+            written = m.group()
+            name = names.get(written, _UNSEEN)
+            if name is _UNSEEN:  # news repeats its names: each spelling is looked up once
+                key = " ".join(_SEP.split(written))
                 name = self._exact.get(key) or self._lower.get(key.lower())
-                if name is not None:
-                    found.setdefault(name, None)
+                if len(names) >= _NAMES_MAX:
+                    names.clear()
+                names[written] = name
+            if name is not None:
+                found[name] = None
         return tuple(found)

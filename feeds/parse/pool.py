@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from feeds.classify.builders import new_match
 from feeds.model import Item, Match
 from feeds.parse.document import ParsedFeed, parse_document
 from feeds.parse.worker import read_message, write_message
@@ -167,10 +168,12 @@ def _scores(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _evidence(rows: tuple) -> tuple[Match, ...]:
-    """Matches of these rows; their weights (a rule's, or its title weight) shared."""
+    """Matches of these rows; their weights (a rule's, or its title weight) shared. Built
+    as the classifier builds them (a frozen dataclass's own ``__init__`` costs twice as
+    much, and a cycle's items carry ~2 matches each)."""
     intern = sys.intern  # matched words repeat across items
-    return tuple(Match(m[0], m[1], intern(m[2]), m[3], m[4], m[5],
-                       _share(m[6]) if m[6] else m[6]) for m in rows)
+    return tuple(new_match(m[0], m[1], intern(m[2]), m[3], m[4], m[5],
+                           _share(m[6]) if m[6] else m[6]) for m in rows)
 
 
 def unpack(packed: tuple) -> ParsedFeed:

@@ -154,7 +154,7 @@ def test_not_an_official_utterance(default_classifier, title, summary):
     ("", "The ministry said it would withdraw its observers unless the shelling stopped."),
     ("US denies claim it sent warships to the strait", ""),
     ("", "The council reiterated its position that the border stays closed."),
-    ("Lula tells Maduro to hold fair elections", ""),
+    ("Brazil's Lula tells Maduro to hold fair elections", ""),
 ])
 def test_official_utterance_idioms(default_classifier, title, summary):
     assert "statements" in default_classifier.classify(title, summary).labels
@@ -185,15 +185,16 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 def test_dev_wires_floor(default_classifier):
     """A floor a little under what the bundled rules reach on dev.tsv (1,381 rows: macro-F1
-    0.892; talks .87/.93, sanctions .96/.97, statements .77/.86 precision/recall)."""
+    0.899; talks .90/.93, sanctions .96/.97, statements .79/.85 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 1381
-    assert report.macro_f1 >= 0.885
-    assert report.stats["talks"].f1 >= 0.89
+    assert report.macro_f1 >= 0.89
+    assert report.stats["talks"].f1 >= 0.90
+    assert report.stats["talks"].precision >= 0.88
     assert report.stats["sanctions"].f1 >= 0.96
     assert report.stats["sanctions"].recall >= 0.96
     assert report.stats["statements"].f1 >= 0.80
-    assert report.stats["statements"].precision >= 0.76
+    assert report.stats["statements"].precision >= 0.78
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):
@@ -316,7 +317,7 @@ def test_talks_and_sanctions_kinds(default_classifier, title, summary, label, ex
     ("Djokovic wins grand slam title in Paris", "", False),
     # A passive attribution of an utterance.
     ("Ukraine needs more air defence",
-     "This was stated by the Head of the President's Office during a briefing.", True),
+     "This was stated by the Head of the Office of the President of Ukraine during a briefing.", True),
 ])
 def test_statements_kinds(default_classifier, title, summary, expected):
     labels = default_classifier.classify(title, summary).labels

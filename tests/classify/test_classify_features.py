@@ -148,7 +148,7 @@ def test_feature_errors_name_the_rule(rules, problem):
     ("", "Exports rose 5% in May, the trade ministry says.", False),
     ("Trade ministry says exports rose", "", True),
     # PM in capitals is an official.
-    ("", "The PM warned of deep cuts.", True),
+    ("", "The PM warned Russia of deep cuts.", True),
 ])
 def test_bundled_rules_use_the_features(default_classifier, title, summary, statement):
     labels = default_classifier.classify(title, summary).labels

@@ -57,6 +57,21 @@ def test_order_of_first_mention_title_first(tagger: ActorTagger) -> None:
     assert tagger.tag("", "Ankara said Washington must act") == ("Turkey", "United States")
 
 
+def test_title_and_summary_never_join_into_one_alias(tagger: ActorTagger) -> None:
+    # One scan reads both fields: an alias must not run from the title into the summary,
+    # and the summary's first word starts a word.
+    assert tagger.tag("Talks at the White", "House said on Monday") == ()
+    assert tagger.tag("Talks at the White", "Kremlin said") == ("Russia",)
+    assert tagger.tag("Talks in Kyiv", "Türkiye hosts; Kyiv agrees") == ("Ukraine", "Turkey")
+
+
+def test_a_spelling_seen_before_tags_the_same(tagger: ActorTagger) -> None:
+    fresh = ActorTagger(tagger.spec)
+    for _ in range(2):  # the second pass reads each spelling from the tagger's memory
+        assert fresh.tag("US and Us; Nato, NATO and nato") == ("United States", "NATO")
+        assert fresh.tag("MoscowKremlin", "Kremlin") == ("Russia",)
+
+
 def test_summary_is_read_up_to_its_lede(tagger: ActorTagger) -> None:
     summary = "x " * 600 + "Kremlin"  # past the first 1,000 characters
     assert tagger.tag("A headline", summary) == ()

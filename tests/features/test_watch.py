@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feeds.classify.evaluate import read_tsv
 from feeds.config.load import ConfigError, WatchSettings, load_config
 from feeds.parse.pool import ParsePool
 from feeds.poll.poller import Poller
@@ -17,6 +18,8 @@ from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from tests.features.conftest import HOUR, T0, make_item
+
+WIRES = Path(__file__).resolve().parents[1] / "data" / "wires"
 
 
 def matcher(*terms: str | tuple[str, str], exclude: tuple[str, ...] = ()) -> WatchMatcher:
@@ -47,6 +50,49 @@ def test_exclusions_and_word_boundaries() -> None:
 def test_two_names_for_one_pattern_stay_apart() -> None:
     m = matcher(("A", "truce"), ("B", "truce"))
     assert m.match(make_item("Truce")).terms == ("A", "B")
+
+
+def test_items_without_a_terms_words_skip_the_scan_and_the_rest_match_as_before() -> None:
+    """Each term's words are looked for as plain substrings before the engine's scan; an
+    item that lacks them all cannot match. What matches is what the scan alone finds."""
+    m = matcher(("Truce", "ceasefire|cease fire|truce"), ("Swap", "exchang*|swap* ~3 prisoner*|pow"),
+                ("Kremlin", "kremlin's"), ("Caps", "=US ~2 envoy"))
+    items = [
+        make_item("Envoys meet in Geneva"),  # none of the words
+        make_item("Talks", summary="A CEASE-FIRE was agreed at dawn"),  # in the summary
+        make_item("Prisoners exchanged under a deal"),  # a stem, and the near pair
+        make_item("Power cuts across the capital"),  # "pow" is in "Power", no whole word
+        make_item("The Kremlin's line on the talks"),
+        make_item("The Kremlin\u2019s line, again"),  # a curly apostrophe: not ASCII
+        make_item("US envoy lands", summary="us envoy"),  # case-sensitive: the title only
+        make_item("Cease\u2011fire holds"),  # not ASCII (a non-breaking hyphen): scanned
+    ]
+    hits = {hit.item.title: hit.terms for hit in m.hits(items)}
+    assert hits == {"Talks": ("Truce",), "Prisoners exchanged under a deal": ("Swap",),
+                    "The Kremlin's line on the talks": ("Kremlin",),
+                    "The Kremlin\u2019s line, again": ("Kremlin",),
+                    "US envoy lands": ("Caps",), "Cease\u2011fire holds": ("Truce",)}
+    assert [e.field for e in m.match(items[6]).evidence] == ["title"]
+    # A term that is not ASCII: every item goes to the scan.
+    m = matcher("türkiye|ankara")
+    assert m.match(make_item("Türkiye hosts a meeting")) is not None
+    assert m.match(make_item("Officials in Ankara")) is not None
+    assert m.match(make_item("Turkiye hosts a meeting")) is None
+
+
+def test_the_substring_check_never_drops_a_hit_on_real_wires() -> None:
+    terms = (("Truce", "ceasefire|cease fire|truce|armistice"),
+             ("Swap", "exchang*|swap* ~3 prisoner*|pow|pows"), ("Talks", "talk* ~3> peace"),
+             ("US sanctions", "u.s. ~5 sanction*"), ("EU sanctions", "=EU ~4 sanction*"),
+             ("Deal", "o'brien|deal"))
+    fast, scan_only = matcher(*terms), matcher(*terms)
+    assert fast._needles  # (the check is on)
+    scan_only._needles = None  # the engine's scan on every item
+    items = [make_item(row.title, summary=row.text) for path in ("dev.tsv", "holdout.tsv")
+             for row in read_tsv(WIRES / path)]
+    found = [(h.item.id, h.terms, h.evidence) for h in fast.hits(items)]
+    assert len(found) > 50
+    assert found == [(h.item.id, h.terms, h.evidence) for h in scan_only.hits(items)]
 
 
 def test_no_terms_no_matcher() -> None:

@@ -150,7 +150,7 @@ def test_the_dashboard_in_a_browser(start_daemon, start_serve) -> None:
             lines = screen.splitlines()
             talks = next(i for i, ln in enumerate(lines) if "Talks" in ln)
             sanctions = next(i for i, ln in enumerate(lines) if "Sanctions" in ln)
-            assert any(SEED_TITLE[:40] in ln.split("▏")[0] for ln in lines[talks + 1:sanctions])
+            assert any(SEED_TITLE[:40] in ln.split("▏")[0] for ln in lines[talks + 1:sanctions]), screen
             assert f"viewer: the diplowatch daemon (pid {daemon.pid})" in screen
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "serve-dashboard.png"

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -190,6 +191,7 @@ def test_a_tab_dashboard_is_a_viewer_told_it_is_a_tab(tmp_path: Path, write_conf
 
         def __init__(self, config, backend, *, clock, theme, browser_tab=None) -> None:
             self.backend, self.theme, self.browser_tab = backend, theme, browser_tab
+            self.dashboard = SimpleNamespace(preload=lambda: None)
 
     monkeypatch.setattr(tui.dashboard.app, "DiplowatchApp", TabApp)
     config = str(write_config([]))

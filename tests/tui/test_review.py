@@ -2,6 +2,8 @@
 keys, the command palette, help and the mouse."""
 from __future__ import annotations
 
+import pytest
+
 from feeds.analysis.clusters import cluster_of
 from tests.tui.helpers import T0, make_item, rows, run_command, screen_text, settle
 from tui.dashboard.screens.feeds import FeedHealthScreen
@@ -202,6 +204,32 @@ async def test_the_first_frame_is_read_from_the_current_weeks_file(make_app, mon
         await settle(pilot)
         assert rows(app, "talks") == [t.title for t in talks]
         assert app.store.first_pages([]) is None and app.unread.label("talks") == 4
+
+
+async def test_rows_read_before_the_app_runs_are_in_its_first_frame(make_app, monkeypatch) -> None:
+    """As the command line starts it (preload): the first frame already shows the panes'
+    rows, as many as the terminal has lines, and no start-up worker reads them again; the
+    recent window's answer follows."""
+    from tui.dashboard.screens.dashboard import DashboardScreen
+
+    talks = [make_item(f"Round {n} of peace talks opens in Geneva", "Negotiations.",
+                       published=T0 - 60 * (n + 1), guid=f"p{n}") for n in range(30)]
+    app = make_app(items=talks, offline=True)
+    app.dashboard.preload()
+    monkeypatch.setattr(DashboardScreen, "_startup", lambda self: pytest.fail("read twice"))
+    first: dict[str, object] = {}
+
+    def ready() -> None:  # the first frame has been drawn
+        first["loaded"] = app.dashboard.loaded
+        first["rows"] = rows(app, "talks")
+        first["text"] = screen_text(app)
+
+    monkeypatch.setattr(type(app), "on_ready", lambda self: ready(), raising=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        assert first["loaded"] and first["rows"] == [t.title for t in talks[:20]]
+        assert talks[0].title in first["text"]
+        assert rows(app, "talks") == [t.title for t in talks]  # then the recent window
 
 
 def test_admitted_is_admits_for_a_batch() -> None:

@@ -92,6 +92,7 @@ def build_app(obj: AppContext, *, offline: bool, theme: str | None,
     if daemon is not None:
         _follow(app, backend)
         obj.on_close(backend.close)
+    app.dashboard.preload()  # the first frame's rows, read before the terminal switches
     return app
 
 

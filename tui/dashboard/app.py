@@ -40,11 +40,7 @@ from tui.dashboard.messages import (ClustersBuilt, DaemonConnection, DaemonEvent
                                     PollFinished, PollRequested, PollStarted, StoreChanged,
                                     VersionsLoaded, WatchScanned, WatchScanRequested)
 from tui.dashboard.screens.dashboard import DashboardScreen
-from tui.dashboard.screens.feeds import FeedHealthScreen
-from tui.dashboard.screens.help import HelpScreen
-from tui.dashboard.screens.item import ItemScreen
-from tui.dashboard.screens.trends import TrendsScreen
-from tui.dashboard.screens.watch import WatchScreen
+from tui.dashboard.screens.opened import item_screen, keyed_screen
 from tui.dashboard.state.labels import Labels
 from tui.dashboard.state.marks import Marks
 from tui.dashboard.state.poll import PollController
@@ -100,10 +96,7 @@ class DiplowatchApp(App[int]):
                                    set_timer=self.set_timer, bell=lambda: self.bell(),
                                    feed_name=self.feed_name)
         self.dashboard = DashboardScreen(self, page_size=page_size)
-        # The screens the keys show, by action; each shown once at a time.
-        self._screens: dict[str, Callable[[], Screen]] = {
-            "feeds": partial(FeedHealthScreen, self), "help": HelpScreen,
-            "trends": partial(TrendsScreen, self), "watch": partial(WatchScreen, self)}
+        # The screens the keys show (screens/opened.py), each shown once at a time.
         self._shown: dict[str, weakref.ref[Screen]] = {}
 
     def get_default_screen(self) -> Screen:
@@ -164,7 +157,7 @@ class DiplowatchApp(App[int]):
     def open_item(self, item: Item) -> None:
         if not self.marks.flags_of(item.id).read and self.backend.can_write:
             self.marks.set(item.id, read=True)
-        self.push_screen(ItemScreen(item, self, step=self.dashboard.step_selected))
+        self.push_screen(item_screen(item, self, self.dashboard.step_selected))
 
     def window_loaded(self) -> None:
         self.call_after_refresh(self._load_extras)
@@ -175,11 +168,11 @@ class DiplowatchApp(App[int]):
 
     # --- screens, the clock, the theme ---------------------------------------------------
     def action_open_screen(self, name: str) -> None:
-        """Show the screen of ``name`` (a key of ``_screens``) unless it is the one shown."""
+        """Show the screen of ``name`` (screens/opened.py) unless it is the one shown."""
         shown = self._shown.get(name)
         if shown is not None and shown() is self.screen:
             return
-        screen = self._screens[name]()
+        screen = keyed_screen(name, self)
         self._shown[name] = weakref.ref(screen)
         self.push_screen(screen)
 

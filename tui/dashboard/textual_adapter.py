@@ -60,8 +60,10 @@ def update_rows(table: DataTable, rows: dict[str, dict[str, Any]]) -> None:
 
 def dimensions_changed(table: DataTable) -> None:
     """A column's width was set directly (DataTable has no public "resize column"): have
-    the table measure itself again."""
+    the table measure itself again, and render its cells again (its cell cache does not
+    key on widths: rows drawn before the first resize would keep their first width)."""
     table._require_update_dimensions = True
+    table._clear_caches()
 
 
 def composed_screen(app: App) -> Any:

@@ -7,10 +7,10 @@ ones stack them beside the detail; wide ones tile them two by two.
 
 The screen loads its panes, each load in a thread worker (queries in pane_queries):
 
-- ``startup``: the first frame, with the stored labels: the current week's newest rows, read
-  from its file (the store was opened ``lean`` and ``defer_older``); a moment after it,
-  ``deferred`` brings the recent window into memory and the panes are queried again (a page
-  each), after which unread counts, stories, sparklines and the first poll follow.
+- the first frame: the current week's newest rows, read from its file before the app runs
+  (``preload``, screens/startup.py; the ``startup`` worker when that failed); a moment after
+  it, ``deferred`` brings the recent window into memory and the panes are queried again (a
+  page each); unread counts, stories, sparklines and the first poll follow.
 - ``reclassify``: when the rules changed (at start, or in a config edited since), the stored
   items are re-classified newest week first while the panes keep their rows; each week's
   changed rows move to their new panes in place (state/reclassify.py).
@@ -23,10 +23,9 @@ The screen loads its panes, each load in a thread worker (queries in pane_querie
 from __future__ import annotations
 
 import asyncio
-import gc
 import io
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,7 +34,7 @@ from textual.containers import Container
 from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, get_current_worker
 
 from feeds.analysis.clusters import cluster_of
@@ -46,26 +45,25 @@ from tui.dashboard.navigate import next_unread
 from tui.dashboard.messages import (BriefingSaved, DeferredLoaded, MoreLoaded, PanesLoaded,
                                     Progress, Reclassified, SparklinesLoaded, WeekReclassified)
 from tui.dashboard.screens import pane_queries
-from tui.dashboard.screens.actor import ActorChoice, ActorScreen
-from tui.dashboard.screens.briefing import (BRIEFING_LIMIT, BriefingRequest, BriefingScreen,
-                                            briefing_saved_text, write_briefing)
-from tui.dashboard.screens.labels import edit_labels
-from tui.dashboard.screens.scope import Scope, ScopeScreen
+from tui.dashboard.screens.startup import read_first_frame, settle_collector, width_classes
 from tui.dashboard.services import DashboardServices
 from tui.dashboard.state.reclassify import Reclassification
 from tui.dashboard.widgets.filter_bar import FilterBar, ViewFilter
 from tui.dashboard.widgets.header import DashboardHeader
 from tui.dashboard.widgets.item_detail import ItemDetail
 from tui.dashboard.widgets.item_table import ItemTable
-from tui.dashboard.widgets.label_pane import SPARK_DAYS, LabelPane
+from tui.dashboard.widgets.key_footer import KeyFooter
+from tui.dashboard.widgets.label_pane import LabelPane
 from tui.dashboard.widgets.status_line import StatusLine
 from tui.dashboard.workers import failure_text, progress_callback
 from tui.render import PANE_TITLES, PANES, store_label
 
 INSERT_DELAY = 0.5  # seconds: items landing in a burst are inserted together
 BURST_DELAY = 2.0  # during a poll cycle: batches land every 2 s, and at its end
-FULL_COLLECTION_EVERY = 100  # middle-generation collections between two full ones (default 10)
 AFTER_FIRST_FRAME = 0.1  # seconds: the first frame is on screen before the window loads
+
+if TYPE_CHECKING:
+    from tui.dashboard.screens.briefing import BriefingRequest
 
 
 class DashboardScreen(Screen):
@@ -108,8 +106,8 @@ class DashboardScreen(Screen):
         self.view_filter = ViewFilter()
         self.grouped = False  # one row per story in the panes (c)
         self.loaded = False  # the first load of the panes has been shown
-        # The older days of the recent window are being loaded after the first paint (the
-        # store was opened with defer_older); stories, top-ups and the first poll wait.
+        # The recent window's older days are loading after the first paint (a store opened
+        # with defer_older): stories, top-ups and the first poll wait.
         self.window_loading = False
         self._window_queried = False  # the panes were queried again with the whole window
         self._generation = 0  # bumped when the filter changes: stale loads are dropped
@@ -118,10 +116,15 @@ class DashboardScreen(Screen):
         self._inserting = False
         self.spark_day: int | None = None  # the day the sparklines were counted
         self.reclass = Reclassification(self, services)
+        self._first_frame: PanesLoaded | None = None  # read before the app ran (preload)
         self._status: tuple[str, bool, bool] = ("", False, False)  # as set, before the run's
 
     def compose(self) -> ComposeResult:
         s = self.services
+        # The width's class before the first styling: Textual adds it on the first Resize,
+        # which would otherwise style every widget of the screen a second time.
+        self.update_classes(width_classes(self.HORIZONTAL_BREAKPOINTS, self.app.size.width),
+                            update=False)
         yield DashboardHeader(self.services, id="header")
         with Container(id="body"):
             with Container(id="panes"):
@@ -132,7 +135,7 @@ class DashboardScreen(Screen):
             yield ItemDetail(compact=True, id="detail")
         yield FilterBar(id="filter-bar")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.watch_active(self.active)
@@ -144,7 +147,11 @@ class DashboardScreen(Screen):
         s.feeds_changed.subscribe(self, self.reclass.config_changed)
         text, busy, problem = s.backend.startup_status()
         self.set_status(text, busy=busy, problem=problem)
-        self._startup()
+        first, self._first_frame = self._first_frame, None
+        if first is not None:
+            self._show_first_frame(first)
+        else:
+            self._startup()
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -278,6 +285,8 @@ class DashboardScreen(Screen):
 
     def action_set_labels(self) -> None:
         if item := self._selected_or_hint():
+            from tui.dashboard.screens.labels import edit_labels
+
             edit_labels(self.app, self.services, item)
 
     def action_load_more(self) -> None:
@@ -383,31 +392,20 @@ class DashboardScreen(Screen):
         self.set_filter(replace(self.view_filter, starred_only=not self.view_filter.starred_only))
 
     def action_scope(self) -> None:
-        def chosen(scope: Scope | None) -> None:
-            if scope is not None:
-                self.set_filter(replace(self.view_filter, feeds=scope.feeds,
-                                        scope_name=scope.name))
-
-        # Items per feed come from the store's manifest: in memory, no file is read.
-        counts = self.services.store.items_per_feed()
-        self.app.push_screen(ScopeScreen(self.services.config, self.view_filter.feeds, counts),
-                             chosen)
+        from tui.dashboard.screens import dialogs
+        dialogs.choose_scope(self)
 
     def action_actor(self) -> None:
         """Filter every pane to the items naming one actor (a name or any alias)."""
-        actors = self.services.config.actors
-        if actors is None or not getattr(actors, "actors", ()):
-            self.notify("No actors: the [actors] gazetteer is empty.", severity="warning",
-                        timeout=4, markup=False)
-            return
-
-        def chosen(choice: ActorChoice | None) -> None:
-            if choice is not None:
-                self.set_filter(replace(self.view_filter, actor=choice.actor))
-
-        self.app.push_screen(ActorScreen(actors, self.view_filter.actor), chosen)
+        from tui.dashboard.screens import dialogs
+        dialogs.choose_actor(self)
 
     # --- the first load --------------------------------------------------------------------
+
+    def preload(self) -> None:
+        """(before the app runs) The first frame's rows, read so that it shows them."""
+        self._first_frame = read_first_frame(self.services.store, self.view_filter,
+                                             self.page_size, self.reclass.written)
 
     @work(thread=True, group="startup", exit_on_error=False, name="startup")
     def _startup(self) -> None:
@@ -423,7 +421,8 @@ class DashboardScreen(Screen):
         worker, weeks = get_current_worker(), self.reclass.written
         progress = self._progress("searching the archive") if view.active else None
         loaded = pane_queries.query_panes(self.services.store, generation, view, limits,
-                                          initial, progress, lambda: worker.is_cancelled)
+                                          initial, progress, lambda: worker.is_cancelled,
+                                          lines=self.app.size.height)
         if loaded is not None and not worker.is_cancelled:
             loaded.weeks = weeks
             self.post_message(loaded)
@@ -444,32 +443,40 @@ class DashboardScreen(Screen):
     async def _panes_loaded(self, message: PanesLoaded) -> None:
         if message.generation != self._generation:
             return
-        s = self.services
-        s.marks.reloaded((it for items, _ in message.results.values() for it in items),
-                         message.flags)
-        s.labels.reloaded(message.corrected)
-        s.poll.note(message.counts, message.last_poll)
-        s.headers_changed.publish(None)
+        self._note_loaded(message)
         filtered = self.view_filter.active
         for pane in self.panes():
             items, has_more = message.results[pane.pane]
             await pane.show(items, has_more=has_more, filtered=filtered,
                             total=message.counts.get(store_label(pane.pane)))
+        self._after_panes_shown(message)
+
+    def _show_first_frame(self, first: PanesLoaded) -> None:
+        """(on mount) The rows read before the app ran (preload), in the first frame."""
+        self._note_loaded(first)
+        for pane in self.panes():
+            items, has_more = first.results[pane.pane]
+            pane.show_first(items, has_more=has_more, lines=self.app.size.height,
+                            total=first.counts.get(store_label(pane.pane)))
+        self._after_panes_shown(first)
+
+    def _note_loaded(self, message: PanesLoaded) -> None:
+        s = self.services
+        s.marks.reloaded((it for rows, _ in message.results.values() for it in rows),
+                         message.flags)
+        s.labels.reloaded(message.corrected)
+        s.poll.note(message.counts, message.last_poll)
+        s.headers_changed.publish(None)
+
+    def _after_panes_shown(self, message: PanesLoaded) -> None:
+        s = self.services
         self.show_selected()
         if not (window_to_come := message.initial and getattr(s.store, "deferred", False)):
             s.unread.recount()
         self.status.scope = self.view_filter.describe()
         if message.initial:
             self.loaded = True
-            # Everything alive now (Textual, the modules, the store's recent window) lives as
-            # long as the app: out of the collector's reach, a full collection during a poll
-            # walks only what the poll allocates, and pauses the UI for a fraction as long.
-            gc.freeze()
-            # Frozen objects do not count as long-lived, so full collections would follow
-            # every tenth middle one; during a cold poll that meant two passes of 20-45 ms
-            # inside the worst heartbeat gaps. One full pass per hundred instead.
-            young, middle, _old = gc.get_threshold()
-            gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+            settle_collector()
             if window_to_come:
                 # The first frame showed the current week; the rest of the recent window
                 # comes next, and the panes are queried again with it.
@@ -629,12 +636,9 @@ class DashboardScreen(Screen):
 
     @work(thread=True, group="sparklines", exclusive=True, exit_on_error=False, name="sparklines")
     def load_sparklines(self) -> None:
-        from feeds.analysis.trends import build_trends
-
         now = self.services.clock()
-        counts = self.services.store.daily_counts(SPARK_DAYS, now)
-        trends = build_trends(counts, (), SPARK_DAYS, now)
-        self.post_message(SparklinesLoaded(trends.labels, int(now // 86400)))
+        self.post_message(SparklinesLoaded(pane_queries.sparklines(self.services.store, now),
+                                           int(now // 86400)))
 
     @on(SparklinesLoaded)
     def _sparklines_loaded(self, message: SparklinesLoaded) -> None:
@@ -650,19 +654,13 @@ class DashboardScreen(Screen):
 
     def action_briefing(self) -> None:
         """Save the current view (every pane, the current filter) as a briefing."""
-        view = self.view_filter
-
-        def chosen(request: BriefingRequest | None) -> None:
-            if request is not None:
-                self.set_status("writing the briefing…", busy=True)
-                self._write_briefing(request, view)
-
-        screen = BriefingScreen(self.services.clock(), view.describe(), BRIEFING_LIMIT,
-                                download=self.services.browser_tab is not None)
-        self.app.push_screen(screen, chosen)
+        from tui.dashboard.screens import dialogs
+        dialogs.ask_briefing(self)
 
     @work(thread=True, group="briefing", exit_on_error=False, name="save briefing")
-    def _write_briefing(self, request: BriefingRequest, view: ViewFilter) -> None:
+    def write_briefing(self, request: BriefingRequest, view: ViewFilter) -> None:
+        from tui.dashboard.screens.briefing import write_briefing
+
         s = self.services
         self.post_message(write_briefing(s.store, s.config, view, request, s.clock,
                                          self._progress("reading older weeks")))
@@ -675,6 +673,8 @@ class DashboardScreen(Screen):
             self.services.deliver_text(io.StringIO(message.text),
                                        save_filename=message.path.name, open_method="download",
                                        mime_type="text/html" if html else "text/markdown")
+        from tui.dashboard.screens.briefing import briefing_saved_text
+
         title, text, error = briefing_saved_text(message)
         self.notify(text, title=title, severity="error" if error else "information",
                     timeout=10 if error else 8, markup=False)

@@ -11,12 +11,14 @@ from feeds.model import FeedState, Item
 from storage.query import NO_FLAGS, Flags
 from tui.dashboard.messages import MoreLoaded, PanesLoaded
 from tui.dashboard.widgets.filter_bar import ViewFilter
+from tui.dashboard.widgets.label_pane import SPARK_DAYS
 from tui.render import PANES, panes_of, store_label
 
 Progress = Callable[[int, int], None]
 # Rows per pane in the first frame of a store whose recent window is still to come (the
-# panes are queried again, a page each, once it is in): more than the tallest pane shows,
-# and no more rows to build and lay out before the first paint.
+# panes are queried again, a page each, once it is in): at most as many as the terminal
+# has lines (no pane shows more), and no more rows to build and lay out before the first
+# paint.
 FIRST_FRAME_ROWS = 100
 
 
@@ -31,6 +33,13 @@ def load_window(store: Any) -> int:
         added = store.load_deferred()
         gc.freeze()
     return added
+
+
+def sparklines(store: Any, now: float) -> dict[str, Any]:
+    """(worker thread) Items per label per day over the panes' sparkline days."""
+    from feeds.analysis.trends import build_trends
+
+    return build_trends(store.daily_counts(SPARK_DAYS, now), (), SPARK_DAYS, now).labels
 
 
 def last_polled(states: Iterable[FeedState]) -> str | None:
@@ -50,15 +59,16 @@ def flags_for(store: Any, items: Iterable[Item]) -> dict[str, Flags]:
 
 def query_panes(store: Any, generation: int, view: ViewFilter, limits: dict[str, int],
                 initial: bool, progress: Progress | None,
-                cancelled: Callable[[], bool]) -> PanesLoaded | None:
-    """Each pane's page, together (None if cancelled meanwhile)."""
+                cancelled: Callable[[], bool], lines: int = FIRST_FRAME_ROWS) -> PanesLoaded | None:
+    """Each pane's page, together (None if cancelled meanwhile). ``lines``: the terminal's
+    height (what a first frame can show)."""
     results: dict[str, tuple[list[Item], bool]] = {}
     counts = store.counts_by_label()
     first = None
     if initial and not view.active and getattr(store, "deferred", False):
         # The first frame, from the current week's file (a lean open: the week is brought
         # into memory after it, with the rest of the recent window).
-        rows = {pane: min(limits[pane], FIRST_FRAME_ROWS) for pane in PANES}
+        rows = {pane: min(limits[pane], FIRST_FRAME_ROWS, max(lines, 1)) for pane in PANES}
         first = store.first_pages([view.item_filter(pane, limit=rows[pane]) for pane in PANES])
         limits = rows if first is not None else limits
     for n, pane in enumerate(PANES):

@@ -18,6 +18,8 @@ from typing import Callable, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -252,15 +254,22 @@ class ItemTable(DataTable):
         await self._add_chunked(self._rows_for(fresh))
         return len(fresh)
 
+    def fill(self, items: list[Item]) -> None:
+        """The first rows of an empty table, all at once (a first frame's few)."""
+        self.items = {it.id: it for it in items}
+        self._add_rows(self._rows_for(items), self.clock())
+
     async def _add_chunked(self, items: list[Item]) -> None:
         now = self.clock()
         for start in range(0, len(items), CHUNK):
-            for item in items[start:start + CHUNK]:
-                if item.id in self.rows:
-                    continue
-                self.add_row(*self._cells(item, now), key=item.id)
+            self._add_rows(items[start:start + CHUNK], now)
             if start + CHUNK < len(items):
                 await asyncio.sleep(0)
+
+    def _add_rows(self, items: list[Item], now: float) -> None:
+        for item in items:
+            if item.id not in self.rows:
+                self.add_row(*self._cells(item, now), key=item.id)
 
     async def insert_items(self, items: Iterable[Item], cap: int) -> int:
         """Merge new items into their place (usually the top), keep at most ``cap`` items
@@ -372,6 +381,12 @@ class ItemTable(DataTable):
 
     def on_resize(self) -> None:
         self.fit_title()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The first frame is drawn before the table handles its first Resize: rows it
+        # already holds (read before the app ran) would show at the title's initial width.
+        self.fit_title()
+        return super().render_lines(crop)
 
     def fit_title(self) -> None:
         """The title column takes the width the fixed columns leave."""

@@ -138,6 +138,16 @@ class LabelPane(Vertical):
                    total: int | None) -> None:
         """A query's answer: exactly ``items`` (newest first)."""
         await self.table.replace_items(items)
+        self._shown(has_more, filtered, total)
+
+    def show_first(self, items: list[Item], *, has_more: bool, total: int | None,
+                   lines: int) -> None:
+        """The first frame's rows, before it is drawn: no more than the terminal's ``lines``
+        (the recent window's answer replaces them a moment later)."""
+        self.table.fill(items[:max(lines, 1)])
+        self._shown(has_more or len(items) > lines, False, total)
+
+    def _shown(self, has_more: bool, filtered: bool, total: int | None) -> None:
         self.has_more = has_more
         self.filtered = filtered
         self.total = total
