@@ -28,6 +28,7 @@ from tinydb.table import Document, Table
 from feeds.model import Item
 
 from .atomic import AtomicJSONStorage, atomic_write
+from .rawdocs import SORT_FIELDS
 
 PARTITION_RE = re.compile(r"items-(\d{4})-W(\d{2})\.json")
 ITEM_ID_RE = re.compile(r"[0-9a-f]{16}")
@@ -167,15 +168,23 @@ class UnsavedDocs(MutableMapping):
 WRITE_CHUNK = 1 << 20
 
 
-def week_chunks(docs: UnsavedDocs) -> Iterator[bytes]:
+def week_chunks(docs: UnsavedDocs, rows: list[Any] | None = None) -> Iterator[bytes]:
     """A week's file as TinyDB's storage writes it (``{"items":{…}}``, orjson, compact),
     encoded one document at a time as it is written: neither the week's documents nor its
-    file are ever whole in memory beside its items (~20 MiB at 10k items)."""
-    parts, pending, sep = [b'{"items":{'], 0, b""
-    for key, data in docs.encoded():  # (keys: doc ids, digits only)
+    file are ever whole in memory beside its items (~20 MiB at 10k items). ``rows``: each
+    document's sort fields and where it lies in the file are appended to it (its order
+    index, storage.weekorder), or one None if a document lacks them."""
+    parts, pending, sep, written = [b'{"items":{'], 0, b"", len(b'{"items":{')
+    for n, (key, data) in enumerate(docs.encoded()):  # (keys: doc ids, digits only)
         piece = b'%s"%s":%s' % (sep, key.encode(), data)
+        if rows is not None:
+            marker = written + len(sep) + 1 + len(key)  # (rawdocs.doc_starts finds it)
+            m = SORT_FIELDS.search(data)
+            rows.append(None if m is None else
+                        (m[1], m[2], data[7:23], n, marker, marker + 2 + len(data)))
         parts.append(piece)
         pending += len(piece)
+        written += len(piece)
         sep = b","
         if pending >= WRITE_CHUNK:
             yield b"".join(parts)

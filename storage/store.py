@@ -497,7 +497,7 @@ class Store(StateAccess, LabelCorrections):
                 jobs = self._weeks.snapshots()
                 if not jobs and not self._state.storage.dirty:
                     return FlushReport(0, 0, time.perf_counter() - t0)
-            saved = []
+            saved, written_rows = [], {}
             for n, job in enumerate(jobs):
                 try:
                     self._check_owner()  # before every file: never into a folder not ours
@@ -513,6 +513,8 @@ class Store(StateAccess, LabelCorrections):
                 written += st.st_size if job.kept else len(job.payload)
                 if not job.append:
                     saved.append((job.p.path, job.payload, st))
+                    if job.rows is not None:
+                        written_rows[job.p.path] = job.rows
             with self._lock:
                 payload, version = self._state.stage(self._weeks.disk_manifest)
             self._check_owner()
@@ -526,7 +528,7 @@ class Store(StateAccess, LabelCorrections):
                                                      self._words_week)
             if self._order_at == "flush":
                 self._order_week = weekorder.after_flush(self.path, saved, self._clock(),
-                                                         self._order_week)
+                                                         self._order_week, written_rows)
         return FlushReport(files, written, time.perf_counter() - t0)
 
     def reload(self) -> bool:

@@ -46,13 +46,26 @@ def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
     if found is None or len(raw) >= 1 << 32:
         return None
     rows, doc_starts = found
-    starts, ends = array(U32), array(U32)
-    for *_, n in rows:
-        starts.append(doc_starts[n])
-        ends.append(doc_end(raw, doc_starts, n))
+    return _pack([(doc_starts[n], doc_end(raw, doc_starts, n)) for *_, n in rows],
+                 partition_stat)
+
+
+def from_rows(rows: list[Any], partition_stat: list[int]) -> bytes | None:
+    """The index of a file as week_chunks wrote it (its ``rows``); None if a document
+    lacked its sort fields (the file is then indexed from its bytes)."""
+    if any(row is None for row in rows):
+        return None
+    rows.sort(key=lambda row: row[:4], reverse=True)
+    return _pack([row[4:] for row in rows], partition_stat)
+
+
+def _pack(spans: list[tuple[int, int]], partition_stat: list[int]) -> bytes | None:
+    if any(end >= 1 << 32 for _, end in spans):
+        return None
+    starts, ends = array(U32, (s for s, _ in spans)), array(U32, (e for _, e in spans))
     body = le(starts) + le(ends)
     size, mtime_ns, ino = partition_stat
-    return _MAGIC + _HEAD.pack(size, mtime_ns, ino, len(rows), zlib.crc32(body)) + body
+    return _MAGIC + _HEAD.pack(size, mtime_ns, ino, len(spans), zlib.crc32(body)) + body
 
 
 def save(partition: Path, raw: bytes, partition_stat: list[int]) -> bool:
@@ -86,17 +99,20 @@ def is_current(partition: Path, partition_stat: list[int]) -> bool:
 
 
 def after_flush(directory: Path, saved: list[tuple[Path, bytes, Any]], now: float,
-                checked_week: str | None) -> str:
+                checked_week: str | None, written_rows: dict[Path, list[Any]] | None = None
+                ) -> str:
     """The writer, after a flush: the current week written whole gets the index of what was
-    written; at the first flush of each week (and of a process) the current week gets one
-    if it has none. Returns the week checked, to be passed back next time."""
+    written (``written_rows``: a file encoded as it was written, see week_chunks); at the
+    first flush of each week (and of a process) the current week gets one if it has none.
+    Returns the week checked, to be passed back next time."""
     current = week_key_at(now)
     for path, payload, st in saved:
         if partition_key_of(path.name) == current:
+            rows = (written_rows or {}).get(path)
             if payload:
                 save(path, payload, stat_key(st))
-            else:  # (written as it was encoded: read back)
-                build_for(path)
+            elif rows is None or not write_cache(index_path(path), from_rows(rows, stat_key(st))):
+                build_for(path)  # (read back)
     if checked_week != current:
         for path in _files(directory):
             if path.suffix == SUFFIX and partition_key_of(path.stem + ".json") != current:

@@ -56,6 +56,7 @@ class FlushJob:
     # A week's first save, written without TinyDB and encoded as it is written (the payload
     # is empty): its documents stay unsaved until it is on disk, then only those are dropped.
     kept: bool = False
+    rows: list[Any] | None = None  # kept: the file's documents as written (week_chunks)
 
 
 class Weeks:
@@ -383,8 +384,10 @@ class Weeks:
         elif p.path.exists():  # (a file this writer never read: maybe one for `recover`)
             raise CorruptStoreError(p.path, "refusing to replace a file that was not read")
         else:
-            st = atomic_write(p.path, week_chunks(job.taken) if job.kept else job.payload,
-                              backup=False)
+            if job.kept:
+                job.rows = []
+            st = atomic_write(p.path, week_chunks(job.taken, job.rows) if job.kept
+                              else job.payload, backup=False)
         remove_log(log_path(p.path))
         return st
 

@@ -132,3 +132,19 @@ def test_recover_builds_the_current_weeks_index(db, clock):
     (db / f"items-{WEEK}.order").unlink()
     recover(db, clock=clock)
     assert weekorder.is_current(db / f"items-{WEEK}.json", stat_key((db / f"items-{WEEK}.json").stat()))
+
+
+def test_a_first_save_is_indexed_as_it_is_written_without_reading_it_back(tmp_path, clock,
+                                                                            monkeypatch):
+    """(the daemon's cold cycle: the week's file is encoded as it is written; reading 10k
+    items back to sort them would cost it ~15 MiB at its peak)"""
+    path = tmp_path / "db"
+    with monkeypatch.context() as m:
+        m.setattr(weekorder, "sorted_rows", lambda raw: pytest.fail("sorted the file's bytes"))
+        with Store.open(path, clock=clock) as s:
+            s.upsert_items(_items(30))
+            s.flush()
+            part = path / f"items-{WEEK}.json"
+            index = (path / f"items-{WEEK}.order").read_bytes()
+    assert index == weekorder.build(part.read_bytes(), stat_key(part.stat()))
+    assert _pages(path, clock) == _queried(path, clock)
