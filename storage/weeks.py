@@ -7,7 +7,6 @@ marked, retention, re-classification) and dropped again. ``sync`` keeps all this
 with the files on disk (at open, and when a viewer reloads). A save appends the current
 week's changes to its log (storage.weeklog) when it can, and writes a week whole when it
 must. A lean open (``lean``) holds every week as its id index until ``materialize``.
-
 Not thread-safe: the Store calls it under its lock.
 """
 from __future__ import annotations
@@ -56,7 +55,7 @@ class FlushJob:
     # A week's first save, written without TinyDB and encoded as it is written (the payload
     # is empty): its documents stay unsaved until it is on disk, then only those are dropped.
     kept: bool = False
-    rows: list[Any] | None = None  # kept: the file's documents as written (week_chunks)
+    rows: list[Any] | None = None  # kept: where each document went (week_chunks)
 
 
 class Weeks:
@@ -355,7 +354,7 @@ class Weeks:
             if p.db is None and p.stat is None and p.key == current and not p.rewrite:
                 # The week's first save: every document is unsaved, written as it is encoded.
                 taken = p.unsaved.copy()
-                jobs.append(FlushJob(p, b"", 0, entry, taken, False, kept=True))
+                jobs.append(FlushJob(p, b"", 0, entry, taken, False, kept=True, rows=[]))
                 continue
             storage = self.load_db(p).storage
             assert storage is not None
@@ -384,8 +383,6 @@ class Weeks:
         elif p.path.exists():  # (a file this writer never read: maybe one for `recover`)
             raise CorruptStoreError(p.path, "refusing to replace a file that was not read")
         else:
-            if job.kept:
-                job.rows = []
             st = atomic_write(p.path, week_chunks(job.taken, job.rows) if job.kept
                               else job.payload, backup=False)
         remove_log(log_path(p.path))
