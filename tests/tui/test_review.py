@@ -232,6 +232,32 @@ async def test_rows_read_before_the_app_runs_are_in_its_first_frame(make_app, mo
         assert rows(app, "talks") == [t.title for t in talks]  # then the recent window
 
 
+async def test_a_first_frame_that_could_not_be_read_is_read_by_the_start_up_worker(
+        make_app, monkeypatch) -> None:
+    """A store that fails the read before the app runs is read again by the start-up
+    worker, which shows its rows (or says why it cannot, on screen)."""
+    from tui.dashboard.screens import pane_queries, startup
+
+    talks = [make_item(f"Round {n} of peace talks opens in Geneva", "Negotiations.",
+                       published=T0 - 60 * (n + 1), guid=f"w{n}") for n in range(3)]
+    app = make_app(items=talks, offline=True)
+    real = pane_queries.query_panes
+    calls: list[bool] = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(True)
+        if len(calls) == 1:
+            raise OSError("the disk went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(startup.pane_queries, "query_panes", failing_once)
+    app.dashboard.preload()
+    assert calls and app.dashboard._first_frame is None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert rows(app, "talks") == [t.title for t in talks] and len(calls) >= 2
+
+
 def test_admitted_is_admits_for_a_batch() -> None:
     """Live inserts filter a poll's items per pane in one call: the same answer, item by item."""
     from storage.query import NO_FLAGS
