@@ -36,12 +36,12 @@ def prefilter_terms(terms: Iterable[str]) -> tuple[str, ...]:
 
 
 _DOC_START = '":{"id":"'  # where every document begins: its key's closing quote, then "id"
-_DOC_START_B = DOC_START = _DOC_START.encode()
+DOC_START_B = _DOC_START.encode()
 
 
 def doc_starts(text: str | bytes) -> list[int]:
     """Where each document begins (see _DOC_START), in the text or in the raw bytes."""
-    marker = _DOC_START if isinstance(text, str) else _DOC_START_B
+    marker = _DOC_START if isinstance(text, str) else DOC_START_B
     out, find, pos = [], text.find, 0
     while True:
         pos = find(marker, pos)
@@ -95,11 +95,11 @@ def _spans_containing_ascii(raw: bytes, terms: tuple[str, ...]) -> Iterator[tupl
             return
         # The document holding the hit begins at the last start at or before it (a hit may
         # lie inside a start marker itself: "id").
-        start = low.rfind(_DOC_START_B, 0, pos + len(_DOC_START_B))
+        start = low.rfind(DOC_START_B, 0, pos + len(DOC_START_B))
         if start < 0:  # a hit before the first document: in the file's head
             pos += 1
             continue
-        nxt = low.find(_DOC_START_B, start + 1)
+        nxt = low.find(DOC_START_B, start + 1)
         pos = nxt if nxt >= 0 else len(low)
         if start in seen:
             continue

@@ -293,9 +293,8 @@ def recover(path: Path | str, *, clock: Callable[[], float] = time.time) -> Reco
         report.indexes_built = build_missing(ended if target.is_dir() else
                                              [p for p in ended if p.name == target.name],
                                              verify=True)
-        for file in files:  # the current week's order (the dashboard's first frame)
-            if partition_key_of(file.name) == week_key_at(clock()):
-                weekorder.build_for(file)
+        if target.is_dir() or partition_key_of(target.name) == week_key_at(clock()):
+            weekorder.tidy(directory, clock())  # the current week's order (the first frame)
         return report
     finally:
         if lock is not None:

@@ -178,7 +178,7 @@ class Store(StateAccess, LabelCorrections):
                 with self._lock:
                     self._weeks.save_resident_indexes()
                 if self._order_at == "close":
-                    weekorder.after_flush(self.path, [], self._clock(), None)
+                    weekorder.tidy(self.path, self._clock())
         finally:
             with self._lock:
                 self._closed = True

@@ -43,7 +43,7 @@ def build(raw: bytes, partition_stat: list[int]) -> bytes | None:
     """The index of a partition file's bytes (whose stat is ``partition_stat``); None for a
     file not in this store's own layout or over 4 GiB."""
     found = sorted_rows(raw)
-    if found is None or len(raw) >= 1 << 32:
+    if found is None:
         return None
     rows, doc_starts = found
     return _pack([(doc_starts[n], doc_end(raw, doc_starts, n)) for *_, n in rows],
@@ -60,7 +60,7 @@ def from_rows(rows: list[Any], partition_stat: list[int]) -> bytes | None:
 
 
 def _pack(spans: list[tuple[int, int]], partition_stat: list[int]) -> bytes | None:
-    if any(end >= 1 << 32 for _, end in spans):
+    if any(end >= 1 << 32 for _, end in spans):  # (offsets are uint32: a file over 4 GiB)
         return None
     starts, ends = array(U32, (s for s, _ in spans)), array(U32, (e for _, e in spans))
     body = le(starts) + le(ends)
@@ -103,8 +103,8 @@ def after_flush(directory: Path, saved: list[tuple[Path, bytes, Any]], now: floa
                 ) -> str:
     """The writer, after a flush: the current week written whole gets the index of what was
     written (``written_rows``: a file encoded as it was written, see week_chunks); at the
-    first flush of each week (and of a process) the current week gets one if it has none.
-    Returns the week checked, to be passed back next time."""
+    first flush of each week (and of a process), :func:`tidy`. Returns the week checked,
+    to be passed back next time."""
     current = week_key_at(now)
     for path, payload, st in saved:
         if partition_key_of(path.name) == current:
@@ -114,19 +114,19 @@ def after_flush(directory: Path, saved: list[tuple[Path, bytes, Any]], now: floa
             elif rows is None or not write_cache(index_path(path), from_rows(rows, stat_key(st))):
                 build_for(path)  # (read back)
     if checked_week != current:
-        for path in _files(directory):
-            if path.suffix == SUFFIX and partition_key_of(path.stem + ".json") != current:
-                path.unlink(missing_ok=True)  # an ended week's: its first frames are over
-            elif partition_key_of(path.name) == current:
-                build_for(path)
+        tidy(directory, now)
     return current
-    if checked_week != current:
-        for path in _files(directory):
-            if path.suffix == SUFFIX and partition_key_of(path.stem + ".json") != current:
-                path.unlink(missing_ok=True)  # an ended week's: its first frames are over
-            elif path.suffix == ".json" and partition_key_of(path.name) == current:
-                build_for(path)
-    return current
+
+
+def tidy(directory: Path, now: float) -> None:
+    """The current week gets its index if it has none; an ended week's index goes (its
+    first frames are over)."""
+    current = week_key_at(now)
+    for path in _files(directory):
+        if path.suffix == SUFFIX and partition_key_of(path.stem + ".json") != current:
+            path.unlink(missing_ok=True)
+        elif partition_key_of(path.name) == current:
+            build_for(path)
 
 
 def build_for(partition: Path) -> bool:

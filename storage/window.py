@@ -22,7 +22,7 @@ from .atomic import decode_tables, read_raw
 from .codec import bad_document, doc_differs, items_from_docs
 from .partition import Partition, doc_id, item_id_of, stat_key
 from .query import NO_FLAGS, Flags, ItemFilter, Matcher
-from .rawdocs import DOC_START as _DOC_START, SORT_FIELDS as _SORT_FIELDS, Row, doc_end, sorted_rows
+from .rawdocs import DOC_START_B, SORT_FIELDS as _SORT_FIELDS, Row, doc_end, sorted_rows
 from .weeklog import log_path, read_log
 from . import weekorder
 from .query import SORT_KEY as _SORT_KEY
@@ -215,7 +215,7 @@ def _indexed_rows(raw: Any, order: list[tuple[int, int]]) -> Iterator[Row]:
     """The index's documents as sort rows, each read from its own bytes as it is reached."""
     for n, (start, end) in enumerate(order):
         m = _SORT_FIELDS.search(raw, start, end)
-        if m is None or raw[start:start + 9] != _DOC_START:
+        if m is None or raw[start:start + 9] != DOC_START_B:
             raise ValueError("the order index does not match the file")
         yield m[1], m[2], raw[start + 9:start + 25], n
 

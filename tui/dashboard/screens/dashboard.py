@@ -17,8 +17,7 @@ The screen loads its panes, each load in a thread worker (queries in pane_querie
 - ``load`` (exclusive): the panes' queries again after a filter change. ``more``: one pane's
   next page ("load more", or the cursor reaching the bottom).
 - A poll's new items are inserted at the top of their panes, in a few batches.
-- ``sparklines``: items per label per day for the pane titles. ``briefing``: ``b`` writes the
-  current view as a Markdown or HTML briefing.
+- ``sparklines``: items per day for the pane titles. ``briefing``: ``b`` saves the view.
 """
 from __future__ import annotations
 
@@ -454,9 +453,10 @@ class DashboardScreen(Screen):
     def _show_first_frame(self, first: PanesLoaded) -> None:
         """(on mount) The rows read before the app ran (preload), in the first frame."""
         self._note_loaded(first)
+        rows = pane_queries.first_frame_rows(self.app.size.height)
         for pane in self.panes():
             items, has_more = first.results[pane.pane]
-            pane.show_first(items, has_more=has_more, lines=self.app.size.height,
+            pane.show_first(items, has_more=has_more, rows=rows,
                             total=first.counts.get(store_label(pane.pane)))
         self._after_panes_shown(first)
 

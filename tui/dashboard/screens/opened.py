@@ -2,46 +2,27 @@
 for the first paint (their modules and widgets cost ~30 ms to import)."""
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Callable
 
 from textual.screen import Screen
 
+# key → (module under tui.dashboard.screens, class, whether it takes the app's services)
+_SCREENS = {"feeds": ("feeds", "FeedHealthScreen", True), "help": ("help", "HelpScreen", False),
+            "trends": ("trends", "TrendsScreen", True), "watch": ("watch", "WatchScreen", True)}
+
+
+def _screen_class(module: str, name: str) -> Any:
+    return getattr(import_module(f"tui.dashboard.screens.{module}"), name)
+
 
 def keyed_screen(name: str, services: Any) -> Screen:
     """The screen of ``name`` ("feeds", "help", "trends", "watch"); KeyError for another."""
-    return _FACTORIES[name](services)
+    module, cls, with_services = _SCREENS[name]
+    screen = _screen_class(module, cls)
+    return screen(services) if with_services else screen()
 
 
 def item_screen(item: Any, services: Any, step: Callable[[int], Any]) -> Screen:
     """The item's full view; ``step`` moves the main screen's selection."""
-    from tui.dashboard.screens.item import ItemScreen
-
-    return ItemScreen(item, services, step=step)
-
-
-def _feeds(services: Any) -> Screen:
-    from tui.dashboard.screens.feeds import FeedHealthScreen
-
-    return FeedHealthScreen(services)
-
-
-def _help(_services: Any) -> Screen:
-    from tui.dashboard.screens.help import HelpScreen
-
-    return HelpScreen()
-
-
-def _trends(services: Any) -> Screen:
-    from tui.dashboard.screens.trends import TrendsScreen
-
-    return TrendsScreen(services)
-
-
-def _watch(services: Any) -> Screen:
-    from tui.dashboard.screens.watch import WatchScreen
-
-    return WatchScreen(services)
-
-
-_FACTORIES: dict[str, Callable[[Any], Screen]] = {
-    "feeds": _feeds, "help": _help, "trends": _trends, "watch": _watch}
+    return _screen_class("item", "ItemScreen")(item, services, step=step)

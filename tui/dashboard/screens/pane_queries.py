@@ -57,6 +57,11 @@ def flags_for(store: Any, items: Iterable[Item]) -> dict[str, Flags]:
     return out
 
 
+def first_frame_rows(lines: int) -> int:
+    """Rows per pane in a first frame on a terminal of ``lines`` lines."""
+    return min(FIRST_FRAME_ROWS, max(lines, 1))
+
+
 def query_panes(store: Any, generation: int, view: ViewFilter, limits: dict[str, int],
                 initial: bool, progress: Progress | None,
                 cancelled: Callable[[], bool], lines: int = FIRST_FRAME_ROWS) -> PanesLoaded | None:
@@ -68,7 +73,7 @@ def query_panes(store: Any, generation: int, view: ViewFilter, limits: dict[str,
     if initial and not view.active and getattr(store, "deferred", False):
         # The first frame, from the current week's file (a lean open: the week is brought
         # into memory after it, with the rest of the recent window).
-        rows = {pane: min(limits[pane], FIRST_FRAME_ROWS, max(lines, 1)) for pane in PANES}
+        rows = {pane: min(limits[pane], first_frame_rows(lines)) for pane in PANES}
         first = store.first_pages([view.item_filter(pane, limit=rows[pane]) for pane in PANES])
         limits = rows if first is not None else limits
     for n, pane in enumerate(PANES):

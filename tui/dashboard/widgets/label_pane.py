@@ -141,11 +141,11 @@ class LabelPane(Vertical):
         self._shown(has_more, filtered, total)
 
     def show_first(self, items: list[Item], *, has_more: bool, total: int | None,
-                   lines: int) -> None:
-        """The first frame's rows, before it is drawn: no more than the terminal's ``lines``
-        (the recent window's answer replaces them a moment later)."""
-        self.table.fill(items[:max(lines, 1)])
-        self._shown(has_more or len(items) > lines, False, total)
+                   rows: int) -> None:
+        """The first frame's rows, before it is drawn: no more than ``rows`` (the recent
+        window's answer replaces them a moment later)."""
+        self.table.fill(items[:rows])
+        self._shown(has_more or len(items) > rows, False, total)
 
     def _shown(self, has_more: bool, filtered: bool, total: int | None) -> None:
         self.has_more = has_more
