@@ -146,16 +146,15 @@ def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
             hits: list = []
             near: list = []
             excl: list = []
-            masks = [0, 0, 0, 0]
+            masks = [0, 0]
             for quote, regex in c.scanners:
                 if not quote or quote in copy:
                     classifier._scan(regex, copy, bound, hits, near, excl, masks, written)
             t3 = clock()
             texts = (title, summary)
-            both = (masks[0] & masks[1] & c.field_mask[0], masks[2] & masks[3] & c.field_mask[1])
+            both = tuple(m & m >> c.shift & allowed for m, allowed in zip(masks, c.field_mask))
             if near and (both[0] or both[1]):
                 classifier._near(texts, near, hits, both)
-            hits = [h for h in hits if h[1] not in c.field_skip[h[0]]]
             t4 = clock()
             spans = classifier._exclusions(texts, excl, both) if excl and hits else None
             t5 = clock()

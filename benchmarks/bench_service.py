@@ -16,12 +16,18 @@ A real ``diplowatch daemon`` (subprocess) polls a loopback feed and owns the sto
 3. Memory: resident size of N viewer dashboards (``diplowatch`` in tmux panes, 120x40,
    after the first paint), and of the daemon (alone, and with its parse worker).
 
+``--cold N`` instead: N cold cycles of a fresh daemon on the 200-feed farm (Linux /proc):
+the cycle as the daemon timed it, and its CPU while it ran: the daemon's process (its
+event loop's thread, the others), its parse workers, and the daemon's peak RSS.
+``--before DIR`` alternates with the tree in DIR (A/B; medians of each).
+
 Target: viewer refresh <= 1 s after the daemon's write (median and max).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -212,6 +218,86 @@ def bench_memory(config: Path, store: Path, env: dict, viewers: int, tmp: Path) 
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
+# --- cold cycles (--cold) ---------------------------------------------------------------------
+
+def _cpu(path: str) -> float:
+    """CPU seconds of /proc/<path>/stat (a process or one of its threads); 0 once gone."""
+    try:
+        with open(f"/proc/{path}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """Children of any of the process's threads (the workers start from a thread)."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as fh:
+            kids += [int(k) for k in fh.read().split()]
+    return kids
+
+
+def _cold_cycle(tree: Path, config: Path, work: Path) -> dict:
+    shutil.rmtree(work, ignore_errors=True)
+    home = work / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".local/state")}
+    home.mkdir(parents=True)
+    with open(work / "daemon.log", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "tui.cli.main", "--config", str(config),
+                                 "--db", str(work / "store"), "daemon"], cwd=tree, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    client, start = ControlClient(work / "store"), None
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"the daemon exited: {(work / 'daemon.log').read_text()[-2000:]}")
+            try:
+                status = client.status()
+            except ControlError:
+                status = {}
+            if status.get("polling") and start is None:  # (the workers are up by then)
+                workers = _children(proc.pid)
+                start = (_cpu(str(proc.pid)), _cpu(f"{proc.pid}/task/{proc.pid}"),
+                         sum(_cpu(str(k)) for k in workers))
+            if status.get("cycles", 0) >= 1 and start is not None:
+                end = (_cpu(str(proc.pid)), _cpu(f"{proc.pid}/task/{proc.pid}"),
+                       sum(_cpu(str(k)) for k in workers))
+                break
+            time.sleep(0.02)
+        with open(f"/proc/{proc.pid}/status") as fh:
+            peak = next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM"))
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    process, loop, workers_cpu = (b - a for a, b in zip(start, end))
+    return {"cycle": status["last_cycle"]["seconds"], "process": process, "loop": loop,
+            "threads": process - loop, "workers": workers_cpu, "peak_rss": peak}
+
+
+def bench_cold(runs: int, before: Path | None) -> None:
+    from benchmarks.farm import Farm
+
+    trees = [ROOT] + ([before] if before else [])
+    got: dict[Path, list[dict]] = {t: [] for t in trees}
+    with Farm(200, 50, 50) as farm, tempfile.TemporaryDirectory(prefix="dw-cold-") as tmp:
+        for n in range(runs):
+            for tree in trees if n % 2 == 0 else trees[::-1]:
+                farm.warm()
+                row = _cold_cycle(tree, farm.config_path, Path(tmp) / "run")
+                got[tree].append(row)
+                print(f"  {tree}: " + "  ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
+    print("cold cycle, 200 feeds x 50 items (seconds; CPU while it ran; load "
+          f"{os.getloadavg()[0]:.1f} after)")
+    for tree, rows in got.items():
+        med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        print(f"  {tree}: cycle {med['cycle']:.3f}  daemon CPU {med['process']:.2f} "
+              f"(loop {med['loop']:.2f}, other threads {med['threads']:.2f})  workers "
+              f"{med['workers']:.2f}  peak RSS {med['peak_rss']:.0f} MiB  (medians of {len(rows)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=0, help="pre-fill the store (gen_store)")
@@ -219,7 +305,13 @@ def main() -> None:
                         help="weeks the generated items span (2: all in the recent window)")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--viewers", type=int, default=3)
+    parser.add_argument("--cold", type=int, default=0, metavar="N",
+                        help="only time N cold cycles of a fresh daemon on the farm")
+    parser.add_argument("--before", type=Path, help="with --cold: alternate with this tree")
     args = parser.parse_args()
+    if args.cold:
+        bench_cold(args.cold, args.before)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="dw-service-"))
     env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state"), "XDG_CONFIG_HOME": str(tmp / "cfg"),
            "TERM": "xterm-256color"}

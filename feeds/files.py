@@ -44,3 +44,56 @@ def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     """A descriptor on ``path``, created 0600 if new (for append-only files such as logs)."""
     private_dirs(path.parent)
     return os.open(path, flags | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+
+
+# --- the user's cache folder: things this program rebuilds when they are missing -----------
+
+def cache_dir(name: str) -> Path | None:
+    """``$XDG_CACHE_HOME/diplowatch/<name>`` (``~/.cache`` without it); None without a home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.environ.get("HOME")
+        if not home:
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "diplowatch" / name
+
+
+def write_cache_file(path: Path, payload: bytes, keep: int) -> None:
+    """Write a cache file atomically (0600, in 0700 folders; a temporary file renamed over),
+    then keep only the folder's newest ``keep`` files of its suffix. A failure is ignored:
+    the next run rebuilds what was to be cached."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        private_dirs(path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0),
+                     FILE_MODE)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _prune(path.parent, path.suffix, keep)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _prune(directory: Path, suffix: str, keep: int) -> None:
+    entries = []
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.name.endswith(suffix) and not entry.name.startswith("."):
+                try:
+                    entries.append((entry.stat().st_mtime_ns, entry.path))
+                except OSError:
+                    continue
+    for _, old in sorted(entries, reverse=True)[keep:]:
+        try:
+            os.unlink(old)
+        except OSError:
+            pass

@@ -333,8 +333,8 @@ class Weeks:
     def snapshots(self) -> list[FlushJob]:
         """Every dirty partition serialized now, with the manifest entry it will match: the
         lines to append to its log when only items of the current week were added or
-        changed and the log stays under half the file, else the whole file (which folds the
-        log in). A week with a log that is no longer the current one is folded."""
+        changed and the log stays under an eighth of the file (or 1 MiB), else the whole file
+        (which folds the log in). A week with a log that is no longer the current one is folded."""
         jobs = []
         current = week_key_at(self.clock())
         for p in self.parts.values():

@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The rules language's own pieces: the modes, apostrophes, what one word of an alias may
@@ -90,6 +90,7 @@ class ActorSpec:
     """The effective gazetteer. Frozen and picklable (it is shipped to parse workers)."""
 
     actors: tuple[Actor, ...] = ()
+    memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -113,13 +114,15 @@ class ActorSpec:
     @property
     def fingerprint(self) -> str:
         """Stable hash of what the gazetteer matches (not of its order or spacing)."""
-        doc = {"v": ACTOR_MATCHING_VERSION,
-               "actors": sorted([a.name, sorted({_case_form(x) for x in a.aliases})]
-                                for a in self.actors)}
-        blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
+        if "fingerprint" not in self.memo:  # (kept, and pickled with the spec)
+            doc = {"v": ACTOR_MATCHING_VERSION,
+                   "actors": sorted([a.name, sorted({_case_form(x) for x in a.aliases})]
+                                    for a in self.actors)}
+            blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
 
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+            self.memo["fingerprint"] = hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return self.memo["fingerprint"]
 
 
 def _case_form(alias: str) -> str:

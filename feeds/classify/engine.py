@@ -157,6 +157,9 @@ class _Compiled:
     # mask of the near rules that may (all bits set when no rule is restricted).
     field_skip: tuple[frozenset[int], frozenset[int]]
     field_mask: tuple[int, int]
+    # Bits of near rules and exclusions in a mask: a phrase's first-part bits and its
+    # second-part bits travel in one int, the second ones shifted left by this.
+    shift: int
 
 
 @lru_cache(maxsize=8)
@@ -212,6 +215,7 @@ def _compile(spec: RulesSpec) -> _Compiled:
         cased={atom: (p.cased, p.wildcard) for p, atom in atoms.items() if p.cased},
         field_skip=(frozenset(skip[0]), frozenset(skip[1])),
         field_mask=tuple(everything & ~sum(1 << r for r in sk) for sk in skip),
+        shift=len(rules) + len(exclusions),
     )
 
 
@@ -286,24 +290,50 @@ def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
     return tuple(out)
 
 
-def _sided(near: list[tuple[int, int, int, int]], excl: list[tuple[int, int, int, int, int]],
-           n_rules: int) -> tuple[int, int]:
-    """Bit masks of the near rules (bit n) and near exclusions (bit ``n_rules`` + n) a
-    phrase is a first part of, and of those it is a second part of. Ints, not sets: the
-    scan ORs them once per match, and an int OR is the cheapest way to do that."""
-    first = second = 0
-    for _, rule, side, _ in near:
-        if side == 0:
-            first |= 1 << rule
-        else:
-            second |= 1 << rule
-    for kind, index, side, _, _ in excl:
-        if kind == _EXCL_NEAR:
-            if side == 0:
-                first |= 1 << (n_rules + index)
+def _meaning(c: _Compiled, found: list[tuple[int, int]]) -> tuple[tuple, tuple]:
+    """What the phrases (atom, end offset) matching at one word start stand for, per field:
+    (terms, near, near_mask, exclusions, sided).
+
+    ``terms``: the term rules they fire there, as (rule, end offset). ``near``: bit →
+    (near rule, ((side, end offset), ...)) of the near rules they are a part of, and
+    ``near_mask`` those bits. ``exclusions``: () when they are in none, else (plain, excl,
+    excl_mask): the plain exclusions they match, as (exclusion, end offset), and the near
+    exclusions they are a part of, as (bit, exclusion, side, end offset). ``sided``: the
+    bits of the near rules (bit n) and near exclusions (bit ``n_rules`` + n) they are a
+    first part of, and those they are a second part of, shifted left by ``c.shift``. Ints,
+    not sets: the scan ORs ``sided`` once per match, the cheapest way to do that, and a
+    near rule's bit leads straight to its uses."""
+    terms: dict[int, int] = {}  # rule → end of its longest phrase here
+    near: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+    plain: list[tuple[int, int]] = []
+    excl: list[tuple[int, int, int, int]] = []
+    n_rules = len(c.rules)
+    sided = near_mask = excl_mask = 0
+    for atom, end in found:
+        for kind, index, side in c.uses[atom]:
+            if kind == _TERM:
+                # A shorter match of the same rule here is nested in the longest one, which
+                # drops it as a repeat anyway (``_result``): keep the longest only.
+                if terms.get(index, -1) < end:
+                    terms[index] = end
+            elif kind == _EXCL:
+                plain.append((index, end))
+            elif kind == _NEAR:
+                bit = 1 << index
+                near.setdefault(bit, (index, []))[1].append((side, end))
+                near_mask |= bit
+                sided |= bit << (c.shift * side)
             else:
-                second |= 1 << (n_rules + index)
-    return first, second
+                bit = 1 << (n_rules + index)
+                excl.append((bit, index, side, end))
+                excl_mask |= bit
+                sided |= bit << (c.shift * side)
+    exclusions = (tuple(plain), tuple(excl), excl_mask) if plain or excl else ()
+    near_uses = {bit: (rule, tuple(ends)) for bit, (rule, ends) in near.items()}
+    # "title:" and "summary:" rules fire only in their field: drop them here, once per key.
+    title, summary = ((tuple((r, e) for r, e in terms.items() if r not in skip), near_uses,
+                       near_mask, exclusions, sided) for skip in c.field_skip)
+    return title, (title if summary == title else summary)
 
 
 _RULE = itemgetter(3)  # of a kept hit: (field, start, end, rule)
@@ -337,15 +367,18 @@ class Classifier:
         self._cased_keys: set[str] = set()
         self._cased_cache: dict[str, tuple] = {}
         self._scores: dict[tuple[float, ...], tuple] = {}  # totals → labels, primary, scores
-        # Per rule, what scoring and evidence read, as flat tuples: fewer attribute loads.
+        # Per rule, what scoring and evidence read, as flat tuples: fewer attribute loads;
+        # evidence rows per field: (label, source, field name, weight there).
         self._weights: tuple[tuple[int, float, float], ...] = ()
-        self._rows: tuple[tuple[str, str, float, float], ...] = ()
+        self._rows: tuple[tuple[tuple[str, str, str, float], ...], ...] = ()
 
     def _compiled(self) -> _Compiled:
         if self._c is None:
             c = _compile(self._spec)
             self._weights = tuple((r.label_index, r.title_weight, r.weight) for r in c.rules)
-            self._rows = tuple((r.label, r.source, r.weight, r.title_weight) for r in c.rules)
+            self._rows = tuple(
+                tuple((r.label, r.source, field, r.title_weight if fi == 0 else r.weight)
+                      for r in c.rules) for fi, field in enumerate(_FIELDS))
             self._c = c
         return self._c
 
@@ -382,14 +415,9 @@ class Classifier:
 
     # -- scanning --
 
-    def _identify(self, key: str, written: str | None = None
-                  ) -> tuple[tuple, tuple, tuple, int, int, int]:
-        """What a regex match means, for every phrase matching at its start: the term rules
-        it fires, as (rule, end offset); the near rules it is a part of, as (bit, rule,
-        side, end offset); its uses in exclusions, as (kind, exclusion, side, end offset,
-        bit); the near rules and near exclusions it is a first or a second part of
-        (``_sided``), and both. A bit is the rule's or exclusion's bit in those masks, ready
-        for the AND the scan does per use. Cached: news repeats its vocabulary.
+    def _identify(self, key: str, written: str | None = None) -> tuple[tuple, tuple]:
+        """What a regex match means, in the title and in the summary: ``_meaning`` of every
+        phrase matching at its start. Cached: news repeats its vocabulary.
 
         The regex returns the longest phrase; shorter ones end at a word boundary inside it:
         at the end of an earlier word, or before an apostrophe or period inside a word
@@ -410,23 +438,9 @@ class Classifier:
                 self._cased_cache.clear()
             self._cased_keys.add(key)
             cache, key = self._cased_cache, written or key
-        terms: list[tuple[int, int]] = []
-        near: list[tuple[int, int, int, int]] = []  # (bit, rule, side, end)
-        excl: list[tuple[int, int, int, int, int]] = []  # (kind, index, side, end, bit)
-        n_rules = len(c.rules)
-        for atom, end in found:
-            for kind, index, side in c.uses[atom]:
-                if kind == _TERM:
-                    terms.append((index, end))
-                elif kind == _NEAR:
-                    near.append((1 << index, index, side, end))
-                else:
-                    excl.append((kind, index, side, end, 1 << (n_rules + index)))
         if len(cache) >= _CACHE_MAX:
             cache.clear()
-        first, second = _sided(near, excl, n_rules)
-        cache[key] = result = (tuple(terms), tuple(near), tuple(excl), first, second,
-                               first | second)
+        cache[key] = result = _meaning(c, found)
         return result
 
     def _phrases(self, key: str) -> list[tuple[int, int]]:
@@ -463,11 +477,11 @@ class Classifier:
         bound = len(title) + 2
         written = " " + title + "\x00 " + summary if c.cased else None
         hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
-        near: list[tuple[int, tuple, int, int]] = []  # (field, near uses, start, mask)
-        excl: list[tuple[int, tuple, int]] = []  # (field, exclusion uses, start)
-        # Per field, bit masks of the near rules and near exclusions seen as a first part
-        # and as a second part (see _sided).
-        masks = [0, 0, 0, 0]
+        near: list[tuple[int, dict, int, int]] = []  # (field, near uses, start, near_mask)
+        excl: list[tuple[int, tuple, int]] = []  # (field, exclusions, start)
+        # Per field, the near rules and near exclusions seen as a first part and as a second
+        # part, as one int (``sided`` of _meaning).
+        masks = [0, 0]
         for quote, regex in c.scanners:
             if quote and quote not in copy:
                 continue
@@ -475,13 +489,11 @@ class Classifier:
         texts = (title, summary)
         # A near rule fires only where both its parts occur in one field: an AND of the
         # masks finds those few, and only their occurrences are paired.
-        allowed = c.field_mask
-        both = (masks[0] & masks[1] & allowed[0], masks[2] & masks[3] & allowed[1])
+        allowed, shift = c.field_mask, c.shift
+        both = (masks[0] & masks[0] >> shift & allowed[0],
+                masks[1] & masks[1] >> shift & allowed[1])
         if near and (both[0] or both[1]):
             self._near(texts, near, hits, both)
-        if hits and (c.field_skip[0] or c.field_skip[1]):
-            skip = c.field_skip
-            hits = [h for h in hits if h[1] not in skip[h[0]]]
         if not hits:
             return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
         return self._result(hits, self._exclusions(texts, excl, both) if excl else None,
@@ -496,42 +508,40 @@ class Classifier:
         add_hit, add_near, add_excl = hits.append, near.append, excl.append
         for fi, offset, matches in ((0, 0, regex.finditer(copy, 0, bound)),
                                     (1, bound, regex.finditer(copy, bound))):
-            first = second = 0
+            sided = 0
             for m in matches:
                 key = m[1]
                 found = cache_get(key)
                 if found is None:
                     found = self._identify(key, written and written[m.start(1):m.end(1)])
-                terms, near_uses, excl_uses, f, g, parts = found
+                terms, near_uses, near_mask, exclusions, parts = found[fi]
                 s = m.start() - offset
                 if terms:
                     for rule, end in terms:
                         add_hit((fi, rule, s, -s - end))
-                if near_uses:
-                    add_near((fi, near_uses, s, parts))
-                if excl_uses:
-                    add_excl((fi, excl_uses, s))
-                first |= f  # 0 for a phrase of no near rule or exclusion
-                second |= g
-            masks[2 * fi] |= first
-            masks[2 * fi + 1] |= second
+                if near_mask:
+                    add_near((fi, near_uses, s, near_mask))
+                if exclusions:
+                    add_excl((fi, exclusions, s))
+                sided |= parts  # 0 for a phrase of no near rule or exclusion
+            masks[fi] |= sided
 
-    def _near(self, texts: tuple[str, str], near: list[tuple[int, tuple, int, int]],
+    def _near(self, texts: tuple[str, str], near: list[tuple[int, dict, int, int]],
               hits: list[tuple[int, int, int, int]], both: tuple[int, int]) -> None:
         """Add the near rules that fire to ``hits``; ``both``: per field, the mask of the
         rules whose two parts occur there."""
         sides: dict[tuple[int, int], tuple[list, list]] = {}
-        for fi, uses, s, parts in near:
-            wanted = both[fi]
-            if not wanted & parts:  # a part of no rule whose other part is there too
-                continue
-            for bit, rule, side, end in uses:
-                if not wanted & bit:
-                    continue
+        for fi, uses, s, mask in near:
+            bits = both[fi] & mask  # mostly 0: a part of no rule whose other part is there
+            while bits:
+                bit = bits & -bits  # the lowest bit set: one rule
+                bits ^= bit
+                rule, ends = uses[bit]
                 pair = sides.get((fi, rule))
                 if pair is None:
                     pair = sides[fi, rule] = ([], [])
-                pair[side].append((s, s + end))
+                for side, end in ends:
+                    pair[side].append((s, s + end))
         rules = self._c.rules
         for (fi, rule), (left, right) in sides.items():
             info = rules[rule]
@@ -545,12 +555,15 @@ class Classifier:
         :meth:`_near` (near exclusion n as bit n_rules + n)."""
         spans: list[tuple[int, int, int, int]] = []
         sides: dict[tuple[int, int], tuple[list, list]] = {}
-        for fi, uses, s in excl:
-            wanted = both[fi]
-            for kind, index, side, end, bit in uses:  # bit: the exclusion's bit in ``both``
-                if kind == _EXCL:
+        for fi, (plain, uses, mask), s in excl:
+            if plain:
+                for index, end in plain:
                     spans.append((fi, index, s, s + end))
-                elif wanted & bit:
+            wanted = both[fi]
+            if not wanted & mask:  # most are parts of near exclusions without their other part
+                continue
+            for bit, index, side, end in uses:
+                if wanted & bit:
                     pair = sides.get((fi, index))
                     if pair is None:
                         pair = sides[fi, index] = ([], [])
@@ -633,9 +646,8 @@ class Classifier:
         rows = self._rows
         evidence = []
         for fi, s, e, rule in kept:
-            label, source, weight, title_weight = rows[rule]
-            evidence.append(_new_match(label, source, texts[fi][s:e], _FIELDS[fi], s, e,
-                                       title_weight if fi == 0 else weight))
+            label, source, field, weight = rows[fi][rule]
+            evidence.append(_new_match(label, source, texts[fi][s:e], field, s, e, weight))
         return _new_classification(labels, primary, dict(scores), tuple(evidence))
 
     def _labels(self, totals: tuple[float, ...]

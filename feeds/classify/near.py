@@ -74,12 +74,11 @@ def sentence_stops(text: str, start: int = 0, end: int | None = None) -> list[in
     return out
 
 
-def _crosses(text: str, a: int, b: int, sentence: bool) -> bool:
-    """Whether ``sentence`` holds and a sentence ends between offsets ``a`` and ``b``;
-    ``a - 1`` counts, as the first part may end with the period ("U.S. He"). Most gaps
-    hold no . ! or ?, which a C-level search rules out."""
-    if not sentence:
-        return False
+def _crosses(text: str, a: int, b: int) -> bool:
+    """Whether a sentence ends between offsets ``a`` and ``b``; ``a - 1`` counts, as the
+    first part may end with the period ("U.S. He"). Most gaps hold no . ! or ?, which a
+    C-level search rules out. (Callers test the rule's ``sentence`` flag first: most near
+    rules have none, and the test is cheaper than a call.)"""
     gap = text[max(a - 1, 0):b]
     if "." not in gap and "!" not in gap and "?" not in gap:
         return False
@@ -98,11 +97,11 @@ def _all_pairs(text: str, left: list[tuple[int, int]], right: list[tuple[int, in
             rs, re_ = rspan
             if le <= rs:
                 words = _gap_words(text, le, rs, distance)
-                if words <= distance and not _crosses(text, le, rs, sentence):
+                if words <= distance and not (sentence and _crosses(text, le, rs)):
                     out.append((words, (ls, re_), lspan, rspan))
             elif re_ <= ls and not ordered:
                 words = _gap_words(text, re_, ls, distance)
-                if words <= distance and not _crosses(text, re_, ls, sentence):
+                if words <= distance and not (sentence and _crosses(text, re_, ls)):
                     out.append((words, (rs, le), lspan, rspan))
     return out
 
@@ -110,13 +109,11 @@ def _all_pairs(text: str, left: list[tuple[int, int]], right: list[tuple[int, in
 def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, int]],
                 distance: int, ordered: bool, sentence: bool
                 ) -> list[tuple[int, tuple, tuple, tuple]]:
-    """Every (words, window, left span, right span) within ``distance`` words. The words
+    """Every (words, window, left span, right span) within ``distance`` words, for more
+    than three left x right pairs (:func:`near_windows` tries fewer directly). The words
     between grow as a right part lies further away on either side, so each left part
     walks outwards from its position and stops at the first right part too far: the cost
     follows the pairs that fire, not every left x right pair of a long lede."""
-    # Two or three pairs: try them all. More: walk, as each word count costs a regex run.
-    if len(left) * len(right) <= 3:
-        return _all_pairs(text, left, right, distance, ordered, sentence)
     out = []
     after = sorted(right)
     after_starts = [r[0] for r in after]
@@ -126,13 +123,13 @@ def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, i
         ls, le = lspan
         for i in range(bisect_left(after_starts, le), len(after)):
             words = _gap_words(text, le, after[i][0], distance)
-            if words > distance or _crosses(text, le, after[i][0], sentence):
+            if words > distance or sentence and _crosses(text, le, after[i][0]):
                 break  # further ones are further, and past the same sentence end
             out.append((words, (ls, after[i][1]), lspan, after[i]))
         for i in range(bisect_right(before_ends, ls) - 1, -1, -1):
             rs, re_ = before[i]
             words = _gap_words(text, re_, ls, distance)
-            if words > distance or _crosses(text, re_, ls, sentence):
+            if words > distance or sentence and _crosses(text, re_, ls):
                 break
             out.append((words, (rs, le), lspan, before[i]))
     return out
@@ -149,12 +146,16 @@ def near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int, 
         (ls, le), (rs, re_) = left[0], right[0]
         if le <= rs:
             return ([(ls, re_)] if _gap_words(text, le, rs, distance) <= distance
-                    and not _crosses(text, le, rs, sentence) else [])
+                    and not (sentence and _crosses(text, le, rs)) else [])
         if re_ <= ls and not ordered:
             return ([(rs, le)] if _gap_words(text, re_, ls, distance) <= distance
-                    and not _crosses(text, re_, ls, sentence) else [])
+                    and not (sentence and _crosses(text, re_, ls)) else [])
         return []
-    pairs = _candidates(text, left, right, distance, ordered, sentence)
+    # Two or three pairs: try them all. More: walk, as each word count costs a regex run.
+    if len(left) * len(right) <= 3:
+        pairs = _all_pairs(text, left, right, distance, ordered, sentence)
+    else:
+        pairs = _candidates(text, left, right, distance, ordered, sentence)
     if len(pairs) < 2:
         return [p[1] for p in pairs]
     pairs.sort()

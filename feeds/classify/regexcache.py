@@ -17,13 +17,12 @@ the folder keeps only the newest :data:`KEEP` programs.
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import sys
 import zlib
 from pathlib import Path
 
-from feeds.files import FILE_MODE, private_dirs
+from feeds import files
 
 KEEP = 24  # programs kept: a few rule sets' worth (three regexes each, ~250 kB apiece)
 MIN_LENGTH = 1024  # shorter patterns compile in about a millisecond: not worth a file
@@ -32,13 +31,7 @@ _FORMAT = b"dwre3"
 
 def cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/diplowatch/regex`` (``~/.cache`` without it); None without a home."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        home = os.environ.get("HOME")
-        if not home:
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "diplowatch" / "regex"
+    return files.cache_dir("regex")
 
 
 def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -99,41 +92,5 @@ def _load(path: Path, pattern: str, text: bytes, flags: int) -> re.Pattern[str] 
 
 
 def _store(path: Path, text: bytes, flags: int, program: tuple) -> None:
-    """Write the program atomically (a temporary file renamed over), then prune the folder."""
     body = marshal.dumps((text, flags, program))
-    payload = _FORMAT + zlib.crc32(body).to_bytes(4, "big") + body
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        private_dirs(path.parent)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0),
-                     FILE_MODE)
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        _prune(path.parent)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
-def _prune(directory: Path) -> None:
-    """Keep the newest :data:`KEEP` programs."""
-    entries = []
-    with os.scandir(directory) as it:
-        for entry in it:
-            if entry.name.endswith(".bin"):
-                try:
-                    entries.append((entry.stat().st_mtime_ns, entry.path))
-                except OSError:
-                    continue
-    for _, old in sorted(entries, reverse=True)[KEEP:]:
-        try:
-            os.unlink(old)
-        except OSError:
-            pass
+    files.write_cache_file(path, _FORMAT + zlib.crc32(body).to_bytes(4, "big") + body, KEEP)

@@ -146,7 +146,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -263,6 +263,7 @@ class RulesSpec:
     title_bonus: float
     labels: tuple[LabelRules, ...]  # one per label, in LABELS order
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def label(self, name: str) -> LabelRules:
         for lr in self.labels:
@@ -273,23 +274,18 @@ class RulesSpec:
     @property
     def fingerprint(self) -> str:
         """Stable hash of what the rules mean: unchanged by key order, case or spacing."""
-        doc = {
-            "v": MATCHING_VERSION,
-            "title_bonus": self.title_bonus,
-            "labels": {
-                lr.label: {
-                    "threshold": lr.threshold,
-                    "rules": sorted([r.pattern.canonical, r.weight] for r in lr.rules
-                                    if r.weight > 0),
-                    "exclude": sorted({p.canonical for p in lr.exclude}),
-                }
-                for lr in self.labels
-            },
-        }
-        blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-        import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
+        if "fingerprint" not in self.memo:  # (kept: ~10 ms, and pickled with the spec)
+            labels = {lr.label: {"threshold": lr.threshold,
+                                 "rules": sorted([r.pattern.canonical, r.weight]
+                                                 for r in lr.rules if r.weight > 0),
+                                 "exclude": sorted({p.canonical for p in lr.exclude})}
+                      for lr in self.labels}
+            doc = {"v": MATCHING_VERSION, "title_bonus": self.title_bonus, "labels": labels}
+            blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+            import hashlib  # (here: OpenSSL's ~3.6 MiB, never in a parse worker)
 
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+            self.memo["fingerprint"] = hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return self.memo["fingerprint"]
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -155,8 +155,13 @@ def resolve_config_path(cli_path: str | Path | None, env: dict[str, str] | None 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """The parsed document and its text; a ConfigError for a missing file or bad syntax."""
+    text = _read_text(path)
+    return _parse_toml(path, text), text
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, "file not found") from None
     except IsADirectoryError:
@@ -167,8 +172,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise ConfigError(path, e.strerror or str(e)) from None
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -183,16 +191,32 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
     """Load ``path`` (resolved as documented when None) on top of the bundled defaults."""
     path = resolve_config_path(path) if path is None else Path(path).expanduser()
     bundled = bundled or bundled_config_path()
-    doc, text = read_toml(path)
+    text = _read_text(path)
     is_bundled = _same_file(path, bundled)
-    if is_bundled:
+    try:
+        bundled_text = None if is_bundled else _read_text(bundled)
+    except ConfigError as e:
+        raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
+    from feeds.config import cache
+
+    key = cache.key_of((text, bundled_text))
+    kept = cache.load(key) if key is not None else None
+    if kept is not None:  # (this very text loaded before: its documents and specs as parsed)
+        doc, defaults_doc, actors, rules = kept
+        return _build(path, doc, text, defaults_doc, is_bundled, (actors, rules))
+    doc = _parse_toml(path, text)
+    if bundled_text is None:
         defaults_doc = doc
     else:
         try:
-            defaults_doc, _ = read_toml(bundled)
+            defaults_doc = _parse_toml(bundled, bundled_text)
         except ConfigError as e:
             raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
-    return _build(path, doc, text, defaults_doc, is_bundled)
+    config = _build(path, doc, text, defaults_doc, is_bundled)
+    if key is not None:
+        _ = config.rules.fingerprint, config.actors.fingerprint  # (kept with them)
+        cache.keep(key, (doc, None if is_bundled else defaults_doc, config.actors, config.rules))
+    return config
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -206,7 +230,10 @@ _TOP_KEYS = {"polling", "storage", "ui", "classify", "classes", "rules", "feeds"
              "clusters", "watch"}
 
 
-def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -> Config:
+def _build(path: Path, doc: dict, text: str, defaults: dict | None, is_bundled: bool,
+           specs: tuple[Any, Any] | None = None) -> Config:
+    """The config of these documents; ``specs``: its (actors, rules), already parsed."""
+    defaults = doc if defaults is None else defaults
     v = _Validator(path, text)
     for key in doc:
         if key not in _TOP_KEYS:
@@ -219,8 +246,11 @@ def _build(path: Path, doc: dict, text: str, defaults: dict, is_bundled: bool) -
                                   retention_days=storage.retention_days,
                                   recent_days=storage.recent_days)
     feeds = v.feeds(doc.get("feeds", []), polling)
-    actors = _actors(path, v, doc, defaults, is_bundled)
-    rules = _rules(path, v, doc, defaults, is_bundled, actors)
+    if specs is None:
+        actors = _actors(path, v, doc, defaults, is_bundled)
+        rules = _rules(path, v, doc, defaults, is_bundled, actors)
+    else:
+        actors, rules = specs
     clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
     if clusters.horizon < clusters.window:
         v.fail("clusters.horizon", "must be at least clusters.window")

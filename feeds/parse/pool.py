@@ -18,10 +18,10 @@ import operator
 import os
 import queue
 import select
+import struct
 import sys
 import threading
 import time
-from array import array
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,6 +100,11 @@ class ParseJob:
     max_items: int
     seen: bytes = b""  # the digests of this feed's last parse (ParsedFeed.digests)
 
+    def __reduce__(self) -> tuple:
+        # Pickled as its fields: a slotted dataclass's own state calls fields() both ways.
+        return (ParseJob, (self.body, self.feed_key, self.feed_name, self.url,
+                           self.content_type, self.now, self.max_items, self.seen))
+
 
 def run_job(job: ParseJob, parts: tuple[Any, Any, Any] | None = None,
             fast_only: bool = False) -> ParsedFeed:
@@ -164,25 +169,45 @@ def _share(value: Any, key: Any = None) -> Any:
 def _scores(scores: dict[str, float]) -> dict[str, float]:
     """The shared dict equal to ``scores``, bit for bit: keyed by the floats' bytes, as 0.0
     equals -0.0, which prints otherwise."""
-    return _share(scores, (*scores, array("d", scores.values()).tobytes()))
+    pack = _packers.get(len(scores))
+    if pack is None:
+        pack = _packers[len(scores)] = struct.Struct(f"{len(scores)}d").pack
+    return _share(scores, (*scores, pack(*scores.values())))
+
+
+_packers: dict[int, Callable[..., bytes]] = {}  # (a struct's pack: half an array's cost)
+
+
+MATCHES_MAX = 8_192  # canonical matches kept across documents
+_matches: dict[tuple, Match] = {}
 
 
 def _evidence(rows: tuple) -> tuple[Match, ...]:
-    """Matches of these rows; their weights (a rule's, or its title weight) shared. Built
-    as the classifier builds them (a frozen dataclass's own ``__init__`` costs twice as
-    much, and a cycle's items carry ~2 matches each)."""
-    intern = sys.intern  # matched words repeat across items
-    return tuple(new_match(m[0], m[1], intern(m[2]), m[3], m[4], m[5],
-                           _share(m[6]) if m[6] else m[6]) for m in rows)
+    """Matches of these rows, each one object for equal rows (a rule's word at the start of
+    a headline, a syndicated story: matches repeat across items, and each copy would stay in
+    the store). Built as the classifier builds them (a frozen dataclass's own ``__init__``
+    costs twice as much); a weight of zero is not shared (0.0 equals -0.0)."""
+    get = _matches.get
+    return tuple([get(m) or _new_match(m) for m in rows])
+
+
+def _new_match(row: tuple) -> Match:
+    match = new_match(row[0], row[1], sys.intern(row[2]), row[3], row[4], row[5], row[6])
+    if row[6]:
+        if len(_matches) >= MATCHES_MAX:
+            _matches.clear()
+        _matches[row] = match
+    return match
 
 
 def unpack(packed: tuple) -> ParsedFeed:
     """The ParsedFeed that :func:`pack` was given (equal values shared: see _share)."""
     rows, rest = packed
     items = []
+    share = _share
     for values in rows:
         item = Item(*values)
-        item.labels, item.actors = _share(values[_LABELS]), _share(values[_ACTORS])
+        item.labels, item.actors = share(values[_LABELS]), share(values[_ACTORS])
         item.scores = _scores(values[_SCORES])
         if item.evidence:
             item.evidence = _evidence(item.evidence)

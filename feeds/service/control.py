@@ -164,7 +164,8 @@ def parse_request(line: bytes | str) -> Request:
     tab = data.pop("tab", None)  # any op may come from a browser tab
     if tab is not None and tab not in TAB_MODES:
         raise RequestError(f"tab must be one of: {', '.join(TAB_MODES)}")
-    return replace(_parse_fields(data), tab=tab)
+    request = _parse_fields(data)
+    return request if tab is None else replace(request, tab=tab)
 
 
 def _parse_fields(data: dict[str, Any]) -> Request:
@@ -357,7 +358,8 @@ class ControlServer:
                         conn: _Connection) -> None:
         while True:
             try:
-                line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
+                async with asyncio.timeout(IDLE_TIMEOUT):  # (no task per line, as wait_for makes)
+                    line = await reader.readline()
             except (ValueError, asyncio.LimitOverrunError):
                 log.warning("control: refused a request larger than %d bytes", MAX_LINE)
                 writer.write(_encode({"ok": False,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -50,6 +51,13 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+@functools.lru_cache(maxsize=8)
+def _absolute(path: Path) -> str:
+    """A path as ``status`` shows it (a viewer may ask several times a second: pathlib's
+    parsing was a tenth of a status request)."""
+    return str(Path(path).absolute())
 
 
 DETAIL_LIMIT = 200  # failures and watch hits listed in one poll-finished event
@@ -387,8 +395,8 @@ class Daemon:
         next_in = None
         if self._next_at is not None:
             next_in = round(max(self._next_at - time.monotonic(), 0.0), 3)
-        return {"pid": os.getpid(), "version": __version__, "store": str(Path(self.store.path).absolute()),
-                "config": str(Path(self.config.path).absolute()), "generation": self.store.generation,
+        return {"pid": os.getpid(), "version": __version__, "store": _absolute(self.store.path),
+                "config": _absolute(self.config.path), "generation": self.store.generation,
                 "polling": self._polling, "queued": bool(self._requests),
                 "progress": dict(self._progress) if self._polling else None,
                 "next_poll_in": next_in, "cycles": self.cycles, "last_cycle": self.last_cycle,

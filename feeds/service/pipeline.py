@@ -25,14 +25,19 @@ from feeds.parse.worker import _HEADER
 
 DEPTH = 2  # documents in a worker's hands at once: the one it parses, the next one
 RESENDS = 3  # times a document whose worker was stopped for another one is sent again
+# Bytes asked of a worker's pipe at once: what a pipe holds (64 KiB on Linux). A larger read
+# allocates (and maps, and unmaps) that much for each result, to fill a tenth of it.
+READ_SIZE = 1 << 16
 
 
 class _Lane:
     """One worker and the documents sent to it: ``sent`` tickets given, ``written`` of them
-    in its pipe, ``done`` read back."""
+    in its pipe, ``done`` read back. ``turn`` (on the pool's lock) wakes only the threads
+    waiting for this lane's next write or read, not every thread of the pool."""
 
-    def __init__(self, worker: _Worker) -> None:
+    def __init__(self, worker: _Worker, lock: threading.RLock) -> None:
         self.worker = worker
+        self.turn = threading.Condition(lock)
         self.sent = self.written = self.done = 0
         self.dead = False
         self._buffer = bytearray()
@@ -50,14 +55,15 @@ class _Lane:
             if len(buffer) >= _HEADER.size:
                 end = _HEADER.size + _HEADER.unpack_from(buffer)[0]
                 if len(buffer) >= end:
-                    message = pickle.loads(buffer[_HEADER.size:end])  # (a copy)
+                    with memoryview(buffer) as view, view[_HEADER.size:end] as body:
+                        message = pickle.loads(body)  # (unpickled from the buffer: no copy)
                     del buffer[:end]
                     return message
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
                 raise TimeoutError
             try:
-                chunk = os.read(fd, 1 << 20)
+                chunk = os.read(fd, READ_SIZE)
             except OSError as e:
                 raise _WorkerDied from e
             if not chunk:
@@ -78,11 +84,12 @@ class PipelinedPool(ParsePool):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._cv = threading.Condition()
+        self._mutex = threading.RLock()
+        self._cv = threading.Condition(self._mutex)  # a lane with room, or a lane fewer
         self._lanes: list[_Lane] = []
 
     def _new_lane(self) -> _Lane:
-        lane = _Lane(self._spawn())  # (ParsePool._spawn: the worker joins ``_all``)
+        lane = _Lane(self._spawn(), self._mutex)  # (ParsePool._spawn: the worker joins ``_all``)
         self._lanes.append(lane)
         return lane
 
@@ -139,7 +146,7 @@ class PipelinedPool(ParsePool):
         no lock is held meanwhile)."""
         with self._cv:
             while lane.written != ticket and not lane.dead:
-                self._cv.wait()
+                lane.turn.wait()
             if lane.dead:
                 raise _Resend
         try:
@@ -150,13 +157,13 @@ class PipelinedPool(ParsePool):
         finally:
             with self._cv:
                 lane.written += 1
-                self._cv.notify_all()
+                lane.turn.notify_all()
 
     def _collect(self, lane: _Lane, ticket: int) -> ParsedFeed:
         """This document's result, once the ones before it on the lane are read back."""
         with self._cv:
             while lane.done != ticket and not lane.dead:
-                self._cv.wait()
+                lane.turn.wait()
             if lane.dead:
                 raise _Resend
         worker = lane.worker
@@ -173,7 +180,8 @@ class PipelinedPool(ParsePool):
             return died()
         with self._cv:
             lane.done += 1
-            self._cv.notify_all()
+            lane.turn.notify_all()
+            self._cv.notify()  # room on this lane: for one ticket
         return unpack(packed)
 
     def _stop(self, lane: _Lane) -> None:
@@ -183,6 +191,7 @@ class PipelinedPool(ParsePool):
                 return
             lane.dead = True
             self._lanes.remove(lane)
+            lane.turn.notify_all()
             self._cv.notify_all()
         lane.worker.kill()
         with self._lock:
@@ -200,5 +209,6 @@ class PipelinedPool(ParsePool):
             lanes, self._lanes = self._lanes, []
             for lane in lanes:
                 lane.dead = True
+                lane.turn.notify_all()
             self._cv.notify_all()
         super().close()

@@ -38,3 +38,13 @@ def test_negative_zero_is_never_shared_with_zero() -> None:
     assert a.scores is c.scores and b.scores is not a.scores
     zero, negative = _round_trip([_item(4, plus, 0.0), _item(5, plus, -0.0)])
     assert repr(zero.evidence[0].weight) == "0.0" and repr(negative.evidence[0].weight) == "-0.0"
+
+
+def test_equal_matches_of_different_documents_are_one_object() -> None:
+    scores = {"talks": 2.0, "sanctions": 0.0, "statements": 0.0}
+    a, b = _round_trip([_item(1, dict(scores)), _item(2, dict(scores))])
+    assert a.evidence[0] is b.evidence[0] and a.evidence == _item(1, scores).evidence
+    other = _round_trip([_item(3, dict(scores), weight=3.0)])[0]
+    assert other.evidence[0] is not a.evidence[0] and other.evidence[0].weight == 3.0
+    zero, zero_again = _round_trip([_item(4, scores, 0.0), _item(5, scores, 0.0)])
+    assert zero.evidence[0] is not zero_again.evidence[0]  # (0.0 would match -0.0)

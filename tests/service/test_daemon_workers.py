@@ -165,3 +165,39 @@ async def test_a_document_that_fails_unexpectedly_does_not_hold_up_the_one_behin
         pool.close()
     assert isinstance(failed, RuntimeError)
     assert fine.ok and [i.title for i in fine.items] == ["Envoys meet in round 2"]
+
+
+def test_the_pool_serves_one_loop_after_another_and_closes_from_another_thread() -> None:
+    """(The daemon's poller is closed from a thread while its loop runs.)"""
+    import threading
+
+    pool = PipelinedPool(bundled_config().rules, workers=2)
+
+    async def titles(n: int) -> list[list[str]]:
+        docs = [_job(rss([rss_item(f"Envoys meet in round {n}.{k}", guid=f"g{k}")]),
+                     key=f"http://news.example/{n}/{k}.xml") for k in range(6)]
+        return [[i.title for i in p.items] for p in await asyncio.gather(*map(pool.parse, docs))]
+
+    async def closed_from_a_thread() -> None:
+        await titles(3)
+        closer = threading.Thread(target=pool.close)
+        closer.start()
+        while closer.is_alive():  # the loop keeps running while the thread closes the pool
+            await asyncio.sleep(0.01)
+        with pytest.raises(RuntimeError, match="closed"):
+            await titles(4)
+
+    try:
+        assert asyncio.run(titles(1)) == [[f"Envoys meet in round 1.{k}"] for k in range(6)]
+        assert asyncio.run(titles(2)) == [[f"Envoys meet in round 2.{k}"] for k in range(6)]
+        workers = {w.proc.pid for w in pool._all}
+        asyncio.run(closed_from_a_thread())
+    finally:
+        pool.close()
+    assert len(workers) == 2 and not pool._all
+    assert all(not os.path.exists(f"/proc/{pid}") or _zombie(pid) for pid in workers)
+
+
+def _zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0] == "Z"

@@ -1,0 +1,105 @@
+"""A config parsed once per change: kept in the cache folder, used only for the same texts."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from feeds.config import cache
+from feeds.config.load import ConfigError, load_config
+
+RULES = """
+[[feeds]]
+name = "Wire"
+url = "https://example.org/rss"
+
+[rules.talks]
+terms = {"parley*" = 2.0}
+"""
+
+
+def kept_files() -> list[Path]:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "diplowatch" / "config"
+    return sorted(folder.glob("*.conf")) if folder.is_dir() else []
+
+
+def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any parse of the rules or the gazetteer fail: a load that still works used what
+    was kept."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr("feeds.classify.rules.load_rules", refuse)
+    monkeypatch.setattr("feeds.classify.actors.load_actors", refuse)
+
+
+def test_a_second_load_of_the_same_text_uses_what_the_first_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    first = load_config(path)
+    assert len(kept_files()) == 1
+    no_parsing(monkeypatch)
+    second = load_config(path)
+    assert second.rules == first.rules and second.actors == first.actors
+    assert second.rules.fingerprint == first.rules.fingerprint
+    assert second.rules.memo == {"fingerprint": first.rules.fingerprint}  # not hashed again
+    assert [f.name for f in second.feeds] == ["Wire"]
+    assert any(r.pattern.canonical.startswith("parley") for r in second.rules.label("talks").rules)
+
+
+def test_a_changed_text_is_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    before = load_config(path)
+    path.write_text(RULES.replace("parley*", "colloquy*"), encoding="utf-8")
+    after = load_config(path)
+    assert after.rules != before.rules
+    assert after.rules.fingerprint != before.rules.fingerprint
+    talks = {r.pattern.canonical for r in after.rules.label("talks").rules}
+    assert any(c.startswith("colloquy") for c in talks)
+    assert not any(c.startswith("parley") for c in talks)
+
+
+def test_a_torn_or_foreign_kept_file_is_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    good = load_config(path)
+    (kept,) = kept_files()
+    for damage in (kept.read_bytes()[:-100], b"dwconf1" + b"\0" * 64, b"not a cache file"):
+        kept.write_bytes(damage)
+        again = load_config(path)
+        assert again.rules == good.rules and again.actors == good.actors
+    assert kept.read_bytes().startswith(b"dwconf1") and len(kept_files()) == 1  # rewritten
+
+
+def test_a_bad_config_is_never_kept_and_reported_each_time(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(RULES.replace('"parley*" = 2.0', '"parley*" = "heavy"'), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ConfigError) as e:
+            load_config(path)
+        assert str(path) in str(e.value) and "parley" in str(e.value)
+    assert kept_files() == []
+
+
+def test_kept_files_are_private_and_few(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    for n in range(cache.KEEP + 3):
+        path.write_text(RULES + f"\n# variant {n}\n", encoding="utf-8")
+        load_config(path)
+    files = kept_files()
+    assert len(files) == cache.KEEP
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
+
+
+def test_without_a_home_nothing_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOME")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    assert load_config(path).rules.label("talks").rules
+    assert cache.key_of((RULES, None)) is None
