@@ -299,7 +299,7 @@ def _bytecode_cache(cache: Path) -> None:
     os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
     subprocess.run([sys.executable, "-c", "import tui.cli.main, tui.cli.logs, feeds.poll.poller, "
                     "feeds.parse.worker, feeds.service.control, feeds.service.daemon, "
-                    "feeds.analysis.clusters, feeds.analysis.watch, storage.store"],
+                    "feeds.analysis.clusters, feeds.analysis.watch, feeds.analysis.notify, storage.store"],
                    cwd=REPO, check=True)
     print(f"bytecode: compiled once into {cache} (--compile-each-run: from source every run)")
 

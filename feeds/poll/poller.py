@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # imported when used: a poll with clustering and watching off
     from feeds.analysis.clusters import Clusterer
     from feeds.parse.document import ParsedFeed
     from feeds.parse.pool import ParsePool
-    from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
+    from feeds.analysis.notify import Notifier
+    from feeds.analysis.watch import WatchHit, WatchMatcher
 
 T = TypeVar("T")
 log = logging.getLogger("diplowatch.poll")
@@ -240,7 +241,7 @@ class Poller:
         self._own_notifier = notifier is None
         if (notifier is None and config.watch.notify_command
                 and (watch is not None or self._lazy_watch)):
-            from feeds.analysis.watch import Notifier
+            from feeds.analysis.notify import Notifier
 
             notifier = Notifier(config.watch.notify_command, config.watch.notify_timeout,
                                 budget=config.watch.notify_budget)

@@ -14,7 +14,8 @@ from feeds.classify.evaluate import read_tsv
 from feeds.config.load import ConfigError, WatchSettings, load_config
 from feeds.parse.pool import ParsePool
 from feeds.poll.poller import Poller
-from feeds.analysis.watch import Notifier, WatchHit, WatchMatcher
+from feeds.analysis.notify import Notifier
+from feeds.analysis.watch import WatchHit, WatchMatcher
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rfc822, rss, rss_item
 from tests.features.conftest import HOUR, T0, make_item

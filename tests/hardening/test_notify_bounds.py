@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from feeds.analysis.watch import Notifier, WatchHit
+from feeds.analysis.notify import Notifier
+from feeds.analysis.watch import WatchHit
 from tests.features.conftest import make_item
 
 
