@@ -9,7 +9,8 @@ validated from the kept documents as ever (~1 ms).
 
 A kept result is used only when its file holds the same key, whole: the key is everything
 the result is built from (the texts of the user's and the bundled config, the source of the
-code that parses them, the interpreter). A missing, torn or foreign file is parsed again
+code that parses them: every module of ``feeds/``, ``feeds/classify/`` and ``feeds/config/``,
+by size and time of change; the interpreter). A missing, torn or foreign file is parsed again
 and rewritten; only a config that loaded is kept, so a bad one is reported as ever. The
 files are this program's own pickles, private (0600 in a 0700 folder) like the regex cache
 beside them: a config's text is their key, never unpickled from anywhere else.
@@ -41,7 +42,7 @@ def key_of(texts: tuple[str | None, ...]) -> bytes | None:
     if cache_dir("config") is None:
         return None
     stamps = []
-    for folder in ("classify", "config"):
+    for folder in ("", "classify", "config"):  # (feeds/ itself: model.py's LABELS, …)
         try:
             with os.scandir(_PARSERS / folder) as it:
                 stamps.extend((folder, e.name, e.stat().st_mtime_ns, e.stat().st_size)

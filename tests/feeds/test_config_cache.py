@@ -103,3 +103,19 @@ def test_without_a_home_nothing_is_kept(tmp_path: Path, monkeypatch: pytest.Monk
     path.write_text(RULES, encoding="utf-8")
     assert load_config(path).rules.label("talks").rules
     assert cache.key_of((RULES, None)) is None
+
+
+def test_a_change_to_the_parsing_code_changes_the_key(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "feeds"
+    for folder in ("", "classify", "config"):
+        (package / folder).mkdir(parents=True, exist_ok=True)
+        (package / folder / "module.py").write_text("X = 1\n")
+    monkeypatch.setattr(cache, "_PARSERS", package)
+    before = cache.key_of((RULES, None))
+    for folder in ("", "classify", "config"):  # model.py's labels, the rules, the loader
+        module = package / folder / "module.py"
+        module.write_text("X = 22\n")
+        after = cache.key_of((RULES, None))
+        assert after is not None and after != before
+        before = after
