@@ -9,6 +9,7 @@ its mode (the user chose it), and a path the user typed (``-o``) gets no folders
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -59,17 +60,34 @@ def cache_dir(name: str) -> Path | None:
     return Path(base) / "diplowatch" / name
 
 
-def write_cache_file(path: Path, payload: bytes, keep: int) -> None:
-    """Write a cache file atomically (0600, in 0700 folders; a temporary file renamed over),
-    then keep only the folder's newest ``keep`` files of its suffix. A failure is ignored:
-    the next run rebuilds what was to be cached."""
+def read_cache_file(path: Path, magic: bytes) -> memoryview | None:
+    """The body of a cache file written by :func:`write_cache_file` with ``magic``, if the
+    file is whole (its CRC checks); None if it is missing, torn or another kind."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    start = len(magic) + 4
+    body = memoryview(data)[start:]
+    if data[:len(magic)] != magic or zlib.crc32(body).to_bytes(4, "big") != data[len(magic):start]:
+        body.release()
+        return None
+    return body
+
+
+def write_cache_file(path: Path, magic: bytes, body: bytes, keep: int) -> None:
+    """Write a cache file (``magic``, the body's CRC-32, the body) atomically: 0600 in 0700
+    folders, a temporary file renamed over. Then keep only the folder's newest ``keep`` files
+    of its suffix. A failure is ignored: the next run rebuilds what was to be cached. (Not
+    storage.atomic.replace_file: a parse worker writes the regex cache, and that module
+    brings tinydb, tempfile and hashlib's OpenSSL into it.)"""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         private_dirs(path.parent)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0),
                      FILE_MODE)
         try:
-            view = memoryview(payload)
+            view = memoryview(magic + zlib.crc32(body).to_bytes(4, "big") + body)
             while view:
                 view = view[os.write(fd, view):]
         finally:

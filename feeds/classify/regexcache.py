@@ -29,14 +29,9 @@ MIN_LENGTH = 1024  # shorter patterns compile in about a millisecond: not worth 
 _FORMAT = b"dwre3"
 
 
-def cache_dir() -> Path | None:
-    """``$XDG_CACHE_HOME/diplowatch/regex`` (``~/.cache`` without it); None without a home."""
-    return files.cache_dir("regex")
-
-
 def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, from the cached program when there is a good one."""
-    directory = cache_dir() if len(pattern) >= MIN_LENGTH else None
+    directory = files.cache_dir("regex") if len(pattern) >= MIN_LENGTH else None
     if directory is None:
         return re.compile(pattern, flags)
     text = pattern.encode("utf-8", "surrogatepass")
@@ -70,18 +65,13 @@ def _compile(pattern: str, flags: int) -> tuple[re.Pattern[str], tuple]:
 
 
 def _load(path: Path, pattern: str, text: bytes, flags: int) -> re.Pattern[str] | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    start = len(_FORMAT) + 4
-    head, check, body = data[:len(_FORMAT)], data[len(_FORMAT):start], memoryview(data)[start:]
-    if head != _FORMAT or zlib.crc32(body).to_bytes(4, "big") != check:
+    body = files.read_cache_file(path, _FORMAT)
+    if body is None:
         return None
     try:
         stored, stored_flags, program = marshal.loads(body)
         body.release()
-        del data, body  # (freed before the engine's copy of the program is made: less heap)
+        del body  # (freed before the engine's copy of the program is made: less heap)
         if stored != text or stored_flags != flags:
             return None
         import _sre
@@ -92,5 +82,4 @@ def _load(path: Path, pattern: str, text: bytes, flags: int) -> re.Pattern[str] 
 
 
 def _store(path: Path, text: bytes, flags: int, program: tuple) -> None:
-    body = marshal.dumps((text, flags, program))
-    files.write_cache_file(path, _FORMAT + zlib.crc32(body).to_bytes(4, "big") + body, KEEP)
+    files.write_cache_file(path, _FORMAT, marshal.dumps((text, flags, program)), KEEP)

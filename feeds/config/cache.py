@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from feeds import __version__
-from feeds.files import cache_dir, write_cache_file
+from feeds.files import cache_dir, read_cache_file, write_cache_file
 
 KEEP = 8  # a few configs' worth (a user's, the bundled one, a test's)
 _FORMAT = b"dwconf1"
@@ -54,13 +54,8 @@ def key_of(texts: tuple[str | None, ...]) -> bytes | None:
 
 def load(key: bytes) -> tuple | None:
     """What :func:`keep` kept under ``key``, or None."""
-    try:
-        data = _path(key).read_bytes()
-    except OSError:
-        return None
-    start = len(_FORMAT) + 4
-    body = memoryview(data)[start:]
-    if data[:len(_FORMAT)] != _FORMAT or zlib.crc32(body).to_bytes(4, "big") != data[len(_FORMAT):start]:
+    body = read_cache_file(_path(key), _FORMAT)
+    if body is None:
         return None
     try:
         stored, value = pickle.loads(body)
@@ -73,8 +68,7 @@ def keep(key: bytes, value: tuple) -> None:
     """Keep ``value`` (documents and specs: plain data and slotted dataclasses) under ``key``."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((key, value))
-    body = buffer.getvalue()
-    write_cache_file(_path(key), _FORMAT + zlib.crc32(body).to_bytes(4, "big") + body, KEEP)
+    write_cache_file(_path(key), _FORMAT, buffer.getvalue(), KEEP)
 
 
 def _path(key: bytes) -> Path:

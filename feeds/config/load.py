@@ -7,13 +7,14 @@ names the file, the key (and its line when it can be found) and what was expecte
 """
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -193,10 +194,8 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
     bundled = bundled or bundled_config_path()
     text = _read_text(path)
     is_bundled = _same_file(path, bundled)
-    try:
+    with _as_bundled():
         bundled_text = None if is_bundled else _read_text(bundled)
-    except ConfigError as e:
-        raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
     from feeds.config import cache
 
     key = cache.key_of((text, bundled_text))
@@ -208,15 +207,22 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
     if bundled_text is None:
         defaults_doc = doc
     else:
-        try:
+        with _as_bundled():
             defaults_doc = _parse_toml(bundled, bundled_text)
-        except ConfigError as e:
-            raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
     config = _build(path, doc, text, defaults_doc, is_bundled)
     if key is not None:
         _ = config.rules.fingerprint, config.actors.fingerprint  # (kept with them)
         cache.keep(key, (doc, None if is_bundled else defaults_doc, config.actors, config.rules))
     return config
+
+
+@contextlib.contextmanager
+def _as_bundled() -> Iterator[None]:
+    """A ConfigError while reading the bundled defaults, said as such."""
+    try:
+        yield
+    except ConfigError as e:
+        raise ConfigError(e.path, f"the bundled default config is unusable: {e.problem}") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -166,6 +166,9 @@ def _share(value: Any, key: Any = None) -> Any:
     return found
 
 
+_packers: dict[int, Callable[..., bytes]] = {}  # (a struct's pack: half an array's cost)
+
+
 def _scores(scores: dict[str, float]) -> dict[str, float]:
     """The shared dict equal to ``scores``, bit for bit: keyed by the floats' bytes, as 0.0
     equals -0.0, which prints otherwise."""
@@ -173,9 +176,6 @@ def _scores(scores: dict[str, float]) -> dict[str, float]:
     if pack is None:
         pack = _packers[len(scores)] = struct.Struct(f"{len(scores)}d").pack
     return _share(scores, (*scores, pack(*scores.values())))
-
-
-_packers: dict[int, Callable[..., bytes]] = {}  # (a struct's pack: half an array's cost)
 
 
 MATCHES_MAX = 8_192  # canonical matches kept across documents
