@@ -12,7 +12,6 @@ import contextlib
 import errno
 import gc
 import os
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -225,7 +224,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 def _temp_sibling(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    return path.with_name(f".{path.name}.{os.urandom(6).hex()}{TMP_SUFFIX}")
 
 
 def replace_file(path: Path, payload: bytes | Iterable[bytes], *, backup: bool = False,

@@ -9,7 +9,6 @@ flags and corrections, which answer reads. The Store calls this under its lock.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -174,7 +173,7 @@ class StateFile:
         clash = self.feed_doc_ids.setdefault(did, state.key)
         if clash != state.key:  # 1 in 2**63; refuse rather than overwrite another feed
             raise ValueError(f"feed keys {state.key!r} and {clash!r} collide in the store")
-        self.feeds[state.key] = replace(state)
+        self.feeds[state.key] = state.copy()
         # Written to TinyDB at flush, all feeds in one call (a poll puts one per feed).
         self.pending_feeds[did] = doc
 
@@ -240,11 +239,11 @@ class StateAccess:
     def feed_state(self, key: str) -> FeedState | None:
         with self._lock:
             st = self._state.feeds.get(key)
-            return replace(st) if st is not None else None
+            return st.copy() if st is not None else None
 
     def feed_states(self) -> dict[str, FeedState]:
         with self._lock:
-            return {k: replace(v) for k, v in self._state.feeds.items()}
+            return {k: v.copy() for k, v in self._state.feeds.items()}
 
     def put_feed_state(self, state: FeedState) -> None:
         self._require_writer("save feed state")

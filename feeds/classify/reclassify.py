@@ -23,12 +23,12 @@ class WeekDone:
     changed: list[Item]
 
 
-def rules_changed(store: Any, rules_spec: Any) -> bool:
-    return store.get_meta(FINGERPRINT_KEY) != rules_spec.fingerprint
-
-
-def actors_changed(store: Any, actors_spec: Any) -> bool:
-    return actors_spec is not None and store.get_meta(ACTORS_FINGERPRINT_KEY) != actors_spec.fingerprint
+def specs_changed(store: Any, fingerprints: tuple[str | None, str | None]) -> bool:
+    """Whether the store was built with other rules, or another gazetteer (when one is
+    given), than these (the rules', the gazetteer's) fingerprints say."""
+    rules, actors = fingerprints
+    return (store.get_meta(FINGERPRINT_KEY) != rules
+            or actors is not None and store.get_meta(ACTORS_FINGERPRINT_KEY) != actors)
 
 
 def reclassify(store: Any, rules_spec: Any,
@@ -75,21 +75,22 @@ def reclassify(store: Any, rules_spec: Any,
     return changed
 
 
-def reclassify_if_needed(store: Any, rules_spec: Any,
+def reclassify_if_needed(store: Any, specs: Any,
                          progress: Callable[[int, int], None] | None = None, *,
-                         actors: Any = None,
                          on_week: Callable[[WeekDone], None] | None = None) -> int | None:
     """Re-classify (and re-tag) when the rules' or the gazetteer's fingerprint differs from
-    the one the store was built with.
+    the one the store was built with. ``specs``: a config's (feeds.config.specs.Specs),
+    whose rules are decoded only when they are needed.
 
     A new, empty store just records the fingerprints. Returns the count changed, or None
     when nothing had to be done.
     """
-    if store.readonly or not (rules_changed(store, rules_spec) or actors_changed(store, actors)):
+    if store.readonly or not specs_changed(store, specs.fingerprints):
         return None
+    rules_fingerprint, actors_fingerprint = specs.fingerprints
     if store.get_meta(FINGERPRINT_KEY) is None and not store.recent(1):
-        store.set_meta(FINGERPRINT_KEY, rules_spec.fingerprint)
-        if actors is not None:
-            store.set_meta(ACTORS_FINGERPRINT_KEY, actors.fingerprint)
+        store.set_meta(FINGERPRINT_KEY, rules_fingerprint)
+        if actors_fingerprint is not None:
+            store.set_meta(ACTORS_FINGERPRINT_KEY, actors_fingerprint)
         return None
-    return reclassify(store, rules_spec, progress, actors=actors, on_week=on_week)
+    return reclassify(store, specs.rules, progress, actors=specs.actors, on_week=on_week)

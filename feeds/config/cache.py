@@ -32,7 +32,7 @@ from feeds import __version__
 from feeds.files import cache_dir, read_cache_file, write_cache_file
 
 KEEP = 8  # a few configs' worth (a user's, the bundled one, a test's)
-_FORMAT = b"dwconf1"
+_FORMAT = b"dwconf2"
 _PARSERS = Path(__file__).resolve().parents[1]  # feeds/: its classify/ and config/ parse them
 
 
@@ -65,10 +65,18 @@ def load(key: bytes) -> tuple | None:
 
 
 def keep(key: bytes, value: tuple) -> None:
-    """Keep ``value`` (documents and specs: plain data and slotted dataclasses) under ``key``."""
+    """Keep ``value`` (documents, and specs as :func:`dumps` gave them) under ``key``."""
+    write_cache_file(_path(key), _FORMAT, pickle.dumps((key, value), pickle.HIGHEST_PROTOCOL),
+                     KEEP)
+
+
+def dumps(specs: Any) -> bytes:
+    """``specs`` (plain data and slotted dataclasses) pickled for ``pickle.loads``, which
+    builds them back by :func:`_rebuild`. Kept apart from the documents: a command that
+    needs only their fingerprints never decodes them (feeds.config.specs)."""
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((key, value))
-    write_cache_file(_path(key), _FORMAT, buffer.getvalue(), KEEP)
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(specs)
+    return buffer.getvalue()
 
 
 def _path(key: bytes) -> Path:

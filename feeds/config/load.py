@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - not installed: the standard library's,
 from feeds.model import FeedSource
 from feeds.redact import redact_text
 from feeds.config.paths import APP_NAME
+from feeds.config.specs import Specs
 from feeds.config.units import format_duration, parse_duration, parse_size
 
 
@@ -110,11 +111,20 @@ class Config:
     polling: PollingSettings = field(default_factory=PollingSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     ui: UISettings = field(default_factory=UISettings)
-    rules: Any = None  # feeds.classify.rules.RulesSpec
+    specs: Specs = field(default_factory=Specs)  # the rules and the gazetteer
     is_bundled: bool = False
-    actors: Any = None  # feeds.classify.actors.ActorSpec
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
+
+    @property
+    def rules(self) -> Any:
+        """The rules (feeds.classify.rules.RulesSpec)."""
+        return self.specs.rules
+
+    @property
+    def actors(self) -> Any:
+        """The actor gazetteer (feeds.classify.actors.ActorSpec)."""
+        return self.specs.actors
 
     def feed(self, key_or_name: str) -> FeedSource | None:
         """By key or name; a name in any case when only one feed has it so."""
@@ -201,8 +211,9 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
     key = cache.key_of((text, bundled_text))
     kept = cache.load(key) if key is not None else None
     if kept is not None:  # (this very text loaded before: its documents and specs as parsed)
-        doc, defaults_doc, actors, rules = kept
-        return _build(path, doc, text, defaults_doc, is_bundled, (actors, rules))
+        doc, defaults_doc, specs_blob, fingerprints = kept
+        return _build(path, doc, text, defaults_doc, is_bundled,
+                      Specs.kept(specs_blob, fingerprints))
     doc = _parse_toml(path, text)
     if bundled_text is None:
         defaults_doc = doc
@@ -211,8 +222,8 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
             defaults_doc = _parse_toml(bundled, bundled_text)
     config = _build(path, doc, text, defaults_doc, is_bundled)
     if key is not None:
-        _ = config.rules.fingerprint, config.actors.fingerprint  # (kept with them)
-        cache.keep(key, (doc, None if is_bundled else defaults_doc, config.actors, config.rules))
+        cache.keep(key, (doc, None if is_bundled else defaults_doc,
+                         cache.dumps((config.rules, config.actors)), config.specs.fingerprints))
     return config
 
 
@@ -237,8 +248,8 @@ _TOP_KEYS = {"polling", "storage", "ui", "classify", "classes", "rules", "feeds"
 
 
 def _build(path: Path, doc: dict, text: str, defaults: dict | None, is_bundled: bool,
-           specs: tuple[Any, Any] | None = None) -> Config:
-    """The config of these documents; ``specs``: its (actors, rules), already parsed."""
+           specs: Specs | None = None) -> Config:
+    """The config of these documents; ``specs``: its rules and gazetteer, already parsed."""
     defaults = doc if defaults is None else defaults
     v = _Validator(path, text)
     for key in doc:
@@ -252,17 +263,16 @@ def _build(path: Path, doc: dict, text: str, defaults: dict | None, is_bundled: 
                                   retention_days=storage.retention_days,
                                   recent_days=storage.recent_days)
     feeds = v.feeds(doc.get("feeds", []), polling)
+    kept = specs
     if specs is None:
         actors = _actors(path, v, doc, defaults, is_bundled)
-        rules = _rules(path, v, doc, defaults, is_bundled, actors)
-    else:
-        actors, rules = specs
+        specs = Specs(_rules(path, v, doc, defaults, is_bundled, actors), actors)
     clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
     if clusters.horizon < clusters.window:
         v.fail("clusters.horizon", "must be at least clusters.window")
-    watch = _watch(v, doc, defaults)
-    return Config(path=path, feeds=feeds, polling=polling, storage=storage, ui=ui, rules=rules,
-                  is_bundled=is_bundled, actors=actors, clusters=clusters, watch=watch)
+    watch = _watch(v, doc, defaults, check_patterns=kept is None)
+    return Config(path=path, feeds=feeds, polling=polling, storage=storage, ui=ui, specs=specs,
+                  is_bundled=is_bundled, clusters=clusters, watch=watch)
 
 
 def _rules(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: bool,
@@ -292,10 +302,10 @@ def _actors(path: Path, v: "_Validator", doc: dict, defaults: dict, is_bundled: 
         raise ConfigError(path, e.problem, key=e.key, line=v.line_of(e.key)) from None
 
 
-def _watch(v: "_Validator", doc: dict, defaults: dict) -> WatchSettings:
-    """[watch]: each key the user sets replaces the bundled one (like [polling])."""
-    from feeds.classify.rules import RuleError, parse_pattern
-
+def _watch(v: "_Validator", doc: dict, defaults: dict, check_patterns: bool) -> WatchSettings:
+    """[watch]: each key the user sets replaces the bundled one (like [polling]).
+    ``check_patterns``: False for documents that loaded before (the config cache's), whose
+    patterns parsed then: it saves a command the classifier's modules."""
     values: dict[str, Any] = {}
     for source in (defaults.get("watch", {}), doc.get("watch", {})):
         if not isinstance(source, dict):
@@ -322,10 +332,13 @@ def _watch(v: "_Validator", doc: dict, defaults: dict) -> WatchSettings:
                                + [("watch.exclude", p, p) for p in exclude]):
         if not isinstance(pattern, str) or not isinstance(name, str) or not name.strip():
             v.fail(key, f"expected a pattern as a string, got {_show(pattern)}")
-        try:
-            parse_pattern(pattern, key, near=None)
-        except RuleError as e:
-            v.fail(key, f"{pattern!r}: {e.problem}")
+        if check_patterns:
+            from feeds.classify.rules import RuleError, parse_pattern
+
+            try:
+                parse_pattern(pattern, key, near=None)
+            except RuleError as e:
+                v.fail(key, f"{pattern!r}: {e.problem}")
     out["terms"] = tuple((n.strip(), p) for n, p in pairs)
     out["exclude"] = tuple(exclude)
     if "bell" in values:

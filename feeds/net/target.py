@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -67,6 +66,13 @@ def request_target(url: str) -> Target:
                   b"GET " + raw_path + b" HTTP/1.1\r\nHost: " + netloc + b"\r\n", auth)
 
 
+def _valid_ipv4(host: str) -> bool:
+    """What ``ipaddress.IPv4Address`` accepts of four dotted digit groups (httpx asks it):
+    each at most 255, with no leading zero. Without its import and its ~20 µs a call."""
+    return all(len(g) <= 3 and int(g) <= 255 and (g == "0" or g[0] != "0")
+               for g in host.split("."))
+
+
 def _plain_parts(url: str) -> tuple | None:
     """The parts of a URL httpx would not change but for case and a default port, as
     httpx.URL gives them (raw_scheme, raw_host, port, raw_path, netloc, userinfo, username,
@@ -77,11 +83,8 @@ def _plain_parts(url: str) -> tuple | None:
     if m is None:
         return None
     scheme, host, path = m["scheme"].lower(), m["host"].lower(), m["path"] or ""
-    if _IPV4_STYLE.fullmatch(host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            return None
+    if _IPV4_STYLE.fullmatch(host) and not _valid_ipv4(host):
+        return None
     if "." in path and not {".", ".."}.isdisjoint(path.split("/")):
         return None  # dot segments: httpx removes them
     port = int(m["port"]) if m["port"] else None

@@ -383,8 +383,7 @@ class Daemon:
             return  # the stored labels stay
         from feeds.classify.reclassify import reclassify_if_needed
 
-        changed = await asyncio.to_thread(reclassify_if_needed, self.store, config.rules,
-                                          actors=config.actors)
+        changed = await asyncio.to_thread(reclassify_if_needed, self.store, config.specs)
         if changed is not None:
             log.info("rules changed: re-classified %d stored items", changed)
             self._announce()

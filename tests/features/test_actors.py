@@ -10,6 +10,7 @@ import pytest
 
 from feeds.classify.actors import ActorError, ActorTagger, load_actors
 from feeds.config.load import ConfigError, load_config
+from feeds.config.specs import Specs
 from feeds.poll.poller import Poller
 from feeds.classify.reclassify import ACTORS_FINGERPRINT_KEY, reclassify_if_needed
 from storage.store import Store
@@ -166,12 +167,12 @@ def test_reclassify_retags_when_the_gazetteer_changes(tmp_path: Path, clock, bun
     config = bundled
     with Store.open(tmp_path / "s", clock=clock) as store:
         store.upsert_items([make_item("Khartoum and Moscow talk", actors=("Russia",))])
-        assert reclassify_if_needed(store, config.rules, actors=config.actors) is not None
+        assert reclassify_if_needed(store, config.specs) is not None
         assert store.recent()[0].actors == ("Russia",)  # Khartoum is not in the bundled list
         assert store.get_meta(ACTORS_FINGERPRINT_KEY) == config.actors.fingerprint
-        assert reclassify_if_needed(store, config.rules, actors=config.actors) is None
+        assert reclassify_if_needed(store, config.specs) is None
         extended = load_actors({"Russia": ["Moscow"], "Sudan": ["Khartoum"]})
-        assert reclassify_if_needed(store, config.rules, actors=extended) == 1
+        assert reclassify_if_needed(store, Specs(config.rules, extended)) == 1
         assert store.recent()[0].actors == ("Sudan", "Russia")
 
 

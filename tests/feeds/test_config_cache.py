@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,25 @@ def test_a_second_load_of_the_same_text_uses_what_the_first_kept(
     assert any(r.pattern.canonical.startswith("parley") for r in second.rules.label("talks").rules)
 
 
+def test_kept_rules_are_decoded_only_when_used(tmp_path: Path) -> None:
+    """A command that needs only the fingerprints (a poll where nothing changed) never
+    imports the classifier's modules nor builds the rules' objects."""
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    first = load_config(path)
+    probe = (
+        "import sys\n"
+        "from feeds.config.load import load_config\n"
+        f"config = load_config({str(path)!r})\n"
+        "fingerprints = config.specs.fingerprints\n"
+        "print('feeds.classify.rules' in sys.modules, *fingerprints)\n"
+        "print(config.rules.fingerprint, config.actors.fingerprint)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    rules, actors = first.rules.fingerprint, first.actors.fingerprint
+    assert out == ["False", rules, actors, rules, actors]
+
+
 def test_a_changed_text_is_parsed_again(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(RULES, encoding="utf-8")
@@ -68,11 +89,11 @@ def test_a_torn_or_foreign_kept_file_is_parsed_again(tmp_path: Path) -> None:
     path.write_text(RULES, encoding="utf-8")
     good = load_config(path)
     (kept,) = kept_files()
-    for damage in (kept.read_bytes()[:-100], b"dwconf1" + b"\0" * 64, b"not a cache file"):
+    for damage in (kept.read_bytes()[:-100], cache._FORMAT + b"\0" * 64, b"not a cache file"):
         kept.write_bytes(damage)
         again = load_config(path)
         assert again.rules == good.rules and again.actors == good.actors
-    assert kept.read_bytes().startswith(b"dwconf1") and len(kept_files()) == 1  # rewritten
+    assert kept.read_bytes().startswith(cache._FORMAT) and len(kept_files()) == 1  # rewritten
 
 
 def test_a_bad_config_is_never_kept_and_reported_each_time(tmp_path: Path) -> None:

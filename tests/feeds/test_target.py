@@ -46,6 +46,8 @@ PLAIN = [
     "http://h.example/?", "http://h.example/p?q?r=`{}|^", "http://h.example/p;a=b,c@d:e!$&'()*+",
     "http://h_x.example/", "http://h~x.example./", "http://xn--mller-kva.de/", "http://-lead.example/",
     "http://1.2.3.4/", "http://255.255.255.255:8080/", "http://999.1.1.1/", "http://01.2.3.4/",
+    "http://0.0.0.0/", "http://1.2.3.256/", "http://00.1.1.1/", "http://1.2.3.0400/",
+    "http://10.0.0.010:81/",
     "http://1.2.3/", "http://1.2.3.4.5/", "http://[::1]/", "http://[::1]:8080/a", "http://[::zz]/",
     "http://müller.de/feed", "https://中国.icom.museum/", "http://xn--fiqs8s.icom.museum/",
     "http://example.com/ü?ä=ö", "http://example.com/a b", "http://example.com/a\tb",

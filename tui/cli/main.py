@@ -143,7 +143,7 @@ def poll(obj: AppContext, once: bool, poll_all: bool, feeds: tuple[str, ...], qu
     poller = Poller(config, store, clock=obj.clock, resident=False, parse_pool=pool,
                     owns_pool=True)
     try:
-        changed = reclassify_if_needed(store, config.rules, actors=config.actors)
+        changed = reclassify_if_needed(store, config.specs)
         if changed is not None:
             click.echo(f"rules changed: re-classified {changed} stored items")
         report = aio.run(poller.poll_cycle(force=poll_all, only=feeds or None))

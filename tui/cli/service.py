@@ -72,7 +72,7 @@ def daemon(obj: AppContext) -> None:
         raise
     if log_file is not None:
         log.info("logging to %s", log_file)
-    changed = reclassify_if_needed(store, config.rules, actors=config.actors)
+    changed = reclassify_if_needed(store, config.specs)
     if changed is not None:
         log.info("rules changed: re-classified %d stored items", changed)
 

@@ -98,7 +98,7 @@ class Reclassification:
                 break
         try:
             changed = None if config.rules is None else reclassify_if_needed(
-                store, config.rules, progress, actors=config.actors, on_week=on_week)
+                store, config.specs, progress, on_week=on_week)
         except Abort:
             raise
         except Exception as e:  # noqa: BLE001 - the weeks not done keep their labels; say so
