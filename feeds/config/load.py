@@ -19,12 +19,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
-# tomllib's own code compiled (mypyc): several times faster, the same TOML 1.0 and error
-# messages (the pinned 2.2.x; 2.3+ reads TOML 1.1, which tomllib and tomlkit reject).
-try:
-    import tomli as tomllib
-except ImportError:  # pragma: no cover - not installed: the standard library's, slower
-    import tomllib  # type: ignore[no-redef]
 
 from feeds.model import FeedSource
 from feeds.redact import redact_text
@@ -186,6 +180,14 @@ def _read_text(path: Path) -> str:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    # (imported here: a config kept by feeds.config.cache is not parsed again.) tomli is
+    # tomllib's own code compiled (mypyc): several times faster, the same TOML 1.0 and error
+    # messages (the pinned 2.2.x; 2.3+ reads TOML 1.1, which tomllib and tomlkit reject).
+    try:
+        import tomli as tomllib
+    except ImportError:  # pragma: no cover - not installed: the standard library's, slower
+        import tomllib  # type: ignore[no-redef]
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

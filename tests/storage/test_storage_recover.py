@@ -5,8 +5,8 @@ import orjson
 import pytest
 
 from feeds.model import FeedState
-from storage import CorruptStoreError, ItemFilter, Store, StoreError, StoreLockedError, recover
-from storage.recover import salvage_tables
+from storage import CorruptStoreError, ItemFilter, Store, StoreError, StoreLockedError
+from storage.recover import recover, salvage_tables
 from tests.storage.storage_helpers import make_item
 
 PART = "items-2024-W19.json"

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 import storage.window as window
-from storage import ItemFilter, Store, recover
+from storage import ItemFilter, Store
+from storage.recover import recover
 from storage import weekorder
 from storage.partition import stat_key
 from tests.storage.storage_helpers import DAY, count_decodings, make_item

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from feeds.model import FeedState
-from storage import CorruptStoreError, ItemFilter, Store, recover
+from storage import CorruptStoreError, ItemFilter, Store
+from storage.recover import recover
 from storage import codec
 from storage.weeklog import read_log
 from tests.storage.storage_helpers import count_decodings, make_item
