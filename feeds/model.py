@@ -40,6 +40,12 @@ def utc_iso(ts: float) -> str:
 _UTC_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
 
 
+def is_utc_iso(text: str) -> bool:
+    """Whether ``text`` has the form :func:`utc_iso` writes: such stamps compare as text
+    the way their times do (``parse_utc_iso`` would also refuse an impossible date)."""
+    return _UTC_ISO.fullmatch(text) is not None
+
+
 def parse_utc_iso(text: str) -> float:
     """The inverse of :func:`utc_iso`. (The fixed-width form by a regex and datetime's own
     range checks: strptime cost ~15 µs, and a poll cycle reads four stamps a feed.)"""

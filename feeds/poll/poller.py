@@ -28,7 +28,7 @@ from feeds.net.fetch import Fetcher, FetchOutcome, FetchResult, body_hash, read_
 from feeds.net.httpx_adapter import httpx
 from feeds.model import (
     FAILING_STATUSES, OTHER_LABEL, FeedSource, FeedState, FeedStatus, Item, new_feed_state,
-    parse_utc_iso, utc_iso,
+    is_utc_iso, parse_utc_iso, utc_iso,
 )
 from feeds.net.policy import AddressClassifier, host_is_internal, names_internal_address
 from feeds.redact import redact_text, redact_url
@@ -169,10 +169,17 @@ def backlog_ids(new: list[Item], state: FeedState, now: float) -> frozenset[str]
     if state.last_success is not None or not new:
         return frozenset()
     added = parse_utc_iso(state.added) if state.added else now
+    # Stamps in utc_iso's fixed-width form are ordered as text: compared so, 10k items of a
+    # first poll skip ~50 ms of parsing (a stamp that is not in that form is parsed).
+    span = (state.added, utc_iso(now)) if state.added and is_utc_iso(state.added) else None
 
     def is_news(item: Item) -> bool:
+        if item.date_missing:
+            return False
+        if span is not None and is_utc_iso(item.published):
+            return span[0] <= item.published <= span[1]
         try:
-            return not item.date_missing and added <= parse_utc_iso(item.published) <= now
+            return added <= parse_utc_iso(item.published) <= now
         except ValueError:  # (stored by hand, or by a future version)
             return False
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from feeds.config.load import load_config
-from feeds.model import FeedStatus
+from feeds.model import FeedSource, FeedStatus
 from feeds.parse.pool import ParsePool
 from feeds.poll.poller import REDIRECT_CONFIRMATIONS, Poller
 from storage.query import ItemFilter
@@ -405,3 +405,25 @@ async def test_a_resident_poller_classifies_and_stores_only_the_entries_that_cha
         r = await poller.poll_cycle(force=True)
         assert pool.calls == calls + 2 and pool.seen[-1] == b"" and pool.results[-1].same == []
         assert [i.title for i in r.new_items] == ["Five"] and len(store.recent()) == 5
+
+
+def test_a_first_polls_backlog_is_told_from_its_news_by_the_items_dates() -> None:
+    """Items dated from when the feed was added up to now are news; older, later, dateless
+    or unreadable dates are backlog (fixed-width stamps are compared as text, others parsed)."""
+    from feeds.model import new_feed_state, parse_utc_iso
+    from feeds.poll.poller import backlog_ids
+    from tests.tui.helpers import make_item
+
+    now = parse_utc_iso("2026-12-05T10:00:00Z") + 0.75
+    state = replace(new_feed_state(FeedSource("Wire", "https://example.org/rss"), now),
+                    added="2026-12-05T09:00:00Z")
+    dated = {"old": "2026-12-05T08:59:59Z", "at-added": "2026-12-05T09:00:00Z",
+             "middle": "2026-12-05T09:30:00Z", "at-now": "2026-12-05T10:00:00Z",
+             "future": "2026-12-05T10:00:01Z", "other-form": "2026-12-05T09:30:00+00:00",
+             "not-a-date": "yesterday"}
+    items = [replace(make_item(name), published=stamp) for name, stamp in dated.items()]
+    items.append(replace(make_item("dateless"), published="2026-12-05T09:30:00Z",
+                         date_missing=True))
+    backlog = {it.title for it in items if it.id in backlog_ids(items, state, now)}
+    assert backlog == {"old", "future", "other-form", "not-a-date", "dateless"}
+    assert backlog_ids(items, replace(state, last_success="2026-12-05T09:00:00Z"), now) == frozenset()
