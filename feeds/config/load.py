@@ -214,8 +214,13 @@ def load_config(path: Path | str | None = None, *, bundled: Path | None = None) 
     kept = cache.load(key) if key is not None else None
     if kept is not None:  # (this very text loaded before: its documents and specs as parsed)
         doc, defaults_doc, specs_blob, fingerprints = kept
+
+        def parse_again() -> tuple[Any, Any]:
+            config = _build(path, doc, text, defaults_doc, is_bundled)
+            return config.rules, config.actors
+
         return _build(path, doc, text, defaults_doc, is_bundled,
-                      Specs.kept(specs_blob, fingerprints))
+                      Specs.kept(specs_blob, fingerprints, parse_again))
     doc = _parse_toml(path, text)
     if bundled_text is None:
         defaults_doc = doc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 import threading
-from typing import Any
+from typing import Any, Callable
 
 
 class Specs:
@@ -17,21 +17,24 @@ class Specs:
     Equal when their fingerprints are: a fingerprint is a hash of what the spec holds.
     """
 
-    __slots__ = ("_pair", "_blob", "_fingerprints", "_lock")
+    __slots__ = ("_pair", "_blob", "_fingerprints", "_lock", "_fallback")
 
     def __init__(self, rules: Any = None, actors: Any = None) -> None:
         self._pair: tuple[Any, Any] | None = (rules, actors)
         self._blob: bytes | None = None
         self._fingerprints: tuple[str | None, str | None] | None = None
         self._lock = threading.Lock()
+        self._fallback: Callable[[], tuple[Any, Any]] | None = None
 
     @classmethod
-    def kept(cls, blob: bytes, fingerprints: tuple[str | None, str | None]) -> Specs:
+    def kept(cls, blob: bytes, fingerprints: tuple[str | None, str | None],
+             fallback: Callable[[], tuple[Any, Any]]) -> Specs:
         """Specs pickled as ``(rules, actors)`` by this program's config cache (see
         feeds.config.cache: a private file whose key is the config's text), with the
-        fingerprints they had."""
+        fingerprints they had; ``fallback`` parses them again should the pickle not load."""
         specs = cls()
         specs._pair, specs._blob, specs._fingerprints = None, blob, fingerprints
+        specs._fallback = fallback
         return specs
 
     @property
@@ -56,8 +59,11 @@ class Specs:
         if pair is None:
             with self._lock:  # (one decoding, so every thread sees the same objects)
                 if self._pair is None:
-                    self._pair = pickle.loads(self._blob)
-                    self._blob = None
+                    try:
+                        self._pair = pickle.loads(self._blob)
+                    except Exception:  # (the file checked whole, from this very code: never
+                        self._pair = self._fallback()  # seen; parsed again if ever)
+                    self._blob = self._fallback = None
                 pair = self._pair
         return pair
 

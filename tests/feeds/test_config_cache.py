@@ -140,3 +140,17 @@ def test_a_change_to_the_parsing_code_changes_the_key(tmp_path: Path,
         after = cache.key_of((RULES, None))
         assert after is not None and after != before
         before = after
+
+
+def test_kept_rules_that_do_not_load_are_parsed_again(tmp_path: Path) -> None:
+    from feeds.config.specs import Specs
+
+    path = tmp_path / "config.toml"
+    path.write_text(RULES, encoding="utf-8")
+    first = load_config(path)
+    broken = Specs.kept(b"not a pickle", first.specs.fingerprints,
+                        lambda: (first.rules, first.actors))
+    assert broken.rules is first.rules and broken.actors is first.actors
+    kept = load_config(path)
+    assert kept.specs._fallback is not None  # (a kept config's specs know how to parse again)
+    assert kept.specs._fallback()[0] == first.rules
