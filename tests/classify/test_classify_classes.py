@@ -184,17 +184,17 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (1,381 rows: macro-F1
-    0.903; talks .90/.93, sanctions .96/.97, statements .81/.85 precision/recall; 0.900 with the
-    seven courtesy calls proposed for relabelling read as none, talks precision .89)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (1,801 rows, batches
+    1-3: macro-F1 0.891; talks .87/.92, sanctions .95/.96, statements .80/.85
+    precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
-    assert report.rows == 1381
-    assert report.macro_f1 >= 0.895
-    assert report.stats["talks"].f1 >= 0.90
-    assert report.stats["talks"].precision >= 0.88
-    assert report.stats["sanctions"].f1 >= 0.96
+    assert report.rows == 1801
+    assert report.macro_f1 >= 0.885
+    assert report.stats["talks"].f1 >= 0.885
+    assert report.stats["talks"].precision >= 0.86
+    assert report.stats["sanctions"].f1 >= 0.95
     assert report.stats["sanctions"].recall >= 0.96
-    assert report.stats["statements"].f1 >= 0.80
+    assert report.stats["statements"].f1 >= 0.815
     assert report.stats["statements"].precision >= 0.79
 
 
