@@ -138,8 +138,8 @@ def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
             bound = len(title) + 2
             written = " " + title + "\x00 " + summary if c.cased else None
             t1 = clock()
-            for quote, regex in c.scanners:
-                if not quote or quote in copy:
+            for quotes, regex in c.scanners:
+                if not quotes or any(q in copy for q in quotes):
                     list(regex.finditer(copy, 0, bound))
                     list(regex.finditer(copy, bound))
             t2 = clock()
@@ -147,8 +147,8 @@ def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
             near: list = []
             excl: list = []
             masks = [0, 0]
-            for quote, regex in c.scanners:
-                if not quote or quote in copy:
+            for quotes, regex in c.scanners:
+                if not quotes or any(q in copy for q in quotes):
                     classifier._scan(regex, copy, bound, hits, near, excl, masks, written)
             t3 = clock()
             texts = (title, summary)

@@ -96,31 +96,49 @@ def _tokens(phrase: Phrase) -> list[str]:
     return out
 
 
+# A token's place among a trie node's branches, as one int: the letters of _LETTER_ORDER
+# first, then the rest by their text ("\x00" < the tokens above < any other character).
+_RANKS = {**_LETTER_ORDER, **{t: i for i, t in enumerate(sorted(
+    ("\x00", _SEP_TOKEN, _APOS_TOKEN, _END_WORD, _END_WILD)), len(_LETTER_ORDER))}}
+_ENDS = (_RANKS[_END_WILD], _RANKS[_END_WORD])
+_EDGES = {_SEP_TOKEN: r"\s+", _APOS_TOKEN: _APOS_CLASS}
+
+
 def _trie(phrases: Iterable[Phrase]) -> str:
     """One alternation shaped like a trie: the engine never tries two branches that start
     with the same character. Continuations come before endings, so the match at a word start
-    is the longest phrase there; shorter ones are recovered by ``Classifier._identify``."""
-    root: dict = {}
+    is the longest phrase there; shorter ones are recovered by ``Classifier._identify``.
+    Emitted from the phrases' token sequences sorted by rank (a trie of dicts: ~2 MiB)."""
+    tokens: dict[int, str] = {}
+    paths = set()
     for phrase in phrases:
-        node = root
+        path = []
         for token in _tokens(phrase):
-            node = node.setdefault(token, {})
+            rank = _RANKS.get(token, len(_RANKS) - 1 + ord(token[0]))
+            tokens[rank] = token
+            path.append(rank)
+        paths.add(tuple(path))
+    return _emit(sorted(paths), tokens, 0, len(paths), 0)
 
-    def order(token: str) -> tuple[int, str]:
-        return _LETTER_ORDER.get(token, len(_LETTER_ORDER)), token
 
-    def emit(node: dict) -> str:
-        alts = []
-        for token in sorted((k for k in node if k not in (_END_WORD, _END_WILD)), key=order):
-            edge = {_SEP_TOKEN: r"\s+", _APOS_TOKEN: _APOS_CLASS}.get(token)
-            alts.append((edge or re.escape(token)) + emit(node[token]))
-        if _END_WILD in node:
-            alts.append(r"\w*")  # greedy: runs to the end of the word
-        elif _END_WORD in node:
-            alts.append(r"(?!\w)")
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return emit(root)
+def _emit(seqs: list[tuple[int, ...]], tokens: dict[int, str], lo: int, hi: int, depth: int) -> str:
+    """The alternation of the trie node that ``seqs[lo:hi]`` share (up to ``depth``)."""
+    alts, ends = [], set()
+    while lo < hi:
+        rank, group = seqs[lo][depth], lo + 1
+        while group < hi and seqs[group][depth] == rank:
+            group += 1
+        if rank in _ENDS:
+            ends.add(rank)  # (an end token ends its sequence)
+        else:
+            edge = _EDGES.get(tokens[rank]) or re.escape(tokens[rank])
+            alts.append(edge + _emit(seqs, tokens, lo, group, depth + 1))
+        lo = group
+    if _ENDS[0] in ends:
+        alts.append(r"\w*")  # greedy: runs to the end of the word
+    elif _ENDS[1] in ends:
+        alts.append(r"(?!\w)")
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +157,8 @@ class _RuleInfo:
 class _Compiled:
     """Everything derived from a spec; immutable, shared by classifiers of the same spec."""
 
-    # (character, regex) finding phrases at word starts after that character; "" = a space,
-    # always scanned; the others only when the text holds the character.
+    # ("", regex) finding phrases at word starts after a space, and (the quote marks, regex)
+    # after one of them, scanned when the text holds one (one regex: ~0.3 MiB a worker each).
     scanners: tuple[tuple[str, re.Pattern[str]], ...]
     literal: dict[str, tuple[int, ...]]  # "word word" → atom ids
     stems: dict[str, tuple[int, ...]]  # "word stem" → atom ids of wildcard phrases
@@ -166,14 +184,16 @@ class _Compiled:
 def _compile(spec: RulesSpec) -> _Compiled:
     atoms: dict[Phrase, int] = {}
     uses: list[list[tuple[int, int, int]]] = []
+    entries: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple for each use
 
     def use(pattern: Pattern, index: int, kind_term: int, kind_near: int) -> None:
         for side, part in enumerate(pattern.parts):
+            entry = (kind_near if pattern.is_near else kind_term, index, side)
+            entry = entries.setdefault(entry, entry)  # (shared by the part's phrases: ~0.4 MiB)
             for phrase in part:
                 atom = atoms.setdefault(phrase, len(atoms))
                 if atom == len(uses):
                     uses.append([])
-                entry = (kind_near if pattern.is_near else kind_term, index, side)
                 if entry not in uses[atom]:
                     uses[atom].append(entry)
 
@@ -202,8 +222,9 @@ def _compile(spec: RulesSpec) -> _Compiled:
         (stems if phrase.wildcard else literal).setdefault(" ".join(phrase.words), []).append(atom)
     trie = _trie(atoms) if atoms else None
     return _Compiled(
-        scanners=tuple((q.strip(), compile_cached(re.escape(q) + "(?=(" + trie + "))"))
-                       for q in " " + _APOSTROPHES) if trie else (),
+        scanners=((("", compile_cached(re.escape(" ") + "(?=(" + trie + "))")),
+                   (_APOSTROPHES, compile_cached("[" + _APOSTROPHES + "](?=(" + trie + "))")))
+                  if trie else ()),
         literal={k: tuple(v) for k, v in literal.items()},
         stems={k: tuple(v) for k, v in stems.items()},
         uses=tuple(tuple(u) for u in uses),
@@ -482,10 +503,13 @@ class Classifier:
         # Per field, the near rules and near exclusions seen as a first part and as a second
         # part, as one int (``sided`` of _meaning).
         masks = [0, 0]
-        for quote, regex in c.scanners:
-            if quote and quote not in copy:
-                continue
-            self._scan(regex, copy, bound, hits, near, excl, masks, written)
+        self._scan(c.scanners[0][1], copy, bound, hits, near, excl, masks, written)
+        if "'" in copy or not copy.isascii() and "\u2019" in copy:  # (_APOSTROPHES)
+            quotes, regex = c.scanners[1]
+            present = [q for q in quotes if q in copy]
+            # Both marks: a pass per mark (the matches' order: that of the vetoes explained).
+            for quote in present if len(present) > 1 else ("",):
+                self._scan(regex, copy, bound, hits, near, excl, masks, written, quote)
         texts = (title, summary)
         # A near rule fires only where both its parts occur in one field: an AND of the
         # masks finds those few, and only their occurrences are paired.
@@ -500,14 +524,17 @@ class Classifier:
                             vetoed, texts)
 
     def _scan(self, regex: re.Pattern[str], copy: str, bound: int, hits: list, near: list,
-              excl: list, masks: list[int], written: str | None) -> None:
+              excl: list, masks: list[int], written: str | None, after: str = "") -> None:
         """Record the phrases the regex matches in both fields stand for (the hot loop: one
         cache look-up per match, the rest appends and int ORs). ``written``: the scanned
-        text before lowercasing, when some phrase is case-sensitive."""
+        text before lowercasing, when some phrase is case-sensitive. ``after``: only the
+        matches after this character."""
         cache_get = self._cache.get
         add_hit, add_near, add_excl = hits.append, near.append, excl.append
         for fi, offset, matches in ((0, 0, regex.finditer(copy, 0, bound)),
                                     (1, bound, regex.finditer(copy, bound))):
+            if after:
+                matches = [m for m in matches if copy[m.start()] == after]
             sided = 0
             for m in matches:
                 key = m[1]

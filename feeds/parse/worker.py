@@ -56,16 +56,16 @@ def main() -> None:
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
     rules_spec, memory_limit, actors_spec, watch_spec, nice = read_message(stdin)
     become_background_worker(memory_limit, nice)
-    from feeds.parse import pool as parsepool
+    from feeds.parse import jobs  # (not feeds.parse.pool: a worker has no use for its threads)
 
-    parsepool.init_worker(rules_spec, actors_spec, watch_spec)
+    jobs.init_worker(rules_spec, actors_spec, watch_spec)
     write_message(stdout, "ready")
     while True:
         try:
             job = read_message(stdin)
         except EOFError:
             return
-        write_message(stdout, parsepool.pack(parsepool.run_job(job)))
+        write_message(stdout, jobs.pack(jobs.run_job(job)))
 
 
 if __name__ == "__main__":

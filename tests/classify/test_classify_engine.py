@@ -121,17 +121,32 @@ def test_a_parse_worker_compiles_its_rules_when_it_starts(build):
     # A daemon starts its parse workers ahead of the cycle: their start, not the cycle's
     # first item, must pay for the compile.
     from feeds.classify import engine
-    from feeds.parse import pool
+    from feeds.parse import jobs
 
     c = build("""
         [rules.talks]
         terms = { "a phrase only the worker test uses" = 1 }
         """)
     before = engine._compile.cache_info().misses
-    pool.init_worker(c.spec)
+    jobs.init_worker(c.spec)
     try:
         assert engine._compile.cache_info().misses == before + 1
-        assert pool._classifier.classify("A phrase only the worker test uses", "").labels == ("talks",)
+        assert jobs._classifier.classify("A phrase only the worker test uses", "").labels == ("talks",)
         assert engine._compile.cache_info().misses == before + 1
     finally:
-        pool._classifier = pool._tagger = pool._watcher = None
+        jobs._classifier = jobs._tagger = jobs._watcher = None
+
+
+def test_phrases_after_either_quote_mark_are_found_in_one_text(build):
+    # One regex scans after both quote marks (run once per mark when a text holds both).
+    c = build("""
+        [rules.talks]
+        terms = { "talks" = 1 }
+        exclude = ["talks in oman"]
+        """)
+    for title in ("'talks resume", "’talks resume", "'talks and ’talks", "’talks, 'talks"):
+        assert [m.text for m in c.classify(title, "").evidence] == ["talks"] * title.count("talks")
+    explained = c.explain("'talks in Doha and ’talks in Oman, 'talks in Oman", "")
+    assert [m.start for m in explained.classification.evidence] == [1]
+    assert [(v.match.start, v.text) for v in explained.vetoed] == [(20, "talks in Oman"),
+                                                                    (36, "talks in Oman")]

@@ -9,6 +9,7 @@ import pytest
 
 from feeds.config.load import load_config
 from feeds.model import FeedStatus
+from feeds.parse import jobs as jobsmod
 from feeds.parse import pool as poolmod
 from feeds.parse.pool import ParseJob, ParsePool
 from feeds.poll.poller import Poller
@@ -164,7 +165,7 @@ def test_an_in_process_parse_that_raises_is_left_to_a_worker(
     def broken(*args, **kwargs):
         raise ValueError("a bug a hostile document found")
 
-    monkeypatch.setattr(poolmod, "parse_document", broken)  # in this process only
+    monkeypatch.setattr(jobsmod, "parse_document", broken)  # in this process only
     pool = ParsePool(bundled_config().rules, workers=1, inline=2)
     try:
         parsed = pool.parse_sync(job(PLAIN))

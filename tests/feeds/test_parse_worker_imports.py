@@ -21,13 +21,14 @@ WORKER = """
 import pickle, sys
 setup, jobs = pickle.loads(sys.stdin.buffer.read())
 rules, _limit, actors, watch, _nice = setup
-from feeds.parse import pool
-pool.init_worker(rules, actors, watch)
+from feeds.parse import jobs as parsing
+parsing.init_worker(rules, actors, watch)
 for job in jobs:
-    parsed = pool.run_job(job)
+    parsed = parsing.run_job(job)
     print(parsed.ok, len(parsed.items), len(parsed.watch or {}),
           *(m in sys.modules for m in ("feedparser", "asyncio", "feeds.config.load", "hashlib",
-                                       "logging", "orjson", "subprocess")))
+                                       "logging", "orjson", "subprocess", "threading", "queue",
+                                       "calendar")))
 """
 
 
@@ -47,8 +48,9 @@ def test_a_worker_loads_feedparser_only_for_a_document_that_needs_it() -> None:
     assert out.returncode == 0, out.stderr.decode()[-2000:]
     plain, rdf = out.stdout.decode().splitlines()
     # The watch terms still match in the worker (item "Ceasefire talks resume in Doha").
-    # Nor what the notify command needs: logging, orjson, subprocess (~1.3 MiB a worker).
-    assert plain == "True 2 1 False False False False False False False"
+    # Nor what the notify command needs: logging, orjson, subprocess (~1.3 MiB a worker), nor
+    # what the pool needs: threading, queue; nor calendar (and locale: ~0.25 MiB).
+    assert plain == "True 2 1 False False False False False False False False False False"
     assert rdf.startswith("True 1 0 True False False")  # (feedparser may bring hashlib in)
 
 
