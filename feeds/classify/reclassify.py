@@ -85,9 +85,10 @@ def reclassify_if_needed(store: Any, specs: Any,
     A new, empty store just records the fingerprints. Returns the count changed, or None
     when nothing had to be done.
     """
-    if store.readonly or not specs_changed(store, specs.fingerprints):
+    fingerprints = specs.fingerprints
+    if store.readonly or not specs_changed(store, fingerprints):
         return None
-    rules_fingerprint, actors_fingerprint = specs.fingerprints
+    rules_fingerprint, actors_fingerprint = fingerprints
     if store.get_meta(FINGERPRINT_KEY) is None and not store.recent(1):
         store.set_meta(FINGERPRINT_KEY, rules_fingerprint)
         if actors_fingerprint is not None:

@@ -270,14 +270,14 @@ def _build(path: Path, doc: dict, text: str, defaults: dict | None, is_bundled: 
                                   retention_days=storage.retention_days,
                                   recent_days=storage.recent_days)
     feeds = v.feeds(doc.get("feeds", []), polling)
-    kept = specs
+    check_patterns = specs is None  # (a kept config's patterns parsed when it was kept)
     if specs is None:
         actors = _actors(path, v, doc, defaults, is_bundled)
         specs = Specs(_rules(path, v, doc, defaults, is_bundled, actors), actors)
     clusters = v.section(doc, defaults, "clusters", ClusterSettings, _CLUSTER_FIELDS)
     if clusters.horizon < clusters.window:
         v.fail("clusters.horizon", "must be at least clusters.window")
-    watch = _watch(v, doc, defaults, check_patterns=kept is None)
+    watch = _watch(v, doc, defaults, check_patterns=check_patterns)
     return Config(path=path, feeds=feeds, polling=polling, storage=storage, ui=ui, specs=specs,
                   is_bundled=is_bundled, clusters=clusters, watch=watch)
 

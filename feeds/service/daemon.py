@@ -367,10 +367,10 @@ class Daemon:
         old = self.config
         self.config = config
         self._config_stat = _stat(config.path)
-        same_rules = getattr(old.rules, "fingerprint", None) == getattr(config.rules, "fingerprint", None)
-        same_actors = getattr(old.actors, "fingerprint", None) == getattr(config.actors, "fingerprint", None)
+        # (fingerprints: a config read from the cache keeps its rules undecoded)
+        same_specs = old.specs.fingerprints == config.specs.fingerprints
         same_matchers = old.watch == config.watch and old.clusters == config.clusters
-        if self.poller is not None and same_rules and same_actors and same_matchers:
+        if self.poller is not None and same_specs and same_matchers:
             self.poller.config = config  # the feed list changed: the parse workers stay
             return
         # The classifier, actor tagger, watch matcher and clusterer are built with the poller
@@ -379,7 +379,7 @@ class Daemon:
             await asyncio.to_thread(self.poller.close)
         self.poller = self._make_poller(config)
         await asyncio.to_thread(self.poller.warm_up)  # spawning workers: off the loop
-        if same_rules and same_actors:
+        if same_specs:
             return  # the stored labels stay
         from feeds.classify.reclassify import reclassify_if_needed
 
