@@ -185,16 +185,16 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 def test_dev_wires_floor(default_classifier):
     """A floor a little under what the bundled rules reach on dev.tsv (1,801 rows, batches
-    1-3: macro-F1 0.891; talks .87/.92, sanctions .95/.96, statements .80/.85
+    1-3: macro-F1 0.897; talks .87/.93, sanctions .95/.96, statements .80/.87
     precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 1801
-    assert report.macro_f1 >= 0.885
-    assert report.stats["talks"].f1 >= 0.885
-    assert report.stats["talks"].precision >= 0.86
+    assert report.macro_f1 >= 0.892
+    assert report.stats["talks"].f1 >= 0.895
+    assert report.stats["talks"].precision >= 0.865
     assert report.stats["sanctions"].f1 >= 0.95
     assert report.stats["sanctions"].recall >= 0.96
-    assert report.stats["statements"].f1 >= 0.815
+    assert report.stats["statements"].f1 >= 0.825
     assert report.stats["statements"].precision >= 0.79
 
 
