@@ -37,6 +37,8 @@ MAX_IDLE = 2  # idle connections kept per origin (the poller sends one or two at
 MAX_HEAD = 64 * 1024  # status line and headers; h11's own limit is 16 KiB
 _PAUSE_ABOVE = 256 * 1024  # body bytes buffered before the socket stops being read
 _FORBIDDEN_IN_HEADERS = (b"\r", b"\n", b"\0")
+# Linux's "acknowledge at once" switch (absent elsewhere; None then). See _Connection.sent.
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 # Request extension: a feeds.net.policy.PeerCheck, async (address) -> None, raising
 # AddressRefused for an address the request must not reach.
 PEER_CHECK = "diplowatch.peer_check"
@@ -61,6 +63,7 @@ class _Connection(asyncio.Protocol):
         self.used = False
         self.idle_since = 0.0
         self.peer = ""  # the IP address the socket is connected to
+        self.sock: Any = None  # the transport's socket, for its options
         self._waiter: asyncio.Future | None = None
         self._paused = False
 
@@ -70,6 +73,20 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]).split("%")[0] if peer else ""
+        self.sock = transport.get_extra_info("socket")
+
+    def sent(self) -> None:
+        """A request was just written: have the response's first segment acknowledged at once.
+        On a kept-alive connection the kernel delays its ACKs (up to 40 ms on Linux), hoping
+        to carry them on our next request; a server that writes its headers and its body in
+        two sends (Python's http.server, many app servers) holds the body back until that ACK
+        (Nagle's algorithm). Every request after a connection's first took 44 ms against
+        0.4 ms on a local server: a poll of one site's 200 feeds, 8.8 s instead of 0.3 s."""
+        if _QUICKACK is not None and self.sock is not None:
+            try:
+                self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except (OSError, AttributeError):  # not TCP, or closed meanwhile
+                pass
 
     def data_received(self, data: bytes) -> None:
         parser = self.parser
@@ -375,6 +392,7 @@ class H1Transport(AsyncTransport):
         reused, conn.used = conn.used, True
         conn.start()
         conn.transport.write(head)  # type: ignore[union-attr]  # a few hundred bytes: no drain
+        conn.sent()
         while not conn.headers_done:
             if conn.eof and conn.error is None:
                 if reused and not conn.received:

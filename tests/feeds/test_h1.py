@@ -286,3 +286,26 @@ async def test_a_request_cancelled_while_waiting_for_the_answer_closes_its_conne
             await asyncio.sleep(0.01)
         assert srv.hung_up and transport._idle == []
         await transport.aclose()
+
+
+@pytest.mark.skipif(not hasattr(__import__("socket"), "TCP_QUICKACK"), reason="Linux only")
+async def test_a_reused_connection_asks_for_the_answer_to_be_acknowledged_at_once() -> None:
+    """On a kept-alive connection the kernel delays ACKs (the socket is in "ping-pong"
+    mode), and a server that sends its headers and body apart then waits for that ACK:
+    ~40 ms a request. After each request is written, the socket is switched back to
+    acknowledging at once (what the kernel reports as TCP_QUICKACK = 1)."""
+    import socket
+
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    async with ScriptedServer(answer(ok, ok, keep_open=True)) as srv:
+        transport = PerHostTransport()
+        async with Fetcher(SETTINGS, transport=transport) as f:
+            assert (await f.fetch(srv.url())).outcome == FetchOutcome.OK
+            (pool,) = transport._pools.values()
+            (conn,) = pool._idle
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)  # delayed ACKs
+            assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 0
+            assert (await f.fetch(srv.url())).outcome == FetchOutcome.OK
+            assert pool._idle == [conn]  # the same connection, reused
+            assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+        assert srv.connections == 1
