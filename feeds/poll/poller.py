@@ -448,10 +448,13 @@ class Poller:
             if slot is None:
                 slot = host_slots[host] = asyncio.Semaphore(self.config.polling.per_host)
             allow = await self._allows_internal(source)
+            # The host's slot first: a feed waiting for its host (the next of a run of one
+            # site's feeds) must not hold one of the global slots meanwhile, idle while other
+            # hosts' feeds wait for it.
             result = await _leased(fetcher.fetch(state.url, etag=state.etag,
                                                  last_modified=state.last_modified,
                                                  allow_internal=allow),
-                                   (global_slots, slot), self.slot_lease)
+                                   (slot, global_slots), self.slot_lease)
         try:
             outcome = await self._settle(source, state, result)
         except Exception as e:  # a bug must cost one feed, not the cycle

@@ -268,6 +268,43 @@ async def test_one_request_per_host_at_a_time(setup, feed_server: FeedServer) ->
     assert peak[0] == 1
 
 
+async def test_feeds_waiting_for_their_host_leave_the_global_slots_to_other_hosts(
+        setup, feed_server: FeedServer) -> None:
+    """Four feeds of one site, listed first, then two of another; two requests at a time,
+    one per host. While the site's first request runs, the other three wait for their host,
+    not in the global slots: the other host's feeds are asked meanwhile."""
+    import threading
+
+    make, store = setup
+    other_asked = threading.Event()
+    first_saw: list[bool] = []
+
+    def site(req):
+        if not first_saw:
+            first_saw.append(other_asked.wait(3))  # (the slot lease is 5 s)
+        return Response(body=doc(req.path))
+
+    with FeedServer() as other:
+        asked = []
+
+        def other_feed(req):
+            asked.append(req.path)
+            if len(asked) == 2:
+                other_asked.set()
+            return Response(body=doc(req.path))
+
+        for k in range(4):
+            feed_server.route(f"/s{k}.xml", site)
+        for k in range(2):
+            other.route(f"/o{k}.xml", other_feed)
+        poller = make([(f"S{k}", f"/s{k}.xml") for k in range(4)]
+                      + [(f"O{k}", other.url(f"/o{k}.xml")) for k in range(2)],
+                      concurrency=2, per_host=1)
+        r = await poller.poll_cycle()
+    assert len(r.outcomes) == 6 and not r.failed
+    assert first_saw == [True]
+
+
 def _ts(iso: str) -> float:
     from feeds.model import parse_utc_iso
 
