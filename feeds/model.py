@@ -5,6 +5,7 @@ are stored as JSON, so each has a ``to_dict``/``from_dict`` pair with plain JSON
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -35,7 +36,13 @@ def label_key(name: str) -> str:
 
 def utc_iso(ts: float) -> str:
     """Epoch seconds → fixed-width UTC ISO 8601 (sorts lexicographically)."""
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % time.gmtime(ts)[:6]
+    return _utc_iso_second(math.floor(ts))  # (as gmtime rounds; inf and NaN raise as there)
+
+
+@lru_cache(maxsize=64)
+def _utc_iso_second(second: int) -> str:
+    # Kept per second: a poll cycle writes three stamps a feed, nearly all of one second.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % time.gmtime(second)[:6]
 
 
 _UTC_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
