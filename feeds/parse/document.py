@@ -253,8 +253,13 @@ def _ttl(value: Any) -> float | None:
     return float(minutes * 60) if 0 < minutes < 100_000 else None
 
 
+# The XML parser's "<unknown>:2:361: no element found" (a file name it never had).
+_SAX_PLACE = re.compile(r"^<unknown>:(\d+):(\d+): ")
+
+
 def _short(e: Any, limit: int = 160) -> str:
-    return plain_text(str(e), limit, is_html=False) or e.__class__.__name__
+    text = _SAX_PLACE.sub(r"line \1, column \2: ", str(e))
+    return plain_text(text, limit, is_html=False) or e.__class__.__name__
 
 
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html\b)", re.I)

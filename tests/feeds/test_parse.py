@@ -114,6 +114,12 @@ def test_documents_that_are_not_feeds_fail(body: bytes, words: str) -> None:
     assert words in result.error
 
 
+def test_where_the_xml_breaks_is_said_in_lines_and_columns() -> None:
+    """The XML parser names a file it never had ("<unknown>:2:105: unclosed token")."""
+    result = parse(rss([rss_item("A", guid="g")])[:150])
+    assert "<unknown>" not in result.error and "line 2, column 105: unclosed token" in result.error
+
+
 def test_valid_empty_channel_is_a_success() -> None:
     result = parse(rss([]))
     assert result.ok and result.items == []
