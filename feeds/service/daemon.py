@@ -43,6 +43,7 @@ FLUSH_EVERY = 2.0  # seconds: a long cycle's new items reach the viewers in batc
 SAVE_SHARE = 10  # a save during a cycle waits at least this many times the last one took
 WARM_UP_WAIT = 10.0  # seconds the first cycle waits, at most, for the workers to be ready
 NOTIFY_GRACE = 2.0  # seconds a stopping daemon gives pending notify commands
+FULL_COLLECTION_EVERY = 600.0  # seconds between two full garbage collections (after a cycle)
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -73,19 +74,20 @@ def cycle_details(report: CycleReport) -> dict[str, Any]:
                   for hit in report.watch_hits][:DETAIL_LIMIT]}
 
 
-def _release_memory() -> None:
+def _release_memory(full: bool) -> None:
     """After a cycle, whose parsed items, documents and save buffers are garbage now: the
     freed heap given back (glibc keeps it otherwise), so that the daemon's size follows what
     it keeps (the store's window), not the largest cycle it ever ran (~10 MiB at 10k items).
     The collector, paused for the cycle (:func:`_pause_the_collector`), runs again.
 
-    Only the young generations are collected: with the collector paused, everything the
-    cycle allocated is young, and so are the few reference cycles it leaves (<1 ms). A
-    full collection walks the whole store window every cycle (~20 ms at 10k items, more as
-    the window grows) and ran before the cycle's last events reached the viewers; the
-    oldest generation is collected when Python's own thresholds say so."""
+    Only the young generations are collected unless ``full``: with the collector paused,
+    everything the cycle allocated is young, and so are the few reference cycles it leaves
+    (<1 ms). A full collection walks the whole store window (~20 ms at 10k items, more as
+    the window grows): after every cycle, it ran before the cycle's last events reached
+    the viewers. It runs every :data:`FULL_COLLECTION_EVERY` seconds instead, for what
+    cycles of garbage grew old before they were dropped."""
     gc.enable()
-    gc.collect(1)
+    gc.collect(2 if full else 1)
     release_free_heap()
 
 
@@ -154,6 +156,7 @@ class Daemon:
         self._config_lock: asyncio.Lock | None = None
         self._lost: Exception | None = None  # the store no longer takes this process's writes
         self._save_took = 0.0  # seconds the last save during a cycle took
+        self._collected_at = time.monotonic()  # the last full garbage collection
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -258,7 +261,10 @@ class Daemon:
                     raise
             finally:
                 self._cycle_task = None
-                _release_memory()
+                full = time.monotonic() - self._collected_at >= FULL_COLLECTION_EVERY
+                _release_memory(full)
+                if full:
+                    self._collected_at = time.monotonic()
 
     def _queue_poll(self, force: bool, only: frozenset[str] | None, what: str) -> None:
         self._requests.put(force, only, what)

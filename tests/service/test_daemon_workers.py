@@ -201,3 +201,62 @@ def test_the_pool_serves_one_loop_after_another_and_closes_from_another_thread()
 def _zombie(pid: int) -> bool:
     with open(f"/proc/{pid}/stat") as fh:
         return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_after_a_cycle_the_young_generations_are_collected_and_all_of_them_when_asked() -> None:
+    import gc
+
+    from feeds.service.daemon import _release_memory
+
+    generations: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        gc.disable()  # as during a cycle
+        _release_memory(False)
+        young = list(generations)
+        generations.clear()
+        _release_memory(True)
+    finally:
+        gc.callbacks.remove(note)
+        gc.enable()
+    assert young and max(young) == 1 and 2 in generations
+
+
+@pytest.mark.parametrize("every,full", [(3600.0, False), (0.0, True)])
+async def test_a_full_collection_follows_a_cycle_only_when_one_is_due(
+        tmp_path: Path, service_config: Path, monkeypatch: pytest.MonkeyPatch,
+        every: float, full: bool) -> None:
+    from feeds.poll.poller import CycleReport
+    from feeds.service import daemon as daemon_module
+
+    asked: list[bool] = []
+    monkeypatch.setattr(daemon_module, "FULL_COLLECTION_EVERY", every)
+    monkeypatch.setattr(daemon_module, "_release_memory", asked.append)
+
+    class Idle:
+        def warm_up(self, wait: float = 0.0) -> None:
+            pass
+
+        async def poll_cycle(self, **kwargs) -> CycleReport:
+            return CycleReport(started=0.0)
+
+        def close(self, notify_grace: float | None = None) -> None:
+            pass
+
+    with Store.open(tmp_path / "store") as store:
+        daemon = daemon_module.Daemon(load_config(service_config), store,
+                                      make_poller=lambda cfg: Idle(),
+                                      socket_path=tmp_path / "ctl.sock")
+        task = asyncio.create_task(daemon.run())
+        for _ in range(500):
+            if asked:
+                break
+            await asyncio.sleep(0.01)
+        daemon.stop()
+        await task
+    assert asked[0] is full
