@@ -185,16 +185,16 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 def test_dev_wires_floor(default_classifier):
     """A floor a little under what the bundled rules reach on dev.tsv (1,801 rows, batches
-    1-3: macro-F1 0.903; talks .88/.93, sanctions .95/.96, statements .82/.88
+    1-3: macro-F1 0.904; talks .87/.93, sanctions .95/.96, statements .82/.88
     precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 1801
-    assert report.macro_f1 >= 0.898
-    assert report.stats["talks"].f1 >= 0.897
+    assert report.macro_f1 >= 0.899
+    assert report.stats["talks"].f1 >= 0.898
     assert report.stats["talks"].precision >= 0.87
     assert report.stats["sanctions"].f1 >= 0.95
     assert report.stats["sanctions"].recall >= 0.96
-    assert report.stats["statements"].f1 >= 0.843
+    assert report.stats["statements"].f1 >= 0.846
     assert report.stats["statements"].precision >= 0.81
 
 
