@@ -219,7 +219,7 @@ def _median(runs: dict, key: tuple[str, str]) -> float | None:
 def summary(args: argparse.Namespace, runs: dict, with_newsboat: bool) -> None:
     """The medians of one farm size, each poller against newsboat."""
     print(f"\nmedian over {args.rounds} rounds (min–max); load average after: {os.getloadavg()[0]:.2f}")
-    print(f"  {'phase':<10} {'diplowatch':>25} {'newsboat':>25} {'ratio':>8}   peak MiB dw/nb (RSS; PSS)")
+    print(f"  {'phase':<10} {'diplowatch':>23} {'newsboat':>23} {'ratio':>8}   peak MiB dw/nb (RSS; PSS)")
     rows = [("diplowatch", None, PHASES)] if args.oneshot else []
     if args.resident:
         rows += [("daemon", "the resident monitor (`diplowatch daemon` already running; "

@@ -61,7 +61,7 @@ def release_free_heap() -> None:
             import ctypes.util
 
             _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
+        except Exception:  # noqa: BLE001 - not glibc, or no ctypes: the heap stays as it is
             _malloc_trim = False
     if _malloc_trim:
         _malloc_trim(0)

@@ -56,14 +56,15 @@ def meta_value(key: str, value: Any) -> Any:
 def put_docs(tbl: Table, docs: dict[int, dict[str, Any]]) -> None:
     """Insert-or-replace by doc id, into the storage's documents directly: TinyDB's own
     calls rebuild the table per call and look each id up (~2.5 ms for a cycle's 200 feed
-    states, most of an all-304 save's CPU). Every id here is explicit, so TinyDB's next-id
-    counter is never consulted."""
+    states, most of an all-304 save's CPU). Every id here is explicit; TinyDB's next-id
+    counter is reset as its own explicit-id insert resets it."""
     storage = tbl.storage
     storage.touch()  # type: ignore[attr-defined]  # (first: a read-only store refuses here)
     table = storage.read().setdefault(tbl.name, {})  # (AtomicJSONStorage: its cached dict)
     for i, d in docs.items():
         table[str(i)] = dict(d)
     tbl.clear_cache()
+    tbl._next_id = None  # (TinyDB 4.9, pinned: recounted from the table when next needed)
 
 
 class StateFile:

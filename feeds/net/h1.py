@@ -85,7 +85,7 @@ class _Connection(asyncio.Protocol):
         if _QUICKACK is not None and self.sock is not None:
             try:
                 self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except (OSError, AttributeError):  # not TCP, or closed meanwhile
+            except (OSError, ValueError, AttributeError):  # not TCP, or closed meanwhile
                 pass
 
     def data_received(self, data: bytes) -> None:

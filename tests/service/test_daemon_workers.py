@@ -231,12 +231,20 @@ def test_after_a_cycle_the_young_generations_are_collected_and_all_of_them_when_
 async def test_a_full_collection_follows_a_cycle_only_when_one_is_due(
         tmp_path: Path, service_config: Path, monkeypatch: pytest.MonkeyPatch,
         every: float, full: bool) -> None:
+    import gc
+
     from feeds.poll.poller import CycleReport
     from feeds.service import daemon as daemon_module
 
     asked: list[bool] = []
+    release = daemon_module._release_memory
+
+    def noting(full: bool) -> None:
+        asked.append(full)
+        release(full)  # (which turns the collector back on)
+
     monkeypatch.setattr(daemon_module, "FULL_COLLECTION_EVERY", every)
-    monkeypatch.setattr(daemon_module, "_release_memory", asked.append)
+    monkeypatch.setattr(daemon_module, "_release_memory", noting)
 
     class Idle:
         def warm_up(self, wait: float = 0.0) -> None:
@@ -259,4 +267,4 @@ async def test_a_full_collection_follows_a_cycle_only_when_one_is_due(
             await asyncio.sleep(0.01)
         daemon.stop()
         await task
-    assert asked[0] is full
+    assert asked[0] is full and gc.isenabled()
