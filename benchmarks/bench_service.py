@@ -277,19 +277,22 @@ def _cold_cycle(tree: Path, config: Path, work: Path) -> dict:
             "threads": process - loop, "workers": workers_cpu, "peak_rss": peak}
 
 
-# What a daemon and its workers import, compiled before the first cycle is timed.
-_MODULES = ("tui.cli.main, tui.cli.service, feeds.service.daemon, feeds.service.pipeline, "
-            "feeds.poll.poller, feeds.parse.worker, feeds.parse.pool, feeds.parse.document, "
-            "feeds.parse.fast, feeds.classify.engine, feeds.classify.actors, "
-            "feeds.analysis.watch, feeds.analysis.clusters, storage.store")
+# What diplowatch's processes import (the one-shot poll, the daemon, their parse workers),
+# compiled before anything is timed.
+_MODULES = ("tui.cli.main, tui.cli.logs, tui.cli.service, feeds.service.control, "
+            "feeds.service.daemon, feeds.service.pipeline, feeds.poll.poller, feeds.parse.worker, "
+            "feeds.parse.pool, feeds.parse.document, feeds.parse.fast, feeds.classify.engine, "
+            "feeds.classify.actors, feeds.analysis.watch, feeds.analysis.clusters, "
+            "feeds.analysis.notify, storage.store")
 
 
-def _bytecode_cache(trees: list[Path], cache: str) -> None:
-    """Every process of the runs reads its compiled modules from ``cache``, filled now for
-    each tree (as compare_newsboat does): with PYTHONDONTWRITEBYTECODE=1, a module imported
-    during a cycle was compiled from source in every run, and counted in the cycle's CPU."""
+def bytecode_cache(trees: list[Path], cache: Path) -> None:
+    """Every Python process of the run reads its compiled modules from ``cache``, filled now
+    for each tree: as an installed diplowatch does (pip compiles at install), while a checkout
+    run with PYTHONDONTWRITEBYTECODE=1 compiles ~100 modules from source in every process
+    (~0.3 s each, measured), counted in whatever is timed."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = cache
+    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
     for tree in trees:
         subprocess.run([sys.executable, "-c", "import " + _MODULES], cwd=tree, check=True)
 
@@ -300,7 +303,7 @@ def bench_cold(runs: int, before: Path | None) -> None:
     trees = [ROOT] + ([before] if before else [])
     got: dict[Path, list[dict]] = {t: [] for t in trees}
     with Farm(200, 50, 50) as farm, tempfile.TemporaryDirectory(prefix="dw-cold-") as tmp:
-        _bytecode_cache(trees, str(Path(tmp) / "pycache"))
+        bytecode_cache(trees, Path(tmp) / "pycache")
         for n in range(runs):
             for tree in trees if n % 2 == 0 else trees[::-1]:
                 farm.warm()

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.bench_service import wait  # noqa: E402
+from benchmarks.bench_service import bytecode_cache, wait  # noqa: E402
 from benchmarks.farm import REPO, Farm, farm_available  # noqa: E402
 from benchmarks.memwatch import PeakTreeRSS  # noqa: E402
 
@@ -287,22 +287,9 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="dw-pycache-") as cache:
         if args.bytecode:
-            _bytecode_cache(Path(cache))
+            bytecode_cache([REPO], Path(cache))
+            print(f"bytecode: compiled once into {cache} (--compile-each-run: from source every run)")
         return _compare(args)
-
-
-def _bytecode_cache(cache: Path) -> None:
-    """Every Python process of the run (diplowatch, its parse workers, the daemon) reads its
-    compiled modules from ``cache``, filled now: as an installed diplowatch does (pip
-    compiles at install), while a checkout run with PYTHONDONTWRITEBYTECODE=1 compiles
-    ~100 modules from source in every process (~0.3 s each, measured)."""
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
-    subprocess.run([sys.executable, "-c", "import tui.cli.main, tui.cli.logs, feeds.poll.poller, "
-                    "feeds.parse.worker, feeds.service.control, feeds.service.daemon, "
-                    "feeds.analysis.clusters, feeds.analysis.watch, feeds.analysis.notify, storage.store"],
-                   cwd=REPO, check=True)
-    print(f"bytecode: compiled once into {cache} (--compile-each-run: from source every run)")
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -82,13 +82,13 @@ def reclassify_if_needed(store: Any, specs: Any,
     the one the store was built with. ``specs``: a config's (feeds.config.specs.Specs),
     whose rules are decoded only when they are needed.
 
-    A new, empty store just records the fingerprints. Returns the count changed, or None
-    when nothing had to be done.
+    A new, empty store just records the fingerprints; a config without rules changes
+    nothing. Returns the count changed, or None when nothing had to be done.
     """
     fingerprints = specs.fingerprints
-    if store.readonly or not specs_changed(store, fingerprints):
-        return None
     rules_fingerprint, actors_fingerprint = fingerprints
+    if store.readonly or rules_fingerprint is None or not specs_changed(store, fingerprints):
+        return None
     if store.get_meta(FINGERPRINT_KEY) is None and not store.recent(1):
         store.set_meta(FINGERPRINT_KEY, rules_fingerprint)
         if actors_fingerprint is not None:

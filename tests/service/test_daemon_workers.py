@@ -106,29 +106,33 @@ async def test_a_worker_that_dies_costs_only_the_document_it_was_parsing() -> No
     assert fine.ok and [i.title for i in fine.items] == ["Peace talks resume"]
 
 
-async def test_a_cycle_runs_without_the_cyclic_collector_and_it_runs_again_after(
-        tmp_path: Path, service_config: Path) -> None:
-    import gc
+class _RecordingPoller:
+    """A poller whose cycle does nothing but note whether the cyclic collector is on."""
 
-    from feeds.poll.poller import CycleReport
+    def __init__(self) -> None:
+        self.collector_on: list[bool] = []
+
+    def warm_up(self, wait: float = 0.0) -> None:
+        pass
+
+    async def poll_cycle(self, **kwargs):
+        import gc
+
+        from feeds.poll.poller import CycleReport
+
+        self.collector_on.append(gc.isenabled())
+        return CycleReport(started=0.0)
+
+    def close(self, notify_grace: float | None = None) -> None:
+        pass
+
+
+async def _one_cycle(tmp_path: Path, service_config: Path, poller: _RecordingPoller) -> None:
+    """A daemon with ``poller`` run until its first cycle ends, then stopped."""
     from feeds.service.daemon import Daemon
 
-    seen: list[bool] = []
-
-    class Recording:  # a poller whose cycle notes whether the collector is on
-        def warm_up(self, wait: float = 0.0) -> None:
-            pass
-
-        async def poll_cycle(self, **kwargs) -> CycleReport:
-            seen.append(gc.isenabled())
-            return CycleReport(started=0.0)
-
-        def close(self, notify_grace: float | None = None) -> None:
-            pass
-
-    assert gc.isenabled()
     with Store.open(tmp_path / "store") as store:
-        daemon = Daemon(load_config(service_config), store, make_poller=lambda cfg: Recording(),
+        daemon = Daemon(load_config(service_config), store, make_poller=lambda cfg: poller,
                         socket_path=tmp_path / "ctl.sock")
         task = asyncio.create_task(daemon.run())
         for _ in range(500):
@@ -137,7 +141,16 @@ async def test_a_cycle_runs_without_the_cyclic_collector_and_it_runs_again_after
             await asyncio.sleep(0.01)
         daemon.stop()
         await task
-    assert seen == [False] and gc.isenabled()
+
+
+async def test_a_cycle_runs_without_the_cyclic_collector_and_it_runs_again_after(
+        tmp_path: Path, service_config: Path) -> None:
+    import gc
+
+    assert gc.isenabled()
+    poller = _RecordingPoller()
+    await _one_cycle(tmp_path, service_config, poller)
+    assert poller.collector_on == [False] and gc.isenabled()
 
 
 async def test_a_document_that_fails_unexpectedly_does_not_hold_up_the_one_behind_it(
@@ -233,7 +246,6 @@ async def test_a_full_collection_follows_a_cycle_only_when_one_is_due(
         every: float, full: bool) -> None:
     import gc
 
-    from feeds.poll.poller import CycleReport
     from feeds.service import daemon as daemon_module
 
     asked: list[bool] = []
@@ -245,26 +257,5 @@ async def test_a_full_collection_follows_a_cycle_only_when_one_is_due(
 
     monkeypatch.setattr(daemon_module, "FULL_COLLECTION_EVERY", every)
     monkeypatch.setattr(daemon_module, "_release_memory", noting)
-
-    class Idle:
-        def warm_up(self, wait: float = 0.0) -> None:
-            pass
-
-        async def poll_cycle(self, **kwargs) -> CycleReport:
-            return CycleReport(started=0.0)
-
-        def close(self, notify_grace: float | None = None) -> None:
-            pass
-
-    with Store.open(tmp_path / "store") as store:
-        daemon = daemon_module.Daemon(load_config(service_config), store,
-                                      make_poller=lambda cfg: Idle(),
-                                      socket_path=tmp_path / "ctl.sock")
-        task = asyncio.create_task(daemon.run())
-        for _ in range(500):
-            if asked:
-                break
-            await asyncio.sleep(0.01)
-        daemon.stop()
-        await task
+    await _one_cycle(tmp_path, service_config, _RecordingPoller())
     assert asked[0] is full and gc.isenabled()

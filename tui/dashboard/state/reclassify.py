@@ -97,8 +97,7 @@ class Reclassification:
             if self._services.stories.window_read.wait(0.1):
                 break
         try:
-            changed = None if config.rules is None else reclassify_if_needed(
-                store, config.specs, progress, on_week=on_week)
+            changed = reclassify_if_needed(store, config.specs, progress, on_week=on_week)
         except Abort:
             raise
         except Exception as e:  # noqa: BLE001 - the weeks not done keep their labels; say so
