@@ -178,6 +178,12 @@ def test_talks_boundaries(default_classifier, title, summary):
     ("", "The general, who is under EU sanctions, attended the parade.", False),
     ("", "He took money from a now-sanctioned oligarch.", False),
     ("Allies weigh a diplomatic boycott of the games", "", True),
+    # A state's ban on a foreign tech firm's products; a utility's price list; officials who
+    # expel migrants rather than officials expelled.
+    ("Sweden extends its ban on Huawei equipment in 5G networks", "", True),
+    ("Kenya unveils tariff overhaul for power utilities", "", False),
+    ("", "The new rules allow border officials to more quickly expel migrants who cross illegally.",
+     False),
 ])
 def test_sanctions_background_and_boycotts(default_classifier, title, summary, sanctions):
     assert ("sanctions" in default_classifier.classify(title, summary).labels) == sanctions

@@ -37,6 +37,17 @@ import pytest
     # Bargaining on a bill at home.
     ("Senators stall gun safety talks in Washington", ""),
     ("Budget chiefs restart government shutdown talks", ""),
+    # A leader's statement recalls a call in the first person as its occasion.
+    ("Statement from the President on the Earthquake in Turkey",
+     "I am heartbroken by the loss of life. I spoke with President Erdogan today to offer the"
+     " condolences of the American people."),
+    # Diplomacy as soft influence; a visit fee; a sports body hosted; a firm's dispute or acquisition.
+    ("Panda diplomacy returns as zoo receives two cubs from China", ""),
+    ("Thailand raises visit fee for foreign tourists", ""),
+    ("Doha to host Paralympic committee congress", ""),
+    ("Carmaker settles pay dispute with union", ""),
+    ("", "The Spanish food group is in the final stages of negotiations that would lead to an"
+         " acquisition in France, a spokesman said."),
 ])
 def test_not_talks_precision_kinds(default_classifier, title, summary):
     assert "talks" not in default_classifier.classify(title, summary).labels
@@ -49,6 +60,9 @@ def test_not_talks_precision_kinds(default_classifier, title, summary):
     ("Israel and Hamas agree hostage deal in Doha", ""),
     ("Kremlin: Putin and Erdogan to meet in Sochi", ""),
     ("Senators meet Ukrainian delegation in Washington", ""),
+    # Hospitality to a visitor; a dispute between states settled.
+    ("President gives warm welcome to Kenyan leader", ""),
+    ("Egypt and Sudan agree plan to end Nile dam dispute", ""),
 ])
 def test_talks_guards(default_classifier, title, summary):
     assert "talks" in default_classifier.classify(title, summary).labels
@@ -86,6 +100,13 @@ def test_talks_guards(default_classifier, title, summary):
     ("Charges dismissed against Syrian war crimes suspect", ""),
     ("Estonian minister quits over scandal",
      "The minister, who had called on EU firms to quit Russia, resigned on Friday."),
+    # A former official described as one (an article or the ex- prefix), further than three words.
+    ("", "A former UN envoy to the region has blamed Iran for the violence in Yemen."),
+    # A crowd's slogans after a long place; the object of a relative clause.
+    ("", "Hundreds of students staged protests outside the parliament in the Serbian capital Belgrade,"
+         " saying the government must resign."),
+    ("", "Guards beat dozens of migrants, whom authorities blame for unrest on the border with"
+         " Belarus, a rights group said."),
 ])
 def test_not_statements_precision_kinds(default_classifier, title, summary):
     assert "statements" not in default_classifier.classify(title, summary).labels
@@ -99,6 +120,8 @@ def test_not_statements_precision_kinds(default_classifier, title, summary):
     ("Finance minister says Russia sanctions are hurting the war economy", ""),
     ("Iran dismissed the charges as baseless, foreign ministry says", ""),
     ("Venezuela condemns US fact-finding mission", ""),
+    # A quote in the first person, then its official speaker.
+    ("", "\"We have learned to live with these restrictions,\" Kremlin spokesman Dmitry Peskov said."),
 ])
 def test_statements_guards(default_classifier, title, summary):
     assert "statements" in default_classifier.classify(title, summary).labels
