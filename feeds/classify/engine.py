@@ -202,13 +202,13 @@ def _compile(spec: RulesSpec) -> _Compiled:
     skip: tuple[set[int], set[int]] = (set(), set())
     for lr in spec.labels:
         for rule in lr.rules:
-            if rule.weight > 0:  # weight 0 switches a rule off
+            if rule.weight:  # weight 0 switches a rule off; below 0, a penalty
                 p = rule.pattern
                 if p.field:
                     skip[_FIELDS.index(p.field) ^ 1].add(len(rules))
                 use(p, len(rules), _TERM, _NEAR)
-                rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), p.source,
-                                       rule.weight, rule.weight + spec.title_bonus,
+                rules.append(_RuleInfo(lr.label, LABELS.index(lr.label), p.source, rule.weight,
+                                       rule.weight + spec.title_bonus * (rule.weight > 0),
                                        p.distance, p.ordered, p.sentence))
         for pattern in lr.exclude:
             use(pattern, len(exclusions), _EXCL, _EXCL_NEAR)

@@ -83,8 +83,7 @@ uses one as ``@official``: as an alternative (``@official|embassy ~6 said``), as
 (``"@reaction" = 0.5``) or inside a phrase (``has @reaction``: every member in its place).
 ``@actor`` is built from the ``[actors]`` gazetteer. References are expanded into the
 patterns here, so the engine's one scan needs no pass per class; ``RulesSpec.classes``
-keeps the members as written for ``rules explain``. An unknown class is a ``RuleError``
-naming the rule. See the README, "Term classes" and "The speaker condition".
+keeps the members as written for ``rules explain``. See the README, "Term classes".
 
 Exclusions (``exclude``)
 ------------------------
@@ -92,8 +91,7 @@ Phrases or near patterns. A match of one of the label's ``terms`` or ``near`` ru
 overlaps (shares a character with) a match of one of the label's exclusions is dropped, as if
 it had not fired. A near exclusion covers its whole span, both parts and the words between:
 ``fifa|uefa|olympic* ~6 sanction*`` drops "sanctions" in "UEFA hands Russian club
-sanctions", and ``talk show`` drops ``talk*`` in "talk show host". Exclusions act only on
-their own label.
+sanctions", and ``talk show`` drops ``talk*`` in "talk show host". Only their own label's.
 
 Scoring
 -------
@@ -104,10 +102,12 @@ Scoring
   An item may get several labels, or none.
 - The primary label is the applied label with the highest score; a tie goes to the first of
   talks, sanctions, statements. No label applied: no primary.
-- Weights are numbers >= 0; weight 0 switches a rule off (in ``extend`` mode, the way to
-  silence a default rule). Two rules of a label whose matches overlap both count: with
-  ``peace talks`` = 1 and ``talks`` = 0.6, "peace talks" scores 1.6. Alternatives of one
-  rule that match the same or nested text count as one match.
+- Weight 0 switches a rule off (in ``extend`` mode, the way to silence a default rule). A
+  negative weight is a penalty: evidence against the label from either field (a lede that
+  congratulates makes a headline's call a courtesy), never raised by the title bonus.
+- Two rules of a label whose matches overlap both count: with ``peace talks`` = 1 and
+  ``talks`` = 0.6, "peace talks" scores 1.6. Alternatives of one rule that match the same or
+  nested text count as one match.
 - The evidence lists every remaining match of every rule that counted, headline first,
   then by position: label, the rule as written, the matched text, field, character offsets
   into the headline or summary as given, and the rule's weight there (weight + title_bonus
@@ -137,8 +137,8 @@ Errors
 ------
 Unknown keys and labels, wrong types, empty patterns, alternatives or arrays, a misplaced
 wildcard, an unsupported character, a malformed near pattern, a near pattern in ``terms``
-or a plain phrase in ``near``, duplicate patterns, thresholds <= 0, negative weights and numbers above 1000
-raise :class:`RuleError`. Its message names the rule, then the problem, e.g.
+or a plain phrase in ``near``, duplicate patterns, thresholds <= 0, a negative title bonus,
+numbers beyond ±1000 and an unknown class raise :class:`RuleError`. Its message names the rule, then the problem, e.g.
 ``rules.sanctions.near."impos* ~x sanction*": malformed near pattern: expected 'A ~N B' …``.
 """
 from __future__ import annotations
@@ -277,7 +277,7 @@ class RulesSpec:
         if "fingerprint" not in self.memo:  # (kept: ~10 ms, and pickled with the spec)
             labels = {lr.label: {"threshold": lr.threshold,
                                  "rules": sorted([r.pattern.canonical, r.weight]
-                                                 for r in lr.rules if r.weight > 0),
+                                                 for r in lr.rules if r.weight != 0),
                                  "exclude": sorted({p.canonical for p in lr.exclude})}
                       for lr in self.labels}
             doc = {"v": MATCHING_VERSION, "title_bonus": self.title_bonus, "labels": labels}
@@ -303,7 +303,7 @@ def _type_name(value: Any) -> str:
 MAX_NUMBER = 1000.0  # weights, thresholds, title_bonus
 
 
-def _number(value: Any, where: str, *, positive: bool = False) -> float:
+def _number(value: Any, where: str, *, positive: bool = False, signed: bool = False) -> float:
     # bool is an int subclass: `weight = true` must not silently mean 1.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RuleError(where, f"expected a number, got {_type_name(value)}")
@@ -312,10 +312,12 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
         raise RuleError(where, f"expected a finite number, got {value}")
     if positive and number <= 0:
         raise RuleError(where, f"must be greater than 0, got {value}")
-    if number < 0:
+    if number < 0 and not signed:
         raise RuleError(where, f"must not be negative, got {value}")
-    if number > MAX_NUMBER:  # sums of absurd weights overflow to inf and every label applies
-        raise RuleError(where, f"must be at most {MAX_NUMBER:g}, got {value}")
+    if abs(number) > MAX_NUMBER:  # sums of absurd weights overflow to inf and every label applies
+        bound = (f"between -{MAX_NUMBER:g} and {MAX_NUMBER:g}" if signed
+                 else f"at most {MAX_NUMBER:g}")
+        raise RuleError(where, f"must be {bound}, got {value}")
     return number
 
 
@@ -488,7 +490,8 @@ def _weighted(value: Any, where: str, *, near: bool,
     seen: dict[str, str] = {}
     for text, weight, rule_where in items:
         pattern = parse_pattern(text, rule_where, near=near, classes=classes)
-        out.append((pattern, _number(weight, rule_where)))
+        # A negative weight is a penalty: evidence against the label, wherever it matches.
+        out.append((pattern, _number(weight, rule_where, signed=True)))
         if (canonical := pattern.canonical) in seen:  # (computed at each read: read once)
             raise RuleError(rule_where, f"duplicate of {seen[canonical]!r}")
         seen[canonical] = text

@@ -479,7 +479,7 @@ def _score_without(base: _Baseline, i: int, label: str, vetoes: list[Match]) -> 
     for m in base.results[i].evidence:
         if m.label == label and not any(v.field == m.field and v.start < m.end
                                         and m.start < v.end for v in vetoes):
-            best[m.term] = max(best.get(m.term, 0.0), m.weight)
+            best[m.term] = max(best.get(m.term, m.weight), m.weight)
     return round(sum(best.values()), 6)
 
 

@@ -242,3 +242,31 @@ def test_phrases_ending_inside_a_longer_match(build):
     assert sorted((m.term, m.text) for m in result.evidence) == [
         ("kreml*", "Kremlin"), ("kremlin", "Kremlin"), ("kremlin's", "Kremlin’s"),
         ("kremlin's envoy", "Kremlin’s envoy"), ("u.s", "U.S"), ("u.s. envoy", "U.S. envoy")]
+
+
+def test_a_penalty_counts_against_its_label_from_either_field(build):
+    c = build("""
+        [classify]
+        title_bonus = 0.5
+        [rules.talks]
+        terms = { "call with" = 1, "congratulat*" = -1 }
+        near = { "talks ~2 resume*" = 1 }
+    """)
+    headline = "Readout of the President's call with the Prime Minister"
+    assert c.classify(headline, "They discussed the war.").labels == ("talks",)
+    courtesy = c.classify(headline, "The President called to congratulate him on his win.")
+    # 1 + the title bonus, then -1 from the lede (an exclusion acts only in its own field).
+    assert courtesy.labels == () and courtesy.scores["talks"] == 0.5
+    assert [(m.term, m.field, m.weight) for m in courtesy.evidence] == [
+        ("call with", "title", 1.5), ("congratulat*", "summary", -1.0)]
+    # The title bonus never raises a penalty: in the headline it still weighs -1.
+    assert c.classify("Congratulations as talks resume", "").scores["talks"] == 0.5
+    # Nothing but a penalty: a negative score, no label.
+    assert c.classify("", "congratulations").scores["talks"] == -1.0
+
+
+def test_a_penalty_changes_the_fingerprint_and_zero_does_not(build):
+    base = '[rules.talks]\nterms = { "talks" = 1'
+    plain = build(base + " }\n").spec.fingerprint
+    assert build(base + ', "congratulat*" = -1 }\n').spec.fingerprint != plain
+    assert build(base + ', "congratulat*" = 0 }\n').spec.fingerprint == plain

@@ -46,6 +46,20 @@ def test_a_long_rule_in_the_evidence_wraps_under_itself() -> None:
         == long_rule.replace(" ", "")
 
 
+
+def test_a_penalty_is_listed_as_evidence_against_and_not_highlighted() -> None:
+    against = replace(TALK.evidence[-1], term="met for", text="met for",
+                      field="summary", start=12, end=19, weight=-0.5)
+    item = replace(TALK, evidence=(*TALK.evidence, against))
+    for compact in (False, True):
+        content = render_detail(DetailView(item, NO_FLAGS, T0, compact=compact))
+        text = content.plain
+        assert ("“met for” in the summary against" in text
+                or "“met for” summary against" in text)
+        underlined = [text[s.start:s.end] for s in content.spans if "underline" in str(s.style)]
+        assert "met for" not in underlined and "Delegations" in underlined
+        assert "peace talks" in " ".join(underlined)
+
 async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app) -> None:
     app = make_app(items=[TALK, SANCTION], offline=True)
     async with app.run_test(size=(120, 40)) as pilot:

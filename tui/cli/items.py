@@ -200,7 +200,7 @@ def show(obj: AppContext, item_id: str, fmt: str) -> None:
         lines.append("evidence:")
         for m in item.evidence:
             lines.append(f"  {m.label:<11} {m.term!r} matched {m.text!r} in the {m.field} "
-                         f"at {m.start}-{m.end} (+{m.weight:g})")
+                         f"at {m.start}-{m.end} ({m.weight:+g})")
     else:
         lines.append("evidence: no rule term fired")
     click.echo("\n".join(lines))

@@ -66,7 +66,8 @@ def render_detail(view: DetailView) -> Content:
     summary = safe_text(item.summary)
     by_field: dict[str, list[Match]] = {"title": [], "summary": []}
     for m in item.evidence:
-        by_field.setdefault(m.field, []).append(m)
+        if m.weight >= 0:  # a penalty's match is evidence against: not highlighted
+            by_field.setdefault(m.field, []).append(m)
 
     lines: list[Content] = [highlighted(title, by_field["title"], "bold"), *_about(view)]
     lines += [Content(""), _chips(item, view.compact, view.corrected)]
@@ -138,20 +139,22 @@ def _evidence(item: Item, compact: bool) -> list[Content]:
     """What matched, per label (with the rule that matched, unless ``compact``)."""
     lines = []
     for label in label_order({m.label for m in item.evidence}):
-        rules: dict[tuple[str, str], str] = {}
+        rules: dict[tuple[str, str], tuple[str, str]] = {}
         for m in item.evidence:
-            if m.label == label:
-                rules.setdefault((safe_text(m.text), m.field), safe_text(m.term))
+            if m.label == label:  # a penalty (weight < 0) is shown as evidence against
+                rules.setdefault((safe_text(m.text), m.field),
+                                 (safe_text(m.term), " against" if m.weight < 0 else ""))
         if compact:  # one flowing line per label: what matched, and where
-            hits = [Content.assemble((f"“{matched}”", "bold"), (f" {field}", "$text-muted"))
+            hits = [Content.assemble((f"“{matched}”", "bold"),
+                                     (f" {field}{rules[matched, field][1]}", "$text-muted"))
                     for (matched, field) in rules]
             lines.append(Content.assemble((f"{label}  ", label_style(label, "bold")),
                                           Content(", ").join(hits)))
             continue
-        for (matched, field), term in rules.items():
+        for (matched, field), (term, against) in rules.items():
             lines.append(Content.assemble(
                 (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
-                (f" in the {field}", "$text-muted")))
+                (f" in the {field}{against}", "$text-muted")))
             # A long rule wraps under itself, not at the margin (Content has no hanging indent).
             for i, part in enumerate(textwrap.wrap(term, 56, break_on_hyphens=False) or [""]):
                 lines.append(Content.assemble((" " * 13 + ("rule " if i == 0 else "     "),
