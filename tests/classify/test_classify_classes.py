@@ -190,18 +190,18 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (1,801 rows, batches
-    1-3: macro-F1 0.904; talks .87/.93, sanctions .95/.96, statements .82/.88
-    precision/recall)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (2,401 rows, batches
+    1-4 and half of batch 5: macro-F1 0.885; talks .85/.93, sanctions .94/.96, statements
+    .77/.88 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
-    assert report.rows == 1801
-    assert report.macro_f1 >= 0.899
-    assert report.stats["talks"].f1 >= 0.898
-    assert report.stats["talks"].precision >= 0.87
-    assert report.stats["sanctions"].f1 >= 0.95
-    assert report.stats["sanctions"].recall >= 0.96
-    assert report.stats["statements"].f1 >= 0.846
-    assert report.stats["statements"].precision >= 0.81
+    assert report.rows == 2401
+    assert report.macro_f1 >= 0.88
+    assert report.stats["talks"].f1 >= 0.885
+    assert report.stats["talks"].precision >= 0.85
+    assert report.stats["sanctions"].f1 >= 0.94
+    assert report.stats["sanctions"].recall >= 0.95
+    assert report.stats["statements"].f1 >= 0.815
+    assert report.stats["statements"].precision >= 0.76
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):

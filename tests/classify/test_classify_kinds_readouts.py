@@ -17,6 +17,13 @@ import pytest
     # A release names its host with his own state before the verb: not a counterpart abroad.
     ("", "President of Ukraine Volodymyr Zelenskyy visited the training ground of a tank brigade"
          " near Lviv."),
+    # A feature's or a show's title, where no one meets.
+    ("Meet the French volunteers cooking for Ukraine's refugees", ""),
+    ("Meet the Russian dissidents who fled to Georgia", ""),
+    # A readout of a meeting with groups at home.
+    ("Readout of White House Meeting with Vaccine Manufacturers",
+     "Senior officials met with manufacturers of vaccines from France and Germany to discuss"
+     " supply."),
     # A past visit recalled as background.
     ("", "The envoy, who resigned in March, said during his last visit to Cairo that the plan was"
          " dead."),
@@ -45,6 +52,14 @@ def test_talks_guards(default_classifier, title, summary):
          " Albanese of Australia to the White House."),
     # A readout's affirmed commitment, a dotted U.K. counting as two words.
     ("", "The President reaffirmed the enduring U.K. commitment to NATO during the summit."),
+    # A statement document on a home topic: a court case, pensions, a crash at home.
+    ("Statement from President Joe Biden on Smith v. Jones",
+     "No one should fear an abuser with a gun. Today's ruling must stand, and I urge Congress"
+     " to act."),
+    # An opinion headline argues; a body "called upon" utters nothing.
+    ("Why Europe should welcome Ukraine's refugees", ""),
+    ("Gulf states called upon to lead", "Leaders of the Gulf Cooperation Council have been called"
+     " upon to take the lead on financing Africa's climate action."),
     # An opposition leader speaks for no government.
     ("Georgia is sliding towards Moscow, opposition leader warns", ""),
 ])
