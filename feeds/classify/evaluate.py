@@ -217,7 +217,8 @@ def _fired(evidence: tuple[Match, ...], label: str | None = None) -> str:
     shown = [m for m in evidence if label is None or m.label == label]
     if not shown:
         return "no term fired"
-    return "; ".join(f"{m.label}: {m.term!r} on {m.text!r}" for m in shown)
+    return "; ".join(f"{m.label}: {m.term!r} on {m.text!r}" + (" (against)" if m.weight < 0
+                                                               else "") for m in shown)
 
 
 def format_report(report: EvalReport) -> str:
@@ -293,5 +294,6 @@ def format_explanation(title: str, summary: str,
                          f"[{v.start}:{v.end}]")
     if explanation:
         lines.append(f"(a rule counts once: its weight, plus the title bonus "
-                     f"{explanation.title_bonus:g} when it matched in the title)")
+                     f"{explanation.title_bonus:g} when it matched in the title, unless it "
+                     "is a penalty)")
     return "\n".join(lines)

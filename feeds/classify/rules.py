@@ -110,8 +110,8 @@ Scoring
   nested text count as one match.
 - The evidence lists every remaining match of every rule that counted, headline first,
   then by position: label, the rule as written, the matched text, field, character offsets
-  into the headline or summary as given, and the rule's weight there (weight + title_bonus
-  in the headline).
+  into the headline or summary as given, and the rule's weight there (+ title_bonus in the
+  headline, unless it is a penalty).
 
 Your rules and the bundled defaults
 -----------------------------------
@@ -138,7 +138,7 @@ Errors
 Unknown keys and labels, wrong types, empty patterns, alternatives or arrays, a misplaced
 wildcard, an unsupported character, a malformed near pattern, a near pattern in ``terms``
 or a plain phrase in ``near``, duplicate patterns, thresholds <= 0, a negative title bonus,
-numbers beyond ±1000 and an unknown class raise :class:`RuleError`. Its message names the rule, then the problem, e.g.
+numbers beyond ±1000 and an unknown class raise :class:`RuleError`, naming the rule, e.g.
 ``rules.sanctions.near."impos* ~x sanction*": malformed near pattern: expected 'A ~N B' …``.
 """
 from __future__ import annotations

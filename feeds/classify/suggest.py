@@ -495,7 +495,9 @@ def _scores_after(base: _Baseline, candidate: Candidate, pattern: Pattern,
     out = {}
     for i, matches in found.items():
         share = max(m.weight for m in matches)
-        old = share - weight + replaced if replaced else 0.0  # same title bonus, old weight
+        # The old rule's weight here: the same title bonus, unless it was a penalty (none).
+        bonus = share - weight
+        old = (replaced + (bonus if replaced > 0 else 0.0)) if replaced else 0.0
         out[i] = round(base.results[i].scores[label] + share - old, 6)
     return out
 
@@ -585,7 +587,9 @@ def _candidates(base: _Baseline, label: str, min_rows: int) -> list[Candidate]:
         if gold and not predicted:
             missed.append(doc)
         elif predicted and not gold:
-            fired = {m.text for m in evidence.get(id(doc.row), ()) if m.label == label}
+            # (not a penalty's: an exclusion there would raise the score)
+            fired = {m.text for m in evidence.get(id(doc.row), ())
+                     if m.label == label and m.weight >= 0}
             wrong.append((doc, sorted(fired)))
         elif predicted:
             right.append(doc)
@@ -609,7 +613,7 @@ def _fold(ranked: list[Suggestion]) -> list[Suggestion]:
     for s in ranked:
         fixed, broken = set(s.fixed), set(s.introduced)
         for k in kept:
-            if k.candidate.label != s.candidate.label:
+            if (k.candidate.label, k.candidate.kind) != (s.candidate.label, s.candidate.kind):
                 continue
             if fixed == set(k.fixed) and broken == set(k.introduced):
                 k.alternatives.append(s.candidate.pattern)

@@ -203,3 +203,33 @@ def test_suggest_is_read_only_and_bounded(tmp_path: Path) -> None:
     assert len(report.suggestions) <= 2
     assert all(len(s.fixed) >= 2 for s in report.suggestions)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_penalty_that_causes_misses_in_headlines_is_raised(tmp_path: Path,
+                                                            write_config) -> None:
+    """A penalty has no title bonus: the fix that replaces it, matching in the headline, is
+    measured from the penalty's own weight there (not one title bonus short), and kept."""
+    config = write_config(extra="""
+[classify]
+mode = "replace"
+
+[rules.talks.terms]
+"meets" = 1
+"congratulat*" = -1
+"warmly" = -0.3
+""")
+    rows = [("r1", "President warmly congratulates Smith", "On the phone.", "talks"),
+            ("r2", "Minister warmly congratulated Jones", "By phone.", "talks"),
+            ("r3", "King warmly congratulates Brown", "In a call.", "talks"),
+            ("r4", "Queen warmly congratulated Green", "A call.", "talks"),
+            ("r5", "Stocks fall", "Markets slid.", ""),
+            ("r6", "Leader meets rival", "Talks held.", "talks")]
+    tsv = tmp_path / "desk.tsv"
+    tsv.write_text("id\theadline\tlede\tlabels\n"
+                   + "".join(f"{i}\t{h}\t{le}\t{lb}\n" for i, h, le, lb in rows), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(config), "--db", str(tmp_path / "store"),
+                                 "rules", "suggest", str(tsv), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    top = json.loads(r.stdout)["suggestions"][0]
+    assert (top["pattern"], top["kind"], top["replaces_weight"]) == ("congratulat*", "terms", -1.0)
+    assert top["fixed_ids"] == ["r1", "r2", "r3", "r4"] and top["introduced"] == 0

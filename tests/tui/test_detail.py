@@ -60,6 +60,15 @@ def test_a_penalty_is_listed_as_evidence_against_and_not_highlighted() -> None:
         assert "met for" not in underlined and "Delegations" in underlined
         assert "peace talks" in " ".join(underlined)
 
+
+def test_a_penalty_on_the_same_text_as_a_rule_is_listed_apart() -> None:
+    peace = next(m for m in TALK.evidence if m.text == "peace talks")
+    against = replace(peace, term="peace", weight=-0.5)
+    item = replace(TALK, evidence=(*TALK.evidence, against))
+    for compact in (False, True):
+        text = render_detail(DetailView(item, NO_FLAGS, T0, compact=compact)).plain
+        assert text.count("“peace talks”") == 2 and "against" in text
+
 async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app) -> None:
     app = make_app(items=[TALK, SANCTION], offline=True)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -125,7 +125,7 @@ def _chips(item: Item, compact: bool, corrected: str | None = None) -> Content:
         score = item.scores.get(label, 0.0)
         if label in labels:
             chips.append(Content.styled(f" {label} {score:.1f} ", label_chip_style(label)))
-        elif score > 0 or not compact:
+        elif score != 0 or not compact:
             chips.append(Content.styled(f"{label} {score:.1f}", "$text-muted"))
     if not labels:
         chips.insert(0, Content.styled(f" {OTHER} ", label_chip_style(OTHER)))
@@ -139,19 +139,21 @@ def _evidence(item: Item, compact: bool) -> list[Content]:
     """What matched, per label (with the rule that matched, unless ``compact``)."""
     lines = []
     for label in label_order({m.label for m in item.evidence}):
-        rules: dict[tuple[str, str], tuple[str, str]] = {}
+        # Keyed by the sign too: a penalty (weight < 0) is shown as evidence against, apart
+        # from a rule for the label on the same text.
+        rules: dict[tuple[str, str, str], str] = {}
         for m in item.evidence:
-            if m.label == label:  # a penalty (weight < 0) is shown as evidence against
-                rules.setdefault((safe_text(m.text), m.field),
-                                 (safe_text(m.term), " against" if m.weight < 0 else ""))
+            if m.label == label:
+                rules.setdefault((safe_text(m.text), m.field, " against" if m.weight < 0 else ""),
+                                 safe_text(m.term))
         if compact:  # one flowing line per label: what matched, and where
             hits = [Content.assemble((f"“{matched}”", "bold"),
-                                     (f" {field}{rules[matched, field][1]}", "$text-muted"))
-                    for (matched, field) in rules]
+                                     (f" {field}{against}", "$text-muted"))
+                    for (matched, field, against) in rules]
             lines.append(Content.assemble((f"{label}  ", label_style(label, "bold")),
                                           Content(", ").join(hits)))
             continue
-        for (matched, field), (term, against) in rules.items():
+        for (matched, field, against), term in rules.items():
             lines.append(Content.assemble(
                 (f"  {label:<11}", label_style(label, "bold")), (f"“{matched}”", "bold"),
                 (f" in the {field}{against}", "$text-muted")))
