@@ -76,3 +76,50 @@ def test_not_statements(default_classifier, title, summary):
 ])
 def test_statements_guards(default_classifier, title, summary):
     assert "statements" in default_classifier.classify(title, summary).labels
+
+
+@pytest.mark.parametrize("title, summary, labels", [
+    # Sanctions as a cause in the background, or an adjective in passing: none.
+    ("Iran's airline fleet ages as spare parts run short", "The carrier, crippled by decades of"
+     " Western sanctions, flies planes built in the 1980s, its chief executive said.", ()),
+    ("Football club takeover approved", "The club was bought last year by a US-sanctioned"
+     " tycoon, its new chairman said.", ()),
+    # Ties severed, frozen funds released, trade concessions withdrawn, pressure as policy.
+    ("Kiribati severs diplomatic ties with Taiwan",
+     "The Pacific nation switched recognition to Beijing on Friday.", ("sanctions",)),
+    ("Venezuela and US agree prisoner exchange", "The deal also releases $3 billion once frozen"
+     " in European banks, officials said.", ("talks", "sanctions")),
+    ("China to suspend tariff cuts for island's fruit growers",
+     "The move follows the election of a new government in Taipei.", ("sanctions",)),
+    ("Opposition urges EU to step up pressure on Minsk", "Exiled leaders asked the bloc to"
+     " increase diplomatic and economic pressure on the Belarusian government.",
+     ("sanctions", "statements")),
+    # Ordinary tariff cuts are trade, not a measure.
+    ("Vietnam announces new round of tariff cuts for Japanese goods",
+     "The finance ministry said import duties on 200 products would fall next year.", ()),
+    # Statements: the debt fight at home, a pledge in a relative clause, a question, a truce
+    # reported through "X says", readiness to talk, a trade's boss, a region against its capital.
+    ("Senator urges party to stand firm against White House demands", "A senior senator urged"
+     " colleagues on Wednesday to reject any spending deal with the White House that does not"
+     " cut costs, as talks over raising the US debt ceiling drag on.", ()),
+    ("Migration row: Italy's PM, who pledged to stop the boats, faces crucial test",
+     "Opposition parties in Italy criticise the plan to send asylum seekers to Albania as"
+     " contradicting international law.", ()),
+    ("Foreign minister of Chile meets counterpart from Peru in Lima", "During the visit, the"
+     " Chilean foreign minister met his Peruvian counterpart and asked about the possibility of"
+     " reopening the border crossing at Chacalluta.", ("talks",)),
+    ("Rebels and army agree to a 72-hour pause in fighting, Kenya says", "Mediators hope the"
+     " pause in South Sudan can open the way to broader talks next week, officials said.",
+     ("talks",)),
+    ("Thai opposition ready to talk to PM on election timetable", "The main opposition party in"
+     " Thailand is ready to talk to the prime minister about the timetable for a general"
+     " election, its leader said on Monday.", ()),
+    ("Sanctions on Iranian oil hit shipping margins, says tanker boss", "Charter rates for"
+     " tankers loading in the Gulf have fallen by a third since the new U.S. measures took"
+     " effect, the chief executive of a Greek shipping firm said.", ("sanctions",)),
+    ("Jeju province rejects central government order on U.S. radar site", "The island province"
+     " on Tuesday rejected the central government's order to approve construction permits for"
+     " the radar station, deepening a years-long dispute.", ()),
+])
+def test_label_sets(default_classifier, title, summary, labels):
+    assert default_classifier.classify(title, summary).labels == labels
