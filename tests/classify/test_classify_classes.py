@@ -191,13 +191,13 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 def test_dev_wires_floor(default_classifier):
     """A floor a little under what the bundled rules reach on dev.tsv (2,401 rows, batches
-    1-4 and half of batch 5: macro-F1 0.904; talks .89/.93, sanctions .95/.98, statements
+    1-4 and half of batch 5: macro-F1 0.906; talks .90/.93, sanctions .95/.98, statements
     .80/.88 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
     assert report.rows == 2401
-    assert report.macro_f1 >= 0.899
-    assert report.stats["talks"].f1 >= 0.905
-    assert report.stats["talks"].precision >= 0.885
+    assert report.macro_f1 >= 0.901
+    assert report.stats["talks"].f1 >= 0.91
+    assert report.stats["talks"].precision >= 0.89
     assert report.stats["sanctions"].f1 >= 0.955
     assert report.stats["sanctions"].recall >= 0.965
     assert report.stats["statements"].f1 >= 0.835

@@ -97,6 +97,21 @@ def test_statements_guards(default_classifier, title, summary):
     # Ordinary tariff cuts are trade, not a measure.
     ("Vietnam announces new round of tariff cuts for Japanese goods",
      "The finance ministry said import duties on 200 products would fall next year.", ()),
+    # Talks: a farewell call, a touring side, a call for better ties, greetings to a meeting at
+    # home, a recent visit as background; a leaders' statement is what their meeting produced.
+    ("Readout of the Vice President's Call with Prime Minister Jonas Lindqvist of Sweden",
+     "The Vice President spoke today with Prime Minister Jonas Lindqvist of Sweden and thanked"
+     " him for his partnership over the past four years.", ()),
+    ("Springboks tour of New Zealand in doubt",
+     "Organisers are still unsure whether fans will be allowed into the matches.", ()),
+    ("Foreign minister calls for closer ties with Brazil",
+     "She will travel to the region next month.", ("statements",)),
+    ("Greetings on the opening of the Russian Geographical Society's General Meeting",
+     "The President sent greetings to the participants.", ()),
+    ("Senator mocks minister over remarks", "The senator said the foreign minister embarrassed"
+     " the country during his recent visit to Japan.", ("statements",)),
+    ("Joint Statement of the Leaders of Canada and Mexico", "The two countries reaffirm their"
+     " commitment to a prosperous and secure North America.", ("talks", "statements")),
     # Statements: the debt fight at home, a pledge in a relative clause, a question, a truce
     # reported through "X says", readiness to talk, a trade's boss, a region against its capital.
     ("Senator urges party to stand firm against White House demands", "A senior senator urged"
