@@ -105,6 +105,11 @@ class Match:
     end: int
     weight: float
 
+    @property
+    def against(self) -> bool:
+        """A penalty's match (a negative weight): evidence against its label."""
+        return self.weight < 0
+
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "term": self.term, "text": self.text, "field": self.field,
                 "start": self.start, "end": self.end, "weight": self.weight}

@@ -47,29 +47,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def release_free_heap() -> None:
-    """Give freed heap back to the OS (glibc ``malloc_trim``; nothing elsewhere).
-
-    A week file decoded on a worker thread is allocated in that thread's malloc arena, which
-    glibc does not shrink by itself: the dashboard kept ~55 MB of freed JSON after loading
-    the older days of its window at a million items.
-    """
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-            import ctypes.util
-
-            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except Exception:  # noqa: BLE001 - not glibc, or no ctypes: the heap stays as it is
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Any = None
-
-
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BAK_SUFFIX)
 

@@ -689,7 +689,7 @@ class Classifier:
         primary, best = None, -1.0
         for i, label in enumerate(LABELS):
             total = totals[i]
-            score = scores[label] = (round(total, 6) or 0.0) if total else 0.0  # never -0.0
+            score = scores[label] = round(total, 6) or 0.0  # (never -0.0)
             if total and score >= self._c.threshold_list[i] - _EPS:
                 labels.append(label)
                 if score > best:  # strictly greater: ties go to the earlier label

@@ -217,8 +217,8 @@ def _fired(evidence: tuple[Match, ...], label: str | None = None) -> str:
     shown = [m for m in evidence if label is None or m.label == label]
     if not shown:
         return "no term fired"
-    return "; ".join(f"{m.label}: {m.term!r} on {m.text!r}" + (" (against)" if m.weight < 0
-                                                               else "") for m in shown)
+    return "; ".join(f"{m.label}: {m.term!r} on {m.text!r}{' (against)' * m.against}"
+                     for m in shown)
 
 
 def format_report(report: EvalReport) -> str:

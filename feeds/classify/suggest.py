@@ -589,7 +589,7 @@ def _candidates(base: _Baseline, label: str, min_rows: int) -> list[Candidate]:
         elif predicted and not gold:
             # (not a penalty's: an exclusion there would raise the score)
             fired = {m.text for m in evidence.get(id(doc.row), ())
-                     if m.label == label and m.weight >= 0}
+                     if m.label == label and not m.against}
             wrong.append((doc, sorted(fired)))
         elif predicted:
             right.append(doc)

@@ -7,11 +7,14 @@ setup: the rules spec, its memory limit, the actors spec, the watch terms and it
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import struct
 import sys
 from typing import Any, BinaryIO
+
+from feeds.heap import release_free_heap
 
 _HEADER = struct.Struct("!I")
 
@@ -51,21 +54,6 @@ def become_background_worker(memory_limit: int, nice: int = 10) -> None:
         pass
 
 
-def _give_back_heap() -> None:
-    """The heap the start freed (the rules' compile builds and drops its trie and pattern
-    text), given back to the OS: glibc keeps it otherwise (~1.4 MiB a worker). The compile
-    leaves reference cycles, collected first (~6 ms of a worker's start)."""
-    import gc
-
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except Exception:  # noqa: BLE001 - not glibc, no ctypes: the heap stays as it is
-        pass
-
-
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the channel
@@ -75,7 +63,11 @@ def main() -> None:
 
     jobs.init_worker(rules_spec, actors_spec, watch_spec)
     del rules_spec, actors_spec, watch_spec  # (the classifier keeps what it needs)
-    _give_back_heap()
+    # The heap the start freed (the rules' compile builds and drops its trie and pattern text),
+    # given back: ~1.4 MiB a worker. The compile leaves reference cycles, collected first
+    # (~6 ms of a worker's start).
+    gc.collect()
+    release_free_heap()
     write_message(stdout, "ready")
     while True:
         try:

@@ -29,11 +29,11 @@ from typing import Any, Callable
 
 from feeds import __version__
 from feeds.config.load import Config, ConfigError
+from feeds.heap import release_free_heap
 from feeds.service.control import ControlError, ControlServer, Request, RequestError, control_socket_path
 from feeds.poll.queue import PollQueue, PollRequest
 from feeds.poll.poller import CycleReport, FeedOutcome, Poller
 from feeds.poll.schedule import seconds_until_due
-from storage.atomic import release_free_heap
 
 log = logging.getLogger("diplowatch.daemon")
 

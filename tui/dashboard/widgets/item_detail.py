@@ -66,7 +66,7 @@ def render_detail(view: DetailView) -> Content:
     summary = safe_text(item.summary)
     by_field: dict[str, list[Match]] = {"title": [], "summary": []}
     for m in item.evidence:
-        if m.weight >= 0:  # a penalty's match is evidence against: not highlighted
+        if not m.against:  # a penalty's match is evidence against: not highlighted
             by_field.setdefault(m.field, []).append(m)
 
     lines: list[Content] = [highlighted(title, by_field["title"], "bold"), *_about(view)]
@@ -139,12 +139,12 @@ def _evidence(item: Item, compact: bool) -> list[Content]:
     """What matched, per label (with the rule that matched, unless ``compact``)."""
     lines = []
     for label in label_order({m.label for m in item.evidence}):
-        # Keyed by the sign too: a penalty (weight < 0) is shown as evidence against, apart
-        # from a rule for the label on the same text.
+        # Keyed by the sign too: a penalty's match is shown as evidence against, apart from a
+        # rule for the label on the same text.
         rules: dict[tuple[str, str, str], str] = {}
         for m in item.evidence:
             if m.label == label:
-                rules.setdefault((safe_text(m.text), m.field, " against" if m.weight < 0 else ""),
+                rules.setdefault((safe_text(m.text), m.field, " against" * m.against),
                                  safe_text(m.term))
         if compact:  # one flowing line per label: what matched, and where
             hits = [Content.assemble((f"“{matched}”", "bold"),
