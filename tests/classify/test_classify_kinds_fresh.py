@@ -45,6 +45,9 @@ import pytest
      "The walls still stand 25 years after the peace deal that ended the violence."),
     ("Diplomats allowed to visit detained Canadian",
      "Canadian embassy officials were allowed to visit a citizen detained on espionage charges."),
+    # A state's own security council in session.
+    ("Security Council meeting",
+     "The President chaired a meeting of the Russian Federation Security Council on Friday."),
 ])
 def test_not_talks(default_classifier, title, summary):
     assert "talks" not in default_classifier.classify(title, summary).labels
@@ -104,6 +107,9 @@ def test_talks_guards(default_classifier, title, summary):
      " extremism after handing out leaflets with Ukraine war criticism in Minsk."),
     ("Apollo astronaut dies at 91", "WASHINGTON: Apollo 9 astronaut Russell Schweickart has"
      " died at 91. “Today we remember a pioneer,” the US space agency said in a statement."),
+    # Congratulations to athletes at home are no statement abroad.
+    ("Congratulations to Russian skaters on winning the team event",
+     "The President congratulated the skaters on their victory at the Winter Olympics."),
 ])
 def test_not_statements(default_classifier, title, summary):
     assert "statements" not in default_classifier.classify(title, summary).labels
@@ -114,6 +120,12 @@ def test_not_statements(default_classifier, title, summary):
     # A disaster abroad: an appeal is a statement.
     ("UN chief urges aid for Libya flood victims", "Secretary-General António Guterres urged"
      " donors to help thousands displaced by floods in eastern Libya."),
+    # A head of state's written congratulations or condolences to a foreign leader.
+    ("Congratulations to President of Kenya William Ruto",
+     "The President sent a message of congratulations to President of the Republic of Kenya"
+     " William Ruto on his birthday."),
+    ("Condolences to Prime Minister of Nepal", "The President sent condolences to Prime Minister"
+     " of Nepal over the victims of the earthquake."),
 ])
 def test_statements_guards(default_classifier, title, summary):
     assert "statements" in default_classifier.classify(title, summary).labels
