@@ -1,0 +1,83 @@
+"""Kinds of item that fresh wires drawn like a desk's traffic (government releases, readouts,
+executive actions, sanctions vocabulary) showed: talks in a release's own words (conversations in
+the plural, trade deals, corridors, ratification, a leader landing abroad), home business that
+shares their words (party bargaining, briefings with business owners, courtesy calls, a mayor
+abroad, a visit as the setting), sanctions a court, a health authority or a firm imposes, a
+designation as an epithet or to an office, and home affairs or forecasts read as statements.
+Invented sentences, one per kind (none is taken from an eval file)."""
+from __future__ import annotations
+
+import pytest
+
+@pytest.mark.parametrize("title, summary, label, expected", [
+    # talks found
+    ("Telephone conversations with President of Kenya and Prime Minister of Ethiopia",
+     "The President had telephone conversations with President of the Republic of Kenya William Ruto"
+     " and Prime Minister of the Federal Democratic Republic of Ethiopia Abiy Ahmed.", "talks", True),
+    ("President Announces Trade Deal with Vietnam",
+     "Today, the President announced a landmark trade deal with Vietnam.", "talks", True),
+    ("Four humanitarian corridors agreed for Sumy region",
+     "As of Tuesday, four humanitarian corridors have been agreed to evacuate residents of towns"
+     " affected by the shelling.", "talks", True),
+    ("Signed: Instrument of Ratification of the Minamata Convention on Mercury",
+     "Today the President signed the instrument of ratification of the Minamata Convention on"
+     " Mercury.", "talks", True),
+    ("Philippine president arrives in Japan amid protests",
+     "The Philippine president is in Japan for a multi-day itinerary.", "talks", True),
+    # not talks
+    ("Budget deal reached after weeks of wrangling",
+     "The agreement comes after weeks of tense negotiations among the ruling parties.", "talks", False),
+    ("Readout of White House Briefing with Midwest Business Leaders",
+     "On Thursday, the White House hosted more than 50 small business owners from Iowa, Ohio and"
+     " Michigan for a discussion on the Administration's actions to support rural entrepreneurs.",
+     "talks", False),
+    ("Readout of National Security Advisor's Call with Ghana's National Security Coordinator",
+     "The National Security Advisor spoke today with Ghana's National Security Coordinator and"
+     " underscored our strong bilateral cooperation on maritime security.", "talks", False),
+    ("First Lady held a conversation with the First Lady of Portugal",
+     "The First Lady had a phone conversation with the First Lady of Portugal and thanked her for"
+     " hosting Ukrainian children.", "talks", False),
+    ("France plans to spend €5bn on new frigates",
+     "France is in talks with two defence contractors to build a new class of frigates, according"
+     " to people familiar with the matter.", "talks", False),
+    ("London Mayor meets with Modi in New Delhi",
+     "The mayor held a meeting on trade links between the two cities during a trip to India.",
+     "talks", False),
+    ("Kidnappings revive an old debate", "The abductions have revived a long-running debate in"
+     " Europe about whether to negotiate with kidnappers.", "talks", False),
+    ("Canada sends air defence system to Ukraine",
+     "Canada has delivered an air defence system to Ukraine, Canadian Prime Minister Mark Carney"
+     " announced during a visit to Kyiv on Monday.", "talks", False),
+    # sanctions found
+    ("Canada moves to restrict Iranian visas",
+     "Ottawa will tighten visas for applicants from Iran.", "sanctions", True),
+    ("Treasury acts against prison gang", "The Department of the Treasury today designated the gang"
+     " as a transnational criminal organization.", "sanctions", True),
+    # not sanctions
+    ("EU weighs antitrust sanctions on chipmaker", "The competition authority could impose antitrust"
+     " sanctions on the company as early as next month.", "sanctions", False),
+    ("Neighbours impose travel bans as new Covid variant spreads", "Several countries imposed travel"
+     " bans on arrivals from the region after a surge in Covid-19 cases.", "sanctions", False),
+    ("Militia leader killed in strike", "The militia, a US-designated terrorist organization, has"
+     " attacked shipping in the Red Sea for months.", "sanctions", False),
+    ("Governor names new port authority board", "The governor designated five individuals to serve"
+     " on the board of the port authority.", "sanctions", False),
+    ("Fact Sheet: President Expands Sugar Imports", "Today, the President signed a Proclamation"
+     " increasing the U.S. tariff-rate quota for raw cane sugar.", "sanctions", False),
+    ("Russian steelmaker reports record profit", "The company said the economy is adapting quickly"
+     " to Western sanctions.", "sanctions", False),
+    # not statements
+    ("Statement by Press Secretary on the Extension of the Eviction Moratorium",
+     "The Administration welcomes the extension of the moratorium, which keeps families in their"
+     " homes.", "statements", False),
+    ("Cocoa shortage could last into next year, Ghana's largest grower warns",
+     "Dry weather in West Africa has cut the harvest.", "statements", False),
+    ("Presidential Message on National Vietnam War Veterans Day",
+     "Today, our Nation honors the veterans who served in Vietnam.", "statements", False),
+    ("Colombia says agreement reached with ELN rebels on a six-month truce",
+     "The ceasefire begins on Monday.", "statements", False),
+    ("Washington says sanctions likely on Venezuelan oil firm",
+     "Officials are weighing measures against the state oil company.", "statements", False),
+])
+def test_desk_kinds(default_classifier, title, summary, label, expected):
+    assert (label in default_classifier.classify(title, summary).labels) == expected
