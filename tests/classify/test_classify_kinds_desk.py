@@ -3,7 +3,8 @@ executive actions, sanctions vocabulary) showed: talks in a release's own words 
 the plural, trade deals, corridors, ratification, a leader landing abroad), home business that
 shares their words (party bargaining, briefings with business owners, courtesy calls, a mayor
 abroad, a visit as the setting), sanctions a court, a health authority or a firm imposes, a
-designation as an epithet or to an office, and home affairs or forecasts read as statements.
+designation as an epithet or to an office, a court's or a sports body's sanctions, "sanction" as
+to authorise, and home affairs, aid agencies, forecasts and data releases read as statements.
 Invented sentences, one per kind (none is taken from an eval file)."""
 from __future__ import annotations
 
@@ -78,6 +79,58 @@ import pytest
      "The ceasefire begins on Monday.", "statements", False),
     ("Washington says sanctions likely on Venezuelan oil firm",
      "Officials are weighing measures against the state oil company.", "statements", False),
+    # not talks
+    ("Readout of White House Meeting with Governor Moore", "Today, senior administration officials"
+     " met with Maryland Governor Wes Moore to discuss recovery efforts after the bridge collapse.",
+     "talks", False),
+    ("Officials hold listening session with Haitian American community leaders",
+     "Senior administration officials hosted a meeting with Haitian American community leaders to"
+     " discuss housing and the Administration's efforts for the community.", "talks", False),
+    ("Zambia PM welcomes IMF mission for bailout talks",
+     "An IMF mission is in Lusaka for talks on a three-year loan.", "talks", False),
+    ("Statement from the President on Lower Drug Prices", "Medicare will negotiate the prices of ten"
+     " more medicines next year, saving seniors billions.", "talks", False),
+    ("Opposition parties hold talks on a joint candidate for the presidency",
+     "The two parties met on Sunday but failed to agree on who should lead their ticket.",
+     "talks", False),
+    ("Russian defence minister in surprise trip to occupied Zaporizhzhia", "The minister visited"
+     " command posts in the occupied south of Ukraine, state media reported.", "talks", False),
+    ("Olena Zelenska spoke with the First Lady of Estonia",
+     "The two first ladies discussed summer camps for Ukrainian children.", "talks", False),
+    # not sanctions
+    ("Judge sanctions chemical maker's lawyers for hiding documents", "The federal judge ordered"
+     " the firm's counsel to pay $250,000 for misleading the court during discovery.",
+     "sanctions", False),
+    ("Club board refuses to sanction the transfer of its captain", "Directors said they were"
+     " unwilling to sanction a move before the end of the season.", "sanctions", False),
+    ("Airline lands first flight in Tripoli in a decade", "The plane touched down on Monday, the"
+     " first such landing since UN sanctions were imposed on the country in 2011.",
+     "sanctions", False),
+    ("Creditors go to court over collapsed shipping group", "Lenders obtained an injunction in the"
+     " High Court on Tuesday to freeze the assets of the group's founder.", "sanctions", False),
+    ("Tankers carrying sanctioned crude crowd Malaysian waters", "Dozens of ageing vessels have"
+     " gathered off the coast, satellite images show, as port congestion grows.",
+     "sanctions", False),
+    # not statements
+    ("Aid agencies warn of famine in Sudan as fighting spreads", "International aid agencies warned"
+     " that millions of people in Sudan face famine as the war between the army and the RSF"
+     " spreads to new states.", "statements", False),
+    ("Finance minister warns of tough IMF bailout terms", "Sri Lanka's finance minister warned"
+     " lawmakers that the IMF bailout would demand deep spending cuts next year.",
+     "statements", False),
+    ("Presidential Message on the Birthday of the United States Marine Corps", "Today we celebrate"
+     " the 249th birthday of the United States Marine Corps, whose Marines have answered the call"
+     " in every war of our Nation.", "statements", False),
+    ("Japan says radar detected Chinese drone near Yonaguni", "Japan's defence ministry said its"
+     " radar detected a Chinese military drone flying between Yonaguni and Taiwan on Monday.",
+     "statements", False),
+    ("Egypt keeps bread subsidy unchanged", "Egypt will keep the price of subsidised bread"
+     " unchanged this year, a government statement said on Sunday.", "statements", False),
+    # guards: the diplomatic use of the same words
+    ("EU court upholds sanctions on Russian tycoon", "The General Court dismissed the"
+     " businessman's appeal against the asset freeze.", "sanctions", True),
+    ("UK sanctions lawyers who helped oligarchs hide wealth", "The Foreign Office froze the assets"
+     " of five lawyers.", "sanctions", True),
 ])
 def test_desk_kinds(default_classifier, title, summary, label, expected):
     assert (label in default_classifier.classify(title, summary).labels) == expected
