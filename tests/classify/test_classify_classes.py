@@ -190,18 +190,18 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (3,152 rows, batches
-    1-4, half of batch 5 and 60 % of batches 6, 7 and 8: macro-F1 0.892; talks .90/.93,
-    sanctions .92/.98, statements .78/.85 precision/recall)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (3,391 rows, batches
+    1-4, half of batch 5 and 60 % of batches 6 to 9: macro-F1 0.872; talks .89/.92,
+    sanctions .85/.98, statements .76/.85 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
-    assert report.rows == 3152
-    assert report.macro_f1 >= 0.887
-    assert report.stats["talks"].f1 >= 0.912
-    assert report.stats["talks"].precision >= 0.897
-    assert report.stats["sanctions"].f1 >= 0.944
-    assert report.stats["sanctions"].recall >= 0.975
-    assert report.stats["statements"].f1 >= 0.806
-    assert report.stats["statements"].precision >= 0.770
+    assert report.rows == 3391
+    assert report.macro_f1 >= 0.867
+    assert report.stats["talks"].f1 >= 0.899
+    assert report.stats["talks"].precision >= 0.880
+    assert report.stats["sanctions"].f1 >= 0.902
+    assert report.stats["sanctions"].recall >= 0.970
+    assert report.stats["statements"].f1 >= 0.799
+    assert report.stats["statements"].precision >= 0.758
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):
