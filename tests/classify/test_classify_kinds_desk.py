@@ -4,7 +4,8 @@ the plural, trade deals, corridors, ratification, a leader landing abroad), home
 shares their words (party bargaining, briefings with business owners, courtesy calls, a mayor
 abroad, a visit as the setting), sanctions a court, a health authority or a firm imposes, a
 designation as an epithet or to an office, a court's or a sports body's sanctions, "sanction" as
-to authorise, and home affairs, aid agencies, forecasts and data releases read as statements.
+to authorise, sanctions as the cause of other news, a bare travel ban, and home affairs, party
+politics, aid agencies, forecasts and data releases read as statements.
 Invented sentences, one per kind (none is taken from an eval file)."""
 from __future__ import annotations
 
@@ -131,6 +132,40 @@ import pytest
      " businessman's appeal against the asset freeze.", "sanctions", True),
     ("UK sanctions lawyers who helped oligarchs hide wealth", "The Foreign Office froze the assets"
      " of five lawyers.", "sanctions", True),
+    ("Fuel prices to rise again, finance ministry says", "The government is holding talks with the"
+     " International Monetary Fund this week to unlock the next tranche of its loan.", "talks",
+     False),
+    ("Power outages discussed at a conference call with the President", "Repairs to the grid were"
+     " discussed at a conference call chaired by the President.", "talks", False),
+    ("Kenyan troops depart for peace mission in Haiti",
+     "Four hundred Kenyan soldiers left Nairobi to join a peace mission in Haiti.", "talks", False),
+    ("Nurses press prime minister on ceasefire in open letter", "More than 2,000 nurses have signed"
+     " an open letter pressing the prime minister on a ceasefire in Gaza.", "talks", False),
+    ("Outgoing president hosts successor for talks on transition of power", "The outgoing"
+     " president met the president-elect at the palace on Monday for talks on the transition of"
+     " power.", "talks", False),
+    ("India, Japan ink MoU on semiconductor supply chains",
+     "The two governments agreed to cooperate on chip supply chains.", "talks", True),
+    ("Gas pipeline start-up delayed by US sanctions",
+     "The operator said shipments would not begin before spring.", "sanctions", False),
+    ("County lifts travel ban after floods", "Residents may drive on the coastal road again from"
+     " Monday, the county council said.", "sanctions", False),
+    ("Banks weigh sanctions risk of new payment link",
+     "Compliance officers at three lenders said they were reviewing the scheme.", "sanctions",
+     False),
+    ("Satellite images show tanker at port", "The tanker is owned by a shipping company that has"
+     " been sanctioned by the U.S., records show.", "sanctions", False),
+    ("Japan to designate Hamas's military wing as a terrorist group",
+     "The cabinet is expected to approve the move on Tuesday.", "sanctions", True),
+    ("EU imposes travel bans on Belarus officials",
+     "The bloc barred 40 officials over the crackdown.", "sanctions", True),
+    ("Kenyan president urges party unity as succession race heats up", "The president called for"
+     " unity on Tuesday amid open feuding within the ruling party over who will succeed him.",
+     "statements", False),
+    ("Should we fear Moscow's new missile deployment? Not yet", "The deployment has drawn"
+     " condemnation from NATO, but analysts say it changes little.", "statements", False),
+    ("Washington to target shippers helping Iran", "The United States said Tuesday it will impose"
+     " sanctions on foreign shipping firms carrying Iranian oil.", "statements", False),
 ])
 def test_desk_kinds(default_classifier, title, summary, label, expected):
     assert (label in default_classifier.classify(title, summary).labels) == expected
