@@ -190,18 +190,18 @@ def test_sanctions_background_and_boycotts(default_classifier, title, summary, s
 
 
 def test_dev_wires_floor(default_classifier):
-    """A floor a little under what the bundled rules reach on dev.tsv (3,391 rows, batches
-    1-4, half of batch 5 and 60 % of batches 6 to 9: macro-F1 0.882; talks .89/.92,
-    sanctions .88/.98, statements .77/.85 precision/recall)."""
+    """A floor a little under what the bundled rules reach on dev.tsv (3,630 rows, batches
+    1-4, half of batch 5 and 60 % of batches 6 to 10: macro-F1 0.866; talks .89/.92,
+    sanctions .83/.98, statements .75/.85 precision/recall)."""
     report = evaluate(default_classifier, read_tsv(DEV))
-    assert report.rows == 3391
-    assert report.macro_f1 >= 0.877
-    assert report.stats["talks"].f1 >= 0.904
-    assert report.stats["talks"].precision >= 0.889
-    assert report.stats["sanctions"].f1 >= 0.923
-    assert report.stats["sanctions"].recall >= 0.975
-    assert report.stats["statements"].f1 >= 0.803
-    assert report.stats["statements"].precision >= 0.766
+    assert report.rows == 3630
+    assert report.macro_f1 >= 0.861
+    assert report.stats["talks"].f1 >= 0.899
+    assert report.stats["talks"].precision >= 0.882
+    assert report.stats["sanctions"].f1 >= 0.893
+    assert report.stats["sanctions"].recall >= 0.972
+    assert report.stats["statements"].f1 >= 0.790
+    assert report.stats["statements"].precision >= 0.746
 
 
 def test_eval_reads_headline_and_lede(tmp_path, build):
