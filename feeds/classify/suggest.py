@@ -495,9 +495,9 @@ def _scores_after(base: _Baseline, candidate: Candidate, pattern: Pattern,
     out = {}
     for i, matches in found.items():
         share = max(m.weight for m in matches)
-        # The old rule's weight here: the same title bonus, unless it was a penalty (none).
-        bonus = share - weight
-        old = (replaced + (bonus if replaced > 0 else 0.0)) if replaced else 0.0
+        # The old rule's weight here (none: 0): plus the same title bonus, unless it was a
+        # penalty, as the engine weighs a rule in the headline.
+        old = replaced + (share - weight) * (replaced > 0) if replaced else 0.0
         out[i] = round(base.results[i].scores[label] + share - old, 6)
     return out
 

@@ -46,7 +46,6 @@ def test_a_long_rule_in_the_evidence_wraps_under_itself() -> None:
         == long_rule.replace(" ", "")
 
 
-
 def test_a_penalty_is_listed_as_evidence_against_and_not_highlighted() -> None:
     against = replace(TALK.evidence[-1], term="met for", text="met for",
                       field="summary", start=12, end=19, weight=-0.5)
@@ -68,6 +67,7 @@ def test_a_penalty_on_the_same_text_as_a_rule_is_listed_apart() -> None:
     for compact in (False, True):
         text = render_detail(DetailView(item, NO_FLAGS, T0, compact=compact)).plain
         assert text.count("“peace talks”") == 2 and "against" in text
+
 
 async def test_detail_pane_follows_the_cursor_and_enter_opens_the_item(make_app) -> None:
     app = make_app(items=[TALK, SANCTION], offline=True)
