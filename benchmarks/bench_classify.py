@@ -2,7 +2,12 @@
 
 Run from the repo root: ``python benchmarks/bench_classify.py [--items N] [--stages]``.
 ``--stages`` also prints, for the dev wire items, the microseconds per item of each step
-of the engine (it reaches into the engine's private steps, so it follows their names).
+of the engine's pure-Python path (it reaches into the engine's private steps, so it follows
+their names).
+
+The engine classifies with its C scan where that module was built at install
+(``feeds/classify/_scan.c``); the dev wire items are also timed on the pure-Python path,
+which machines without a C compiler run.
 
 Items are built from the CAMEO eval sentences when ../shared/eval is present, else from a
 small built-in set: a headline cut from one sentence (at most 80 characters) and a summary
@@ -26,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from feeds.classify import fast  # noqa: E402
 from feeds.classify.engine import Classifier  # noqa: E402
 from feeds.classify.rules import load_rules  # noqa: E402
 
@@ -121,7 +127,9 @@ def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
     the scan copy, the regex scan alone, the Python per match, near pairing, exclusions,
     and dropping repeats and vetoes plus scoring and evidence."""
     from feeds.classify import engine
+    from feeds.classify.scancopy import scan_text
 
+    classifier = Classifier(classifier.spec, fast=False)
     classifier.prepare()
     for title, summary in items:
         classifier.classify(title, summary)
@@ -134,7 +142,7 @@ def stages(classifier: Classifier, items: list[tuple[str, str]], rounds: int = 5
         spent = dict.fromkeys(names, 0)
         for title, summary in items:
             t0 = clock()
-            copy = engine._scan_text(title, summary)
+            copy = scan_text(title, summary)
             bound = len(title) + 2
             written = " " + title + "\x00 " + summary if c.cased else None
             t1 = clock()
@@ -195,7 +203,8 @@ def main() -> None:
     source = "CAMEO eval sentences" if EVAL.is_file() else "built-in sentences"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"items from {source}; reference loop: {reference_loop():.2f} s; "
-          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+          f"load average {load:.1f} on {os.cpu_count()} CPUs; C scan "
+          + ("built" if fast.available() else "NOT built: every figure is the Python path"))
     runs = [
         ("default rules", default, count_terms(table), 1, args.items),
         ("default rules", default, count_terms(table), 2, args.items),
@@ -207,9 +216,12 @@ def main() -> None:
     wires = wire_items(args.items)
     if wires:
         chars = sum(len(t) + min(len(s), 1000) for t, s in wires) / len(wires)
-        print(f"{'default rules, dev wire items':<34} {count_terms(table):>5} rules+exclusions, "
-              f"headline + lede, {chars:>4.0f} chars classified: "
-              f"{throughput(default, wires):>8,.0f} items/s")
+        paths = [("default rules, dev wire items", default)]
+        if fast.available():
+            paths.append(("  the same, pure-Python path", Classifier(default.spec, fast=False)))
+        for name, classifier in paths:
+            print(f"{name:<34} {count_terms(table):>5} rules+exclusions, headline + lede, "
+                  f"{chars:>4.0f} chars classified: {throughput(classifier, wires):>8,.0f} items/s")
         if args.stages:
             steps = stages(default, wires[:2000])
             print("  per item, by step: " + ", ".join(f"{name} {us:.1f} µs"

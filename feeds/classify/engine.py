@@ -8,6 +8,10 @@ phrases and wildcard stems), so the one scan reports every phrase occurrence, ov
 ones included. Near pairs, exclusions and scores then work on those few occurrences. See
 :mod:`feeds.classify.rules` for the rules language.
 
+:meth:`Classifier.classify` hands an item to the same work in C (:mod:`feeds.classify.fast`)
+where that module was built at install, about five times faster; the Python path here is
+the reference it is tested against, what ``explain`` runs, and the fallback.
+
 A :class:`Classifier` pickles as its :class:`~feeds.classify.rules.RulesSpec`, so it can be
 shipped to parse worker processes; it compiles on its first item, not when it is built.
 """
@@ -18,35 +22,24 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Iterable
+from typing import Any, Iterable
 
 from feeds.model import LABELS, Classification, Match
 from feeds.classify.builders import new_classification as _new_classification
 from feeds.classify.builders import new_match as _new_match
+from feeds.classify.fast import build_engine
 from feeds.classify.near import near_windows as _near_windows
 from feeds.classify.regexcache import compile_cached
-from feeds.classify.rules import Pattern, Phrase, RulesSpec, lower_keep_length
+from feeds.classify.members import class_members
+from feeds.classify.rules import Pattern, Phrase, RulesSpec
+from feeds.classify.scancopy import (APOS, APOS_CLASS, APOSTROPHES, LOWER_BLANK_ASCII,
+                                     scan_text)
 
 # Only the start of a summary is classified: wire ledes put the news first, and a long body
 # would invent events from background paragraphs (old talks, past sanctions).
 SUMMARY_LIMIT = 1000
 TITLE_LIMIT = 1000  # titles are capped at ingestion already; this only bounds the work
 
-# The scan runs on a copy of the text, lowercased, where the characters below become spaces
-# (same length, so offsets stay valid). A word then starts after a space or an apostrophe,
-# which the regex engine finds with a plain character search; a \W class would be tested on
-# every character and cost as much as the rest of the scan. Sentence punctuation (. , ; : !
-# ?) is kept so that a phrase never runs across it.
-_BLANKED = ("-\u2010\u2011\u2012\u2013\u2014\u2015/\\()[]{}<>\"\u201c\u201d\u201e\u00ab\u00bb"
-            "\u2018*#@|+=~^`$%\u2022\u00b7\t\n\r\x0b\x0c\xa0\u2009\u200a\u202f\u2002\u2003"
-            "\u3000")
-_BLANK_ASCII = bytes.maketrans(
-    "".join(c for c in _BLANKED if c.isascii()).encode(),
-    b" " * sum(c.isascii() for c in _BLANKED))
-_BLANK_RE = re.compile("[" + re.escape(_BLANKED) + "]")
-_APOSTROPHES = "'\u2019"  # a word can start after a quote mark, and words contain them
-_APOS_CLASS = "['\u2019\u2018\u02bc]"
-_APOS = re.compile(_APOS_CLASS)
 _EPS = 1e-9  # scores are sums of floats; 0.6 + 0.4 must reach a threshold of 1.0
 
 _TERM, _NEAR, _EXCL, _EXCL_NEAR = range(4)  # how a phrase occurrence is used
@@ -101,7 +94,7 @@ def _tokens(phrase: Phrase) -> list[str]:
 _RANKS = {**_LETTER_ORDER, **{t: i for i, t in enumerate(sorted(
     ("\x00", _SEP_TOKEN, _APOS_TOKEN, _END_WORD, _END_WILD)), len(_LETTER_ORDER))}}
 _ENDS = (_RANKS[_END_WILD], _RANKS[_END_WORD])
-_EDGES = {_SEP_TOKEN: r"\s+", _APOS_TOKEN: _APOS_CLASS}
+_EDGES = {_SEP_TOKEN: r"\s+", _APOS_TOKEN: APOS_CLASS}
 
 
 def _trie(phrases: Iterable[Phrase]) -> str:
@@ -223,7 +216,7 @@ def _compile(spec: RulesSpec) -> _Compiled:
     trie = _trie(atoms) if atoms else None
     return _Compiled(
         scanners=((("", compile_cached(re.escape(" ") + "(?=(" + trie + "))")),
-                   (_APOSTROPHES, compile_cached("[" + _APOSTROPHES + "](?=(" + trie + "))")))
+                   (APOSTROPHES, compile_cached("[" + APOSTROPHES + "](?=(" + trie + "))")))
                   if trie else ()),
         literal={k: tuple(v) for k, v in literal.items()},
         stems={k: tuple(v) for k, v in stems.items()},
@@ -242,73 +235,8 @@ def _compile(spec: RulesSpec) -> _Compiled:
 
 # --- matching helpers ----------------------------------------------------------------------
 
-def _scan_copy(text: str) -> str:
-    """Lowercase, with :data:`_BLANKED` characters as spaces; as long as ``text``."""
-    if text.isascii():
-        return text.lower().encode().translate(_BLANK_ASCII).decode()
-    return _BLANK_RE.sub(" ", lower_keep_length(text))
-
-
-# ASCII text: lowercased and blanked by one bytes.translate.
-_LOWER_BLANK_ASCII = bytes.maketrans(
-    bytes(range(65, 91)) + "".join(c for c in _BLANKED if c.isascii()).encode(),
-    bytes(range(97, 123)) + b" " * sum(c.isascii() for c in _BLANKED))
-
-
-def _scan_text(title: str, summary: str) -> str:
-    """What the scan reads: " " + title + NUL + " " + summary, each part a
-    :func:`_scan_copy`."""
-    joined = " " + title + "\x00 " + summary
-    if joined.isascii():
-        return joined.encode().translate(_LOWER_BLANK_ASCII).decode()
-    return " " + _scan_copy(title) + "\x00 " + _scan_copy(summary)
-
-
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # what the regex \w matches
-
-
-# --- explaining class matches ------------------------------------------------------------
-
-_CLASS_REF = re.compile(r"@([a-z_][a-z0-9_]*)")
-
-
-@lru_cache(maxsize=4096)
-def _member_regex(member: str) -> re.Pattern[str]:
-    """A class member (a phrase as written) as a regex over a lowercased scan copy, or,
-    when it has case-sensitive words (``=US``), over the text as written with blanks."""
-    wildcard = member.endswith("*")
-    words = [w for w in re.split("[\\s\\-\u2010\u2011]+", member.rstrip("*")) if w]
-    cased = any(w.startswith("=") for w in words)
-
-    def word(w: str) -> str:
-        if w.startswith("="):
-            return _APOS.sub(_APOS_CLASS, re.escape(w[1:]))
-        w = _APOS.sub(_APOS_CLASS, re.escape(w.lower()))
-        return f"(?i:{w})" if cased else w
-
-    body = r"\s+".join(word(w) for w in words)
-    return re.compile(r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)"))
-
-
-def class_members(term: str, text: str, classes: dict[str, tuple[str, ...]]
-                  ) -> tuple[tuple[str, str, str], ...]:
-    """Which members of the classes a rule names matched inside its matched ``text``: one
-    (class, member as written, text) per class, the longest match. Explain only: the scan
-    itself never looks at classes, they are expanded into the trie."""
-    copy = _scan_copy(text)
-    blanked = _BLANK_RE.sub(" ", text)
-    out = []
-    for name in dict.fromkeys(_CLASS_REF.findall(term)):
-        best: tuple[int, str, str] | None = None
-        for member in classes.get(name, ()):
-            seen = blanked if "=" in member else copy
-            for m in _member_regex(member).finditer(seen):
-                if best is None or m.end() - m.start() > best[0]:
-                    best = (m.end() - m.start(), member, text[m.start():m.end()])
-        if best is not None:
-            out.append((name, best[1], best[2]))
-    return tuple(out)
 
 
 def _meaning(c: _Compiled, found: list[tuple[int, int]]) -> tuple[tuple, tuple]:
@@ -365,7 +293,7 @@ def _case_ok(cased: tuple[tuple[str | None, ...], bool], key: str, written: str,
     """Whether the phrase matched at the start of ``key`` (ending at ``end``) has its
     case-sensitive words as written in ``written``, the same text before lowercasing."""
     forms, wildcard = cased
-    words = [_APOS.sub("'", written[m.start():m.end()]) for m in re.finditer(r"\S+", key[:end])]
+    words = [APOS.sub("'", written[m.start():m.end()]) for m in re.finditer(r"\S+", key[:end])]
     last = len(forms) - 1
     return len(words) == len(forms) and all(
         form is None or (word.startswith(form) if wildcard and i == last else word == form)
@@ -377,8 +305,12 @@ def _case_ok(cased: tuple[tuple[str | None, ...], bool], key: str, written: str,
 class Classifier:
     """Compiled rules. Build with :meth:`from_spec`; call :meth:`classify` per item."""
 
-    def __init__(self, spec: RulesSpec) -> None:
+    def __init__(self, spec: RulesSpec, fast: bool = True) -> None:
         self._spec = spec
+        # The C scan (feeds.classify.fast) when built; ``fast=False``: this module's own
+        # path, the reference the C one is tested against.
+        self._use_fast = fast
+        self._fast: Any = None
         # Compiled on first use (tens of milliseconds for the trie and its regex): a poll
         # that finds nothing new, or a worker that parses no item, never pays for it. Rule
         # errors were reported when the spec loaded.
@@ -400,6 +332,8 @@ class Classifier:
             self._rows = tuple(
                 tuple((r.label, r.source, field, r.title_weight if fi == 0 else r.weight)
                       for r in c.rules) for fi, field in enumerate(_FIELDS))
+            if self._use_fast:
+                self._fast = build_engine(c, self._rows, LOWER_BLANK_ASCII, scan_text)
             self._c = c
         return self._c
 
@@ -422,7 +356,20 @@ class Classifier:
 
     def classify(self, title: str, summary: str) -> Classification:
         """Labels, per-label scores and evidence for one item (plain-text title + summary)."""
-        return self._run(title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT], None)
+        title, summary = title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT]
+        if self._c is None:
+            self._compiled()
+        fast = self._fast
+        if fast is None:
+            return self._run(title, summary, None)
+        if not (title or summary):
+            return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
+        found = fast.run(title, summary)
+        if found is None:
+            return _new_classification((), None, dict.fromkeys(LABELS, 0.0), ())
+        evidence, totals = found
+        labels, primary, scores = self._labels(totals)
+        return _new_classification(labels, primary, dict(scores), evidence)
 
     def explain(self, title: str, summary: str) -> Explanation:
         """:meth:`classify` plus thresholds and the matches that exclusions vetoed."""
@@ -470,7 +417,7 @@ class Classifier:
         found: list[tuple[int, int]] = []
         head = ""
         for m in re.finditer(r"\S+", key):
-            word, start = _APOS.sub("'", m.group()), m.start()
+            word, start = APOS.sub("'", m.group()), m.start()
             size = len(word)
             for p in range(1, size + 1):
                 if p == size or not _is_word_char(word[p]):
@@ -494,7 +441,7 @@ class Classifier:
         # NUL between the fields is neither a word character nor a separator, so no phrase
         # runs from the title into the summary. match.start() is the space or quote before
         # a word, which is the word's offset in the title, or `bound` past it in the summary.
-        copy = _scan_text(title, summary)
+        copy = scan_text(title, summary)
         bound = len(title) + 2
         written = " " + title + "\x00 " + summary if c.cased else None
         hits: list[tuple[int, int, int, int]] = []  # (field, rule, start, -end): sortable
@@ -504,7 +451,7 @@ class Classifier:
         # part, as one int (``sided`` of _meaning).
         masks = [0, 0]
         self._scan(c.scanners[0][1], copy, bound, hits, near, excl, masks, written)
-        if "'" in copy or not copy.isascii() and "\u2019" in copy:  # (_APOSTROPHES)
+        if "'" in copy or not copy.isascii() and "\u2019" in copy:  # (APOSTROPHES)
             quotes, regex = c.scanners[1]
             present = [q for q in quotes if q in copy]
             # Both marks: a pass per mark (the matches' order: that of the vetoes explained).

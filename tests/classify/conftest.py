@@ -8,7 +8,8 @@ from typing import Callable
 
 import pytest
 
-from feeds.classify.engine import Classifier
+from feeds.classify.engine import SUMMARY_LIMIT, TITLE_LIMIT, Classifier
+from feeds.model import Classification
 from feeds.classify.rules import RulesSpec, load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,10 +22,22 @@ def spec_from(text: str) -> RulesSpec:
     return load_rules(tomllib.loads(textwrap.dedent(text)))
 
 
+class BothPaths(Classifier):
+    """A classifier whose every classification is made twice, by the C scan and by the
+    engine's pure-Python path, which must agree: every test here checks both."""
+
+    def classify(self, title: str, summary: str) -> Classification:
+        result = super().classify(title, summary)
+        if self._fast is not None:
+            pure = self._run(title[:TITLE_LIMIT], summary[:SUMMARY_LIMIT], None)
+            assert pure == result, f"C and Python paths differ on {title!r} / {summary!r}"
+        return result
+
+
 @pytest.fixture
 def build() -> Callable[[str], Classifier]:
-    """TOML text (``[classify]``/``[rules.*]``) → a classifier."""
-    return lambda text: Classifier.from_spec(spec_from(text))
+    """TOML text (``[classify]``/``[rules.*]``) → a classifier (checking both paths)."""
+    return lambda text: BothPaths.from_spec(spec_from(text))
 
 
 @pytest.fixture(scope="session")
@@ -34,4 +47,4 @@ def default_table() -> dict:
 
 @pytest.fixture(scope="session")
 def default_classifier(default_table: dict) -> Classifier:
-    return Classifier.from_spec(load_rules(default_table))
+    return BothPaths.from_spec(load_rules(default_table))
