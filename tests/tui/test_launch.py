@@ -1,6 +1,8 @@
 """Starting the dashboard: offline, a locked store, a bad config, themes, the bundled config."""
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ from tests.feedserver import FeedServer, Response, rss, rss_item
 from tests.tui.helpers import T0, make_item, rows, screen_text, settle
 from tui.cli.main import cli
 from tui.cli.context import AppContext, UserError
-from tui.cli.launch import build_app
+from tui.cli.launch import build_app, hung_up
+from tui.dashboard import app as dashboard_app
 
 TALK = make_item("Russia and Ukraine hold peace talks in Istanbul", "Negotiations resumed.",
                  published=T0 - 600)
@@ -201,3 +204,44 @@ async def test_a_theme_change_copies_the_bundled_config_first(tmp_path) -> None:
         assert "gruvbox" not in bundled_config_path().read_text()
     finally:
         obj.close()
+
+
+def test_hung_up_sees_a_terminal_close() -> None:
+    master, slave = os.openpty()
+    with open(slave, "rb", buffering=0) as stream:
+        check = hung_up(stream)
+        assert check is not None and not check()
+        os.close(master)  # the window closed, the tmux pane killed
+        assert check()
+
+
+def test_hung_up_is_none_for_what_is_no_terminal(tmp_path) -> None:
+    assert hung_up(io.StringIO()) is None
+    with open(tmp_path / "out", "w") as stream:
+        assert hung_up(stream) is None
+
+
+async def test_the_dashboard_saves_and_exits_when_its_terminal_hangs_up(
+        tmp_path, write_config, monkeypatch) -> None:
+    monkeypatch.setattr(dashboard_app, "HANGUP_CHECK", 0.05)
+    db = stored(tmp_path / "db", TALK)
+    obj = AppContext(config_path=str(write_config([])), db_path=str(db))
+    gone: list[bool] = []
+    try:
+        app = build_app(obj, offline=True, theme=None)
+        app.leave_when(lambda: bool(gone))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("m")  # marked read: the flush is still pending
+            await pilot.pause(0.2)
+            assert app.is_running  # a terminal that is there keeps the dashboard
+            gone.append(True)
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if not app.is_running:
+                    break
+        assert app.return_code == dashboard_app.HANGUP_STATUS
+    finally:
+        obj.close()
+    with Store.open(db, readonly=True) as store:
+        assert store.flags(TALK.id).read

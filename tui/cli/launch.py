@@ -12,7 +12,10 @@ per browser tab) never takes the lock: a viewer of the daemon, else a read-only 
 """
 from __future__ import annotations
 
-from typing import Any
+import os
+import select
+import sys
+from typing import Any, Callable
 
 from feeds.service.control import tab_mode
 from tui.cli.context import AppContext, StoreLocked, StoreUnwritable, UserError
@@ -106,6 +109,25 @@ def _follow(app: Any, backend: Any) -> None:
     backend.follow(post)
 
 
+def hung_up(stream: Any) -> Callable[[], bool] | None:
+    """For a terminal on ``stream``, a check that it has hung up (``poll`` reports POLLHUP on
+    it once its window or tmux pane is gone); None when ``stream`` is no terminal."""
+    try:
+        fd = stream.fileno()
+        if not os.isatty(fd):
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    watch = select.poll()
+    watch.register(fd, select.POLLIN)
+    gone = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+    def check() -> bool:
+        return any(events & gone for _, events in watch.poll(0))
+
+    return check
+
+
 def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
                   viewer: bool = False) -> int:
     """Open the dashboard; returns the exit status."""
@@ -116,6 +138,9 @@ def run_dashboard(obj: AppContext, *, offline: bool, theme: str | None,
         # (Textual replaces sys.stderr inside app.run()) and so that the first poll does not
         # wait for them.
         poller.warm_up()
+    terminal_gone = hung_up(sys.__stdin__)
+    if terminal_gone is not None and app.browser_tab is None:
+        app.leave_when(terminal_gone)
     try:
         app.run()
     finally:

@@ -55,6 +55,8 @@ from tui.dashboard.workers import failure_text
 PAGE_SIZE = 250  # rows per pane before "load more"
 TICK = 30.0  # seconds between refreshes of the headers' times and the idle status
 READONLY_RELOAD = 10.0  # seconds between a read-only dashboard's checks for the writer's saves
+HANGUP_CHECK = 1.0  # seconds between checks that the terminal is still there
+HANGUP_STATUS = 129  # the exit status of a process ended by SIGHUP (128 + 1)
 
 
 class DiplowatchApp(App[int]):
@@ -98,6 +100,13 @@ class DiplowatchApp(App[int]):
         self.dashboard = DashboardScreen(self, page_size=page_size)
         # The screens the keys show (screens/opened.py), each shown once at a time.
         self._shown: dict[str, weakref.ref[Screen]] = {}
+        self._terminal_gone: Callable[[], bool] | None = None
+
+    def leave_when(self, terminal_gone: Callable[[], bool]) -> None:
+        """Exit (saving what is pending) once ``terminal_gone()`` says the terminal hung up:
+        a closed window or a killed tmux pane does not always signal the process, and
+        Textual's input thread then spins on end-of-file. Call before ``run``."""
+        self._terminal_gone = terminal_gone
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
@@ -111,6 +120,13 @@ class DiplowatchApp(App[int]):
         self.set_interval(TICK, self._tick)
         if self.backend.follows_writer:  # a viewer's DaemonBackend reloads on each save
             self.set_interval(READONLY_RELOAD, self.reload_store)
+        if self._terminal_gone is not None:
+            self.set_interval(HANGUP_CHECK, self._leave_if_terminal_gone)
+
+    def _leave_if_terminal_gone(self) -> None:
+        if self._terminal_gone is not None and self._terminal_gone():
+            self._terminal_gone = None
+            self.exit(return_code=HANGUP_STATUS)
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what the app held may now be collected (tests run many apps)
