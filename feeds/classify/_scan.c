@@ -12,6 +12,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <structmember.h>
 
@@ -37,6 +39,7 @@ typedef struct Engine {
     unsigned char *cased; int n_atoms;
     int n_labels;
     PyObject *crosses;
+    int ready;  /* set once the tables are whole; an Engine is initialised only once */
     PyObject *forms;  /* atom -> (words as written or None, wildcard), for cased atoms */
     /* Evidence: the Match class, its slots' offsets (label, term, text, field, start, end,
      * weight) and per field and rule the (label, term, field, weight) objects they hold. */
@@ -96,6 +99,10 @@ static int as_int(PyObject *seq, Py_ssize_t i, int *out) {
     long v = PyLong_AsLong(o);
     Py_DECREF(o);
     if (v == -1 && PyErr_Occurred()) return -1;
+    if (v < INT_MIN || v > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a table number out of range");
+        return -1;
+    }
     *out = (int)v;
     return 0;
 }
@@ -117,9 +124,123 @@ static void engine_free_tables(Engine *e) {
     e->uses = NULL; e->rules = NULL; e->excls = NULL; e->cased = NULL;
 }
 
-/* Engine(nodes, uses, rules, exclusions, cased, n_labels, crosses, match_type, rows,
+/* The trie of the phrases, built here (in Python it took ~35 ms for the bundled rules'
+ * ~20,000 nodes): while building, each node's edges and atoms are linked lists; then each
+ * node's edges are sorted by code into one array, its atoms into another. */
+typedef struct { int first_edge, first_word, first_wild; } BNode;
+typedef struct { int ch, child, next; } BLink;
+
+static int edge_code(Py_UCS4 c) {
+    if (c == ' ') return EDGE_SEP;
+    if (c == '\'') return EDGE_APOS;
+    if (Py_UNICODE_ISSPACE(c) || is_apos(c)) return INT32_MIN;  /* never in the tables */
+    return (int)c;
+}
+
+static int edge_cmp(const void *pa, const void *pb) {
+    const Edge *a = pa, *b = pb;
+    return (a->ch > b->ch) - (a->ch < b->ch);
+}
+
+static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
+    Py_ssize_t n = PySequence_Length(phrases);
+    if (n < 0) return -1;
+    BNode *nodes = NULL; BLink *links = NULL;  /* edges: (code, child); atoms: (atom, -) */
+    int n_nodes = 1, cap_nodes = 1024, n_links = 0, cap_links = 4096, rc = -1;
+    nodes = malloc(cap_nodes * sizeof(BNode));
+    links = malloc(cap_links * sizeof(BLink));
+    if (!nodes || !links) { PyErr_NoMemory(); goto out; }
+    nodes[0] = (BNode){-1, -1, -1};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PySequence_GetItem(phrases, i);
+        if (!entry) goto out;
+        PyObject *phrase = PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 3
+                           ? PyTuple_GET_ITEM(entry, 0) : NULL;
+        PyObject *atoms = phrase ? PyTuple_GET_ITEM(entry, 2) : NULL;
+        int wildcard = phrase ? PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1)) : -1;
+        Text t;
+        if (!phrase || !PyTuple_Check(atoms) || wildcard < 0 || text_of(phrase, &t)) {
+            Py_DECREF(entry);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad phrase entry");
+            goto out;
+        }
+        int node = 0;
+        for (Py_ssize_t k = 0; k < t.len; k++) {
+            int code = edge_code(at(&t, k)), child = -1;
+            if (code == INT32_MIN) {
+                PyErr_SetString(PyExc_ValueError, "a phrase holds a character the trie cannot take");
+                Py_DECREF(entry);
+                goto out;
+            }
+            for (int l = nodes[node].first_edge; l >= 0; l = links[l].next)
+                if (links[l].ch == code) { child = links[l].child; break; }
+            if (child < 0) {
+                if (n_nodes == cap_nodes) {
+                    BNode *g = realloc(nodes, (cap_nodes *= 2) * sizeof(BNode));
+                    if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
+                    nodes = g;
+                }
+                if (n_links == cap_links) {
+                    BLink *g = realloc(links, (cap_links *= 2) * sizeof(BLink));
+                    if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
+                    links = g;
+                }
+                child = n_nodes++;
+                nodes[child] = (BNode){-1, -1, -1};
+                links[n_links] = (BLink){code, child, nodes[node].first_edge};
+                nodes[node].first_edge = n_links++;
+            }
+            node = child;
+        }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(atoms); k++) {
+            long atom = PyLong_AsLong(PyTuple_GET_ITEM(atoms, k));
+            if (atom < 0 || atom >= n_atoms) {
+                Py_DECREF(entry);
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "atom out of range");
+                goto out;
+            }
+            if (n_links == cap_links) {
+                BLink *g = realloc(links, (cap_links *= 2) * sizeof(BLink));
+                if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
+                links = g;
+            }
+            int *head = wildcard ? &nodes[node].first_wild : &nodes[node].first_word;
+            links[n_links] = (BLink){(int)atom, -1, *head};
+            *head = n_links++;
+        }
+        Py_DECREF(entry);
+    }
+    self->nodes = calloc(n_nodes, sizeof(Node));
+    self->edges = malloc((size_t)(n_nodes + 1) * sizeof(Edge));
+    self->atom_refs = malloc((size_t)(n_links + 1) * sizeof(int));
+    if (!self->nodes || !self->edges || !self->atom_refs) { PyErr_NoMemory(); goto out; }
+    int n_edges = 0, n_refs = 0;
+    for (int i = 0; i < n_nodes; i++) {
+        Node *nd = &self->nodes[i];
+        nd->edge_lo = n_edges;
+        for (int l = nodes[i].first_edge; l >= 0; l = links[l].next)
+            self->edges[n_edges++] = (Edge){links[l].ch, links[l].child};
+        nd->edge_n = n_edges - nd->edge_lo;
+        qsort(self->edges + nd->edge_lo, nd->edge_n, sizeof(Edge), edge_cmp);
+        nd->word_lo = n_refs;
+        for (int l = nodes[i].first_word; l >= 0; l = links[l].next)
+            self->atom_refs[n_refs++] = links[l].ch;
+        nd->word_n = n_refs - nd->word_lo;
+        nd->wild_lo = n_refs;
+        for (int l = nodes[i].first_wild; l >= 0; l = links[l].next)
+            self->atom_refs[n_refs++] = links[l].ch;
+        nd->wild_n = n_refs - nd->wild_lo;
+    }
+    rc = 0;
+out:
+    free(nodes); free(links);
+    return rc;
+}
+
+/* Engine(phrases, uses, rules, exclusions, cased, n_labels, crosses, match_type, rows,
  *        lower_blank, scan_text)
- * nodes: [(((ch, child), ...), (word atom, ...), (wildcard atom, ...)), ...], root first
+ * phrases: [(phrase, wildcard, (atom, ...)), ...], a phrase as the engine's tables write it
+ * ("word word", lowercase, apostrophes as "'")
  * uses: per atom ((kind, index, side), ...); rules: (label, title weight, weight, distance,
  * ordered, sentence, skip title, skip summary); exclusions: (label, distance, ordered,
  * sentence); cased: {atom: (words as written or None, wildcard)} of the phrases with
@@ -128,14 +249,29 @@ static void engine_free_tables(Engine *e) {
  * weight there); lower_blank: bytes, the scan copy's translation of ASCII characters;
  * scan_text(title, summary): the scan copy of text that is not all ASCII. */
 static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
-    PyObject *nodes, *uses, *rules, *excls, *cased, *crosses, *match_type, *rows, *scan_text;
+    PyObject *phrases, *uses, *rules, *excls, *cased, *crosses, *match_type, *rows, *scan_text;
     const char *table;
     Py_ssize_t table_len;
     int n_labels;
-    if (!PyArg_ParseTuple(args, "OOOOO!iOO!O!y#O", &nodes, &uses, &rules, &excls,
+    if (!PyArg_ParseTuple(args, "OOOOO!iOO!O!y#O", &phrases, &uses, &rules, &excls,
                           &PyDict_Type, &cased, &n_labels, &crosses, &PyType_Type,
                           &match_type, &PyTuple_Type, &rows, &table, &table_len, &scan_text))
         return -1;
+    /* Once only: run() reads the tables without a lock, and it calls back into Python
+     * (sentence ends, the scan copy of non-ASCII text), where anything could re-enter. */
+    if (self->ready || self->forms) {
+        PyErr_SetString(PyExc_TypeError, "an Engine is initialised only once");
+        return -1;
+    }
+    if (kw && PyDict_GET_SIZE(kw)) {
+        PyErr_SetString(PyExc_TypeError, "Engine() takes no keyword arguments");
+        return -1;
+    }
+    if (n_labels < 1 || n_labels > 8 || !PyCallable_Check(crosses) ||
+        !PyCallable_Check(scan_text)) {
+        PyErr_SetString(PyExc_ValueError, "n_labels (1-8), crosses and scan_text (callables)");
+        return -1;
+    }
     if (table_len < 128) { PyErr_SetString(PyExc_ValueError, "lower_blank"); return -1; }
     memcpy(self->lower_blank, table, 128);
     static const char *slot_names[7] = {"label", "term", "text", "field", "start", "end",
@@ -153,67 +289,36 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
     }
     if (PyTuple_GET_SIZE(rows) != 2) { PyErr_SetString(PyExc_ValueError, "rows"); return -1; }
     engine_free_tables(self);
-    Py_ssize_t n_nodes = PySequence_Length(nodes), n_atoms = PySequence_Length(uses);
+    Py_ssize_t n_atoms = PySequence_Length(uses);
     Py_ssize_t n_rules = PySequence_Length(rules), n_excls = PySequence_Length(excls);
-    if (n_nodes < 1 || n_atoms < 0 || n_rules < 0 || n_excls < 0) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "empty trie");
-        return -1;
-    }
+    if (n_atoms < 0 || n_rules < 0 || n_excls < 0) return -1;
     self->n_atoms = (int)n_atoms; self->n_rules = (int)n_rules; self->n_excls = (int)n_excls;
     self->n_labels = n_labels;
-    self->nodes = calloc(n_nodes, sizeof(Node));
     self->use_lo = calloc(n_atoms + 1, sizeof(int));
     self->use_n = calloc(n_atoms + 1, sizeof(int));
     self->rules = calloc(n_rules + 1, sizeof(Rule));
     self->excls = calloc(n_excls + 1, sizeof(Excl));
     self->cased = calloc(n_atoms + 1, 1);
-    if (!self->nodes || !self->use_lo || !self->use_n || !self->rules || !self->excls ||
+    if (!self->use_lo || !self->use_n || !self->rules || !self->excls ||
         !self->cased) { PyErr_NoMemory(); return -1; }
-    IntVec edges = {0}, refs = {0}, usev = {0};
-    for (Py_ssize_t i = 0; i < n_nodes; i++) {
-        PyObject *node = PySequence_GetItem(nodes, i);
-        if (!node) goto fail;
-        PyObject *ed = PySequence_GetItem(node, 0), *wd = PySequence_GetItem(node, 1),
-                 *wl = PySequence_GetItem(node, 2);
-        Py_DECREF(node);
-        if (!ed || !wd || !wl) { Py_XDECREF(ed); Py_XDECREF(wd); Py_XDECREF(wl); goto fail; }
-        Node *nd = &self->nodes[i];
-        nd->edge_lo = (int)(edges.n / 2); nd->edge_n = (int)PySequence_Length(ed);
-        int ok = 0;
-        for (Py_ssize_t j = 0; j < nd->edge_n && ok == 0; j++) {
-            PyObject *pair = PySequence_GetItem(ed, j);
-            int x[2];
-            ok = (!pair || as_int(pair, 0, &x[0]) || as_int(pair, 1, &x[1]) ||
-                  x[1] < 0 || x[1] >= n_nodes) ? -1 : iv_push(&edges, x, 2);
-            Py_XDECREF(pair);
-        }
-        nd->word_lo = (int)refs.n; nd->word_n = (int)PySequence_Length(wd);
-        for (Py_ssize_t j = 0; j < nd->word_n && ok == 0; j++) {
-            int a;
-            ok = (as_int(wd, j, &a) || a < 0 || a >= n_atoms) ? -1 : iv_push(&refs, &a, 1);
-        }
-        nd->wild_lo = (int)refs.n; nd->wild_n = (int)PySequence_Length(wl);
-        for (Py_ssize_t j = 0; j < nd->wild_n && ok == 0; j++) {
-            int a;
-            ok = (as_int(wl, j, &a) || a < 0 || a >= n_atoms) ? -1 : iv_push(&refs, &a, 1);
-        }
-        Py_DECREF(ed); Py_DECREF(wd); Py_DECREF(wl);
-        if (ok) goto fail;
-    }
+    IntVec usev = {0};
+    if (build_trie(self, phrases, (int)n_atoms)) goto fail;
     for (Py_ssize_t i = 0; i < n_atoms; i++) {
         PyObject *u = PySequence_GetItem(uses, i);
         if (!u) goto fail;
-        self->use_lo[i] = (int)(usev.n / 3); self->use_n[i] = (int)PySequence_Length(u);
-        int ok = 0;
+        Py_ssize_t n_uses = PySequence_Length(u);
+        self->use_lo[i] = (int)(usev.n / 3); self->use_n[i] = (int)n_uses;
+        int ok = n_uses < 0 ? -1 : 0;
         for (Py_ssize_t j = 0; j < self->use_n[i] && ok == 0; j++) {
             PyObject *t = PySequence_GetItem(u, j);
-            int x[3];
+            int x[3] = {-1, -1, -1};
             ok = (!t || as_int(t, 0, &x[0]) || as_int(t, 1, &x[1]) || as_int(t, 2, &x[2]))
-                 ? -1 : iv_push(&usev, x, 3);
+                 ? -1 : 0;
             int limit = (x[0] == K_TERM || x[0] == K_NEAR) ? (int)n_rules : (int)n_excls;
             if (ok == 0 && (x[0] < K_TERM || x[0] > K_EXCL_NEAR || x[1] < 0 ||
                             x[1] >= limit || x[2] < 0 || x[2] > 1))
                 ok = -1;  /* (a use names a rule or exclusion that does not exist) */
+            if (ok == 0) ok = iv_push(&usev, x, 3);
             Py_XDECREF(t);
         }
         Py_DECREF(u);
@@ -228,7 +333,7 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
                   as_int(r, 4, &x->ordered) || as_int(r, 5, &x->sentence) ||
                   as_int(r, 6, &x->skip[0]) || as_int(r, 7, &x->skip[1]);
         Py_DECREF(r);
-        if (bad) goto fail;
+        if (bad || x->label < 0 || x->label >= n_labels) goto fail;
     }
     for (Py_ssize_t i = 0; i < n_excls; i++) {
         PyObject *r = PySequence_GetItem(excls, i);
@@ -237,32 +342,37 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
         int bad = as_int(r, 0, &x->label) || as_int(r, 1, &x->distance) ||
                   as_int(r, 2, &x->ordered) || as_int(r, 3, &x->sentence);
         Py_DECREF(r);
-        if (bad) goto fail;
+        if (bad || x->label < 0 || x->label >= n_labels) goto fail;
     }
-    PyObject *key, *value;
+    /* A copy, checked: the caller's dict may change, and case_ok trusts its shape. */
+    PyObject *forms = PyDict_Copy(cased), *key, *value;
+    if (!forms) goto fail;
     Py_ssize_t pos = 0;
-    while (PyDict_Next(cased, &pos, &key, &value)) {
-        long a = PyLong_AsLong(key);
-        if (a == -1 && PyErr_Occurred()) goto fail;
-        if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 2 ||
-            !PyTuple_Check(PyTuple_GET_ITEM(value, 0))) goto fail;
-        PyObject *words = PyTuple_GET_ITEM(value, 0);
-        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(words); j++) {
-            PyObject *w = PyTuple_GET_ITEM(words, j);
-            if (w != Py_None && !PyUnicode_Check(w)) goto fail;
+    while (PyDict_Next(forms, &pos, &key, &value)) {
+        long a = PyLong_Check(key) ? PyLong_AsLong(key) : -1;
+        int bad = a < 0 || a >= n_atoms || !PyTuple_Check(value) ||
+                  PyTuple_GET_SIZE(value) != 2 || !PyTuple_Check(PyTuple_GET_ITEM(value, 0)) ||
+                  !PyBool_Check(PyTuple_GET_ITEM(value, 1));
+        for (Py_ssize_t j = 0; !bad && j < PyTuple_GET_SIZE(PyTuple_GET_ITEM(value, 0)); j++) {
+            PyObject *w = PyTuple_GET_ITEM(PyTuple_GET_ITEM(value, 0), j);
+            bad = w != Py_None && !PyUnicode_Check(w);
         }
-        if (a >= 0 && a < n_atoms) self->cased[a] = 1;
+        if (bad) { Py_DECREF(forms); PyErr_Clear(); goto fail; }
+        self->cased[a] = 1;
     }
-    self->edges = (Edge *)edges.v; self->atom_refs = refs.v; self->uses = (Use *)usev.v;
+    self->uses = (Use *)usev.v;
+    Py_XSETREF(self->forms, forms);
     Py_XSETREF(self->crosses, Py_NewRef(crosses));
-    Py_XSETREF(self->forms, Py_NewRef(cased));
     Py_XSETREF(self->match_type, (PyTypeObject *)Py_NewRef(match_type));
     Py_XSETREF(self->rows, Py_NewRef(rows));
     Py_XSETREF(self->scan_text, Py_NewRef(scan_text));
     for (int c = 0; c < 128; c++) self->root[c] = child_of(self, self->nodes, c);
+    self->ready = 1;
     return 0;
 fail:
-    free(edges.v); free(refs.v); free(usev.v);
+    free(usev.v);
+    engine_free_tables(self);
+    Py_CLEAR(self->forms);
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad tables");
     return -1;
 }
@@ -494,7 +604,7 @@ static int case_ok(const Engine *e, const Text *copy, const Text *fields, Py_ssi
     Py_DECREF(key);
     if (!entry) return PyErr_Occurred() ? -1 : 1;
     PyObject *words = PyTuple_GET_ITEM(entry, 0);
-    int wildcard = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1));
+    int wildcard = PyTuple_GET_ITEM(entry, 1) == Py_True;  /* (a bool: checked at init) */
     Py_ssize_t n = PyTuple_GET_SIZE(words), k = 0, i = w;
     for (;;) {
         while (i < end && Py_UNICODE_ISSPACE(at(copy, i))) i++;
@@ -505,7 +615,7 @@ static int case_ok(const Engine *e, const Text *copy, const Text *fields, Py_ssi
         PyObject *form = PyTuple_GET_ITEM(words, k);
         if (form != Py_None) {
             Text f;
-            text_of(form, &f);
+            if (text_of(form, &f)) return -1;
             int prefix = wildcard && k == n - 1;
             if (prefix ? i - a < f.len : i - a != f.len) return 0;
             for (Py_ssize_t j = 0; j < f.len; j++) {
@@ -522,13 +632,17 @@ static int case_ok(const Engine *e, const Text *copy, const Text *fields, Py_ssi
  * order, and the per-label totals. */
 static PyObject *Engine_run(Engine *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "run(title, summary)"); return NULL; }
-    if (!self->nodes || !self->match_type) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Engine not initialised");
         return NULL;
     }
     PyObject *texts[2] = {args[0], args[1]}, *copy = NULL;
     Text t, tx[2];
     if (text_of(texts[0], &tx[0]) || text_of(texts[1], &tx[1])) return NULL;
+    if (tx[0].len > INT_MAX / 4 || tx[1].len > INT_MAX / 4) {  /* offsets are ints */
+        PyErr_SetString(PyExc_ValueError, "a field too long for the scan");
+        return NULL;
+    }
     Py_ssize_t bound = tx[0].len + 2;
     unsigned char *buf = NULL;
     if (PyUnicode_IS_ASCII(texts[0]) && PyUnicode_IS_ASCII(texts[1])) {

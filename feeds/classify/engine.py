@@ -318,7 +318,7 @@ class Classifier:
         self._cache: dict[str, tuple[tuple, tuple]] = {}  # regex match → its meaning
         # Regex matches whose meaning depends on case (a =US phrase): by the text as written.
         self._cased_keys: set[str] = set()
-        self._cased_cache: dict[str, tuple] = {}
+        self._cased_cache: dict[tuple[str, str], tuple] = {}
         self._scores: dict[tuple[float, ...], tuple] = {}  # totals → labels, primary, scores
         # Per rule, what scoring and evidence read, as flat tuples: fewer attribute loads;
         # evidence rows per field: (label, source, field name, weight there).
@@ -393,7 +393,7 @@ class Classifier:
         with case-sensitive words; a key they match is cached by its written form."""
         c = self._c
         if written is not None and key in self._cased_keys:
-            hit = self._cased_cache.get(written)
+            hit = self._cased_cache.get((key, written))
             if hit is not None:
                 return hit
         found = self._phrases(key)
@@ -405,7 +405,9 @@ class Classifier:
                 self._cased_keys.clear()
                 self._cased_cache.clear()
             self._cased_keys.add(key)
-            cache, key = self._cased_cache, written or key
+            # By both forms: one written form can lowercase two ways ("AΣ" → "aς", "AΣ.B"
+            # → "aσ.b"), so the written text alone does not say which phrases matched.
+            cache, key = self._cased_cache, (key, written or "")
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = result = _meaning(c, found)

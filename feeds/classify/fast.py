@@ -21,29 +21,11 @@ try:  # built from _scan.c at install; absent where that was not possible
 except ImportError:  # pragma: no cover - depends on the install
     _scan = None  # type: ignore[assignment]
 
-_SEP, _APOS = -1, -2  # the C module's edge codes for \s+ and an apostrophe inside a word
-_QUOTES = frozenset("\u2019\u2018\u02bc")
 
 
 def available() -> bool:
     """Whether the C scan was built for this interpreter."""
     return _scan is not None
-
-
-def _edges(phrase: str) -> list[int] | None:
-    """A phrase as written in the engine's tables ("word word", apostrophes as "'") as the
-    C trie's edge codes, or None when it holds a character the trie cannot take."""
-    out = []
-    for ch in phrase:
-        if ch == " ":
-            out.append(_SEP)
-        elif ch == "'":
-            out.append(_APOS)
-        elif ch.isspace() or ch in _QUOTES:
-            return None
-        else:
-            out.append(ord(ch))
-    return out
 
 
 def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
@@ -54,26 +36,8 @@ def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
     bytes, and ``scan_text`` the engine's scan copy of both fields, for other text."""
     if _scan is None or not c.scanners:
         return None
-    children: list[dict[int, int]] = [{}]
-    word: list[list[int]] = [[]]
-    wild: list[list[int]] = [[]]
-    for table, ends in ((c.literal, word), (c.stems, wild)):
-        for phrase, atoms in table.items():
-            path = _edges(phrase)
-            if path is None:
-                return None
-            node = 0
-            for code in path:
-                nxt = children[node].get(code)
-                if nxt is None:
-                    nxt = children[node][code] = len(children)
-                    children.append({})
-                    word.append([])
-                    wild.append([])
-                node = nxt
-            ends[node].extend(atoms)
-    nodes = [(tuple(sorted(children[i].items())), tuple(word[i]), tuple(wild[i]))
-             for i in range(len(children))]
+    phrases = [(phrase, False, atoms) for phrase, atoms in c.literal.items()]
+    phrases += [(phrase, True, atoms) for phrase, atoms in c.stems.items()]
     rules = [(r.label_index, r.title_weight, r.weight,
               r.distance if r.distance is not None else -1, int(r.ordered), int(r.sentence),
               int(i in c.field_skip[0]), int(i in c.field_skip[1]))
@@ -82,8 +46,10 @@ def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
                    int(ordered), int(sentence))
                   for label, _, distance, ordered, sentence in c.exclusions]
     try:
-        return _scan.Engine(nodes, c.uses, rules, exclusions, dict(c.cased), len(LABELS),
+        return _scan.Engine(phrases, c.uses, rules, exclusions, dict(c.cased), len(LABELS),
                             _crosses, Match, rows, lower_blank, scan_text)
     except TypeError:  # Match is no longer a class of slots: evidence built in Python
+        return None
+    except ValueError:  # a phrase with a character the C trie has no edge for
         return None
 

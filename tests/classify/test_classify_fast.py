@@ -129,3 +129,23 @@ def test_without_the_c_module_the_python_path_runs(monkeypatch) -> None:
     classifier.prepare()
     assert classifier._fast is None
     assert classifier.classify("US envoy meets minister", "talks") == with_c
+
+
+def test_a_written_form_that_lowercases_two_ways(build) -> None:
+    # "AΣ" lowercases to "aς" at a word's end and to "aσ" before ".B": a classifier that
+    # saw one must not answer the other from its cache (both paths, one classifier).
+    classifier = build('[rules.talks]\nterms = ["=AΣ", "=Aσ"]')
+    for title in ("AΣ.B", "AΣ", "AΣ.B", "Aσ", "AΣ"):
+        classifier.classify(title, "")
+    assert classifier.classify("AΣ.B", "").evidence == ()
+
+
+def test_the_c_engine_is_initialised_once_and_bounds_its_input() -> None:
+    classifier = Classifier(spec_from(FEATURES))
+    classifier.prepare()
+    engine = classifier._fast
+    with pytest.raises(TypeError, match="once"):
+        engine.__init__([], (), (), (), {}, 3, print, object, ((), ()), bytes(128), print)
+    assert classifier.classify("Peace talks resume", "").labels == ("talks",)
+    with pytest.raises(TypeError):
+        engine.run(b"talks", "")
