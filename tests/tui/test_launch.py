@@ -16,7 +16,7 @@ from tests.tui.helpers import T0, make_item, rows, screen_text, settle
 from tui.cli.main import cli
 from tui.cli.context import AppContext, UserError
 from tui.cli.launch import build_app, hung_up
-from tui.dashboard import app as dashboard_app
+from tui.dashboard import hangup
 
 TALK = make_item("Russia and Ukraine hold peace talks in Istanbul", "Negotiations resumed.",
                  published=T0 - 600)
@@ -223,7 +223,7 @@ def test_hung_up_is_none_for_what_is_no_terminal(tmp_path) -> None:
 
 async def test_the_dashboard_saves_and_exits_when_its_terminal_hangs_up(
         tmp_path, write_config, monkeypatch) -> None:
-    monkeypatch.setattr(dashboard_app, "HANGUP_CHECK", 0.05)
+    monkeypatch.setattr(hangup, "HANGUP_CHECK", 0.05)
     db = stored(tmp_path / "db", TALK)
     obj = AppContext(config_path=str(write_config([])), db_path=str(db))
     gone: list[bool] = []
@@ -240,7 +240,7 @@ async def test_the_dashboard_saves_and_exits_when_its_terminal_hangs_up(
                 await pilot.pause(0.05)
                 if not app.is_running:
                     break
-        assert app.return_code == dashboard_app.HANGUP_STATUS
+        assert app.return_code == hangup.HANGUP_STATUS
     finally:
         obj.close()
     with Store.open(db, readonly=True) as store:

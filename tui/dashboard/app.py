@@ -35,6 +35,7 @@ from feeds.text import safe_text
 from feeds.poll.queue import PollRequest
 from tui.dashboard.backend import Backend, FeedEditError, daemon_config
 from tui.dashboard.commands import app_commands, screen_commands
+from tui.dashboard.hangup import leave_when_gone
 from tui.dashboard.messages import (ClustersBuilt, DaemonConnection, DaemonEvent, FeedEdited,
                                     FeedPolled, FeedToggled, LabelsSaved, MarkFailed,
                                     PollFinished, PollRequested, PollStarted, StoreChanged,
@@ -55,8 +56,6 @@ from tui.dashboard.workers import failure_text
 PAGE_SIZE = 250  # rows per pane before "load more"
 TICK = 30.0  # seconds between refreshes of the headers' times and the idle status
 READONLY_RELOAD = 10.0  # seconds between a read-only dashboard's checks for the writer's saves
-HANGUP_CHECK = 1.0  # seconds between checks that the terminal is still there
-HANGUP_STATUS = 129  # the exit status of a process ended by SIGHUP (128 + 1)
 
 
 class DiplowatchApp(App[int]):
@@ -103,9 +102,7 @@ class DiplowatchApp(App[int]):
         self._terminal_gone: Callable[[], bool] | None = None
 
     def leave_when(self, terminal_gone: Callable[[], bool]) -> None:
-        """Exit (saving what is pending) once ``terminal_gone()`` says the terminal hung up:
-        a closed window or a killed tmux pane does not always signal the process, and
-        Textual's input thread then spins on end-of-file. Call before ``run``."""
+        """Exit, saving what is pending, once the terminal hangs up (hangup.py)."""
         self._terminal_gone = terminal_gone
 
     def get_default_screen(self) -> Screen:
@@ -121,12 +118,7 @@ class DiplowatchApp(App[int]):
         if self.backend.follows_writer:  # a viewer's DaemonBackend reloads on each save
             self.set_interval(READONLY_RELOAD, self.reload_store)
         if self._terminal_gone is not None:
-            self.set_interval(HANGUP_CHECK, self._leave_if_terminal_gone)
-
-    def _leave_if_terminal_gone(self) -> None:
-        if self._terminal_gone is not None and self._terminal_gone():
-            self._terminal_gone = None
-            self.exit(return_code=HANGUP_STATUS)
+            leave_when_gone(self, self._terminal_gone)
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what the app held may now be collected (tests run many apps)
