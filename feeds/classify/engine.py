@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Iterable
@@ -150,9 +150,7 @@ class _RuleInfo:
 class _Compiled:
     """Everything derived from a spec; immutable, shared by classifiers of the same spec."""
 
-    # ("", regex) finding phrases at word starts after a space, and (the quote marks, regex)
-    # after one of them, scanned when the text holds one (one regex: ~0.3 MiB a worker each).
-    scanners: tuple[tuple[str, re.Pattern[str]], ...]
+    phrases: tuple[Phrase, ...]  # by atom id
     literal: dict[str, tuple[int, ...]]  # "word word" → atom ids
     stems: dict[str, tuple[int, ...]]  # "word stem" → atom ids of wildcard phrases
     uses: tuple[tuple[tuple[int, int, int], ...], ...]  # atom → (kind, index, side)
@@ -171,6 +169,21 @@ class _Compiled:
     # Bits of near rules and exclusions in a mask: a phrase's first-part bits and its
     # second-part bits travel in one int, the second ones shifted left by this.
     shift: int
+    # The regex path's scanners, made on its first use (the C scan never needs them).
+    _scanners: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def scanners(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """("", regex) finding phrases at word starts after a space, and (the quote marks,
+        regex) after one of them, scanned when the text holds one (one regex: ~0.3 MiB a
+        worker each); () when there are no phrases."""
+        if not self._scanners:
+            trie = _trie(self.phrases) if self.phrases else None
+            self._scanners.append(
+                (("", compile_cached(re.escape(" ") + "(?=(" + trie + "))")),
+                 (APOSTROPHES, compile_cached("[" + APOSTROPHES + "](?=(" + trie + "))")))
+                if trie else ())
+        return self._scanners[0]
 
 
 @lru_cache(maxsize=8)
@@ -213,11 +226,8 @@ def _compile(spec: RulesSpec) -> _Compiled:
     stems: dict[str, list[int]] = {}
     for phrase, atom in atoms.items():
         (stems if phrase.wildcard else literal).setdefault(" ".join(phrase.words), []).append(atom)
-    trie = _trie(atoms) if atoms else None
     return _Compiled(
-        scanners=((("", compile_cached(re.escape(" ") + "(?=(" + trie + "))")),
-                   (APOSTROPHES, compile_cached("[" + APOSTROPHES + "](?=(" + trie + "))")))
-                  if trie else ()),
+        phrases=tuple(atoms),  # (a dict keeps insertion order: atom ids)
         literal={k: tuple(v) for k, v in literal.items()},
         stems={k: tuple(v) for k, v in stems.items()},
         uses=tuple(tuple(u) for u in uses),

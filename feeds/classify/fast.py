@@ -34,7 +34,7 @@ def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
     cannot take). ``rows``: per field, per rule, what its evidence holds there (label,
     rule as written, field, weight); ``lower_blank``: the scan copy's translation of ASCII
     bytes, and ``scan_text`` the engine's scan copy of both fields, for other text."""
-    if _scan is None or not c.scanners:
+    if _scan is None or not c.phrases:
         return None
     phrases = [(phrase, False, atoms) for phrase, atoms in c.literal.items()]
     phrases += [(phrase, True, atoms) for phrase, atoms in c.stems.items()]
