@@ -2,13 +2,14 @@
  * scores as feeds/classify/engine.py's pure-Python path, which stays the reference (and the
  * fallback where this module cannot be built). feeds/classify/fast.py builds the tables
  * from the compiled rules; tests/classify/test_classify_fast.py checks that both paths give
- * the same classification on every item of the wires, the corpus and random text.
+ * the same classification on every wire item and on random text.
  *
  * The phrases are a character trie walked from every word start (after a space or a quote
  * mark) of the scan copy (lowercased, blanks as spaces): every phrase ending on the way is an
  * occurrence, shorter ones included, which the regex path recovers from its longest match.
- * Two rare, intricate checks call back into Python: a case-sensitive phrase (=US) against
- * the text as written, and whether a sentence ends inside a near pattern's gap. */
+ * Two things call back into Python: the scan copy of text that is not all ASCII (its
+ * lowercasing rules are Python's), and whether a sentence ends inside a near pattern's gap
+ * (only when the gap holds . ! or ?). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
@@ -30,17 +31,18 @@ typedef struct {
 } Rule;
 typedef struct { int label, distance, ordered, sentence; } Excl;
 
-typedef struct Engine {
+typedef struct {
     PyObject_HEAD
     Node *nodes; Edge *edges; int *atom_refs;
     int *use_lo, *use_n; Use *uses;
     Rule *rules; int n_rules;
     Excl *excls; int n_excls;
-    unsigned char *cased; int n_atoms;
+    int n_atoms;
     int n_labels;
     PyObject *crosses;
     int ready;  /* set once the tables are whole; an Engine is initialised only once */
     PyObject *forms;  /* atom -> (words as written or None, wildcard), for cased atoms */
+    PyObject **form_of;  /* per atom, its entry in forms (borrowed), NULL when not cased */
     /* Evidence: the Match class, its slots' offsets (label, term, text, field, start, end,
      * weight) and per field and rule the (label, term, field, weight) objects they hold. */
     PyTypeObject *match_type;
@@ -89,7 +91,15 @@ static int text_of(PyObject *s, Text *t) {
     return 0;
 }
 
-static inline int child_of(const struct Engine *e, const Node *nd, int ch);
+static inline int child_of(const Engine *e, const Node *nd, int ch) {
+    const Edge *ed = e->edges + nd->edge_lo;
+    int lo = 0, hi = nd->edge_n;
+    while (lo < hi) {  /* edges sorted by ch */
+        int mid = (lo + hi) >> 1;
+        if (ed[mid].ch < ch) lo = mid + 1; else hi = mid;
+    }
+    return (lo < nd->edge_n && ed[lo].ch == ch) ? ed[lo].child : -1;
+}
 
 /* --- building ------------------------------------------------------------------------ */
 
@@ -119,9 +129,9 @@ static int as_double(PyObject *seq, Py_ssize_t i, double *out) {
 
 static void engine_free_tables(Engine *e) {
     free(e->nodes); free(e->edges); free(e->atom_refs); free(e->use_lo); free(e->use_n);
-    free(e->uses); free(e->rules); free(e->excls); free(e->cased);
+    free(e->uses); free(e->rules); free(e->excls); free(e->form_of);
     e->nodes = NULL; e->edges = NULL; e->atom_refs = NULL; e->use_lo = NULL; e->use_n = NULL;
-    e->uses = NULL; e->rules = NULL; e->excls = NULL; e->cased = NULL;
+    e->uses = NULL; e->rules = NULL; e->excls = NULL; e->form_of = NULL;
 }
 
 /* The trie of the phrases, built here (in Python it took ~35 ms for the bundled rules'
@@ -140,6 +150,15 @@ static int edge_code(Py_UCS4 c) {
 static int edge_cmp(const void *pa, const void *pb) {
     const Edge *a = pa, *b = pb;
     return (a->ch > b->ch) - (a->ch < b->ch);
+}
+
+/* Room for one more element in a growable array; -1 (MemoryError set) when none. */
+static int reserve(void **buf, int n, int *cap, size_t size) {
+    if (n < *cap) return 0;
+    void *grown = realloc(*buf, (size_t)(*cap *= 2) * size);
+    if (!grown) { PyErr_NoMemory(); return -1; }
+    *buf = grown;
+    return 0;
 }
 
 static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
@@ -175,15 +194,10 @@ static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
             for (int l = nodes[node].first_edge; l >= 0; l = links[l].next)
                 if (links[l].ch == code) { child = links[l].child; break; }
             if (child < 0) {
-                if (n_nodes == cap_nodes) {
-                    BNode *g = realloc(nodes, (cap_nodes *= 2) * sizeof(BNode));
-                    if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
-                    nodes = g;
-                }
-                if (n_links == cap_links) {
-                    BLink *g = realloc(links, (cap_links *= 2) * sizeof(BLink));
-                    if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
-                    links = g;
+                if (reserve((void **)&nodes, n_nodes, &cap_nodes, sizeof(BNode)) ||
+                    reserve((void **)&links, n_links, &cap_links, sizeof(BLink))) {
+                    Py_DECREF(entry);
+                    goto out;
                 }
                 child = n_nodes++;
                 nodes[child] = (BNode){-1, -1, -1};
@@ -199,10 +213,9 @@ static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
                 if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "atom out of range");
                 goto out;
             }
-            if (n_links == cap_links) {
-                BLink *g = realloc(links, (cap_links *= 2) * sizeof(BLink));
-                if (!g) { Py_DECREF(entry); PyErr_NoMemory(); goto out; }
-                links = g;
+            if (reserve((void **)&links, n_links, &cap_links, sizeof(BLink))) {
+                Py_DECREF(entry);
+                goto out;
             }
             int *head = wildcard ? &nodes[node].first_wild : &nodes[node].first_word;
             links[n_links] = (BLink){(int)atom, -1, *head};
@@ -259,7 +272,7 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
         return -1;
     /* Once only: run() reads the tables without a lock, and it calls back into Python
      * (sentence ends, the scan copy of non-ASCII text), where anything could re-enter. */
-    if (self->ready || self->forms) {
+    if (self->ready) {
         PyErr_SetString(PyExc_TypeError, "an Engine is initialised only once");
         return -1;
     }
@@ -288,20 +301,22 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
         }
     }
     if (PyTuple_GET_SIZE(rows) != 2) { PyErr_SetString(PyExc_ValueError, "rows"); return -1; }
+    IntVec usev = {0};
     engine_free_tables(self);
     Py_ssize_t n_atoms = PySequence_Length(uses);
     Py_ssize_t n_rules = PySequence_Length(rules), n_excls = PySequence_Length(excls);
-    if (n_atoms < 0 || n_rules < 0 || n_excls < 0) return -1;
+    if (n_atoms < 0 || n_rules < 0 || n_excls < 0) goto fail;
     self->n_atoms = (int)n_atoms; self->n_rules = (int)n_rules; self->n_excls = (int)n_excls;
     self->n_labels = n_labels;
     self->use_lo = calloc(n_atoms + 1, sizeof(int));
     self->use_n = calloc(n_atoms + 1, sizeof(int));
     self->rules = calloc(n_rules + 1, sizeof(Rule));
     self->excls = calloc(n_excls + 1, sizeof(Excl));
-    self->cased = calloc(n_atoms + 1, 1);
-    if (!self->use_lo || !self->use_n || !self->rules || !self->excls ||
-        !self->cased) { PyErr_NoMemory(); return -1; }
-    IntVec usev = {0};
+    self->form_of = calloc(n_atoms + 1, sizeof(PyObject *));
+    if (!self->use_lo || !self->use_n || !self->rules || !self->excls || !self->form_of) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     if (build_trie(self, phrases, (int)n_atoms)) goto fail;
     for (Py_ssize_t i = 0; i < n_atoms; i++) {
         PyObject *u = PySequence_GetItem(uses, i);
@@ -358,7 +373,7 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
             bad = w != Py_None && !PyUnicode_Check(w);
         }
         if (bad) { Py_DECREF(forms); PyErr_Clear(); goto fail; }
-        self->cased[a] = 1;
+        self->form_of[a] = value;  /* borrowed: forms holds it */
     }
     self->uses = (Use *)usev.v;
     Py_XSETREF(self->forms, forms);
@@ -389,15 +404,6 @@ static void Engine_dealloc(Engine *self) {
 
 /* --- the scan ------------------------------------------------------------------------ */
 
-static inline int child_of(const struct Engine *e, const Node *nd, int ch) {
-    const Edge *ed = e->edges + nd->edge_lo;
-    int lo = 0, hi = nd->edge_n;
-    while (lo < hi) {  /* edges sorted by ch */
-        int mid = (lo + hi) >> 1;
-        if (ed[mid].ch < ch) lo = mid + 1; else hi = mid;
-    }
-    return (lo < nd->edge_n && ed[lo].ch == ch) ? ed[lo].child : -1;
-}
 
 /* Every phrase occurrence starting at w (and ending before hi): (atom, end) into found. */
 static int walk(const Engine *e, const Text *t, Py_ssize_t w, Py_ssize_t hi, IntVec *found) {
@@ -477,19 +483,16 @@ static int crosses(const Engine *e, PyObject *text, const Text *t, Py_ssize_t a,
 
 typedef struct { int words, ws, we, ls, le, rs, re, li, ri; } Pair;  /* sorted on 7 */
 
-static int pair_cmp(const void *pa, const void *pb) {
+/* qsort comparators: records of ints in lexicographic order of their first n ints. */
+static inline int ints_cmp(const void *pa, const void *pb, int n) {
     const int *a = (const int *)pa, *b = (const int *)pb;
-    for (int k = 0; k < 7; k++)
+    for (int k = 0; k < n; k++)
         if (a[k] != b[k]) return a[k] < b[k] ? -1 : 1;
     return 0;
 }
-
-static int span_cmp(const void *pa, const void *pb) {
-    const int *a = (const int *)pa, *b = (const int *)pb;
-    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
-    if (a[1] != b[1]) return a[1] < b[1] ? -1 : 1;
-    return 0;
-}
+static int span_cmp(const void *a, const void *b) { return ints_cmp(a, b, 2); }
+static int quad_cmp(const void *a, const void *b) { return ints_cmp(a, b, 4); }
+static int pair_cmp(const void *a, const void *b) { return ints_cmp(a, b, 7); }
 
 /* Sort spans (start, end) and drop repeats; returns the new count. */
 static int unique_spans(int *sp, int n) {
@@ -578,31 +581,15 @@ static int near_windows(const Engine *e, PyObject *text, const Text *t, int *lef
 
 /* --- one item -------------------------------------------------------------------------- */
 
-static int hit_cmp(const void *pa, const void *pb) {  /* (field, rule, start, -end) */
-    const int *a = (const int *)pa, *b = (const int *)pb;
-    for (int k = 0; k < 4; k++)
-        if (a[k] != b[k]) return a[k] < b[k] ? -1 : 1;
-    return 0;
-}
-
-static int kept_cmp(const void *pa, const void *pb) {  /* (field, start, end, rule) */
-    return hit_cmp(pa, pb);
-}
-
-/* Whether the case-sensitive phrase ``atom``, found in the scan copy at [w, end), has its
+/* Whether the case-sensitive phrase of ``entry`` (its forms), found in the scan copy at [w, end), has its
  * case-sensitive words as written: the words (runs of non-space) of that span, read in the
  * text as written with apostrophes as "'", match the phrase's words one for one (None: any
  * case; the last word of a wildcard phrase: as a prefix). -1 on error. */
-static int case_ok(const Engine *e, const Text *copy, const Text *fields, Py_ssize_t bound,
-                   int atom, Py_ssize_t w, Py_ssize_t end) {
+static int case_ok(PyObject *entry, const Text *copy, const Text *fields, Py_ssize_t bound,
+                   Py_ssize_t w, Py_ssize_t end) {
     /* The copy is " " + title + NUL + " " + summary; a word lies in one field. */
     const Text *wr = w < bound ? &fields[0] : &fields[1];
     Py_ssize_t shift = w < bound ? 1 : bound + 1;
-    PyObject *key = PyLong_FromLong(atom);
-    if (!key) return -1;
-    PyObject *entry = PyDict_GetItemWithError(e->forms, key);
-    Py_DECREF(key);
-    if (!entry) return PyErr_Occurred() ? -1 : 1;
     PyObject *words = PyTuple_GET_ITEM(entry, 0);
     int wildcard = PyTuple_GET_ITEM(entry, 1) == Py_True;  /* (a bool: checked at init) */
     Py_ssize_t n = PyTuple_GET_SIZE(words), k = 0, i = w;
@@ -688,8 +675,8 @@ static PyObject *Engine_run(Engine *self, PyObject *const *args, Py_ssize_t narg
             int n_terms = 0;
             for (Py_ssize_t k = 0; k < found.n; k += 2) {
                 int atom = found.v[k], end = found.v[k + 1];
-                if (e->cased[atom]) {
-                    int ok = case_ok(e, &t, tx, bound, atom, w, end);
+                if (e->form_of[atom]) {
+                    int ok = case_ok(e->form_of[atom], &t, tx, bound, w, end);
                     if (ok < 0) goto done;
                     if (!ok) continue;
                 }
@@ -763,7 +750,7 @@ static PyObject *Engine_run(Engine *self, PyObject *const *args, Py_ssize_t narg
     if (!hits.n) { result = Py_NewRef(Py_None); goto done; }
     /* Drop repeated (nested, same rule) and vetoed hits; keep (field, start, end, rule). */
     int n_hits = (int)(hits.n / 4);
-    qsort(hits.v, n_hits, 4 * sizeof(int), hit_cmp);
+    qsort(hits.v, n_hits, 4 * sizeof(int), quad_cmp);  /* (field, rule, start, -end) */
     int n_kept = 0, last_fi = -1, last_rule = -1, last_end = -1;
     for (int k = 0; k < n_hits; k++) {
         int *h = hits.v + 4 * k, fi = h[0], rule = h[1], s = h[2], en = -h[3];
@@ -779,7 +766,7 @@ static PyObject *Engine_run(Engine *self, PyObject *const *args, Py_ssize_t narg
         kp[0] = fi; kp[1] = s; kp[2] = en; kp[3] = rule;
     }
     if (!n_kept) { result = Py_NewRef(Py_None); goto done; }
-    qsort(hits.v, n_kept, 4 * sizeof(int), kept_cmp);
+    qsort(hits.v, n_kept, 4 * sizeof(int), quad_cmp);  /* (field, start, end, rule) */
     /* Totals: rules in the order of their first kept hit (float sums depend on it); a rule
      * with a hit in the title counts its title weight. */
     double totals[8] = {0};
@@ -791,16 +778,15 @@ static PyObject *Engine_run(Engine *self, PyObject *const *args, Py_ssize_t narg
         int rule = hits.v[4 * k + 3];
         if (counted[rule]) continue;
         counted[rule] = 1;
-        const Rule *r = &e->rules[rule];
-        if (r->label >= 0 && r->label < 8)
-            totals[r->label] += in_title[rule] ? r->title_weight : r->weight;
+        const Rule *r = &e->rules[rule];  /* (labels checked at init: 0 <= label < 8) */
+        totals[r->label] += in_title[rule] ? r->title_weight : r->weight;
     }
     free(counted);
     PyObject *evidence = PyTuple_New(n_kept);
     PyObject *tot = evidence ? PyTuple_New(e->n_labels) : NULL;
     if (!tot) { Py_XDECREF(evidence); goto done; }
     for (int k = 0; k < e->n_labels; k++)
-        PyTuple_SET_ITEM(tot, k, PyFloat_FromDouble(k < 8 ? totals[k] : 0.0));
+        PyTuple_SET_ITEM(tot, k, PyFloat_FromDouble(totals[k]));
     for (int k = 0; k < n_kept; k++) {
         const int *h = hits.v + 4 * k;
         PyObject *row = PySequence_GetItem(PyTuple_GET_ITEM(e->rows, h[0]), h[3]);

@@ -8,9 +8,10 @@ classifications (tests compare the two on every item they can find).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from feeds.classify.near import _crosses
+from feeds.classify.near import crosses
+from feeds.classify.scancopy import LOWER_BLANK_ASCII, scan_text
 from feeds.model import LABELS, Match
 
 if TYPE_CHECKING:
@@ -22,18 +23,15 @@ except ImportError:  # pragma: no cover - depends on the install
     _scan = None  # type: ignore[assignment]
 
 
-
 def available() -> bool:
     """Whether the C scan was built for this interpreter."""
     return _scan is not None
 
 
-def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
-                 scan_text: Callable[[str, str], str]) -> Any | None:
+def build_engine(c: "_Compiled", rows: tuple) -> Any | None:
     """The C engine for the compiled rules ``c``, or None (no C module, or a phrase it
     cannot take). ``rows``: per field, per rule, what its evidence holds there (label,
-    rule as written, field, weight); ``lower_blank``: the scan copy's translation of ASCII
-    bytes, and ``scan_text`` the engine's scan copy of both fields, for other text."""
+    rule as written, field, weight)."""
     if _scan is None or not c.phrases:
         return None
     phrases = [(phrase, False, atoms) for phrase, atoms in c.literal.items()]
@@ -47,9 +45,8 @@ def build_engine(c: "_Compiled", rows: tuple, lower_blank: bytes,
                   for label, _, distance, ordered, sentence in c.exclusions]
     try:
         return _scan.Engine(phrases, c.uses, rules, exclusions, dict(c.cased), len(LABELS),
-                            _crosses, Match, rows, lower_blank, scan_text)
-    except TypeError:  # Match is no longer a class of slots: evidence built in Python
+                            crosses, Match, rows, LOWER_BLANK_ASCII, scan_text)
+    # Match no longer a class of slots (TypeError), or a phrase with a character the C
+    # trie has no edge for (ValueError): the Python path runs.
+    except (TypeError, ValueError):
         return None
-    except ValueError:  # a phrase with a character the C trie has no edge for
-        return None
-

@@ -74,7 +74,7 @@ def sentence_stops(text: str, start: int = 0, end: int | None = None) -> list[in
     return out
 
 
-def _crosses(text: str, a: int, b: int) -> bool:
+def crosses(text: str, a: int, b: int) -> bool:
     """Whether a sentence ends between offsets ``a`` and ``b``; ``a - 1`` counts, as the
     first part may end with the period ("U.S. He"). Most gaps hold no . ! or ?, which a
     C-level search rules out. (Callers test the rule's ``sentence`` flag first: most near
@@ -97,11 +97,11 @@ def _all_pairs(text: str, left: list[tuple[int, int]], right: list[tuple[int, in
             rs, re_ = rspan
             if le <= rs:
                 words = _gap_words(text, le, rs, distance)
-                if words <= distance and not (sentence and _crosses(text, le, rs)):
+                if words <= distance and not (sentence and crosses(text, le, rs)):
                     out.append((words, (ls, re_), lspan, rspan))
             elif re_ <= ls and not ordered:
                 words = _gap_words(text, re_, ls, distance)
-                if words <= distance and not (sentence and _crosses(text, re_, ls)):
+                if words <= distance and not (sentence and crosses(text, re_, ls)):
                     out.append((words, (rs, le), lspan, rspan))
     return out
 
@@ -123,13 +123,13 @@ def _candidates(text: str, left: list[tuple[int, int]], right: list[tuple[int, i
         ls, le = lspan
         for i in range(bisect_left(after_starts, le), len(after)):
             words = _gap_words(text, le, after[i][0], distance)
-            if words > distance or sentence and _crosses(text, le, after[i][0]):
+            if words > distance or sentence and crosses(text, le, after[i][0]):
                 break  # further ones are further, and past the same sentence end
             out.append((words, (ls, after[i][1]), lspan, after[i]))
         for i in range(bisect_right(before_ends, ls) - 1, -1, -1):
             rs, re_ = before[i]
             words = _gap_words(text, re_, ls, distance)
-            if words > distance or sentence and _crosses(text, re_, ls):
+            if words > distance or sentence and crosses(text, re_, ls):
                 break
             out.append((words, (rs, le), lspan, before[i]))
     return out
@@ -146,10 +146,10 @@ def near_windows(text: str, left: list[tuple[int, int]], right: list[tuple[int, 
         (ls, le), (rs, re_) = left[0], right[0]
         if le <= rs:
             return ([(ls, re_)] if _gap_words(text, le, rs, distance) <= distance
-                    and not (sentence and _crosses(text, le, rs)) else [])
+                    and not (sentence and crosses(text, le, rs)) else [])
         if re_ <= ls and not ordered:
             return ([(rs, le)] if _gap_words(text, re_, ls, distance) <= distance
-                    and not (sentence and _crosses(text, re_, ls)) else [])
+                    and not (sentence and crosses(text, re_, ls)) else [])
         return []
     # Two or three pairs: try them all. More: walk, as each word count costs a regex run.
     if len(left) * len(right) <= 3:

@@ -11,6 +11,7 @@ import pytest
 
 from feeds.classify import fast
 from feeds.classify.engine import SUMMARY_LIMIT, TITLE_LIMIT, Classifier
+from feeds.classify.rules import load_rules
 from tests.classify.conftest import spec_from
 
 WIRES = Path(__file__).resolve().parents[1] / "data" / "wires"
@@ -81,14 +82,12 @@ def test_the_default_rules_use_the_c_scan(default_classifier) -> None:
 
 
 def test_same_on_every_real_item(default_table) -> None:
-    from feeds.classify.rules import load_rules
     items = rows()
     assert len(items) > 5000
     assert_same(Classifier(load_rules(default_table)), items)
 
 
 def test_same_on_random_text_with_the_default_rules(default_table) -> None:
-    from feeds.classify.rules import load_rules
     words = [w for t, s in rows()[:1500] for w in (t + " " + s).split()]
     assert_same(Classifier(load_rules(default_table)), random_items(words, 6000, 11))
 
