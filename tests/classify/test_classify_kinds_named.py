@@ -2,9 +2,10 @@
 speaker, a warning of floods at home, a novelist or a filmmaker who condemns, a leader's praise
 for a weapons test at home, an official who is "appalled" or who "tells" a broadcaster, an arms
 embargo by another name (export licences suspended, a shipment of bombs paused), a punitive duty
-by executive order, export curbs and measures named by their verb or target, a readout's
-courtesies, a statement on a shooting at home, a strike or a death toll reported through
-"…, governor says", the reason an act gives for itself ("…, accusing him of"), a foreign
+by executive order, tariffs tied to a state's conduct (and a stamp duty, which is a tax), a
+group designated as terrorist, export curbs and measures named by their verb or target, a
+readout's courtesies, a statement on a shooting at home, a strike or a death toll reported
+through "…, governor says", the reason an act gives for itself ("…, accusing him of"), a foreign
 ministry's "Comment by …", a market regulator's sanctions, and a price war between shops.
 Invented sentences, one or two per kind, with guards that keep the neighbouring true cases (none
 is taken from an eval file); and floors on the desk probes in tests/data/probes."""
@@ -84,8 +85,8 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
      "statements", False),
     # a foreign ministry's "Comment by …" is its statement
     ("Comment by Foreign Ministry Spokeswoman on NATO exercises in the Baltic", "We regard the"
-     " drills near Russia’s borders as a dangerous provocation that undermines regional security.",
-     "statements", True),
+     " drills near Russia’s borders as a dangerous provocation that undermines regional"
+     " security.", "statements", True),
     # a market regulator's sanctions are no state's
     ("SEC sanctions brokerage over recordkeeping failures", "The Securities and Exchange Commission"
      " fined the brokerage $10 million for failing to preserve staff messages.", "sanctions",
@@ -95,6 +96,16 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
      " earth elements and magnets, the commerce ministry said.", "sanctions", True),
     ("EU imposes measures on Kosovo over unrest in the north", "The bloc cut some funding to"
      " Pristina on Wednesday.", "sanctions", True),
+    # tariffs tied to a state's conduct are sanctions; a stamp duty is a tax
+    ("President-elect vows to wield tariffs against opioid flows", "The president-elect pledged to"
+     " use tariffs on imports until the flow of opioids into the country stops.", "sanctions",
+     True),
+    ("Abolish stamp duty on UK shares, City lobby urges", "Scrapping the duty would help revive a"
+     " flagging stock market, according to a report by a City lobby group.", "sanctions", False),
+    # a group designated as terrorist, however long its name
+    ("Government moves to outlaw militant movement", "Ministers said they would designate the"
+     " transnational militant movement a terrorist organisation under the new act.", "sanctions",
+     True),
     # a price war between shops is no war and no truce
     ("Supermarkets' price truce collapses as chains cut milk prices", "Two of the country's"
      " biggest grocers ended their price truce on Monday.", "talks", False),
