@@ -55,16 +55,22 @@ typedef struct {
 
 /* --- growable arrays --------------------------------------------------------------- */
 
+/* Room for ``need`` elements of ``size`` bytes in *buf, doubling its capacity *cap; -1
+ * (MemoryError set) when there is none. The one growth rule of every array here. */
+static int grow(void **buf, Py_ssize_t need, Py_ssize_t *cap, size_t size) {
+    if (need <= *cap) return 0;
+    Py_ssize_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *grown = realloc(*buf, (size_t)c * size);
+    if (!grown) { PyErr_NoMemory(); return -1; }
+    *buf = grown; *cap = c;
+    return 0;
+}
+
 typedef struct { int *v; Py_ssize_t n, cap; } IntVec;
 
 static int iv_push(IntVec *a, const int *xs, int k) {
-    if (a->n + k > a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 64;
-        while (cap < a->n + k) cap *= 2;
-        int *v = realloc(a->v, cap * sizeof(int));
-        if (!v) { PyErr_NoMemory(); return -1; }
-        a->v = v; a->cap = cap;
-    }
+    if (grow((void **)&a->v, a->n + k, &a->cap, sizeof(int))) return -1;
     memcpy(a->v + a->n, xs, k * sizeof(int));
     a->n += k;
     return 0;
@@ -152,20 +158,12 @@ static int edge_cmp(const void *pa, const void *pb) {
     return (a->ch > b->ch) - (a->ch < b->ch);
 }
 
-/* Room for one more element in a growable array; -1 (MemoryError set) when none. */
-static int reserve(void **buf, int n, int *cap, size_t size) {
-    if (n < *cap) return 0;
-    void *grown = realloc(*buf, (size_t)(*cap *= 2) * size);
-    if (!grown) { PyErr_NoMemory(); return -1; }
-    *buf = grown;
-    return 0;
-}
-
 static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
     Py_ssize_t n = PySequence_Length(phrases);
     if (n < 0) return -1;
     BNode *nodes = NULL; BLink *links = NULL;  /* edges: (code, child); atoms: (atom, -) */
-    int n_nodes = 1, cap_nodes = 1024, n_links = 0, cap_links = 4096, rc = -1;
+    int n_nodes = 1, n_links = 0, rc = -1;
+    Py_ssize_t cap_nodes = 1024, cap_links = 4096;
     nodes = malloc(cap_nodes * sizeof(BNode));
     links = malloc(cap_links * sizeof(BLink));
     if (!nodes || !links) { PyErr_NoMemory(); goto out; }
@@ -194,8 +192,8 @@ static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
             for (int l = nodes[node].first_edge; l >= 0; l = links[l].next)
                 if (links[l].ch == code) { child = links[l].child; break; }
             if (child < 0) {
-                if (reserve((void **)&nodes, n_nodes, &cap_nodes, sizeof(BNode)) ||
-                    reserve((void **)&links, n_links, &cap_links, sizeof(BLink))) {
+                if (grow((void **)&nodes, n_nodes + 1, &cap_nodes, sizeof(BNode)) ||
+                    grow((void **)&links, n_links + 1, &cap_links, sizeof(BLink))) {
                     Py_DECREF(entry);
                     goto out;
                 }
@@ -213,7 +211,7 @@ static int build_trie(Engine *self, PyObject *phrases, int n_atoms) {
                 if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "atom out of range");
                 goto out;
             }
-            if (reserve((void **)&links, n_links, &cap_links, sizeof(BLink))) {
+            if (grow((void **)&links, n_links + 1, &cap_links, sizeof(BLink))) {
                 Py_DECREF(entry);
                 goto out;
             }
@@ -302,7 +300,6 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
     }
     if (PyTuple_GET_SIZE(rows) != 2) { PyErr_SetString(PyExc_ValueError, "rows"); return -1; }
     IntVec usev = {0};
-    engine_free_tables(self);
     Py_ssize_t n_atoms = PySequence_Length(uses);
     Py_ssize_t n_rules = PySequence_Length(rules), n_excls = PySequence_Length(excls);
     if (n_atoms < 0 || n_rules < 0 || n_excls < 0) goto fail;
@@ -387,7 +384,6 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kw) {
 fail:
     free(usev.v);
     engine_free_tables(self);
-    Py_CLEAR(self->forms);
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad tables");
     return -1;
 }
@@ -519,7 +515,8 @@ static int near_windows(const Engine *e, PyObject *text, const Text *t, int *lef
      * by_end: the same spans by end. */
     int *by_end = malloc((size_t)nr * 3 * sizeof(int) + 1);  /* (end, start, index) */
     Pair *pairs = NULL;
-    int np = 0, cap = 0;
+    int np = 0;
+    Py_ssize_t cap = 0;
     if (!by_end) { PyErr_NoMemory(); return -1; }
     for (int j = 0; j < nr; j++) {
         by_end[3 * j] = right[2 * j + 1]; by_end[3 * j + 1] = right[2 * j]; by_end[3 * j + 2] = j;
@@ -550,11 +547,8 @@ static int near_windows(const Engine *e, PyObject *text, const Text *t, int *lef
                     if (c < 0) { free(by_end); free(pairs); return -1; }
                     if (c) break;
                 }
-                if (np == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    Pair *grown = realloc(pairs, cap * sizeof(Pair));
-                    if (!grown) { free(by_end); free(pairs); PyErr_NoMemory(); return -1; }
-                    pairs = grown;
+                if (grow((void **)&pairs, np + 1, &cap, sizeof(Pair))) {
+                    free(by_end); free(pairs); return -1;
                 }
                 pairs[np++] = pass == 0 ? (Pair){words, ls, re, ls, le, rs, re, i, ri}
                                         : (Pair){words, rs, le, ls, le, rs, re, i, ri};
@@ -841,7 +835,8 @@ static PyTypeObject EngineType = {
 };
 
 static struct PyModuleDef scan_module = {
-    PyModuleDef_HEAD_INIT, "_scan", "The classifier's per-item work in C.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_scan", "The classifier's per-item work in C.", -1, NULL, NULL, NULL,
+    NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__scan(void) {

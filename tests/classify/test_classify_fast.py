@@ -11,6 +11,7 @@ import pytest
 
 from feeds.classify import fast
 from feeds.classify.engine import SUMMARY_LIMIT, TITLE_LIMIT, Classifier
+from feeds.classify.evaluate import read_tsv
 from feeds.classify.rules import load_rules
 from tests.classify.conftest import spec_from
 
@@ -48,12 +49,8 @@ HOSTILE = list(".,;:!?'\u2019\u2018\u02bc\"\u201c\u201d()-\u2014/ \t\n\x00\u00e9
 
 
 def rows() -> list[tuple[str, str]]:
-    out = []
-    for name in ("dev.tsv", "gate.tsv", "holdout.tsv"):  # id, headline, lede, …
-        for line in (WIRES / name).read_text(encoding="utf-8").splitlines()[1:]:
-            cells = line.split("\t")
-            out.append((cells[1], cells[2]))
-    return out
+    return [(row.title, row.text) for name in ("dev.tsv", "gate.tsv", "holdout.tsv")
+            for row in read_tsv(WIRES / name)]
 
 
 def random_items(words: list[str], n: int, seed: int) -> list[tuple[str, str]]:
