@@ -564,19 +564,22 @@ def verify(base: _Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
     row of the file through ``evaluate``. These are the figures shown."""
     c = s.candidate
     spec, _ = _with(base.spec, c, parse_suggestion(s.section, s.line), s.weight)
-    report = evaluate(Classifier.from_spec(spec), rows)
-    now = _predicted(report)
-    changed = [(i, c.label in now.get(id(r), r.labels)) for i, r in enumerate(rows)]
-    s.fixed, s.introduced, s.f1_after = _effect(base, c.label, changed)
-    if abs(s.f1_after - report.stats[c.label].f1) > 1e-9:  # both count the same rows
-        raise RuntimeError(f"suggest: F1 of {c.pattern!r} does not add up")
+    s.fixed, s.introduced, s.f1_after = plain_effect(base, spec, c.label, rows, c.pattern)
     return s
 
 
-def _predicted(report: EvalReport) -> dict[int, tuple[str, ...]]:
-    """Row (by identity) → predicted labels, for the rows of ``report`` with an error; the
-    others were predicted exactly their gold labels."""
-    return {id(e.row): e.predicted for e in report.errors}
+def plain_effect(base: _Baseline, spec: RulesSpec, label: str, rows: Sequence[Row],
+                 what: str) -> tuple[list[str], list[str], float]:
+    """Rows fixed and broken on ``label``, and its F1, when ``spec`` replaces the rules of
+    ``base``: every row through ``evaluate``, the plain way. ``what`` names the change in
+    the error raised if the two counts disagree."""
+    report = evaluate(Classifier.from_spec(spec), rows)
+    now = {id(e.row): e.predicted for e in report.errors}  # other rows: their gold labels
+    changed = [(i, label in now.get(id(r), r.labels)) for i, r in enumerate(rows)]
+    fixed, broken, f1 = _effect(base, label, changed)
+    if abs(f1 - report.stats[label].f1) > 1e-9:  # both count the same rows
+        raise RuntimeError(f"F1 with the change of {what!r} does not add up")
+    return fixed, broken, f1
 
 
 def _candidates(base: _Baseline, label: str, min_rows: int) -> list[Candidate]:

@@ -71,3 +71,11 @@ def one_error_line(log: str, words: str) -> str:
     lines = [ln for ln in log.splitlines() if " ERROR " in ln and words in ln]
     assert len(lines) == 1 and "Traceback" not in log, log
     return lines[0]
+
+
+def eval_tsv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A labelled TSV (`id`, `text`, `labels`) of (id, text, labels) rows, as `rules eval`,
+    `rules suggest` and `rules audit` read."""
+    path.write_text("id\ttext\tlabels\n" + "".join(f"{i}\t{t}\t{lb}\n" for i, t, lb in rows),
+                    encoding="utf-8")
+    return path

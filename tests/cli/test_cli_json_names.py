@@ -77,6 +77,7 @@ JSON_COMMANDS = [
     (("rules", "explain", "Spain beat Italy", "--format", "json"), False, False),
     (("rules", "eval", "{tsv}", "--json"), False, True),
     (("rules", "suggest", "{tsv}", "--format", "json"), False, False),
+    (("rules", "audit", "{tsv}", "--all", "--format", "json"), False, False),
 ]
 
 

@@ -14,6 +14,7 @@ from feeds.classify.rules import load_rules
 from feeds.classify.suggest import (_baseline, _candidates, measure_all, parse_suggestion,
                                     suggest, verify)
 from feeds.model import LABELS
+from tests.cli.cli_helpers import eval_tsv
 from tui.cli.main import cli
 
 # Small rules of our own ("replace"), so that the bundled defaults, which grow, cannot
@@ -53,9 +54,7 @@ ROWS = [
 
 
 def _tsv(path: Path, rows=ROWS) -> Path:
-    path.write_text("id\ttext\tlabels\n" + "".join(f"{i}\t{t}\t{lb}\n" for i, t, lb in rows),
-                    encoding="utf-8")
-    return path
+    return eval_tsv(path, rows)
 
 
 @pytest.fixture

@@ -1,24 +1,47 @@
-"""``diplowatch rules …``: explain a classification, score the rules, re-apply them."""
+"""``diplowatch rules …``: explain a classification, score, suggest and audit the rules,
+re-apply them."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 import orjson
 
 from tui.cli.context import AppContext, UserError
 
+if TYPE_CHECKING:
+    from feeds.classify.evaluate import Row
+
 
 @click.group()
 def rules() -> None:
-    """Explain, evaluate and apply the classification rules of the config."""
+    """Explain, evaluate, suggest, audit and apply the classification rules of the config."""
 
 
 def _classifier(obj: AppContext):
     from feeds.classify.engine import Classifier
 
     return Classifier.from_spec(obj.config.rules)
+
+
+def _eval_rows(tsv: str) -> "list[Row]":
+    """The rows of a labelled TSV; a file that cannot be read is one clear line."""
+    from feeds.classify.evaluate import EvalFileError, read_tsv
+
+    try:
+        return read_tsv(Path(tsv))
+    except EvalFileError as e:
+        raise UserError(str(e)) from None
+
+
+def _echo(report: Any, as_json: bool, as_text: Callable[[Any], str]) -> None:
+    """A report as indented JSON (its ``to_json()``), or as ``as_text`` writes it."""
+    if as_json:
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(as_text(report))
 
 
 @rules.command()
@@ -61,17 +84,9 @@ def explain(obj: AppContext, text: str, title: str, fmt: str | None, as_json: bo
 def eval_rules(obj: AppContext, tsv: str, as_json: bool) -> None:
     """Score the rules on a labelled TSV: a header row with `labels` and either `text` (a
     lead sentence, classified as the summary) or `headline` and `lede` (a feed item)."""
-    from feeds.classify.evaluate import EvalFileError, evaluate, format_report, read_tsv
+    from feeds.classify.evaluate import evaluate, format_report
 
-    try:
-        rows = read_tsv(Path(tsv))
-    except EvalFileError as e:
-        raise UserError(str(e)) from None
-    report = evaluate(_classifier(obj), rows)
-    if as_json:
-        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(format_report(report))
+    _echo(evaluate(_classifier(obj), _eval_rows(tsv)), as_json, format_report)
 
 
 @rules.command("apply")
@@ -114,17 +129,32 @@ def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_ro
     """Propose terms, near patterns and exclusions that fix the most errors of the rules on
     a labelled TSV (as `rules eval` reads), each with its gain measured on that file and a
     TOML line to paste into config.toml. Nothing is written."""
-    from feeds.classify.evaluate import EvalFileError, read_tsv
     from feeds.classify.suggest import format_suggestions, suggest
     from feeds.model import LABELS
 
-    try:
-        rows = read_tsv(Path(tsv))
-    except EvalFileError as e:
-        raise UserError(str(e)) from None
-    report = suggest(obj.config.rules, rows, labels=[label] if label else LABELS, top=top,
-                     min_rows=min_rows)
-    if fmt == "json":
-        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(format_suggestions(report))
+    report = suggest(obj.config.rules, _eval_rows(tsv), labels=[label] if label else LABELS,
+                     top=top, min_rows=min_rows)
+    _echo(report, fmt == "json", format_suggestions)
+
+
+@rules.command("audit")
+@click.argument("tsv", type=click.Path(dir_okay=False))
+@click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
+              help="Only audit the rules of this label.")
+@click.option("--top", type=click.IntRange(1, 500), default=10, show_default=True,
+              help="How many rules to show.")
+@click.option("--all", "everything", is_flag=True,
+              help="Show every rule that fired, not only those that cost more than they earn.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def audit_rules(obj: AppContext, tsv: str, label: str | None, top: int, everything: bool,
+                fmt: str) -> None:
+    """Measure what each rule and exclusion of the config earns on a labelled TSV (as `rules
+    eval` reads): the rows it gets right, the rows it gets wrong, and the rules that cost
+    more than they earn first, each with the line that silences it. Nothing is written."""
+    from feeds.classify.audit import audit, format_audit
+    from feeds.model import LABELS
+
+    report = audit(obj.config.rules, _eval_rows(tsv), labels=[label] if label else LABELS,
+                   top=top, everything=everything)
+    _echo(report, fmt == "json", format_audit)
