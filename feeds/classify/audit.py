@@ -26,10 +26,8 @@ from typing import Any, Iterable, Sequence
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import Row
 from feeds.classify.rules import Pattern, RulesSpec
-from feeds.classify.suggest import _Baseline, _baseline, _effect, _ids, _swap, plain_effect
+from feeds.classify.suggest import Baseline, baseline, effect, ids_text, swap_label, plain_effect
 from feeds.model import LABELS
-
-EXCLUDE = "exclude"
 
 
 @dataclass(slots=True)
@@ -40,7 +38,7 @@ class RuleAudit:
     kind: str  # "terms", "near" or "exclude"
     pattern: str  # as written in the config
     weight: float | None  # None for exclusions
-    fired: int  # rows where it matched (an exclusion: rows it may match)
+    fired: int  # rows where it matched (an exclusion: rows where it vetoed a match)
     earned: list[str]  # row ids this label gets right because of the rule
     costs: list[str]  # row ids this label gets wrong because of the rule
     f1: float  # the label's F1 with the rules as they are
@@ -55,14 +53,15 @@ class RuleAudit:
 
     @property
     def section(self) -> str:
-        return f"[rules.{self.label}]" if self.kind == EXCLUDE else f"[rules.{self.label}.{self.kind}]"
+        return (f"[rules.{self.label}]" if self.kind == "exclude"
+                else f"[rules.{self.label}.{self.kind}]")
 
     @property
     def silence(self) -> str | None:
         """The TOML line that silences a term or near rule in a user's config (a user entry
         with the same pattern replaces the bundled one); None for an exclusion, which is
         removed from its array instead."""
-        if self.kind == EXCLUDE:
+        if self.kind == "exclude":
             return None
         return f"{json.dumps(self.pattern, ensure_ascii=False)} = 0"
 
@@ -90,14 +89,18 @@ class AuditReport:
                 "shown": [a.to_json() for a in self.shown]}
 
 
-def _without_rule(spec: RulesSpec, label: str, pattern: Pattern) -> RulesSpec:
+def _without(spec: RulesSpec, label: str, kind: str, pattern: Pattern) -> RulesSpec:
+    """``spec`` without one rule (``kind`` "terms" or "near") or one exclusion of ``label``:
+    a label may hold the same words as a rule (a penalty) and as an exclusion."""
     lr = spec.label(label)
-    new = dataclasses.replace(lr, rules=tuple(r for r in lr.rules if r.pattern != pattern),
-                              exclude=tuple(p for p in lr.exclude if p != pattern))
-    return dataclasses.replace(spec, labels=_swap(spec, new))
+    if kind == "exclude":
+        new = dataclasses.replace(lr, exclude=tuple(p for p in lr.exclude if p != pattern))
+    else:
+        new = dataclasses.replace(lr, rules=tuple(r for r in lr.rules if r.pattern != pattern))
+    return dataclasses.replace(spec, labels=swap_label(spec, new))
 
 
-def _rule_changes(base: _Baseline, label: str) -> dict[str, list[tuple[int, bool]]]:
+def _rule_changes(base: Baseline, label: str) -> dict[str, list[tuple[int, bool]]]:
     """Per term or near rule of ``label`` (by source): (row, predicted without the rule) on
     each row where it fired. A rule counts once per row, at its best match, so its share of
     the score there is that match's weight."""
@@ -114,11 +117,12 @@ def _rule_changes(base: _Baseline, label: str) -> dict[str, list[tuple[int, bool
     return out
 
 
-def _exclusion_changes(base: _Baseline, label: str, pattern: Pattern
+def _exclusion_changes(base: Baseline, label: str, pattern: Pattern
                        ) -> list[tuple[int, bool]]:
-    """(row, predicted without the exclusion) on each row the exclusion may match: the
-    label's rules and its other exclusions that may match those rows, in one small
-    classifier; the label's rules that cannot match a row add nothing to it anyway."""
+    """(row, predicted without the exclusion) on each row where it vetoes a match: the rows
+    it may match are scored by the label's rules and its other exclusions that may match
+    them, in one small classifier (the label's rules that cannot match a row add nothing to
+    it anyway), and a row whose score that changes is one where it vetoed something."""
     reached = base.rows_reached(pattern)
     if not reached:
         return []
@@ -128,30 +132,35 @@ def _exclusion_changes(base: _Baseline, label: str, pattern: Pattern
     labels = tuple(dataclasses.replace(x, rules=rules, exclude=excl) if x.label == label
                    else dataclasses.replace(x, rules=(), exclude=()) for x in base.spec.labels)
     tiny = Classifier.from_spec(dataclasses.replace(base.spec, labels=labels))
-    return [(i, label in tiny.classify(*base.inputs[i]).labels) for i in sorted(reached)]
+    out = []
+    for i in sorted(reached):
+        without = tiny.classify(*base.inputs[i])
+        if abs(without.scores.get(label, 0.0) - base.results[i].scores.get(label, 0.0)) > 1e-9:
+            out.append((i, label in without.labels))
+    return out
 
 
-def _audit(base: _Baseline, label: str, kind: str, pattern: Pattern, weight: float | None,
+def _audit(base: Baseline, label: str, kind: str, pattern: Pattern, weight: float | None,
            changed: list[tuple[int, bool]]) -> RuleAudit:
     # Removing the rule fixes the rows it costs and breaks the rows it earns.
-    costs, earned, f1_without = _effect(base, label, changed)
+    costs, earned, f1_without = effect(base, label, changed)
     return RuleAudit(label, kind, pattern.source, weight, len(changed), earned, costs,
                      base.report.stats[label].f1, f1_without)
 
 
-def verify(base: _Baseline, a: RuleAudit, rows: Sequence[Row]) -> RuleAudit:
-    """The rule measured again the plain way: the full rules without it, every row of the
-    file through ``evaluate``. These are the figures shown."""
+def verify(base: Baseline, a: RuleAudit, rows: Sequence[Row]) -> RuleAudit:
+    """The rule measured again the plain way, in place: the full rules without it, every row
+    of the file through ``evaluate``. These are the figures shown."""
     lr = base.spec.label(a.label)
-    pattern = next(p for p in (*(r.pattern for r in lr.rules), *lr.exclude)
-                   if p.source == a.pattern)
+    found = lr.exclude if a.kind == "exclude" else (r.pattern for r in lr.rules)
+    pattern = next(p for p in found if p.source == a.pattern)
     # Without the rule, the rows it costs are fixed and the rows it earns are broken.
     a.costs, a.earned, a.f1_without = plain_effect(
-        base, _without_rule(base.spec, a.label, pattern), a.label, rows, a.pattern)
+        base, _without(base.spec, a.label, a.kind, pattern), a.label, rows, a.pattern)
     return a
 
 
-def measure_all(base: _Baseline, labels: Iterable[str] = LABELS
+def measure_all(base: Baseline, labels: Iterable[str] = LABELS
                 ) -> tuple[int, list[RuleAudit]]:
     """How many rules and exclusions ``labels`` have, and each one that fired, measured on
     the rows it can change (steps 2 and 3), ranked: the costliest first."""
@@ -168,7 +177,7 @@ def measure_all(base: _Baseline, labels: Iterable[str] = LABELS
         for pattern in lr.exclude:
             changed = _exclusion_changes(base, label, pattern)
             if changed:
-                audited.append(_audit(base, label, EXCLUDE, pattern, None, changed))
+                audited.append(_audit(base, label, "exclude", pattern, None, changed))
         total += len(lr.rules) + len(lr.exclude)
     return total, sorted(audited, key=RuleAudit.rank_key)
 
@@ -177,12 +186,15 @@ def audit(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS,
           top: int = 10, everything: bool = False) -> AuditReport:
     """Every rule and exclusion of ``labels`` measured on ``rows`` under ``spec``. Shown: the
     ``top`` costliest of those that cost more than they earn (net < 0), or with
-    ``everything`` the ``top`` first of all that fired; rules that never fired are counted."""
-    base = _baseline(spec, rows)
+    ``everything`` the ``top`` first of all that fired; rules that never fired are counted.
+    The ranking and the count of costly rules come from the fast measure; each rule shown is
+    measured again the plain way, and one that no longer costs is not shown as costly."""
+    base = baseline(spec, rows)
     total, audited = measure_all(base, labels)
     costly = [a for a in audited if a.net < 0]
     pool = audited if everything else costly
-    shown = sorted((verify(base, a, rows) for a in pool[:top]), key=RuleAudit.rank_key)
+    shown = sorted((a for a in (verify(base, a, rows) for a in pool[:top])
+                    if everything or a.net < 0), key=RuleAudit.rank_key)
     return AuditReport(len(rows), base.report.macro_f1, total, total - len(audited),
                        len(costly), shown)
 
@@ -192,22 +204,30 @@ def audit(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS,
 def format_audit(report: AuditReport) -> str:
     """What ``rules audit`` prints: a summary, then per rule shown what it earns and costs."""
     lines = [f"{report.rows} rows, macro-F1 {report.macro_f1:.3f}; {report.rules} rules and "
-             f"exclusions, {report.rules - report.silent} fired on this file, "
+             f"exclusions, {report.rules - report.silent} fired on this file (an exclusion: "
+             "vetoed a match), "
              f"{report.costly} cost more than they earn (net = rows a rule gets "
              "right - rows it gets wrong, on this file)"]
     if not report.shown:
         lines.append("No rule costs more than it earns on this file.")
     for n, a in enumerate(report.shown, 1):
-        what = f"weight {a.weight:g}" if a.weight is not None else "exclusion"
-        lines += ["", f"{n:>2}. {a.label} {a.kind} ({what}): net {a.net:+d} (earns "
-                  f"{len(a.earned)}, costs {len(a.costs)}; fired on {a.fired} rows)  "
-                  f"F1 {a.f1:.3f} → {a.f1_without:.3f} without it",
-                  f"    {a.section}", f"    {json.dumps(a.pattern, ensure_ascii=False)}"]
-        if a.silence:
-            lines.append(f"    to silence it, set its weight to 0 under {a.section}: {a.silence}")
+        rows = f"{a.fired} row{'s' if a.fired != 1 else ''}"
+        if a.weight is not None:
+            what, where = f"weight {a.weight:g}", f"fired on {rows}"
+            line = f"{json.dumps(a.pattern, ensure_ascii=False)} = {a.weight:g}"
+            how = ("    to silence it, set its weight to 0 (in the config, or in a user config "
+                   "that extends the bundled one)")
         else:
-            lines.append(f"    to drop it, remove it from the exclude array of {a.section}")
-        lines.append(f"    costs: {_ids(a.costs)}")
+            what, where = "exclusion", f"vetoed a match on {rows}"
+            line = json.dumps(a.pattern, ensure_ascii=False)
+            how = ("    to drop it, take it out of the exclude array of the config that holds "
+                   "it (a user config that extends the bundled one adds exclusions, it cannot "
+                   "drop one)")
+        lines += ["", f"{n:>2}. {a.label} {a.kind} ({what}): net {a.net:+d} (earns "
+                  f"{len(a.earned)}, costs {len(a.costs)}; {where})  "
+                  f"F1 {a.f1:.3f} → {a.f1_without:.3f} without it",
+                  f"    {a.section}", f"    {line}", how]
+        lines.append(f"    costs: {ids_text(a.costs)}")
         if a.earned:
-            lines.append(f"    earns: {_ids(a.earned)}")
+            lines.append(f"    earns: {ids_text(a.earned)}")
     return "\n".join(lines)

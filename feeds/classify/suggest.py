@@ -376,7 +376,7 @@ def _with(spec: RulesSpec, candidate: Candidate, pattern: Pattern,
     lr = spec.label(candidate.label)
     if candidate.kind == "exclude":
         new = dataclasses.replace(lr, exclude=lr.exclude + (pattern,))
-        return dataclasses.replace(spec, labels=_swap(spec, new)), None
+        return dataclasses.replace(spec, labels=swap_label(spec, new)), None
     rules = list(lr.rules)
     same = [i for i, r in enumerate(rules) if r.pattern.canonical == pattern.canonical]
     replaced = rules[same[0]].weight if same else None
@@ -386,10 +386,11 @@ def _with(spec: RulesSpec, candidate: Candidate, pattern: Pattern,
     else:
         rules.append(rule)
     new = dataclasses.replace(lr, rules=tuple(rules))
-    return dataclasses.replace(spec, labels=_swap(spec, new)), replaced
+    return dataclasses.replace(spec, labels=swap_label(spec, new)), replaced
 
 
-def _swap(spec: RulesSpec, new: Any) -> tuple:
+def swap_label(spec: RulesSpec, new: Any) -> tuple:
+    """The labels of ``spec`` with ``new`` (a ``LabelRules``) in place of its label's."""
     return tuple(new if lr.label == new.label else lr for lr in spec.labels)
 
 
@@ -415,7 +416,10 @@ class _Recorder:
 
 
 @dataclass(slots=True)
-class _Baseline:
+class Baseline:
+    """A file classified with the rules as they are: what a change to them is measured
+    against (here and in ``rules audit``)."""
+
     spec: RulesSpec
     docs: list[_Doc]
     report: EvalReport
@@ -433,18 +437,20 @@ class _Baseline:
         return found
 
 
-def _baseline(spec: RulesSpec, rows: Sequence[Row]) -> _Baseline:
+def baseline(spec: RulesSpec, rows: Sequence[Row]) -> Baseline:
+    """Classify ``rows`` under ``spec`` as ``evaluate`` does, keeping each row's input and
+    result."""
     recorder = _Recorder(Classifier.from_spec(spec))
     report = evaluate(recorder, rows)
     if len(recorder.calls) != len(rows):  # evaluate classifies each row once, in order
         raise RuntimeError("evaluate() did not classify each row once")
     docs = [_doc(r) for r in rows]
-    return _Baseline(spec, docs, report, [args for args, _ in recorder.calls],
+    return Baseline(spec, docs, report, [args for args, _ in recorder.calls],
                      [res for _, res in recorder.calls],
                      Stems(w for d in docs for w, _, _ in d.tokens))
 
 
-def _tiny(base: _Baseline, label: str, rules: Iterable[Rule], reached: frozenset[int],
+def _tiny(base: Baseline, label: str, rules: Iterable[Rule], reached: frozenset[int],
           *, exclusions: bool = True) -> Classifier:
     """A classifier of ``label`` with only ``rules`` and (``exclusions``) the label's
     exclusions that may match one of the ``reached`` rows: the full rules compile in ~0.1 s,
@@ -457,7 +463,7 @@ def _tiny(base: _Baseline, label: str, rules: Iterable[Rule], reached: frozenset
     return Classifier.from_spec(dataclasses.replace(base.spec, labels=labels))
 
 
-def _matches(base: _Baseline, label: str, rules: list[Rule], *, exclusions: bool
+def _matches(base: Baseline, label: str, rules: list[Rule], *, exclusions: bool
              ) -> dict[str, dict[int, list[Match]]]:
     """The matches of each rule, by rule source and row: all the candidates of a label in one
     classifier, compiled once. A rule counts on its own and exclusions veto each rule's
@@ -471,7 +477,7 @@ def _matches(base: _Baseline, label: str, rules: list[Rule], *, exclusions: bool
     return out
 
 
-def _score_without(base: _Baseline, i: int, label: str, vetoes: list[Match]) -> float:
+def _score_without(base: Baseline, i: int, label: str, vetoes: list[Match]) -> float:
     """The label's score on row ``i`` once the matches overlapping ``vetoes`` are dropped,
     scored as the engine does: each rule once, at its best remaining match (the weight, plus
     the title bonus for a match in the headline)."""
@@ -483,7 +489,7 @@ def _score_without(base: _Baseline, i: int, label: str, vetoes: list[Match]) -> 
     return round(sum(best.values()), 6)
 
 
-def _scores_after(base: _Baseline, candidate: Candidate, pattern: Pattern,
+def _scores_after(base: Baseline, candidate: Candidate, pattern: Pattern,
                   replaced: float | None, found: dict[int, list[Match]]) -> dict[int, float]:
     """The label's score on each row where the candidate matches, with the candidate added:
     a new rule adds its best match (replacing the old weight of a pattern the label has),
@@ -506,8 +512,8 @@ def _cell(gold: bool, predicted: bool) -> str:
     return ("tp" if predicted else "fn") if gold else ("fp" if predicted else "tn")
 
 
-def _effect(base: _Baseline, label: str, changed: Iterable[tuple[int, bool]],
-            ) -> tuple[list[str], list[str], float]:
+def effect(base: Baseline, label: str, changed: Iterable[tuple[int, bool]],
+           ) -> tuple[list[str], list[str], float]:
     """Rows fixed, rows broken and the label's F1 after, from (row index, predicted now)."""
     fixed, introduced = [], []
     delta: Counter = Counter()
@@ -524,7 +530,7 @@ def _effect(base: _Baseline, label: str, changed: Iterable[tuple[int, bool]],
     return fixed, introduced, after.f1
 
 
-def _parse(base: _Baseline, candidate: Candidate) -> tuple | None:
+def _parse(base: Baseline, candidate: Candidate) -> tuple | None:
     """(candidate, weight, section, line, pattern); None when the line does not parse."""
     weight = None if candidate.kind == "exclude" else base.spec.label(candidate.label).threshold
     section, line = toml_line(candidate, weight)
@@ -534,7 +540,7 @@ def _parse(base: _Baseline, candidate: Candidate) -> tuple | None:
         return None
 
 
-def measure_all(base: _Baseline, candidates: Iterable[Candidate]) -> list[Suggestion]:
+def measure_all(base: Baseline, candidates: Iterable[Candidate]) -> list[Suggestion]:
     """Each candidate whose TOML line parses, measured on the rows it matches."""
     parsed = [p for p in map(lambda c: _parse(base, c), candidates) if p is not None]
     found: dict[tuple[str, bool], dict[str, dict[int, list[Match]]]] = {}
@@ -553,13 +559,13 @@ def measure_all(base: _Baseline, candidates: Iterable[Candidate]) -> list[Sugges
         scores = _scores_after(base, c, pattern, replaced, matches)
         threshold = base.spec.label(c.label).threshold - 1e-9  # the engine's float tolerance
         changed = [(i, score >= threshold) for i, score in sorted(scores.items())]
-        fixed, introduced, f1 = _effect(base, c.label, changed)
+        fixed, introduced, f1 = effect(base, c.label, changed)
         out.append(Suggestion(c, weight, section, line, fixed, introduced,
                               base.report.stats[c.label].f1, f1, replaced))
     return out
 
 
-def verify(base: _Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
+def verify(base: Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
     """The suggestion measured again the plain way: the full rules plus the candidate, every
     row of the file through ``evaluate``. These are the figures shown."""
     c = s.candidate
@@ -568,7 +574,7 @@ def verify(base: _Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
     return s
 
 
-def plain_effect(base: _Baseline, spec: RulesSpec, label: str, rows: Sequence[Row],
+def plain_effect(base: Baseline, spec: RulesSpec, label: str, rows: Sequence[Row],
                  what: str) -> tuple[list[str], list[str], float]:
     """Rows fixed and broken on ``label``, and its F1, when ``spec`` replaces the rules of
     ``base``: every row through ``evaluate``, the plain way. ``what`` names the change in
@@ -576,13 +582,13 @@ def plain_effect(base: _Baseline, spec: RulesSpec, label: str, rows: Sequence[Ro
     report = evaluate(Classifier.from_spec(spec), rows)
     now = {id(e.row): e.predicted for e in report.errors}  # other rows: their gold labels
     changed = [(i, label in now.get(id(r), r.labels)) for i, r in enumerate(rows)]
-    fixed, broken, f1 = _effect(base, label, changed)
+    fixed, broken, f1 = effect(base, label, changed)
     if abs(f1 - report.stats[label].f1) > 1e-9:  # both count the same rows
         raise RuntimeError(f"F1 with the change of {what!r} does not add up")
     return fixed, broken, f1
 
 
-def _candidates(base: _Baseline, label: str, min_rows: int) -> list[Candidate]:
+def _candidates(base: Baseline, label: str, min_rows: int) -> list[Candidate]:
     missed, clean, wrong, right = [], [], [], []
     evidence = {id(e.row): e.evidence for e in base.report.errors}
     for i, doc in enumerate(base.docs):
@@ -633,7 +639,7 @@ def suggest(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS
             top: int = 10, min_rows: int = 2) -> SuggestReport:
     """Rank rule changes by their gain on ``rows`` under ``spec``; the best ``top``, only
     those with a gain above 0. ``min_rows``: error rows a candidate must come from."""
-    base = _baseline(spec, rows)
+    base = baseline(spec, rows)
     measured = measure_all(base, [c for label in labels
                                   for c in _candidates(base, label, min_rows)])
     useful = sorted((s for s in measured if s.gain > 0 and len(s.fixed) >= min_rows),
@@ -646,7 +652,8 @@ def suggest(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS
 
 # --- plain text ----------------------------------------------------------------------------
 
-def _ids(ids: list[str]) -> str:
+def ids_text(ids: list[str]) -> str:
+    """Row ids for a terminal: made safe, the first few, then how many in all."""
     shown = ", ".join(safe_text(i, 40) for i in ids[:MAX_IDS])
     return (shown + f", … ({len(ids)} in all)" if len(ids) > MAX_IDS else shown) or "-"
 
@@ -669,9 +676,9 @@ def format_suggestions(report: SuggestReport) -> str:
                          "line raises it)")
         if c.kind == "exclude":
             lines.append("    (if the label already has an exclude array, add the pattern to it)")
-        lines.append(f"    fixes: {_ids(s.fixed)}")
+        lines.append(f"    fixes: {ids_text(s.fixed)}")
         if s.introduced:
-            lines.append(f"    breaks: {_ids(s.introduced)}")
+            lines.append(f"    breaks: {ids_text(s.introduced)}")
         if s.alternatives:
             lines.append(f"    same effect: {', '.join(s.alternatives[:4])}")
         if s.weaker:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from feeds.classify.audit import measure_all, verify
 from feeds.classify.evaluate import read_tsv
-from feeds.classify.suggest import _baseline
+from feeds.classify.suggest import baseline
 from tests.cli.cli_helpers import eval_tsv
 from tui.cli.main import cli
 
@@ -68,8 +68,8 @@ def run(tmp_path: Path, write_config):
     return invoke
 
 
-def _audit(run, tsv: Path, *args: str) -> dict:
-    r = run("rules", "audit", str(tsv), "--format", "json", *args)
+def _audit(run, tsv: Path, *args: str, rules: str = RULES) -> dict:
+    r = run("rules", "audit", str(tsv), "--format", "json", *args, rules=rules)
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
 
@@ -120,7 +120,7 @@ def test_label_option_and_text_output(run, tmp_path: Path) -> None:
     assert {a["label"] for a in data["shown"]} == {"sanctions"}
     text = run("rules", "audit", str(tsv), "--top", "1").stdout
     assert "talks terms (weight 1): net -3 (earns 1, costs 4; fired on 6 rows)" in text
-    assert 'set its weight to 0 under [rules.talks.terms]: "meet*" = 0' in text
+    assert '[rules.talks.terms]\n    "meet*" = 1\n    to silence it, set its weight to 0' in text
     assert "sanctions relief" not in text  # --top 1
 
 
@@ -128,6 +128,38 @@ def test_nothing_costly_says_so(run, tmp_path: Path) -> None:
     rows = [r for r in ROWS if r[0] not in {"f1", "f2", "f3", "f4", "s2", "s3"}]
     text = run("rules", "audit", str(_tsv(tmp_path / "eval.tsv", rows))).stdout
     assert "No rule costs more than it earns on this file." in text
+
+
+def test_an_exclusion_counts_only_where_it_vetoes_a_match(run, tmp_path: Path) -> None:
+    """"sanctions relief" in a row with no sanctions rule firing vetoes nothing there; an
+    exclusion that vetoes nothing anywhere is silent, like a rule that never fires."""
+    rules = RULES.replace('exclude = ["sanctions relief"]',
+                          'exclude = ["sanctions relief", "county fair"]')
+    rows = ROWS + [("r1", "Debt relief and sanctions relief were both on the table.", "")]
+    data = _audit(run, _tsv(tmp_path / "eval.tsv", rows), "--all", rules=rules)
+    [excl] = [a for a in data["shown"] if a["kind"] == "exclude"]
+    assert excl["pattern"] == "sanctions relief" and excl["fired"] == 3  # s2, s3, r1
+    assert excl["cost_ids"] == ["s2", "s3"] and excl["earned_ids"] == ["r1"]
+    assert (data["rules"], data["silent"]) == (7, 2)  # embargo*, "county fair"
+    text = run("rules", "audit", str(tmp_path / "eval.tsv"), "--label", "sanctions",
+               rules=rules).stdout
+    assert "vetoed a match on 3 rows" in text and "cannot drop one" in text
+
+
+def test_the_same_words_as_a_penalty_and_as_an_exclusion_are_two_rules(run, tmp_path: Path
+                                                                       ) -> None:
+    """Each is measured without the other: dropping the exclusion brings back the penalty on
+    its words (a1 is then right, a2 wrong), which dropping both at once would not show."""
+    rules = RULES.replace('"meet*" = 1', '"meet*" = 1\n"talk show" = -1') + (
+        '\n[rules.talks]\nexclude = ["talk show"]\n')
+    rows = [("a1", "Leaders meet on the talk show.", ""),
+            ("a2", "Talks resume; the talk show host was there.", "talks"),
+            ("a3", "Ministers meet; talks on the talk show stall.", "talks")]
+    data = _audit(run, _tsv(tmp_path / "eval.tsv", rows), "--all", "--label", "talks",
+                  rules=rules)
+    by_kind = {(a["kind"], a["pattern"]): a for a in data["shown"]}
+    excl = by_kind["exclude", "talk show"]
+    assert (excl["earned_ids"], excl["cost_ids"]) == (["a2"], ["a1"])
 
 
 def test_a_bad_file_is_one_clear_line(run, tmp_path: Path) -> None:
@@ -141,12 +173,16 @@ def test_the_fast_measure_equals_the_plain_one_on_real_rules(bundled_rules, wire
     """Each rule's figures from its evidence (and each exclusion's from its small classifier)
     equal those of the full rules without it through ``evaluate``, on real wires and the
     bundled rules."""
-    base = _baseline(bundled_rules, wire_rows)
+    base = baseline(bundled_rules, wire_rows)
     _, audited = measure_all(base)
     assert len(audited) > 100
-    for a in audited[:10] + audited[-4:] + [a for a in audited if a.kind == "exclude"][:8]:
+    changing = [a for a in audited if a.earned or a.costs]
+    picked = changing[:8] + changing[-4:] + [a for a in changing if a.kind == "exclude"][:8]
+    picked += audited[::25]  # and some whose removal changes nothing
+    for a in picked:
         plain = verify(base, copy.copy(a), wire_rows)
         assert (plain.earned, plain.costs) == (a.earned, a.costs), a.pattern
+        assert plain.f1_without == pytest.approx(a.f1_without, abs=1e-12), a.pattern
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from feeds.classify.evaluate import read_tsv
 from feeds.classify.rules import load_rules
-from feeds.classify.suggest import (_baseline, _candidates, measure_all, parse_suggestion,
+from feeds.classify.suggest import (baseline, _candidates, measure_all, parse_suggestion,
                                     suggest, verify)
 from feeds.model import LABELS
 from tests.cli.cli_helpers import eval_tsv
@@ -132,7 +132,7 @@ def test_every_suggestion_parses_with_the_rules_parser(run, tmp_path: Path) -> N
     shown = [(s["section"], s["toml"], s["pattern"]) for s in data["suggestions"]]
     assert len(shown) >= 2
     # And every candidate measured, shown or not (terms, stems, near patterns, exclusions).
-    base = _baseline(load_rules(tomllib.loads(RULES)), read_tsv(tsv))
+    base = baseline(load_rules(tomllib.loads(RULES)), read_tsv(tsv))
     measured = measure_all(base, [c for lb in LABELS for c in _candidates(base, lb, 1)])
     assert {s.candidate.kind for s in measured} == {"terms", "near", "exclude"}
     for section, line, pattern in shown + [(s.section, s.line, s.candidate.pattern)
@@ -179,7 +179,7 @@ def test_fast_measure_equals_a_full_rerun(tmp_path: Path, write_config) -> None:
     rows = read_tsv(_tsv(tmp_path / "eval.tsv"))
     weak_talks = load_rules(tomllib.loads(RULES.replace('"talks" = 1', '"Talks" = 0.5')))
     for spec in (load_rules(tomllib.loads(RULES)), weak_talks, bundled_config().rules):
-        base = _baseline(spec, rows)
+        base = baseline(spec, rows)
         candidates = [c for label in LABELS for c in _candidates(base, label, 1)]
         measured = measure_all(base, candidates)
         assert measured
@@ -188,7 +188,7 @@ def test_fast_measure_equals_a_full_rerun(tmp_path: Path, write_config) -> None:
             assert screened == (lambda v: (v.fixed, v.introduced, v.f1_after))(
                 verify(base, s, rows)), s.candidate
     # A pattern the rules have at a lower weight: the line raises that weight.
-    base = _baseline(weak_talks, rows)
+    base = baseline(weak_talks, rows)
     raised = next(s for s in measure_all(base, _candidates(base, "talks", 2))
                   if s.candidate.pattern == "talks")
     assert raised.replaces == 0.5 and raised.fixed == ["t1", "t2"]

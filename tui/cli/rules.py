@@ -144,7 +144,8 @@ def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_ro
 @click.option("--top", type=click.IntRange(1, 500), default=10, show_default=True,
               help="How many rules to show.")
 @click.option("--all", "everything", is_flag=True,
-              help="Show every rule that fired, not only those that cost more than they earn.")
+              help="Show the rules that fired whatever they earn (at most --top of them), not only "
+                   "those that cost more than they earn.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def audit_rules(obj: AppContext, tsv: str, label: str | None, top: int, everything: bool,
