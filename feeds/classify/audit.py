@@ -26,7 +26,7 @@ from typing import Any, Iterable, Sequence
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import Row
 from feeds.classify.rules import Pattern, RulesSpec
-from feeds.classify.suggest import Baseline, baseline, effect, ids_text, swap_label, plain_effect
+from feeds.classify.measure import Baseline, baseline, effect, ids_text, plain_effect, swap_label
 from feeds.model import LABELS
 
 

@@ -20,7 +20,11 @@ How it works, per label:
    compiled once, and their effect is added to each row's score as the engine scores it.
 5. gain = errors fixed - errors introduced. The suggestions shown are measured once more
    the plain way, the full rules plus the candidate through ``evaluate`` on every row, and
-   those are the figures reported (:func:`verify`).
+   those are the figures reported (:func:`verify`; the measure is ``measure.py``'s, which
+   ``rules audit`` shares).
+6. With a hold-out fraction, that share of the rows is set aside first
+   (:func:`~feeds.classify.measure.split_rows`); steps 1-5 run on the others, and each
+   suggestion shown is measured on the rows set aside too, which never choose or rank them.
 
 No model is learned: every suggestion is a rule for a person to read, judge and paste.
 Nothing here prints or writes files.
@@ -36,11 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from feeds.classify.engine import Classifier
-from feeds.classify.evaluate import EvalReport, LabelStats, Row, evaluate
-from feeds.classify.rules import (_APOS, Pattern, Rule, RuleError, RulesSpec, load_rules,
-                                  lower_keep_length)
-from feeds.model import LABELS, Classification, Match
-from feeds.text import safe_text
+from feeds.classify.evaluate import Row
+from feeds.classify.measure import (Baseline, baseline, effect, ids_text, plain_effect,
+                                    row_text, split_rows, swap_label)
+from feeds.classify.rules import _APOS, Pattern, Rule, RuleError, RulesSpec, load_rules
+from feeds.model import LABELS, Match
 
 # Candidates of each kind kept per label after the count: each is measured on the rows
 # holding its words, and the verification of a shown one re-runs the full rules.
@@ -49,7 +53,6 @@ MAX_NEAR = 25
 MAX_EXCLUDE = 25
 MAX_NEAR_GAP = 4  # words between the two parts of a near candidate
 STEM_MIN = 4  # characters before a suggested `*`: shorter stems match too many words
-MAX_IDS = 8  # row ids listed per suggestion in the text output
 
 # Function words: a phrase starting or ending with one is a worse version of a shorter phrase,
 # and a near part made of one fires everywhere.
@@ -93,6 +96,7 @@ class Suggestion:
     replaces: float | None = None  # the weight of an existing rule with the same pattern
     alternatives: list[str] = field(default_factory=list)  # same effect, ranked lower
     weaker: list[str] = field(default_factory=list)  # fix no more, break no less
+    held_out: HeldOut | None = None  # its effect on the rows held out, when some are
 
     @property
     def gain(self) -> int:
@@ -111,19 +115,40 @@ class Suggestion:
             "f1_before": round(self.f1_before, 4), "f1_after": round(self.f1_after, 4),
             "fixed_ids": self.fixed, "introduced_ids": self.introduced,
             "alternatives": self.alternatives, "weaker": self.weaker,
+            "held_out": self.held_out.to_json() if self.held_out else None,
         }
 
 
 @dataclass(slots=True)
+class HeldOut:
+    """A suggestion's effect on rows it was not drawn from: does it hold beyond them?"""
+
+    fixed: list[str]
+    introduced: list[str]
+    f1_before: float
+    f1_after: float
+
+    @property
+    def gain(self) -> int:
+        return len(self.fixed) - len(self.introduced)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"gain": self.gain, "fixed": len(self.fixed), "introduced": len(self.introduced),
+                "f1_before": round(self.f1_before, 4), "f1_after": round(self.f1_after, 4),
+                "fixed_ids": self.fixed, "introduced_ids": self.introduced}
+
+
+@dataclass(slots=True)
 class SuggestReport:
-    rows: int
+    rows: int  # the rows the suggestions were drawn from and ranked on
     macro_f1: float
     candidates: int  # measured by re-classifying
     suggestions: list[Suggestion]  # ranked, gain > 0
+    held_out_rows: int = 0  # rows set aside to check each suggestion on (0: none)
 
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "macro_f1": round(self.macro_f1, 4),
-                "candidates_measured": self.candidates,
+                "candidates_measured": self.candidates, "held_out_rows": self.held_out_rows,
                 "suggestions": [s.to_json() for s in self.suggestions]}
 
 
@@ -138,13 +163,6 @@ class _Doc:
     tokens: list[tuple[str, int, int]]  # (word, start, end) in ``text``
     units: set[str]  # words and their `*` stems, as written in a pattern
     grams: set[str]  # 2- and 3-word phrases that the engine would match as one
-
-
-def _row_text(row: Row) -> str:
-    """Every text field of the row (``text``, or headline and lede), never across fields:
-    the " . " keeps a phrase from running from one into the next."""
-    parts = [getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "id"]
-    return " . ".join(p for p in parts if isinstance(p, str) and p)
 
 
 class Stems:
@@ -180,8 +198,7 @@ def _content(word: str) -> bool:
 
 
 def _doc(row: Row) -> _Doc:
-    # Lowercased as the rules and the engine do, so that a pattern's words are substrings.
-    text = _APOS.sub("'", lower_keep_length(_row_text(row)))
+    text = row_text(row)
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     units: set[str] = set()
     for word, _, _ in tokens:
@@ -389,67 +406,6 @@ def _with(spec: RulesSpec, candidate: Candidate, pattern: Pattern,
     return dataclasses.replace(spec, labels=swap_label(spec, new)), replaced
 
 
-def swap_label(spec: RulesSpec, new: Any) -> tuple:
-    """The labels of ``spec`` with ``new`` (a ``LabelRules``) in place of its label's."""
-    return tuple(new if lr.label == new.label else lr for lr in spec.labels)
-
-
-def _may_match(doc: _Doc, pattern: Pattern) -> bool:
-    """False only when the pattern cannot match the row: some part has no alternative whose
-    words all occur in its text."""
-    return all(any(all(w.rstrip("*") in doc.text for w in phrase.words) for phrase in part)
-               for part in pattern.parts)
-
-
-class _Recorder:
-    """Passes calls to a classifier and keeps what it was given and returned, to learn which
-    title and summary ``evaluate`` makes of each row (a text, or a headline and lede)."""
-
-    def __init__(self, classifier: Classifier) -> None:
-        self.classifier = classifier
-        self.calls: list[tuple[tuple[str, str], Classification]] = []
-
-    def classify(self, title: str, summary: str) -> Classification:
-        result = self.classifier.classify(title, summary)
-        self.calls.append(((title, summary), result))
-        return result
-
-
-@dataclass(slots=True)
-class Baseline:
-    """A file classified with the rules as they are: what a change to them is measured
-    against (here and in ``rules audit``)."""
-
-    spec: RulesSpec
-    docs: list[_Doc]
-    report: EvalReport
-    inputs: list[tuple[str, str]]  # (title, summary) of each row, as evaluate classifies it
-    results: list[Classification]  # of each row, with the rules as they are
-    stems: Stems
-    reach: dict[Pattern, frozenset[int]] = field(default_factory=dict)
-
-    def rows_reached(self, pattern: Pattern) -> frozenset[int]:
-        """Indices of the rows the pattern may match; every other row keeps its labels."""
-        found = self.reach.get(pattern)
-        if found is None:
-            found = self.reach[pattern] = frozenset(
-                i for i, d in enumerate(self.docs) if _may_match(d, pattern))
-        return found
-
-
-def baseline(spec: RulesSpec, rows: Sequence[Row]) -> Baseline:
-    """Classify ``rows`` under ``spec`` as ``evaluate`` does, keeping each row's input and
-    result."""
-    recorder = _Recorder(Classifier.from_spec(spec))
-    report = evaluate(recorder, rows)
-    if len(recorder.calls) != len(rows):  # evaluate classifies each row once, in order
-        raise RuntimeError("evaluate() did not classify each row once")
-    docs = [_doc(r) for r in rows]
-    return Baseline(spec, docs, report, [args for args, _ in recorder.calls],
-                     [res for _, res in recorder.calls],
-                     Stems(w for d in docs for w, _, _ in d.tokens))
-
-
 def _tiny(base: Baseline, label: str, rules: Iterable[Rule], reached: frozenset[int],
           *, exclusions: bool = True) -> Classifier:
     """A classifier of ``label`` with only ``rules`` and (``exclusions``) the label's
@@ -508,28 +464,6 @@ def _scores_after(base: Baseline, candidate: Candidate, pattern: Pattern,
     return out
 
 
-def _cell(gold: bool, predicted: bool) -> str:
-    return ("tp" if predicted else "fn") if gold else ("fp" if predicted else "tn")
-
-
-def effect(base: Baseline, label: str, changed: Iterable[tuple[int, bool]],
-           ) -> tuple[list[str], list[str], float]:
-    """Rows fixed, rows broken and the label's F1 after, from (row index, predicted now)."""
-    fixed, introduced = [], []
-    delta: Counter = Counter()
-    for i, now in changed:
-        row = base.docs[i].row
-        gold, was = label in row.labels, label in base.results[i].labels
-        if was == now:
-            continue
-        (fixed if now == gold else introduced).append(row.id)
-        delta[_cell(gold, now)] += 1
-        delta[_cell(gold, was)] -= 1
-    s = base.report.stats[label]
-    after = LabelStats(label, s.tp + delta["tp"], s.fp + delta["fp"], s.fn + delta["fn"])
-    return fixed, introduced, after.f1
-
-
 def _parse(base: Baseline, candidate: Candidate) -> tuple | None:
     """(candidate, weight, section, line, pattern); None when the line does not parse."""
     weight = None if candidate.kind == "exclude" else base.spec.label(candidate.label).threshold
@@ -574,24 +508,23 @@ def verify(base: Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
     return s
 
 
-def plain_effect(base: Baseline, spec: RulesSpec, label: str, rows: Sequence[Row],
-                 what: str) -> tuple[list[str], list[str], float]:
-    """Rows fixed and broken on ``label``, and its F1, when ``spec`` replaces the rules of
-    ``base``: every row through ``evaluate``, the plain way. ``what`` names the change in
-    the error raised if the two counts disagree."""
-    report = evaluate(Classifier.from_spec(spec), rows)
-    now = {id(e.row): e.predicted for e in report.errors}  # other rows: their gold labels
-    changed = [(i, label in now.get(id(r), r.labels)) for i, r in enumerate(rows)]
-    fixed, broken, f1 = effect(base, label, changed)
-    if abs(f1 - report.stats[label].f1) > 1e-9:  # both count the same rows
-        raise RuntimeError(f"F1 with the change of {what!r} does not add up")
-    return fixed, broken, f1
+@dataclass(slots=True)
+class Words:
+    """The rows of a baseline as the candidate search reads them."""
+
+    docs: list[_Doc]
+    stems: Stems
 
 
-def _candidates(base: Baseline, label: str, min_rows: int) -> list[Candidate]:
+def words_of(base: Baseline) -> Words:
+    docs = [_doc(r) for r in base.rows]
+    return Words(docs, Stems(w for d in docs for w, _, _ in d.tokens))
+
+
+def _candidates(base: Baseline, words: Words, label: str, min_rows: int) -> list[Candidate]:
     missed, clean, wrong, right = [], [], [], []
     evidence = {id(e.row): e.evidence for e in base.report.errors}
-    for i, doc in enumerate(base.docs):
+    for i, doc in enumerate(words.docs):
         gold, predicted = label in doc.row.labels, label in base.results[i].labels
         if gold and not predicted:
             missed.append(doc)
@@ -606,10 +539,10 @@ def _candidates(base: Baseline, label: str, min_rows: int) -> list[Candidate]:
             clean.append(doc)
     out = []
     if missed:
-        out += term_candidates(label, missed, clean, min_rows, base.stems)
-        out += near_candidates(label, missed, clean, min_rows, base.stems)
+        out += term_candidates(label, missed, clean, min_rows, words.stems)
+        out += near_candidates(label, missed, clean, min_rows, words.stems)
     if wrong:
-        out += exclude_candidates(label, wrong, right, min_rows, base.stems)
+        out += exclude_candidates(label, wrong, right, min_rows, words.stems)
     return out
 
 
@@ -635,34 +568,51 @@ def _fold(ranked: list[Suggestion]) -> list[Suggestion]:
     return kept
 
 
+def check_held_out(held: Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
+    """The suggestion measured, the plain way, on ``rows`` (those of ``held``), which it was
+    not drawn from."""
+    c = s.candidate
+    with_it, _ = _with(held.spec, c, parse_suggestion(s.section, s.line), s.weight)
+    fixed, broken, f1 = plain_effect(held, with_it, c.label, rows, c.pattern)
+    s.held_out = HeldOut(fixed, broken, held.report.stats[c.label].f1, f1)
+    return s
+
+
 def suggest(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS,
-            top: int = 10, min_rows: int = 2) -> SuggestReport:
+            top: int = 10, min_rows: int = 2, holdout: float = 0.0) -> SuggestReport:
     """Rank rule changes by their gain on ``rows`` under ``spec``; the best ``top``, only
-    those with a gain above 0. ``min_rows``: error rows a candidate must come from."""
+    those with a gain above 0. ``min_rows``: error rows a candidate must come from.
+    ``holdout``: the fraction of the rows set aside (:func:`split_rows`): suggestions are
+    drawn from and ranked on the others, and each shown is also measured on those set
+    aside, which never choose or order them."""
+    held: list[Row] = []
+    if holdout > 0:
+        rows, held = split_rows(rows, holdout)
     base = baseline(spec, rows)
+    words = words_of(base)
     measured = measure_all(base, [c for label in labels
-                                  for c in _candidates(base, label, min_rows)])
+                                  for c in _candidates(base, words, label, min_rows)])
     useful = sorted((s for s in measured if s.gain > 0 and len(s.fixed) >= min_rows),
                     key=Suggestion.rank_key)
     shown = [verify(base, s, rows) for s in _fold(useful)[:top]]
     shown = sorted((s for s in shown if s.gain > 0 and len(s.fixed) >= min_rows),
                    key=Suggestion.rank_key)
-    return SuggestReport(len(rows), base.report.macro_f1, len(measured), shown)
+    if held:
+        held_base = baseline(spec, held)
+        shown = [check_held_out(held_base, s, held) for s in shown]
+    return SuggestReport(len(rows), base.report.macro_f1, len(measured), shown, len(held))
 
 
 # --- plain text ----------------------------------------------------------------------------
-
-def ids_text(ids: list[str]) -> str:
-    """Row ids for a terminal: made safe, the first few, then how many in all."""
-    shown = ", ".join(safe_text(i, 40) for i in ids[:MAX_IDS])
-    return (shown + f", … ({len(ids)} in all)" if len(ids) > MAX_IDS else shown) or "-"
-
 
 def format_suggestions(report: SuggestReport) -> str:
     """What ``rules suggest`` prints: per suggestion its effect, then the TOML to paste."""
     lines = [f"{report.rows} rows, macro-F1 {report.macro_f1:.3f}; {report.candidates} "
              f"candidate rules measured, {len(report.suggestions)} shown (gain = errors fixed "
              "- errors introduced, on this file)"]
+    if report.held_out_rows:
+        lines[0] = (f"{report.rows} rows to draw from ({report.held_out_rows} more held out, "
+                    "to check each suggestion on), " + lines[0].split(" rows, ", 1)[1])
     if not report.suggestions:
         lines.append("No rule found that fixes more errors than it introduces.")
     for n, s in enumerate(report.suggestions, 1):
@@ -679,6 +629,11 @@ def format_suggestions(report: SuggestReport) -> str:
         lines.append(f"    fixes: {ids_text(s.fixed)}")
         if s.introduced:
             lines.append(f"    breaks: {ids_text(s.introduced)}")
+        if (h := s.held_out) is not None:
+            lines.append(f"    held out: gain {h.gain:+d} (fixes {len(h.fixed)}, {broke} "
+                         f"{len(h.introduced)})  F1 {h.f1_before:.3f} → {h.f1_after:.3f}"
+                         + ("" if h.gain > 0 else "  (it does not hold beyond the rows it "
+                            "came from)"))
         if s.alternatives:
             lines.append(f"    same effect: {', '.join(s.alternatives[:4])}")
         if s.weaker:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from feeds.classify.audit import measure_all, verify
 from feeds.classify.evaluate import read_tsv
-from feeds.classify.suggest import baseline
+from feeds.classify.measure import baseline
 from tests.cli.cli_helpers import eval_tsv
 from tui.cli.main import cli
 

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from feeds.classify.evaluate import read_tsv
 from feeds.classify.rules import load_rules
-from feeds.classify.suggest import (baseline, _candidates, measure_all, parse_suggestion,
-                                    suggest, verify)
+from feeds.classify.measure import baseline, split_rows
+from feeds.classify.suggest import (_candidates, measure_all, parse_suggestion, suggest, verify,
+                                    words_of)
 from feeds.model import LABELS
 from tests.cli.cli_helpers import eval_tsv
 from tui.cli.main import cli
@@ -114,13 +115,16 @@ def test_planted_false_positive_gets_an_exclusion(run, tmp_path: Path) -> None:
 def test_json_format(run, tmp_path: Path) -> None:
     tsv = _tsv(tmp_path / "eval.tsv")
     data = json.loads(run("rules", "suggest", str(tsv), "--format", "json", "--top", "3").stdout)
-    assert set(data) == {"rows", "macro_f1", "candidates_measured", "suggestions"}
+    assert set(data) == {"rows", "macro_f1", "candidates_measured", "held_out_rows",
+                         "suggestions"}
+    assert data["held_out_rows"] == 0
     assert data["rows"] == len(ROWS) and 1 <= len(data["suggestions"]) <= 3
     keys = {"label", "kind", "pattern", "weight", "replaces_weight", "section", "toml", "gain",
             "fixed", "introduced", "f1_before", "f1_after", "fixed_ids", "introduced_ids",
-            "alternatives", "weaker"}
+            "alternatives", "weaker", "held_out"}
     for s in data["suggestions"]:
         assert set(s) == keys and s["gain"] == s["fixed"] - s["introduced"] > 0
+        assert s["held_out"] is None
     gains = [(-s["gain"], s["introduced"]) for s in data["suggestions"]]
     assert gains == sorted(gains)
 
@@ -133,7 +137,7 @@ def test_every_suggestion_parses_with_the_rules_parser(run, tmp_path: Path) -> N
     assert len(shown) >= 2
     # And every candidate measured, shown or not (terms, stems, near patterns, exclusions).
     base = baseline(load_rules(tomllib.loads(RULES)), read_tsv(tsv))
-    measured = measure_all(base, [c for lb in LABELS for c in _candidates(base, lb, 1)])
+    measured = measure_all(base, [c for lb in LABELS for c in _candidates(base, words_of(base), lb, 1)])
     assert {s.candidate.kind for s in measured} == {"terms", "near", "exclude"}
     for section, line, pattern in shown + [(s.section, s.line, s.candidate.pattern)
                                            for s in measured]:
@@ -180,7 +184,7 @@ def test_fast_measure_equals_a_full_rerun(tmp_path: Path, write_config) -> None:
     weak_talks = load_rules(tomllib.loads(RULES.replace('"talks" = 1', '"Talks" = 0.5')))
     for spec in (load_rules(tomllib.loads(RULES)), weak_talks, bundled_config().rules):
         base = baseline(spec, rows)
-        candidates = [c for label in LABELS for c in _candidates(base, label, 1)]
+        candidates = [c for label in LABELS for c in _candidates(base, words_of(base), label, 1)]
         measured = measure_all(base, candidates)
         assert measured
         for s in measured:
@@ -189,7 +193,7 @@ def test_fast_measure_equals_a_full_rerun(tmp_path: Path, write_config) -> None:
                 verify(base, s, rows)), s.candidate
     # A pattern the rules have at a lower weight: the line raises that weight.
     base = baseline(weak_talks, rows)
-    raised = next(s for s in measure_all(base, _candidates(base, "talks", 2))
+    raised = next(s for s in measure_all(base, _candidates(base, words_of(base), "talks", 2))
                   if s.candidate.pattern == "talks")
     assert raised.replaces == 0.5 and raised.fixed == ["t1", "t2"]
 
@@ -232,3 +236,57 @@ mode = "replace"
     top = json.loads(r.stdout)["suggestions"][0]
     assert (top["pattern"], top["kind"], top["replaces_weight"]) == ("congratulat*", "terms", -1.0)
     assert top["fixed_ids"] == ["r1", "r2", "r3", "r4"] and top["introduced"] == 0
+
+
+# --- --holdout: each suggestion checked on rows it was not drawn from -------------------------
+
+def _held_out_file(path: Path) -> tuple[Path, set[str]]:
+    """A file whose held-out rows (--holdout 0.4) hold two more "blacklist" rows and no
+    "embargoed" one: "blacklist*" holds beyond the rows it comes from, "embargoed" does not.
+    The split hashes each row's text, so the texts are picked by the side they fall on."""
+    def side(texts):  # text -> held out?
+        rows = read_tsv(eval_tsv(path, [(f"t{i}", t, "") for i, t in enumerate(texts)]))
+        held = {r.text for r in split_rows(rows, 0.4)[1]}
+        return {t: t in held for t in texts}
+
+    def pick(template: str, held: bool, n: int) -> list[str]:
+        found = side([template.format(k) for k in range(200)])
+        return [t for t, h in found.items() if h == held][:n]
+
+    labelled = ([(t, "sanctions") for t in pick("Washington blacklists firm {}.", False, 2)]
+                + [(t, "sanctions") for t in pick("The Treasury blacklisted broker {}.", False, 2)]
+                + [(t, "sanctions") for t in pick("London blacklisted bank {} over the war.", True, 2)]
+                + [(t, "sanctions") for t in pick("The embargoed ship {} sailed on.", False, 3)]
+                + [(t, "") for t in pick("Weather report {} for the coast.", False, 30)]
+                + [(t, "") for t in pick("Weather report {} for the coast.", True, 20)])
+    eval_tsv(path, [(f"x{i}", t, lb) for i, (t, lb) in enumerate(labelled)])
+    return path, {r.id for r in split_rows(read_tsv(path), 0.4)[1]}
+
+
+def test_split_rows_is_stable_and_near_the_fraction(tmp_path: Path) -> None:
+    rows = read_tsv(eval_tsv(tmp_path / "a.tsv", [(f"r{i}", f"Item {i}.", "") for i in range(2000)]))
+    drawn, held = split_rows(rows, 0.3)
+    assert len(drawn) + len(held) == 2000 and 520 <= len(held) <= 680
+    assert split_rows(rows, 0.3) == (drawn, held)
+    more = read_tsv(eval_tsv(tmp_path / "b.tsv", [(f"r{i}", f"Item {i}.", "") for i in range(2500)]))
+    assert {r.id for r in held} <= {r.id for r in split_rows(more, 0.3)[1]}
+
+
+def test_holdout_checks_each_suggestion_on_rows_it_was_not_drawn_from(run, tmp_path: Path
+                                                                      ) -> None:
+    tsv, held_ids = _held_out_file(tmp_path / "eval.tsv")
+    data = json.loads(run("rules", "suggest", str(tsv), "--holdout", "0.4", "--label",
+                          "sanctions", "--format", "json", "--top", "20").stdout)
+    assert (data["held_out_rows"], data["rows"]) == (22, 37)
+    black, ship = data["suggestions"][:2]  # ranked on the rows drawn from only
+    assert black["pattern"] == "blacklist*" and black["fixed_ids"] == ["x0", "x1", "x2", "x3"]
+    assert black["held_out"]["fixed_ids"] == ["x4", "x5"] and black["held_out"]["gain"] == 2
+    assert not set(black["fixed_ids"]) & held_ids and {"x4", "x5"} <= held_ids
+    assert ship["fixed_ids"] == ["x6", "x7", "x8"] and "embargoed" in ship["alternatives"]
+    assert ship["held_out"] == {"gain": 0, "fixed": 0, "introduced": 0, "f1_before": 0.0,
+                                "f1_after": 0.0, "fixed_ids": [], "introduced_ids": []}
+    text = run("rules", "suggest", str(tsv), "--holdout", "0.4", "--label", "sanctions",
+               "--top", "20").stdout
+    assert "37 rows to draw from (22 more held out, to check each suggestion on)" in text
+    assert "held out: gain +2 (fixes 2, new false positives 0)" in text
+    assert "it does not hold beyond the rows it came from" in text

@@ -122,10 +122,14 @@ def apply_rules(obj: AppContext) -> None:
               help="How many suggestions to show.")
 @click.option("--min-rows", type=click.IntRange(1, None), default=2, show_default=True,
               help="Errors a suggestion must fix (and the error rows it must come from).")
+@click.option("--holdout", type=click.FloatRange(0, 0.5), default=0, show_default=True,
+              metavar="FRACTION",
+              help="Set this fraction of the rows aside (the same rows on every run): "
+                   "suggestions come from the others, and each is also measured on these.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_rows: int,
-                  fmt: str) -> None:
+                  holdout: float, fmt: str) -> None:
     """Propose terms, near patterns and exclusions that fix the most errors of the rules on
     a labelled TSV (as `rules eval` reads), each with its gain measured on that file and a
     TOML line to paste into config.toml. Nothing is written."""
@@ -133,7 +137,7 @@ def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_ro
     from feeds.model import LABELS
 
     report = suggest(obj.config.rules, _eval_rows(tsv), labels=[label] if label else LABELS,
-                     top=top, min_rows=min_rows)
+                     top=top, min_rows=min_rows, holdout=holdout)
     _echo(report, fmt == "json", format_suggestions)
 
 
