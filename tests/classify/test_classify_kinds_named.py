@@ -157,16 +157,37 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
     # dialogues in the plural are talks too
     ("Wang Yi to hold strategic dialogues in Brussels and Paris", "The tour begins on Monday, the"
      " foreign ministry said.", "talks", True),
+    # trade halted by a state is a measure
+    ("China suspends imports of Lithuanian beef amid Taiwan dispute", "Customs officials stopped"
+     " clearing shipments on Monday.", "sanctions", True),
+    # a framework signed, and a signature authorised, are talks
+    ("Japan and Australia sign critical minerals framework", "The two prime ministers met in Tokyo"
+     " on Friday.", "talks", True),
+    ("Council approves signature of framework agreement with Chile", "The decision clears the way"
+     " for the ceremony next month.", "talks", True),
+    # a call to wish a leader well is a courtesy; a central bank's statement is its rate decision
+    ("Readout of the Prime Minister's call with President Lula", "The Prime Minister called"
+     " President Lula to wish him a happy birthday.", "talks", False),
+    ("Federal Reserve issues FOMC statement", "The Committee decided to keep the target range for"
+     " the federal funds rate unchanged.", "statements", False),
+    # parties forming a government, a firm's exclusive talks, doctors' pay talks are no diplomacy
+    ("Belgian parties reach deal to form a government", "The five parties agreed on a budget after"
+     " seven months of negotiations.", "talks", False),
+    ("Media group enters exclusive talks with rival over sale", "The board said it had received an"
+     " improved offer.", "talks", False),
+    ("Junior doctors' talks with government collapse", "The union said the strike would go ahead"
+     " next week.", "talks", False),
 ])
 def test_named_kinds(default_classifier, title, summary, label, expected):
     assert (label in default_classifier.classify(title, summary).labels) == expected
 
 
 @pytest.mark.parametrize("name, floor", [
-    # A little under what the bundled rules reach (0.906, 0.933, 0.943, 0.927, 0.861, 0.892,
-    # 0.886).
-    ("kinds.tsv", 0.900), ("desk2.tsv", 0.925), ("desk3.tsv", 0.935), ("desk4.tsv", 0.920),
-    ("gov_sanctions.tsv", 0.855), ("gov_talks.tsv", 0.885), ("gov_statements.tsv", 0.880),
+    # A little under what the bundled rules reach (0.906, 0.933, 0.943, 0.932, 0.861, 0.905,
+    # 0.886, 0.843).
+    ("kinds.tsv", 0.900), ("desk2.tsv", 0.925), ("desk3.tsv", 0.935), ("desk4.tsv", 0.925),
+    ("gov_sanctions.tsv", 0.855), ("gov_talks.tsv", 0.895), ("gov_statements.tsv", 0.880),
+    ("desk5.tsv", 0.835),
 ])
 def test_desk_probes_floor(default_classifier, name, floor):
     """The desk probes are invented items labelled by readers who never saw the rules (see
