@@ -177,6 +177,16 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
      " improved offer.", "talks", False),
     ("Junior doctors' talks with government collapse", "The union said the strike would go ahead"
      " next week.", "talks", False),
+    # a licence requirement for goods bound for a state, and tariffs on whoever buys its oil
+    ("Japan widens licence requirement for chip tools bound for China", "Exporters will need a"
+     " permit from next month.", "sanctions", True),
+    ("Washington threatens 20% tariff on any country buying Iranian oil", "The levy would apply to"
+     " all trade with the United States.", "sanctions", True),
+    # guard: a ministry's protest at a tariff imposed on it is its statement ("says it imposed"
+    # is an act; "said the tariff imposed … was unfair" is not)
+    ("Brazil calls US penalty 'unjustified'", "Brazil's foreign ministry said the extra tariff"
+     " imposed over the trial was unfair and vowed to defend the country's interests.",
+     "statements", True),
 ])
 def test_named_kinds(default_classifier, title, summary, label, expected):
     assert (label in default_classifier.classify(title, summary).labels) == expected
@@ -184,10 +194,10 @@ def test_named_kinds(default_classifier, title, summary, label, expected):
 
 @pytest.mark.parametrize("name, floor", [
     # A little under what the bundled rules reach (0.906, 0.933, 0.943, 0.932, 0.861, 0.905,
-    # 0.886, 0.843).
+    # 0.886, 0.843, 0.786).
     ("kinds.tsv", 0.900), ("desk2.tsv", 0.925), ("desk3.tsv", 0.935), ("desk4.tsv", 0.925),
     ("gov_sanctions.tsv", 0.855), ("gov_talks.tsv", 0.895), ("gov_statements.tsv", 0.880),
-    ("desk5.tsv", 0.835),
+    ("desk5.tsv", 0.835), ("wire_sanctions.tsv", 0.780),
 ])
 def test_desk_probes_floor(default_classifier, name, floor):
     """The desk probes are invented items labelled by readers who never saw the rules (see
