@@ -187,6 +187,11 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
     ("Brazil calls US penalty 'unjustified'", "Brazil's foreign ministry said the extra tariff"
      " imposed over the trial was unfair and vowed to defend the country's interests.",
      "statements", True),
+    # talks scheduled with their source after, and contacts reported by sources, are talks news
+    ("Armenia, Azerbaijan to hold border talks in Tbilisi next week, Georgia says", "Delegations"
+     " led by deputy prime ministers will meet on Tuesday.", "statements", False),
+    ("Saudi and Iranian officials held secret contacts in Baghdad, sources say", "The meetings"
+     " explored reopening embassies, four people familiar with them said.", "statements", False),
 ])
 def test_named_kinds(default_classifier, title, summary, label, expected):
     assert (label in default_classifier.classify(title, summary).labels) == expected
@@ -194,10 +199,10 @@ def test_named_kinds(default_classifier, title, summary, label, expected):
 
 @pytest.mark.parametrize("name, floor", [
     # A little under what the bundled rules reach (0.906, 0.933, 0.943, 0.932, 0.861, 0.905,
-    # 0.886, 0.843, 0.786).
+    # 0.886, 0.843, 0.786, 0.839; desk2 0.937 since the talks-with-a-source exclusion).
     ("kinds.tsv", 0.900), ("desk2.tsv", 0.925), ("desk3.tsv", 0.935), ("desk4.tsv", 0.925),
     ("gov_sanctions.tsv", 0.855), ("gov_talks.tsv", 0.895), ("gov_statements.tsv", 0.880),
-    ("desk5.tsv", 0.835), ("wire_sanctions.tsv", 0.780),
+    ("desk5.tsv", 0.835), ("wire_sanctions.tsv", 0.780), ("wire_talks.tsv", 0.835),
 ])
 def test_desk_probes_floor(default_classifier, name, floor):
     """The desk probes are invented items labelled by readers who never saw the rules (see
