@@ -25,8 +25,8 @@ from typing import Any, Iterable, Sequence
 
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import Row
-from feeds.classify.rules import Pattern, RulesSpec
 from feeds.classify.measure import Baseline, baseline, effect, ids_text, plain_effect, swap_label
+from feeds.classify.rules import Pattern, RulesSpec
 from feeds.model import LABELS
 
 
