@@ -23,10 +23,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import Row
-from feeds.classify.measure import Baseline, baseline, effect, ids_text, plain_effect, swap_label
+from feeds.classify.measure import (Baseline, baseline, effect, ids_text, label_classifier,
+                                    plain_effect, rule_shares, swap_label)
 from feeds.classify.rules import Pattern, RulesSpec
+from feeds.classify.suggest import Candidate, toml_line
 from feeds.model import LABELS
 
 
@@ -53,8 +54,7 @@ class RuleAudit:
 
     @property
     def section(self) -> str:
-        return (f"[rules.{self.label}]" if self.kind == "exclude"
-                else f"[rules.{self.label}.{self.kind}]")
+        return toml_line(Candidate(self.label, self.kind, self.pattern), self.weight)[0]
 
     @property
     def silence(self) -> str | None:
@@ -63,7 +63,7 @@ class RuleAudit:
         removed from its array instead."""
         if self.kind == "exclude":
             return None
-        return f"{json.dumps(self.pattern, ensure_ascii=False)} = 0"
+        return toml_line(Candidate(self.label, self.kind, self.pattern), 0)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "kind": self.kind, "pattern": self.pattern,
@@ -107,12 +107,8 @@ def _rule_changes(base: Baseline, label: str) -> dict[str, list[tuple[int, bool]
     threshold = base.spec.label(label).threshold - 1e-9  # the engine's float tolerance
     out: dict[str, list[tuple[int, bool]]] = {}
     for i, result in enumerate(base.results):
-        best: dict[str, float] = {}
-        for m in result.evidence:
-            if m.label == label:
-                best[m.term] = max(best.get(m.term, m.weight), m.weight)
         score = result.scores.get(label, 0.0)
-        for term, share in best.items():
+        for term, share in rule_shares(result.evidence, label).items():
             out.setdefault(term, []).append((i, round(score - share, 6) >= threshold))
     return out
 
@@ -129,9 +125,7 @@ def _exclusion_changes(base: Baseline, label: str, pattern: Pattern
     lr = base.spec.label(label)
     rules = tuple(r for r in lr.rules if base.rows_reached(r.pattern) & reached)
     excl = tuple(p for p in lr.exclude if p != pattern and base.rows_reached(p) & reached)
-    labels = tuple(dataclasses.replace(x, rules=rules, exclude=excl) if x.label == label
-                   else dataclasses.replace(x, rules=(), exclude=()) for x in base.spec.labels)
-    tiny = Classifier.from_spec(dataclasses.replace(base.spec, labels=labels))
+    tiny = label_classifier(base, label, rules, excl)
     out = []
     for i in sorted(reached):
         without = tiny.classify(*base.inputs[i])
@@ -148,7 +142,7 @@ def _audit(base: Baseline, label: str, kind: str, pattern: Pattern, weight: floa
                      base.report.stats[label].f1, f1_without)
 
 
-def verify(base: Baseline, a: RuleAudit, rows: Sequence[Row]) -> RuleAudit:
+def verify(base: Baseline, a: RuleAudit) -> RuleAudit:
     """The rule measured again the plain way, in place: the full rules without it, every row
     of the file through ``evaluate``. These are the figures shown."""
     lr = base.spec.label(a.label)
@@ -156,7 +150,7 @@ def verify(base: Baseline, a: RuleAudit, rows: Sequence[Row]) -> RuleAudit:
     pattern = next(p for p in found if p.source == a.pattern)
     # Without the rule, the rows it costs are fixed and the rows it earns are broken.
     a.costs, a.earned, a.f1_without = plain_effect(
-        base, _without(base.spec, a.label, a.kind, pattern), a.label, rows, a.pattern)
+        base, _without(base.spec, a.label, a.kind, pattern), a.label, a.pattern)
     return a
 
 
@@ -193,7 +187,7 @@ def audit(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS,
     total, audited = measure_all(base, labels)
     costly = [a for a in audited if a.net < 0]
     pool = audited if everything else costly
-    shown = sorted((a for a in (verify(base, a, rows) for a in pool[:top])
+    shown = sorted((a for a in (verify(base, a) for a in pool[:top])
                     if everything or a.net < 0), key=RuleAudit.rank_key)
     return AuditReport(len(rows), base.report.macro_f1, total, total - len(audited),
                        len(costly), shown)
@@ -214,7 +208,7 @@ def format_audit(report: AuditReport) -> str:
         rows = f"{a.fired} row{'s' if a.fired != 1 else ''}"
         if a.weight is not None:
             what, where = f"weight {a.weight:g}", f"fired on {rows}"
-            line = f"{json.dumps(a.pattern, ensure_ascii=False)} = {a.weight:g}"
+            line = toml_line(Candidate(a.label, a.kind, a.pattern), a.weight)[1]
             how = ("    to silence it, set its weight to 0 (in the config, or in a user config "
                    "that extends the bundled one)")
         else:

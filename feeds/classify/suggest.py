@@ -41,8 +41,9 @@ from typing import Any, Iterable, Sequence
 
 from feeds.classify.engine import Classifier
 from feeds.classify.evaluate import Row
-from feeds.classify.measure import (Baseline, baseline, effect, ids_text, plain_effect,
-                                    row_text, split_rows, swap_label)
+from feeds.classify.measure import (Baseline, baseline, effect, ids_text, label_classifier,
+                                    plain_effect, row_text, rule_shares, split_rows,
+                                    swap_label)
 from feeds.classify.rules import _APOS, Pattern, Rule, RuleError, RulesSpec, load_rules
 from feeds.model import LABELS, Match
 
@@ -409,14 +410,10 @@ def _with(spec: RulesSpec, candidate: Candidate, pattern: Pattern,
 def _tiny(base: Baseline, label: str, rules: Iterable[Rule], reached: frozenset[int],
           *, exclusions: bool = True) -> Classifier:
     """A classifier of ``label`` with only ``rules`` and (``exclusions``) the label's
-    exclusions that may match one of the ``reached`` rows: the full rules compile in ~0.1 s,
-    this in a few ms."""
+    exclusions that may match one of the ``reached`` rows."""
     lr = base.spec.label(label)
-    excl = tuple(p for p in lr.exclude if base.rows_reached(p) & reached) if exclusions else ()
-    labels = tuple(dataclasses.replace(lr, rules=tuple(rules), exclude=excl)
-                   if x.label == label else dataclasses.replace(x, rules=(), exclude=())
-                   for x in base.spec.labels)
-    return Classifier.from_spec(dataclasses.replace(base.spec, labels=labels))
+    excl = [p for p in lr.exclude if base.rows_reached(p) & reached] if exclusions else []
+    return label_classifier(base, label, rules, excl)
 
 
 def _matches(base: Baseline, label: str, rules: list[Rule], *, exclusions: bool
@@ -437,12 +434,10 @@ def _score_without(base: Baseline, i: int, label: str, vetoes: list[Match]) -> f
     """The label's score on row ``i`` once the matches overlapping ``vetoes`` are dropped,
     scored as the engine does: each rule once, at its best remaining match (the weight, plus
     the title bonus for a match in the headline)."""
-    best: dict[str, float] = {}
-    for m in base.results[i].evidence:
-        if m.label == label and not any(v.field == m.field and v.start < m.end
-                                        and m.start < v.end for v in vetoes):
-            best[m.term] = max(best.get(m.term, m.weight), m.weight)
-    return round(sum(best.values()), 6)
+    kept = (m for m in base.results[i].evidence
+            if not any(v.field == m.field and v.start < m.end and m.start < v.end
+                       for v in vetoes))
+    return round(sum(rule_shares(kept, label).values()), 6)
 
 
 def _scores_after(base: Baseline, candidate: Candidate, pattern: Pattern,
@@ -499,12 +494,18 @@ def measure_all(base: Baseline, candidates: Iterable[Candidate]) -> list[Suggest
     return out
 
 
-def verify(base: Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
-    """The suggestion measured again the plain way: the full rules plus the candidate, every
-    row of the file through ``evaluate``. These are the figures shown."""
+def _plain(base: Baseline, s: Suggestion) -> tuple[list[str], list[str], float]:
+    """Rows fixed and broken, and the label's F1, with the suggestion pasted into the rules
+    of ``base``: every row of its file through ``evaluate``."""
     c = s.candidate
     spec, _ = _with(base.spec, c, parse_suggestion(s.section, s.line), s.weight)
-    s.fixed, s.introduced, s.f1_after = plain_effect(base, spec, c.label, rows, c.pattern)
+    return plain_effect(base, spec, c.label, c.pattern)
+
+
+def verify(base: Baseline, s: Suggestion) -> Suggestion:
+    """The suggestion measured again the plain way on the file it was drawn from. These are
+    the figures shown."""
+    s.fixed, s.introduced, s.f1_after = _plain(base, s)
     return s
 
 
@@ -568,13 +569,11 @@ def _fold(ranked: list[Suggestion]) -> list[Suggestion]:
     return kept
 
 
-def check_held_out(held: Baseline, s: Suggestion, rows: Sequence[Row]) -> Suggestion:
-    """The suggestion measured, the plain way, on ``rows`` (those of ``held``), which it was
-    not drawn from."""
-    c = s.candidate
-    with_it, _ = _with(held.spec, c, parse_suggestion(s.section, s.line), s.weight)
-    fixed, broken, f1 = plain_effect(held, with_it, c.label, rows, c.pattern)
-    s.held_out = HeldOut(fixed, broken, held.report.stats[c.label].f1, f1)
+def check_held_out(held: Baseline, s: Suggestion) -> Suggestion:
+    """The suggestion measured, the plain way, on the rows of ``held``, which it was not
+    drawn from."""
+    fixed, broken, f1 = _plain(held, s)
+    s.held_out = HeldOut(fixed, broken, held.report.stats[s.candidate.label].f1, f1)
     return s
 
 
@@ -594,12 +593,12 @@ def suggest(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS
                                   for c in _candidates(base, words, label, min_rows)])
     useful = sorted((s for s in measured if s.gain > 0 and len(s.fixed) >= min_rows),
                     key=Suggestion.rank_key)
-    shown = [verify(base, s, rows) for s in _fold(useful)[:top]]
+    shown = [verify(base, s) for s in _fold(useful)[:top]]
     shown = sorted((s for s in shown if s.gain > 0 and len(s.fixed) >= min_rows),
                    key=Suggestion.rank_key)
     if held:
         held_base = baseline(spec, held)
-        shown = [check_held_out(held_base, s, held) for s in shown]
+        shown = [check_held_out(held_base, s) for s in shown]
     return SuggestReport(len(rows), base.report.macro_f1, len(measured), shown, len(held))
 
 

@@ -180,7 +180,7 @@ def test_the_fast_measure_equals_the_plain_one_on_real_rules(bundled_rules, wire
     picked = changing[:8] + changing[-4:] + [a for a in changing if a.kind == "exclude"][:8]
     picked += audited[::25]  # and some whose removal changes nothing
     for a in picked:
-        plain = verify(base, copy.copy(a), wire_rows)
+        plain = verify(base, copy.copy(a))
         assert (plain.earned, plain.costs) == (a.earned, a.costs), a.pattern
         assert plain.f1_without == pytest.approx(a.f1_without, abs=1e-12), a.pattern
 

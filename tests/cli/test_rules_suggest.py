@@ -190,7 +190,7 @@ def test_fast_measure_equals_a_full_rerun(tmp_path: Path, write_config) -> None:
         for s in measured:
             screened = (list(s.fixed), list(s.introduced), s.f1_after)
             assert screened == (lambda v: (v.fixed, v.introduced, v.f1_after))(
-                verify(base, s, rows)), s.candidate
+                verify(base, s)), s.candidate
     # A pattern the rules have at a lower weight: the line raises that weight.
     base = baseline(weak_talks, rows)
     raised = next(s for s in measure_all(base, _candidates(base, words_of(base), "talks", 2))

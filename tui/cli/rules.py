@@ -26,6 +26,17 @@ def _classifier(obj: AppContext):
     return Classifier.from_spec(obj.config.rules)
 
 
+def _label_option(what: str) -> Callable:
+    """``--label``: only the rules of one label (``what`` says what is done with them)."""
+    return click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
+                        help=f"Only {what} this label.")
+
+
+# The report as text (the default) or JSON.
+_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                              default="text")
+
+
 def _eval_rows(tsv: str) -> "list[Row]":
     """The rows of a labelled TSV; a file that cannot be read is one clear line."""
     from feeds.classify.evaluate import EvalFileError, read_tsv
@@ -116,8 +127,7 @@ def apply_rules(obj: AppContext) -> None:
 
 @rules.command("suggest")
 @click.argument("tsv", type=click.Path(dir_okay=False))
-@click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
-              help="Only suggest rules for this label.")
+@_label_option("suggest rules for")
 @click.option("--top", type=click.IntRange(1, 200), default=10, show_default=True,
               help="How many suggestions to show.")
 @click.option("--min-rows", type=click.IntRange(1, None), default=2, show_default=True,
@@ -126,7 +136,7 @@ def apply_rules(obj: AppContext) -> None:
               metavar="FRACTION",
               help="Set this fraction of the rows aside (the same rows on every run): "
                    "suggestions come from the others, and each is also measured on these.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_format_option
 @click.pass_obj
 def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_rows: int,
                   holdout: float, fmt: str) -> None:
@@ -143,14 +153,13 @@ def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_ro
 
 @rules.command("audit")
 @click.argument("tsv", type=click.Path(dir_okay=False))
-@click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
-              help="Only audit the rules of this label.")
+@_label_option("audit the rules of")
 @click.option("--top", type=click.IntRange(1, 500), default=10, show_default=True,
               help="How many rules to show.")
 @click.option("--all", "everything", is_flag=True,
               help="Show the rules that fired whatever they earn (at most --top of them), not only "
                    "those that cost more than they earn.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_format_option
 @click.pass_obj
 def audit_rules(obj: AppContext, tsv: str, label: str | None, top: int, everything: bool,
                 fmt: str) -> None:
