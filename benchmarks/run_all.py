@@ -17,6 +17,7 @@ SCRIPTS = [
     ("a year of history", ["bench_history.py"]),
     ("dashboard", ["bench_tui.py"]),
     ("story clustering", ["bench_clusters.py"]),
+    ("which labels to review first", ["bench_review.py"]),
     ("daemon and viewers", ["bench_service.py"]),
 ]
 

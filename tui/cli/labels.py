@@ -1,6 +1,6 @@
 """``diplowatch labels …``: the labels analysts set by hand (the dashboard's ``l``, or
 ``labels set``), as a list and as an evaluation set: what the desk taught, scored with
-``rules eval``."""
+``rules eval``; and the items whose labels the rules are least sure of, to set first."""
 from __future__ import annotations
 
 import re
@@ -13,6 +13,7 @@ from feeds.files import write_private
 from feeds.model import LABELS, OTHER_LABEL
 from feeds.redact import redact_url
 from tui.cli.context import AppContext, StoreLocked, UserError, through_daemon
+from tui.cli.items import with_filters
 from tui.cli.output import table, to_json
 from tui.render import local_time
 
@@ -59,6 +60,14 @@ def eval_tsv(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write_tsv(text: str, output: str, what: str, then: str) -> None:
+    try:
+        write_private(Path(output), text.encode("utf-8"))
+    except OSError as e:
+        raise UserError(f"could not write the labels to {output}: {e.strerror or e}") from None
+    click.echo(f"wrote {what} to {output} ({then})", err=True)
+
+
 @labels.command("export")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file (0600).")
 @click.pass_obj
@@ -69,12 +78,77 @@ def export_labels(obj: AppContext, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        write_private(Path(output), text.encode("utf-8"))
-    except OSError as e:
-        raise UserError(f"could not write the labels to {output}: {e.strerror or e}") from None
-    click.echo(f"wrote {len(rows)} labelled items to {output} "
-               f"(score the rules on them: diplowatch rules eval {output})", err=True)
+    _write_tsv(text, output, f"{len(rows)} labelled items",
+               f"score the rules on them: diplowatch rules eval {output}")
+
+
+def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` items matching ``f`` whose labels the current rules are least sure of
+    (a label's score nearest its threshold), nearest first, newest first among equals;
+    items with labels set by hand are left out (the desk has settled them)."""
+    from feeds.classify.doubt import doubt
+    from feeds.classify.engine import Classifier
+
+    store = obj.open_store(readonly=True, on_disk=f.archive is True)
+    settled = store.corrections()
+    spec = obj.config.rules
+    classify = Classifier.from_spec(spec).classify
+    thresholds = {lr.label: lr.threshold for lr in spec.labels}
+    names = {s.key: s.name for s in obj.config.feeds}
+    found = []
+    for item in store.query(f):  # newest first: sorted() keeps that order among equals
+        if item.id in settled:
+            continue
+        result = classify(item.title, item.summary)
+        near = doubt(result.scores, thresholds)
+        if near is not None:
+            found.append((near, item, result))
+    found.sort(key=lambda x: x[0].distance)
+    return [{"id": item.id, "title": item.title, "summary": item.summary,
+             "labels": list(result.labels), "doubt": {"label": near.label, "score": near.score,
+                                                      "threshold": near.threshold},
+             "scores": dict(result.scores), "feed": names.get(item.feed) or item.source,
+             "link": item.link, "published": item.published}
+            for near, item, result in found[:limit]]
+
+
+@labels.command("review")
+@click.pass_obj
+@with_filters(skip=("limit",))
+# (not "limit": with_filters takes that name for the query's own limit)
+@click.option("--limit", "count", type=click.IntRange(min=1), default=20, show_default=True,
+              metavar="N", help="The N items the rules are least sure of.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write to a file (0600; --format tsv).")
+def review_labels(obj: AppContext, f: Any, count: int, fmt: str, output: str | None) -> None:
+    """The items whose labels the rules are least sure of, to check first.
+
+    A label's score nearest its threshold, above or below (relative to the threshold), is
+    where the rules are most often wrong. Items with labels set by hand are left out, and
+    so are items no rule fired on. Set the right labels with the dashboard's l or `labels
+    set`; `--format tsv` writes them as an eval TSV whose labels column holds the rules'
+    labels, to correct by hand and score with `rules eval` or `rules suggest`."""
+    if output is not None and fmt != "tsv":
+        raise UserError("--output writes an eval TSV: add --format tsv")
+    rows = doubtful(obj, f, count)
+    if fmt == "json":
+        click.echo(to_json(rows))
+    elif fmt == "tsv":
+        text = eval_tsv(rows)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            _write_tsv(text, output, f"{len(rows)} items with the rules' labels",
+                       f"correct the labels column, then: diplowatch rules eval {output}")
+    elif not rows:
+        click.echo("no item to review: no rule fired on any item that matches")
+    else:
+        click.echo(table(
+            [[r["id"], ",".join(r["labels"]) or OTHER_LABEL,
+              f"{r['doubt']['label']} {r['doubt']['score']:g}/{r['doubt']['threshold']:g}",
+              r["feed"], r["title"]] for r in rows],
+            ["ID", "RULES", "NEAREST", "FEED", "TITLE"]))
 
 
 @labels.command("set")
