@@ -7,10 +7,21 @@ become an evaluation set for the rules.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, TypeVar
 
 from feeds.model import LABELS
+
+if TYPE_CHECKING:
+    from feeds.classify.rules import RulesSpec
+
+T = TypeVar("T")
+
+
+def label_thresholds(spec: "RulesSpec") -> dict[str, float]:
+    """Each label's threshold in these rules."""
+    return {lr.label: lr.threshold for lr in spec.labels}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +52,13 @@ def doubt(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> Doubt
         if best is None or found.distance < best.distance:
             best = found
     return best
+
+
+def least_sure(scored: Iterable[tuple[T, Mapping[str, float]]], thresholds: Mapping[str, float],
+               limit: int) -> list[tuple[Doubt, T]]:
+    """The ``limit`` things (items, rows) whose scores lie nearest a threshold, nearest first;
+    among equals, in the order given. Those no rule fired on are left out."""
+    found = ((near, n, thing) for n, (thing, scores) in enumerate(scored)
+             if (near := doubt(scores, thresholds)) is not None)
+    return [(near, thing) for near, _, thing in
+            heapq.nsmallest(limit, found, key=lambda x: (x[0].distance, x[1]))]

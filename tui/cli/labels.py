@@ -86,30 +86,25 @@ def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
     """The ``limit`` items matching ``f`` whose labels the current rules are least sure of
     (a label's score nearest its threshold), nearest first, newest first among equals;
     items with labels set by hand are left out (the desk has settled them)."""
-    from feeds.classify.doubt import doubt
+    from feeds.classify.doubt import label_thresholds, least_sure
     from feeds.classify.engine import Classifier
 
     store = obj.open_store(readonly=True, on_disk=f.archive is True)
     settled = store.corrections()
     spec = obj.config.rules
     classify = Classifier.from_spec(spec).classify
-    thresholds = {lr.label: lr.threshold for lr in spec.labels}
+    thresholds = label_thresholds(spec)
     names = {s.key: s.name for s in obj.config.feeds}
-    found = []
-    for item in store.query(f):  # newest first: sorted() keeps that order among equals
-        if item.id in settled:
-            continue
-        result = classify(item.title, item.summary)
-        near = doubt(result.scores, thresholds)
-        if near is not None:
-            found.append((near, item, result))
-    found.sort(key=lambda x: x[0].distance)
+    # newest first: least_sure keeps that order among equals
+    classified = ((item, classify(item.title, item.summary)) for item in store.query(f)
+                  if item.id not in settled)
+    found = least_sure(((pair, pair[1].scores) for pair in classified), thresholds, limit)
     return [{"id": item.id, "title": item.title, "summary": item.summary,
              "labels": list(result.labels), "doubt": {"label": near.label, "score": near.score,
                                                       "threshold": near.threshold},
              "scores": dict(result.scores), "feed": names.get(item.feed) or item.source,
              "link": item.link, "published": item.published}
-            for near, item, result in found[:limit]]
+            for near, (item, result) in found]
 
 
 @labels.command("review")

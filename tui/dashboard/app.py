@@ -68,6 +68,7 @@ class DiplowatchApp(App[int]):
         Binding("question_mark", "open_screen('help')", "Help"),
         Binding("w", "open_screen('watch')", "Watch", show=False),  # in help: the footer is full
         Binding("T", "open_screen('trends')", "Trends", show=False),
+        Binding("v", "open_screen('review')", "Review labels", show=False),
     ]
 
     def __init__(self, config: Config, backend: Backend, *,

@@ -21,7 +21,7 @@ SET_LABELS = ("Set labels by hand",
 
 def app_commands(refresh: Callable[[], Any], show: Callable[[str], Any]
                  ) -> Iterable[SystemCommand]:
-    """``show(name)`` shows one of the app's screens (feeds, trends, watch, help)."""
+    """``show(name)`` shows one of the app's screens (feeds, trends, watch, review, help)."""
     yield SystemCommand("Refresh: poll now", "Poll the due feeds now (r)", refresh)
     yield SystemCommand("Feed health", "Every feed with its status; enable, disable, poll one (f)",
                         partial(show, "feeds"))
@@ -29,6 +29,8 @@ def app_commands(refresh: Callable[[], Any], show: Callable[[str], Any]
                         partial(show, "trends"))
     yield SystemCommand("Watch alerts", "The items that matched the [watch] terms (w)",
                         partial(show, "watch"))
+    yield SystemCommand("Review labels", "The items whose labels the rules are least sure of, "
+                        "to set by hand first (v)", partial(show, "review"))
     yield SystemCommand("Help: keys", "The keys and screens (?)", partial(show, "help"))
 
 

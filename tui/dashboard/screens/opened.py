@@ -9,7 +9,8 @@ from textual.screen import Screen
 
 # key → (module under tui.dashboard.screens, class, whether it takes the app's services)
 _SCREENS = {"feeds": ("feeds", "FeedHealthScreen", True), "help": ("help", "HelpScreen", False),
-            "trends": ("trends", "TrendsScreen", True), "watch": ("watch", "WatchScreen", True)}
+            "trends": ("trends", "TrendsScreen", True), "watch": ("watch", "WatchScreen", True),
+            "review": ("review", "ReviewScreen", True)}
 
 
 def _screen_class(module: str, name: str) -> Any:
@@ -17,7 +18,8 @@ def _screen_class(module: str, name: str) -> Any:
 
 
 def keyed_screen(name: str, services: Any) -> Screen:
-    """The screen of ``name`` ("feeds", "help", "trends", "watch"); KeyError for another."""
+    """The screen of ``name`` ("feeds", "help", "trends", "watch", "review"); KeyError for
+    another."""
     module, cls, with_services = _SCREENS[name]
     screen = _screen_class(module, cls)
     return screen(services) if with_services else screen()

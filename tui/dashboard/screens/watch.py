@@ -20,8 +20,8 @@ from feeds.analysis.clusters import cluster_of
 from feeds.model import Item
 from feeds.text import safe_text
 from storage.query import SORT_KEY
-from tui.dashboard.links import copy_link, open_link
 from tui.dashboard.messages import WatchScanRequested
+from tui.dashboard.screens.listed import SelectedItemActions
 from tui.dashboard.services import DashboardServices
 from tui.render import short_time
 from tui.dashboard.widgets.cursor import cursor_row_key, fit_column
@@ -92,7 +92,7 @@ class WatchTable(DataTable):
         fit_column(self, "title", max(self.scrollable_content_region.width - used, 10))
 
 
-class WatchScreen(Screen):
+class WatchScreen(SelectedItemActions, Screen):
     BINDINGS = [
         Binding("escape,w", "app.pop_screen", "Back"),
         Binding("o", "open_link", "Open link"),
@@ -177,18 +177,4 @@ class WatchScreen(Screen):
 
     @on(DataTable.RowSelected)
     def _open_item(self) -> None:
-        """enter or a click on the selected row: the item on its own screen."""
-        item = self.selected_item
-        if item is not None:
-            self.services.open_item(item)
-
-    def action_open_link(self) -> None:
-        item = self.selected_item
-        if item is None:
-            self.notify("No item selected.", severity="warning", timeout=3, markup=False)
-            return
-        open_link(self.app, item)
-
-    def action_copy_link(self) -> None:
-        if (item := self.selected_item) is not None:
-            copy_link(self.app, item)
+        self.open_selected()

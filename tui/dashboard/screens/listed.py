@@ -1,0 +1,44 @@
+"""What the screens that list items over a detail (watch, review) do with the selected one:
+open it on its own screen, open its link (o), copy it (y)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from feeds.model import Item
+from tui.dashboard.links import copy_link, open_link
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui.dashboard.services import DashboardServices
+
+
+class SelectedItemActions:
+    """Mixed into a Screen that has ``services`` and a ``selected_item``."""
+
+    services: "DashboardServices"
+    app: "App"
+
+    @property
+    def selected_item(self) -> Item | None:
+        raise NotImplementedError
+
+    def _selected_or_say(self) -> Item | None:
+        item = self.selected_item
+        if item is None:
+            self.app.notify("No item selected.", severity="warning", timeout=3, markup=False)
+        return item
+
+    def open_selected(self) -> None:
+        """enter or a click on the selected row: the item on its own screen."""
+        item = self.selected_item
+        if item is not None:
+            self.services.open_item(item)
+
+    def action_open_link(self) -> None:
+        if (item := self._selected_or_say()) is not None:
+            open_link(self.app, item)
+
+    def action_copy_link(self) -> None:
+        if (item := self.selected_item) is not None:
+            copy_link(self.app, item)
