@@ -35,18 +35,19 @@ class Doubt:
     @property
     def distance(self) -> float:
         """How far the score is from the threshold, as a share of it: 1.8 against 2 is as
-        near as 0.9 against 1 (0.1)."""
-        return abs(self.score - self.threshold) / self.threshold
+        near as 0.9 against 1 (0.1). Rounded, so that sums of the same weights in another
+        order (0.6 + 0.3 and 0.9) are equally near."""
+        return round(abs(self.score - self.threshold) / self.threshold, 9)
 
 
 def doubt(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> Doubt | None:
-    """The label whose score is nearest its threshold, or None when no rule fired for any
-    label (a score of 0: the rules saw nothing to weigh, so there is nothing to doubt).
-    Ties go to the earlier label."""
+    """The label whose score is nearest its threshold, or None when no label has a score
+    above 0 (no rule fired, or only penalties: nothing pulls the item towards a label, so
+    there is nothing to doubt). Ties go to the earlier label."""
     best: Doubt | None = None
     for label in LABELS:
         score, threshold = scores.get(label, 0.0), thresholds.get(label)
-        if not score or not threshold:
+        if score <= 0 or not threshold:
             continue
         found = Doubt(label, score, threshold)
         if best is None or found.distance < best.distance:
@@ -57,7 +58,7 @@ def doubt(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> Doubt
 def least_sure(scored: Iterable[tuple[T, Mapping[str, float]]], thresholds: Mapping[str, float],
                limit: int) -> list[tuple[Doubt, T]]:
     """The ``limit`` things (items, rows) whose scores lie nearest a threshold, nearest first;
-    among equals, in the order given. Those no rule fired on are left out."""
+    among equals, in the order given. Those with no score above 0 are left out."""
     found = ((near, n, thing) for n, (thing, scores) in enumerate(scored)
              if (near := doubt(scores, thresholds)) is not None)
     return [(near, thing) for near, _, thing in

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from feeds.classify.doubt import doubt
+from feeds.classify.doubt import doubt, least_sure
 from storage.store import Store
 from tests.feedserver import FeedServer, Response, rss, rss_item
+from tests.tui.helpers import make_item
 from tui.cli.labels import EVAL_HEADER
 from tui.cli.main import cli
 
@@ -51,13 +53,15 @@ ITEMS = [
 
 @pytest.fixture
 def run(tmp_path: Path, feed_server: FeedServer, write_config):
+    """``run(*args, rules=RULES)``: diplowatch on a store polled once with RULES."""
     feed_server.route("/wire.xml", Response(body=rss([
         rss_item(title, guid=guid, link=f"https://news.example/{guid}", summary=lede,
                  pub=f"Mon, 04 Apr 2022 {10 + i:02d}:00:00 GMT")
         for i, (title, lede, guid) in enumerate(ITEMS)])))
-    config = write_config([("Wire", feed_server.url("/wire.xml"))], extra=RULES)
+    feeds = [("Wire", feed_server.url("/wire.xml"))]
 
-    def invoke(*args: str):
+    def invoke(*args: str, rules: str = RULES):
+        config = write_config(feeds, extra=rules)
         return CliRunner(env={"COLUMNS": "200"}).invoke(
             cli, ["--config", str(config), "--db", str(tmp_path / "store"), *args])
 
@@ -70,8 +74,8 @@ def _ids(run) -> dict[str, str]:
     return {r["link"].rsplit("/", 1)[1]: r["id"] for r in rows}
 
 
-def _review(run, *args: str) -> list[dict]:
-    r = run("labels", "review", "--format", "json", *args)
+def _review(run, *args: str, **kw: str) -> list[dict]:
+    r = run("labels", "review", "--format", "json", *args, **kw)
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
 
@@ -124,6 +128,33 @@ def test_tsv_is_an_eval_set_with_the_rules_labels(run, tmp_path: Path) -> None:
     assert [e["title"] for e in report["errors"]] == ["Minister condemns the strike"]
 
 
+def test_the_rules_as_they_are_now_decide(run) -> None:
+    # "envoy*" weighs more since the poll: the envoys' items are now talks, well above.
+    rows = _review(run, rules=RULES.replace('"envoy*" = 0.9', '"envoy*" = 1.8'))
+    got = {r["link"].rsplit("/", 1)[1]: r for r in rows}
+    assert got["below"]["labels"] == ["talks"]
+    assert got["below"]["doubt"] == {"label": "talks", "score": 1.8, "threshold": 1.0}
+    assert [r["link"].rsplit("/", 1)[1] for r in rows][:2] == ["at", "stmt"]
+
+
+def test_text_from_the_store_reaches_the_terminal_and_the_tsv_plain(run, tmp_path: Path) -> None:
+    now = time.time()
+    hostile = make_item("Envoy\x1b]8;;https://evil.example\x07 talks\x1b[2J\tnow\nhere",
+                        "A lede\twith\r\na break [@click=app.quit]", guid="raw",
+                        published=now - 60, link="https://news.example/raw")
+    with Store.open(tmp_path / "store") as store:  # as written, not as ingestion cleans it
+        store.upsert_items([hostile])
+        store.flush()
+    table = run("labels", "review").output
+    assert "\x1b" not in table and "\x07" not in table and "\t" not in table
+    [line] = [ln for ln in table.splitlines() if hostile.id in ln]
+    assert "talks" in line
+    tsv = run("labels", "review", "--format", "tsv").output.splitlines()
+    [row] = [ln.split("\t") for ln in tsv if ln.startswith(hostile.id)]
+    assert len(row) == len(EVAL_HEADER)  # no tab or line break inside a cell
+    assert row[2] == "A lede with a break [@click=app.quit]"
+
+
 def test_refusals(run) -> None:
     r = run("labels", "review", "-o", "x.tsv")
     assert r.exit_code == 2 and "--format tsv" in r.output
@@ -136,4 +167,9 @@ def test_doubt_is_relative_to_each_threshold() -> None:
     assert near is not None and near.label == "statements" and near.distance == pytest.approx(0.1)
     assert doubt({"talks": 1.5, "statements": 1.0}, thresholds).label == "talks"  # 0.5 each: the earlier
     assert doubt({"talks": 0.0}, thresholds) is None  # no rule fired: nothing to doubt
-    assert doubt({"talks": -0.5}, thresholds).distance == pytest.approx(1.5)  # a penalty's score
+    # only penalties: nothing pulls the item towards a label
+    assert doubt({"talks": -0.5, "statements": -1.0}, thresholds) is None
+    # sums of the same weights are equally near, so that the order given breaks the tie
+    assert doubt({"talks": 0.6 + 0.3}, thresholds).distance == doubt({"talks": 0.9}, thresholds).distance
+    assert [x for _, x in least_sure([("old", {"talks": 0.9}), ("new", {"talks": 0.6 + 0.3})],
+                                     thresholds, 5)] == ["old", "new"]

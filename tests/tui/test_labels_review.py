@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from feeds.classify.doubt import doubt, label_thresholds
 from tests.helpers import bundled_config
-from tests.tui.helpers import T0, make_item, run_command, screen_text, settle
+from tests.tui.helpers import T0, make_item, record_toasts, run_command, screen_text, settle
+from tui.dashboard.screens.item import ItemScreen
 from tui.dashboard.screens.labels import LabelsScreen
 from tui.dashboard.screens.review import ReviewScreen, ReviewTable
 
@@ -62,11 +63,60 @@ async def test_v_lists_the_least_sure_first_and_l_sets_them(make_app) -> None:
         text = screen_text(app)
         assert "✎ 1 set here" in text and "✎ " + f"{first.label} " in text
 
+        await pilot.press("R")  # ranked again: what was set by hand drops out
+        await settle(pilot)
+        assert listed(app) == got[1:] and "✎ 1 set here" in screen_text(app)
+
         await pilot.press("escape")
         await run_command(pilot, "review labels")
         assert isinstance(app.screen, ReviewScreen)
         await settle(pilot)
         assert listed(app) == got[1:]  # once set by hand, no longer to review
+
+        # enter opens the selected item; its next / previous walk the review list
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen) and app.screen.item.guid == got[1]
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.screen.item.guid == got[2]
+
+
+async def test_feed_text_is_shown_as_text(make_app) -> None:
+    hostile = make_item("[bold]Envoys[/bold] hold [@click=app.quit]talks[/] \x1b[31m in Geneva",
+                        "Negotiations [link=https://evil.example]resume[/link].", published=T0 - 60)
+    app = make_app(items=[hostile], offline=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert listed(app) == [hostile.guid]
+        text = screen_text(app)
+        assert "[bold]Envoys[/bold] hold [@click=app.quit]talks[/]" in text
+        assert "\x1b" not in text
+        await pilot.click("#review-table")  # a click on the row: no action runs from it
+        await settle(pilot)
+        assert app.is_running
+
+
+async def test_a_ranking_that_fails_says_so(make_app) -> None:
+    app = make_app(items=ITEMS[:2], offline=True)
+    toasts = record_toasts(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        real = app.store.recent
+
+        def broken(*args, **kwargs):
+            raise OSError("disk gone")
+        app.store.recent = broken
+        await pilot.press("v")
+        await settle(pilot)
+        assert "could not rank the items" in screen_text(app)
+        assert any("disk gone" in m for _, m in toasts), toasts
+        app.store.recent = real
+        await pilot.press("R")  # tries again
+        await settle(pilot)
+        assert sorted(listed(app)) == sorted(it.guid for it in ITEMS[:2])
 
 
 async def test_an_empty_store_says_there_is_nothing_to_review(make_app) -> None:

@@ -88,7 +88,7 @@ def _folder_keys(config: Any, folders: tuple[str, ...]) -> set[str]:
     return keys
 
 
-def _progress(enabled: bool) -> Callable[[int, int], None] | None:
+def archive_progress(enabled: bool) -> Callable[[int, int], None] | None:
     """A one-line progress indicator on stderr for scans of the archive."""
     if not enabled:
         return None
@@ -137,7 +137,7 @@ def list_items(obj: AppContext, f: Any, fmt: str) -> None:
     screenful = f.limit is None and fmt == "table"  # --limit or a format for more
     if screenful:
         f = dataclasses.replace(f, limit=SCREENFUL + 1)  # one more: are there more?
-    items = store.query(f, progress=_progress(fmt == "table" and sys.stderr.isatty()))
+    items = store.query(f, progress=archive_progress(fmt == "table" and sys.stderr.isatty()))
     more = screenful and len(items) > SCREENFUL
     rows = _rows(obj, store, items[:SCREENFUL] if more else items)
     if fmt == "json":
@@ -246,7 +246,7 @@ def resolve_ids(store: Any, typed: Any, nothing_done: str = "") -> list[str]:
 def export(obj: AppContext, f: Any, fmt: str, output: str | None) -> None:
     """Export items (same filters as `list`) as JSON, CSV or Markdown."""
     store = obj.open_store(readonly=True)
-    rows = _rows(obj, store, store.query(f, progress=_progress(output is not None)))
+    rows = _rows(obj, store, store.query(f, progress=archive_progress(output is not None)))
     text = {"json": lambda: to_json(rows) + "\n", "csv": lambda: to_csv(rows),
             "md": lambda: to_markdown(rows)}[fmt]()
     if output:

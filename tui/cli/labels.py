@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from feeds.files import write_private
 from feeds.model import LABELS, OTHER_LABEL
 from feeds.redact import redact_url
 from tui.cli.context import AppContext, StoreLocked, UserError, through_daemon
-from tui.cli.items import with_filters
+from tui.cli.items import archive_progress, with_filters
 from tui.cli.output import table, to_json
 from tui.render import local_time
 
@@ -85,7 +86,8 @@ def export_labels(obj: AppContext, output: str | None) -> None:
 def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
     """The ``limit`` items matching ``f`` whose labels the current rules are least sure of
     (a label's score nearest its threshold), nearest first, newest first among equals;
-    items with labels set by hand are left out (the desk has settled them)."""
+    items with labels set by hand are left out (the desk has settled them). ``f`` selects
+    stored items as `list` does (``--label``: the labels stored with them)."""
     from feeds.classify.doubt import label_thresholds, least_sure
     from feeds.classify.engine import Classifier
 
@@ -96,7 +98,8 @@ def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
     thresholds = label_thresholds(spec)
     names = {s.key: s.name for s in obj.config.feeds}
     # newest first: least_sure keeps that order among equals
-    classified = ((item, classify(item.title, item.summary)) for item in store.query(f)
+    items = store.query(f, progress=archive_progress(f.archive is True and sys.stderr.isatty()))
+    classified = ((item, classify(item.title, item.summary)) for item in items
                   if item.id not in settled)
     found = least_sure(((pair, pair[1].scores) for pair in classified), thresholds, limit)
     return [{"id": item.id, "title": item.title, "summary": item.summary,
@@ -120,10 +123,12 @@ def review_labels(obj: AppContext, f: Any, count: int, fmt: str, output: str | N
     """The items whose labels the rules are least sure of, to check first.
 
     A label's score nearest its threshold, above or below (relative to the threshold), is
-    where the rules are most often wrong. Items with labels set by hand are left out, and
-    so are items no rule fired on. Set the right labels with the dashboard's l or `labels
-    set`; `--format tsv` writes them as an eval TSV whose labels column holds the rules'
-    labels, to correct by hand and score with `rules eval` or `rules suggest`."""
+    where the rules are most often wrong. The rules as they are now classify the items that
+    the filters select (as `list` does, by what is stored). Items with labels set by hand
+    are left out, and so are items with no label's score above 0 (no rule fired, or only
+    penalties). Set the right labels with the dashboard's l (or v, its review screen) or
+    `labels set`; `--format tsv` writes them as an eval TSV whose labels column holds the
+    rules' labels, to correct by hand and score with `rules eval` or `rules suggest`."""
     if output is not None and fmt != "tsv":
         raise UserError("--output writes an eval TSV: add --format tsv")
     rows = doubtful(obj, f, count)
@@ -137,7 +142,8 @@ def review_labels(obj: AppContext, f: Any, count: int, fmt: str, output: str | N
             _write_tsv(text, output, f"{len(rows)} items with the rules' labels",
                        f"correct the labels column, then: diplowatch rules eval {output}")
     elif not rows:
-        click.echo("no item to review: no rule fired on any item that matches")
+        click.echo("no item to review: of the items that match and are not set by hand, "
+                   "none has a label's score above 0")
     else:
         click.echo(table(
             [[r["id"], ",".join(r["labels"]) or OTHER_LABEL,

@@ -12,7 +12,7 @@ import orjson
 from rich.cells import cell_len, set_cell_size
 
 from feeds.model import OTHER_LABEL, Item
-from feeds.text import strip_controls
+from feeds.text import safe_text
 from feeds.redact import redact_url
 from tui.render import local_time
 
@@ -70,7 +70,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
 def table(rows: Iterable[list[str]], headers: list[str], *, flex: int = -1,
           width: int | None = None) -> str:
     """Plain-text columns cut to the terminal width; column ``flex`` takes what is left."""
-    rows = [[strip_controls(c).replace("\n", " ") for c in r] for r in rows]
+    rows = [[safe_text(c) for c in r] for r in rows]  # no control, tab or line break in a cell
     width = width or shutil.get_terminal_size((120, 24)).columns
     cols = len(headers)
     # Terminal cells, not characters: a CJK character takes two, a combining mark none.

@@ -163,10 +163,10 @@ class DiplowatchApp(App[int]):
                           watch_terms=hit.terms if hit else (),
                           corrected=self.labels.corrected.get(item.id))
 
-    def open_item(self, item: Item) -> None:
+    def open_item(self, item: Item, step: Callable[[int], Item | None] | None = None) -> None:
         if not self.marks.flags_of(item.id).read and self.backend.can_write:
             self.marks.set(item.id, read=True)
-        self.push_screen(item_screen(item, self, self.dashboard.step_selected))
+        self.push_screen(item_screen(item, self, step or self.dashboard.step_selected))
 
     def window_loaded(self) -> None:
         self.call_after_refresh(self._load_extras)

@@ -54,8 +54,9 @@ class DashboardServices(Protocol):
 
     def detail_view(self, item: "Item") -> "DetailView": ...
 
-    def open_item(self, item: "Item") -> None:
-        """The item on its own screen (marked read)."""
+    def open_item(self, item: "Item", step: "Callable[[int], Item | None] | None" = None) -> None:
+        """The item on its own screen (marked read); ``step(n)`` moves the list it was opened
+        from n rows and returns the item there (by default: the main screen's active pane)."""
 
     def deliver_text(self, text: Any, *, save_filename: str | None = None,
                      open_method: Any = "download", mime_type: str | None = None) -> Any:

@@ -92,7 +92,7 @@ class ItemScreen(Screen):
         """The next / previous item of the pane, shown here and marked read (as enter does)."""
         item = self._step(step) if self._step is not None else None
         if item is None:
-            self.notify("No more items in this pane." if step > 0 else "This is the first item.",
+            self.notify("No more items in this list." if step > 0 else "This is the first item.",
                         timeout=2, markup=False)
             return
         self.item = item

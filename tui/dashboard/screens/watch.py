@@ -172,8 +172,8 @@ class WatchScreen(SelectedItemActions, Screen):
         self._show_selected()
 
     @property
-    def selected_item(self) -> Item | None:
-        return self.query_one(WatchTable).selected_item
+    def listing(self) -> WatchTable:
+        return self.query_one(WatchTable)
 
     @on(DataTable.RowSelected)
     def _open_item(self) -> None:
