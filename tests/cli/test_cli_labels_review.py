@@ -94,6 +94,9 @@ def test_nearest_a_threshold_first_either_side(run, tmp_path: Path) -> None:
     assert first["doubt"] == {"label": "talks", "score": 1.0, "threshold": 1.0}
     assert rows[3]["labels"] == [] and rows[3]["doubt"]["label"] == "statements"
     assert [r["link"].rsplit("/", 1)[1] for r in _review(run, "--limit", "2")] == ["at", "hostile"]
+    # only the doubts about one label: the others' scores are not weighed
+    assert [r["link"].rsplit("/", 1)[1] for r in _review(run, "--about", "statements")] == ["stmt"]
+    assert [r["link"].rsplit("/", 1)[1] for r in _review(run, "--about", "sanctions")] == ["far"]
     # the list filters narrow what is reviewed
     assert [r["link"].rsplit("/", 1)[1] for r in _review(run, "--label", "other")] == [
         "hostile", "below", "stmt"]

@@ -63,6 +63,14 @@ async def test_v_lists_the_least_sure_first_and_l_sets_them(make_app) -> None:
         text = screen_text(app)
         assert "✎ 1 set here" in text and "✎ " + f"{first.label} " in text
 
+        await pilot.press("2")  # only the doubts about sanctions
+        await settle(pilot)
+        assert listed(app) == sorted([g for g in ("sanctions", "statement") if g != got[0]],
+                                     key=lambda g: abs(BY_GUID[g].scores["sanctions"] - 1))
+        assert "doubts about sanctions" in screen_text(app)
+        await pilot.press("2")  # again: every label
+        await settle(pilot)
+        assert listed(app) == got[1:]
         await pilot.press("R")  # ranked again: what was set by hand drops out
         await settle(pilot)
         assert listed(app) == got[1:] and "✎ 1 set here" in screen_text(app)

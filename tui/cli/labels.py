@@ -83,11 +83,13 @@ def export_labels(obj: AppContext, output: str | None) -> None:
                f"score the rules on them: diplowatch rules eval {output}")
 
 
-def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
+def doubtful(obj: AppContext, f: Any, limit: int, about: str | None = None
+             ) -> list[dict[str, Any]]:
     """The ``limit`` items matching ``f`` whose labels the current rules are least sure of
     (a label's score nearest its threshold), nearest first, newest first among equals;
     items with labels set by hand are left out (the desk has settled them). ``f`` selects
-    stored items as `list` does (``--label``: the labels stored with them)."""
+    stored items as `list` does (``--label``: the labels stored with them); ``about``: only
+    the doubts about that label (the other labels' scores are not weighed)."""
     from feeds.classify.doubt import label_thresholds, least_sure
     from feeds.classify.engine import Classifier
 
@@ -96,6 +98,8 @@ def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
     spec = obj.config.rules
     classify = Classifier.from_spec(spec).classify
     thresholds = label_thresholds(spec)
+    if about is not None:
+        thresholds = {about: thresholds[about]} if about in thresholds else {}
     names = {s.key: s.name for s in obj.config.feeds}
     # newest first: least_sure keeps that order among equals
     items = store.query(f, progress=archive_progress(f.archive is True and sys.stderr.isatty()))
@@ -116,10 +120,13 @@ def doubtful(obj: AppContext, f: Any, limit: int) -> list[dict[str, Any]]:
 # (not "limit": with_filters takes that name for the query's own limit)
 @click.option("--limit", "count", type=click.IntRange(min=1), default=20, show_default=True,
               metavar="N", help="The N items the rules are least sure of.")
+@click.option("--about", type=click.Choice(LABELS), metavar="LABEL",
+              help="Only the doubts about this label: its score near its threshold.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Write to a file (0600; --format tsv).")
-def review_labels(obj: AppContext, f: Any, count: int, fmt: str, output: str | None) -> None:
+def review_labels(obj: AppContext, f: Any, count: int, about: str | None, fmt: str,
+                  output: str | None) -> None:
     """The items whose labels the rules are least sure of, to check first.
 
     A label's score nearest its threshold, above or below (relative to the threshold), is
@@ -131,7 +138,7 @@ def review_labels(obj: AppContext, f: Any, count: int, fmt: str, output: str | N
     rules' labels, to correct by hand and score with `rules eval` or `rules suggest`."""
     if output is not None and fmt != "tsv":
         raise UserError("--output writes an eval TSV: add --format tsv")
-    rows = doubtful(obj, f, count)
+    rows = doubtful(obj, f, count, about)
     if fmt == "json":
         click.echo(to_json(rows))
     elif fmt == "tsv":

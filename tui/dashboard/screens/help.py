@@ -40,7 +40,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("c", "one row per story (N▸: carried by N feeds) / per item"),
         ("T", "trends: items per label per day, top actors (d: 14/30 days)"),
         ("w", "watch: the items matching the [watch] terms (◉: new alerts)"),
-        ("v", "review: the labels the rules are least sure of; l sets them by hand"),
+        ("v", "review: the labels the rules are least sure of; l sets them by hand, "
+              "1 2 3 one label's doubts, R ranks again"),
         ("b", "save the current view as a briefing (Markdown or HTML)"),
     ]),
     ("App", [

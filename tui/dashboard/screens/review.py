@@ -6,7 +6,8 @@ A label's score near its threshold, on either side, is where the rules are most 
 on R, by the scores stored with them (the current rules': the dashboard re-classifies at start
 when they change); items already labelled by hand are left out. An item set here stays in the
 list, marked ✎ with its new labels, so that the desk sees what it has done; R ranks again
-(new items polled since, and without those set).
+(new items polled since, and without those set). 1, 2, 3 keep the doubts about one label
+(pressed again: every label).
 """
 from __future__ import annotations
 
@@ -117,6 +118,9 @@ class ReviewScreen(SelectedItemActions, Screen):
         Binding("escape,v", "app.pop_screen", "Back"),
         Binding("l", "set_labels", "Labels"),
         Binding("R", "rank", "Rank again"),
+        Binding("1", "about('talks')", "Talks only", show=False),
+        Binding("2", "about('sanctions')", "Sanctions only", show=False),
+        Binding("3", "about('statements')", "Statements only", show=False),
         Binding("o", "open_link", "Open link"),
         Binding("y", "copy_link", "Copy link", show=False),
     ]
@@ -136,6 +140,7 @@ class ReviewScreen(SelectedItemActions, Screen):
         self.ranked: "ReviewScreen.Ranked | None" = None
         self.failed: str | None = None
         self.set_ids: set[str] = set()  # set by hand on this screen, for the title's count
+        self.about: str | None = None  # only the doubts about this label
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(self.services, id="review-header")
@@ -156,14 +161,22 @@ class ReviewScreen(SelectedItemActions, Screen):
         self.ranked, self.failed = None, None
         self.services.sync_header(self.query_one(DashboardHeader))
         self._show_title()
-        self._rank(dict(self.services.labels.corrected))
+        self._rank(dict(self.services.labels.corrected), self.about)
+
+    def action_about(self, label: str) -> None:
+        """Only the doubts about ``label`` (its score near its threshold); again: every label."""
+        self.about = None if self.about == label else label
+        self.action_rank()
 
     @work(thread=True, group="review", exclusive=True, exit_on_error=False, name="rank doubts")
-    def _rank(self, settled: dict[str, str]) -> None:
+    def _rank(self, settled: dict[str, str], about: str | None) -> None:
         worker = get_current_worker()
         thresholds = label_thresholds(self.services.config.rules)
+        if about is not None:  # the other labels' scores are not weighed at all
+            thresholds = {about: thresholds[about]} if about in thresholds else {}
         open_items = [it for it in self.services.store.recent() if it.id not in settled]
-        weighed = sum(1 for it in open_items if any(v > 0 for v in it.scores.values()))
+        weighed = sum(1 for it in open_items
+                      if any(it.scores.get(label, 0.0) > 0 for label in thresholds))
         found = least_sure(((it, it.scores) for it in open_items), thresholds, REVIEW_ROWS)
         if not worker.is_cancelled:
             self.post_message(self.Ranked(found, weighed))
@@ -199,14 +212,16 @@ class ReviewScreen(SelectedItemActions, Screen):
         elif self.ranked is None:
             parts.append(("  ranking the recent items…", "$text-muted italic"))
         elif not self.ranked.found:
-            parts.append(("  nothing to review: no item not yet set by hand has a label's score "
+            label = "a label's" if self.about is None else f"a {self.about}"
+            parts.append((f"  nothing to review: no item not yet set by hand has {label} score "
                           "above 0", "$text-muted"))
         else:
             done = len(self.set_ids)
             hint = ("l sets an item's labels" if self.services.backend.can_write
                     else "read-only here: labels cannot be set")
-            parts += [("  the labels the rules are least sure of, nearest a threshold first  ·  ",
-                       "$text-muted"),
+            what = ("the labels the rules are least sure of" if self.about is None
+                    else f"the rules' doubts about {self.about}")
+            parts += [(f"  {what}, nearest a threshold first  ·  ", "$text-muted"),
                       (f"{len(self.ranked.found)} of {self.ranked.weighed:,}", "bold"),
                       ("  ·  ", "$text-muted"), (f"{CORRECTED_MARK} {done}", "bold"),
                       (f" set here  ·  {hint}", "$text-muted")]
