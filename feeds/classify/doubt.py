@@ -1,9 +1,10 @@
 """How sure the rules are of an item's labels: the label whose score lies nearest its threshold.
 
-The rules are most often wrong where a score sits near its threshold, on either side: the
-10 % of the labelled wires nearest one hold about twice the wrong label sets of the rest. The
-desk reads those first (`diplowatch labels review`) and corrects them, and the corrections
-become an evaluation set for the rules.
+The rules are most often wrong where a score sits near its threshold, on either side: of the
+labelled wires, the 5 % nearest one are wrong two to two and a half times as often as the
+average (benchmarks/bench_review.py). The desk reads those first (`diplowatch labels review`,
+the dashboard's review screen) and corrects them, and the corrections become an evaluation
+set for the rules.
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def label_thresholds(spec: "RulesSpec") -> dict[str, float]:
-    """Each label's threshold in these rules."""
-    return {lr.label: lr.threshold for lr in spec.labels}
+def label_thresholds(spec: "RulesSpec", about: str | None = None) -> dict[str, float]:
+    """Each label's threshold in these rules; with ``about``, that label's alone (so that
+    only the doubts about it are weighed)."""
+    found = {lr.label: lr.threshold for lr in spec.labels}
+    return found if about is None else {k: v for k, v in found.items() if k == about}
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,9 +97,7 @@ def doubtful(obj: AppContext, f: Any, limit: int, about: str | None = None
     settled = store.corrections()
     spec = obj.config.rules
     classify = Classifier.from_spec(spec).classify
-    thresholds = label_thresholds(spec)
-    if about is not None:
-        thresholds = {about: thresholds[about]} if about in thresholds else {}
+    thresholds = label_thresholds(spec, about)
     names = {s.key: s.name for s in obj.config.feeds}
     # newest first: least_sure keeps that order among equals
     items = store.query(f, progress=archive_progress(f.archive is True and sys.stderr.isatty()))

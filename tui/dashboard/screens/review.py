@@ -171,9 +171,7 @@ class ReviewScreen(SelectedItemActions, Screen):
     @work(thread=True, group="review", exclusive=True, exit_on_error=False, name="rank doubts")
     def _rank(self, settled: dict[str, str], about: str | None) -> None:
         worker = get_current_worker()
-        thresholds = label_thresholds(self.services.config.rules)
-        if about is not None:  # the other labels' scores are not weighed at all
-            thresholds = {about: thresholds[about]} if about in thresholds else {}
+        thresholds = label_thresholds(self.services.config.rules, about)
         open_items = [it for it in self.services.store.recent() if it.id not in settled]
         weighed = sum(1 for it in open_items
                       if any(it.scores.get(label, 0.0) > 0 for label in thresholds))
