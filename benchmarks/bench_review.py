@@ -66,9 +66,8 @@ def measure(path: Path, tops: list[float]) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             config = Path(tmp, "config.toml")
-            # the bundled config's settings and rules, with these feeds instead of its own
-            bundled = (ROOT / "config.toml").read_text(encoding="utf-8").split("\n[[feeds]]\n")[0]
-            config.write_text(bundled + "\n" + "".join(
+            # Feeds only: a config without [classify] and [rules] has the bundled rules.
+            config.write_text("".join(
                 f'[[feeds]]\nname = "{n}"\nurl = "http://127.0.0.1:{server.server_port}/{n}"\n'
                 for n in names), encoding="utf-8")
             dw = [sys.executable, "-m", "tui.cli.main", "--config", str(config),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
 from feeds.model import LABELS
 
@@ -41,6 +41,14 @@ class Doubt:
         near as 0.9 against 1 (0.1). Rounded, so that sums of the same weights in another
         order (0.6 + 0.3 and 0.9) are equally near."""
         return round(abs(self.score - self.threshold) / self.threshold, 9)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "score": self.score, "threshold": self.threshold}
+
+    @property
+    def words(self) -> str:
+        """"statements 1.9/2": the label, its score and its threshold."""
+        return f"{self.label} {self.score:g}/{self.threshold:g}"
 
 
 def doubt(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> Doubt | None:

@@ -606,12 +606,11 @@ def suggest(spec: RulesSpec, rows: Sequence[Row], labels: Iterable[str] = LABELS
 
 def format_suggestions(report: SuggestReport) -> str:
     """What ``rules suggest`` prints: per suggestion its effect, then the TOML to paste."""
-    lines = [f"{report.rows} rows, macro-F1 {report.macro_f1:.3f}; {report.candidates} "
-             f"candidate rules measured, {len(report.suggestions)} shown (gain = errors fixed "
-             "- errors introduced, on this file)"]
-    if report.held_out_rows:
-        lines[0] = (f"{report.rows} rows to draw from ({report.held_out_rows} more held out, "
-                    "to check each suggestion on), " + lines[0].split(" rows, ", 1)[1])
+    rows = (f"{report.rows} rows to draw from ({report.held_out_rows} more held out, to check "
+            "each suggestion on)" if report.held_out_rows else f"{report.rows} rows")
+    lines = [f"{rows}, macro-F1 {report.macro_f1:.3f}; {report.candidates} candidate rules "
+             f"measured, {len(report.suggestions)} shown (gain = errors fixed - errors "
+             "introduced, on this file)"]
     if not report.suggestions:
         lines.append("No rule found that fixes more errors than it introduces.")
     for n, s in enumerate(report.suggestions, 1):

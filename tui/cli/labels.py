@@ -101,12 +101,14 @@ def doubtful(obj: AppContext, f: Any, limit: int, about: str | None = None
     names = {s.key: s.name for s in obj.config.feeds}
     # newest first: least_sure keeps that order among equals
     items = store.query(f, progress=archive_progress(f.archive is True and sys.stderr.isatty()))
-    classified = ((item, classify(item.title, item.summary)) for item in items
-                  if item.id not in settled)
-    found = least_sure(((pair, pair[1].scores) for pair in classified), thresholds, limit)
+
+    def scored(item: Any) -> tuple[tuple[Any, Any], Any]:
+        result = classify(item.title, item.summary)
+        return (item, result), result.scores
+
+    found = least_sure((scored(it) for it in items if it.id not in settled), thresholds, limit)
     return [{"id": item.id, "title": item.title, "summary": item.summary,
-             "labels": list(result.labels), "doubt": {"label": near.label, "score": near.score,
-                                                      "threshold": near.threshold},
+             "labels": list(result.labels), "doubt": near.to_json(),
              "scores": dict(result.scores), "feed": names.get(item.feed) or item.source,
              "link": item.link, "published": item.published}
             for near, (item, result) in found]
@@ -134,6 +136,8 @@ def review_labels(obj: AppContext, f: Any, count: int, about: str | None, fmt: s
     penalties). Set the right labels with the dashboard's l (or v, its review screen) or
     `labels set`; `--format tsv` writes them as an eval TSV whose labels column holds the
     rules' labels, to correct by hand and score with `rules eval` or `rules suggest`."""
+    from feeds.classify.doubt import Doubt
+
     if output is not None and fmt != "tsv":
         raise UserError("--output writes an eval TSV: add --format tsv")
     rows = doubtful(obj, f, count, about)
@@ -152,7 +156,7 @@ def review_labels(obj: AppContext, f: Any, count: int, about: str | None, fmt: s
     else:
         click.echo(table(
             [[r["id"], ",".join(r["labels"]) or OTHER_LABEL,
-              f"{r['doubt']['label']} {r['doubt']['score']:g}/{r['doubt']['threshold']:g}",
+              Doubt(**r["doubt"]).words,
               r["feed"], r["title"]] for r in rows],
             ["ID", "RULES", "NEAREST", "FEED", "TITLE"]))
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 import orjson
 
+from feeds.model import LABELS
 from tui.cli.context import AppContext, UserError
 
 if TYPE_CHECKING:
@@ -28,8 +29,7 @@ def _classifier(obj: AppContext):
 
 def _label_option(what: str) -> Callable:
     """``--label``: only the rules of one label (``what`` says what is done with them)."""
-    return click.option("--label", type=click.Choice(["talks", "sanctions", "statements"]),
-                        help=f"Only {what} this label.")
+    return click.option("--label", type=click.Choice(LABELS), help=f"Only {what} this label.")
 
 
 # The report as text (the default) or JSON.
@@ -144,7 +144,6 @@ def suggest_rules(obj: AppContext, tsv: str, label: str | None, top: int, min_ro
     a labelled TSV (as `rules eval` reads), each with its gain measured on that file and a
     TOML line to paste into config.toml. Nothing is written."""
     from feeds.classify.suggest import format_suggestions, suggest
-    from feeds.model import LABELS
 
     report = suggest(obj.config.rules, _eval_rows(tsv), labels=[label] if label else LABELS,
                      top=top, min_rows=min_rows, holdout=holdout)
@@ -167,7 +166,6 @@ def audit_rules(obj: AppContext, tsv: str, label: str | None, top: int, everythi
     eval` reads): the rows it gets right, the rows it gets wrong, and the rules that cost
     more than they earn first, each with the line that silences it. Nothing is written."""
     from feeds.classify.audit import audit, format_audit
-    from feeds.model import LABELS
 
     report = audit(obj.config.rules, _eval_rows(tsv), labels=[label] if label else LABELS,
                    top=top, everything=everything)

@@ -1,12 +1,13 @@
 """What the screens that list items over a detail (watch, review) do with the selected one:
-open it on its own screen (whose next / previous then walk this list), open its link (o),
-copy it (y)."""
+show it in the detail, open it on its own screen (whose next / previous then walk this
+list), open its link (o), copy it (y)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feeds.model import Item
 from tui.dashboard.links import copy_link, open_link
+from tui.dashboard.widgets.item_detail import ItemDetail
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -16,11 +17,12 @@ if TYPE_CHECKING:
 
 
 class SelectedItemActions:
-    """Mixed into a Screen that has ``services`` and a ``listing``: its table of items, with
-    a ``selected_item``."""
+    """Mixed into a Screen that has ``services``, an ItemDetail and a ``listing``: its table
+    of items, with a ``selected_item``."""
 
     services: "DashboardServices"
     app: "App"
+    query_one: Any
 
     @property
     def listing(self) -> "DataTable":
@@ -29,6 +31,11 @@ class SelectedItemActions:
     @property
     def selected_item(self) -> Item | None:
         return self.listing.selected_item  # type: ignore[attr-defined]
+
+    def show_selected_detail(self) -> None:
+        """The selected item (as it is now) in the detail; none, an empty detail."""
+        item = self.selected_item
+        self.query_one(ItemDetail).show(None if item is None else self.services.detail_view(item))
 
     def step_selected(self, step: int) -> Item | None:
         """Move the list's cursor ``step`` rows (the item screen's next / previous); the item

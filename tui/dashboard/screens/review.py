@@ -39,11 +39,6 @@ REVIEW_ROWS = 100  # the list's length: a desk's sitting, and a table that stays
 COLUMNS = (("mark", 2), ("nearest", 19), ("labels", 25), ("source", 13), ("title", 40))
 
 
-def nearest_words(near: Doubt) -> str:
-    """"statements 1.9/2": the label nearest its threshold, its score and the threshold."""
-    return f"{near.label} {near.score:g}/{near.threshold:g}"
-
-
 class ReviewTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -53,6 +48,7 @@ class ReviewTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", show_header=False, cell_padding=0, **kwargs)
         self.items: dict[str, tuple[Doubt, Item]] = {}
+        # Set by hand on this screen: marked while listed (ranked again, they are not).
         self.set_here: set[str] = set()
 
     def on_mount(self) -> None:
@@ -95,7 +91,7 @@ class ReviewTable(DataTable):
             labels.append(label, style=colours.get(label_var(label), ""))
         return [
             FixedCell(f"{CORRECTED_MARK} " if done else "  ", style="bold", end=""),
-            FixedCell(nearest_words(near).ljust(19), style=colours.get(label_var(near.label), ""),
+            FixedCell(near.words.ljust(19), style=colours.get(label_var(near.label), ""),
                       no_wrap=True, end=""),
             labels,
             FixedCell(safe_text(item.source, 12).ljust(13), style="dim", no_wrap=True, end=""),
@@ -139,7 +135,6 @@ class ReviewScreen(SelectedItemActions, Screen):
         self.services = services
         self.ranked: "ReviewScreen.Ranked | None" = None
         self.failed: str | None = None
-        self.set_ids: set[str] = set()  # set by hand on this screen, for the title's count
         self.about: str | None = None  # only the doubts about this label
 
     def compose(self) -> ComposeResult:
@@ -182,9 +177,7 @@ class ReviewScreen(SelectedItemActions, Screen):
     @on(Ranked)
     def _ranked(self, message: Ranked) -> None:
         self.ranked = message
-        table = self.listing
-        table.set_here.clear()
-        table.show(message.found)
+        self.listing.show(message.found)
         self._show_title()
         self._show_selected()
 
@@ -197,8 +190,6 @@ class ReviewScreen(SelectedItemActions, Screen):
             self.notify(text, title="Something went wrong", severity="error", timeout=10)
 
     def _labels_changed(self, item: Item) -> None:
-        if item.id in self.listing.items:
-            self.set_ids.add(item.id)
         self.listing.set_labels(item)
         self._show_title()
         self._show_selected()
@@ -214,7 +205,7 @@ class ReviewScreen(SelectedItemActions, Screen):
             parts.append((f"  nothing to review: no item not yet set by hand has {label} score "
                           "above 0", "$text-muted"))
         else:
-            done = len(self.set_ids)
+            done = len(self.listing.set_here)
             hint = ("l sets an item's labels" if self.services.backend.can_write
                     else "read-only here: labels cannot be set")
             what = ("the labels the rules are least sure of" if self.about is None
@@ -227,11 +218,7 @@ class ReviewScreen(SelectedItemActions, Screen):
 
     @on(DataTable.RowHighlighted)
     def _show_selected(self) -> None:
-        item = self.selected_item
-        self.query_one(ItemDetail).show(None if item is None else self.services.detail_view(item))
-
-    def refresh_detail(self) -> None:
-        self._show_selected()
+        self.show_selected_detail()
 
     @property
     def listing(self) -> ReviewTable:

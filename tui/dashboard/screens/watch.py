@@ -134,7 +134,7 @@ class WatchScreen(SelectedItemActions, Screen):
     def _stories_changed(self, clusters: set[str] | None) -> None:
         item = self.selected_item
         if item is not None and (clusters is None or cluster_of(item) in clusters):
-            self.refresh_detail()
+            self.show_selected_detail()
 
     def refresh_hits(self) -> None:
         watch = self.services.watchlist
@@ -161,15 +161,7 @@ class WatchScreen(SelectedItemActions, Screen):
 
     @on(DataTable.RowHighlighted)
     def _show_selected(self) -> None:
-        item = self.selected_item
-        detail = self.query_one(ItemDetail)
-        if item is None:
-            detail.show(None)
-            return
-        detail.show(self.services.detail_view(item))
-
-    def refresh_detail(self) -> None:
-        self._show_selected()
+        self.show_selected_detail()
 
     @property
     def listing(self) -> WatchTable:
